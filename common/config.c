@@ -1,0 +1,328 @@
+/* config.c: the config table and its parsers. Adding a key is one line in
+ * cfg_table (plus its field in struct cfg and its default). */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "log.h"
+
+#ifndef TROIKA_DEFAULT_CONFIG
+#define TROIKA_DEFAULT_CONFIG "/etc/troika/troika.conf"
+#endif
+
+enum cfg_type { CT_STR, CT_INT, CT_BOOL, CT_SIZE, CT_MODE, CT_LOGLEVEL };
+
+struct cfg_key {
+    const char *name;
+    enum cfg_type type;
+    size_t offset;
+    size_t size;   /* for CT_STR: capacity */
+    long min, max; /* for numbers */
+};
+
+#define S(k) {#k, CT_STR, offsetof(struct cfg, k), sizeof(((struct cfg *)0)->k), 0, 0}
+#define I(k, lo, hi) {#k, CT_INT, offsetof(struct cfg, k), sizeof(int), lo, hi}
+#define B(k) {#k, CT_BOOL, offsetof(struct cfg, k), sizeof(int), 0, 1}
+#define Z(k, lo, hi) {#k, CT_SIZE, offsetof(struct cfg, k), sizeof(long), lo, hi}
+
+static const struct cfg_key cfg_table[] = {
+    S(listen),
+    {"listen_mode", CT_MODE, offsetof(struct cfg, listen_mode), sizeof(int), 0, 0777},
+    I(listen_backlog, 1, 65535),
+    I(workers, 1, 1024),
+    I(max_requests, 0, INT_MAX),
+    S(pid_file),
+    I(drain_timeout_ms, 0, 3600000),
+    I(request_terminate_timeout_ms, 0, 86400000),
+    S(base_path),
+    S(shm_path),
+    S(log_file),
+    {"log_level", CT_LOGLEVEL, offsetof(struct cfg, log_level), sizeof(int), 0, 0},
+    S(db_host),
+    I(db_port, 0, 65535),
+    S(db_socket),
+    S(db_user),
+    S(db_password),
+    S(db_name),
+    I(db_connect_timeout_ms, 100, 600000),
+    I(db_read_timeout_ms, 100, 3600000),
+    B(streaming_enabled),
+    I(streaming_timeout, 100, 86400000),
+    I(streaming_chunk_size, 64, 1048576),
+    I(streaming_heartbeat_ms, 50, 3600000),
+    I(streaming_rate_limit, 1, 1000000),
+    I(streaming_window_ms, 100, 86400000),
+    S(streaming_rate_whitelist),
+    S(trusted_proxies),
+    S(proxy_header),
+    Z(max_json_body, 256, 1L << 30),
+    Z(max_upload, 1024, 1L << 34),
+    Z(max_query_string, 256, 1L << 20),
+    I(max_multipart_parts, 1, 1000),
+    I(max_part_headers, 256, 1048576),
+    S(index_dir),
+    S(currency),
+};
+
+#undef S
+#undef I
+#undef B
+#undef Z
+
+void cfg_defaults(struct cfg *c)
+{
+    memset(c, 0, sizeof(*c));
+    snprintf(c->listen, sizeof(c->listen), "127.0.0.1:9000");
+    c->listen_mode = 0660;
+    c->listen_backlog = 128;
+    c->workers = 4;
+    c->max_requests = 1000;
+    c->drain_timeout_ms = 30000;
+    c->request_terminate_timeout_ms = 0;
+    snprintf(c->shm_path, sizeof(c->shm_path), "/tmp/troika.shm");
+    c->log_level = LOG_LVL_INFO;
+    snprintf(c->db_host, sizeof(c->db_host), "127.0.0.1");
+    c->db_port = 3306;
+    snprintf(c->db_user, sizeof(c->db_user), "troika");
+    snprintf(c->db_name, sizeof(c->db_name), "troika");
+    c->db_connect_timeout_ms = 2000;
+    c->db_read_timeout_ms = 10000;
+    c->streaming_enabled = 1;
+    c->streaming_timeout = 30000;
+    c->streaming_chunk_size = 1024;
+    c->streaming_heartbeat_ms = 15000;
+    c->streaming_rate_limit = 30;
+    c->streaming_window_ms = 60000;
+    snprintf(c->streaming_rate_whitelist, sizeof(c->streaming_rate_whitelist), "127.0.0.1,::1");
+    snprintf(c->proxy_header, sizeof(c->proxy_header), "X-Forwarded-For");
+    c->max_json_body = 64L * 1024;
+    c->max_upload = 10L * 1024 * 1024;
+    c->max_query_string = 8L * 1024;
+    c->max_multipart_parts = 16;
+    c->max_part_headers = 8 * 1024;
+    snprintf(c->index_dir, sizeof(c->index_dir), "/var/lib/troika/index");
+    snprintf(c->currency, sizeof(c->currency), "INR");
+}
+
+static const struct cfg_key *cfg_find(const char *key)
+{
+    for (size_t i = 0; i < sizeof(cfg_table) / sizeof(cfg_table[0]); i++)
+        if (strcasecmp(cfg_table[i].name, key) == 0) return &cfg_table[i];
+    return NULL;
+}
+
+static int cfg_parse_long(const char *v, long *out)
+{
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (errno || end == v) return -1;
+    while (isspace((unsigned char)*end)) end++;
+    if (*end) return -1;
+    *out = n;
+    return 0;
+}
+
+/* Sizes accept a K/M/G suffix (powers of 1024). */
+static int cfg_parse_size(const char *v, long *out)
+{
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (errno || end == v || n < 0) return -1;
+    long mul = 1;
+    if (*end == 'k' || *end == 'K') mul = 1024L, end++;
+    else if (*end == 'm' || *end == 'M') mul = 1024L * 1024, end++;
+    else if (*end == 'g' || *end == 'G') mul = 1024L * 1024 * 1024, end++;
+    if ((*end == 'b' || *end == 'B') && mul > 1) end++;
+    while (isspace((unsigned char)*end)) end++;
+    if (*end || n > LONG_MAX / mul) return -1;
+    *out = n * mul;
+    return 0;
+}
+
+int cfg_set(struct cfg *c, const char *key, const char *value, char *err, size_t errlen)
+{
+    const struct cfg_key *k = cfg_find(key);
+    if (!k) {
+        snprintf(err, errlen, "unknown config key '%s'", key);
+        return -1;
+    }
+    char *field = (char *)c + k->offset;
+    long n;
+    switch (k->type) {
+    case CT_STR:
+        if (strlen(value) >= k->size) {
+            snprintf(err, errlen, "%s: value is longer than %zu bytes", k->name, k->size - 1);
+            return -1;
+        }
+        memcpy(field, value, strlen(value) + 1);
+        return 0;
+    case CT_INT:
+    case CT_SIZE:
+        if ((k->type == CT_INT ? cfg_parse_long(value, &n) : cfg_parse_size(value, &n)) < 0) {
+            snprintf(err, errlen, "%s: '%s' is not a %s", k->name, value,
+                     k->type == CT_INT ? "whole number" : "size (e.g. 65536, 64K, 10M)");
+            return -1;
+        }
+        if (n < k->min || n > k->max) {
+            snprintf(err, errlen, "%s: '%s' is out of range (%ld..%ld)", k->name, value, k->min, k->max);
+            return -1;
+        }
+        if (k->type == CT_INT) *(int *)field = (int)n;
+        else *(long *)field = n;
+        return 0;
+    case CT_BOOL:
+        if (!strcasecmp(value, "true") || !strcasecmp(value, "yes") || !strcasecmp(value, "on") ||
+            !strcmp(value, "1"))
+            *(int *)field = 1;
+        else if (!strcasecmp(value, "false") || !strcasecmp(value, "no") ||
+                 !strcasecmp(value, "off") || !strcmp(value, "0"))
+            *(int *)field = 0;
+        else {
+            snprintf(err, errlen, "%s: '%s' is not a boolean (true/false)", k->name, value);
+            return -1;
+        }
+        return 0;
+    case CT_MODE: {
+        char *end;
+        errno = 0;
+        long m = strtol(value, &end, 8);
+        if (errno || end == value || *end || m < 0 || m > 0777) {
+            snprintf(err, errlen, "%s: '%s' is not an octal file mode (e.g. 0660)", k->name, value);
+            return -1;
+        }
+        *(int *)field = (int)m;
+        return 0;
+    }
+    case CT_LOGLEVEL: {
+        int lvl = log_level_parse(value);
+        if (lvl < 0) {
+            snprintf(err, errlen, "%s: '%s' is not one of DEBUG, INFO, ERROR", k->name, value);
+            return -1;
+        }
+        *(int *)field = lvl;
+        return 0;
+    }
+    }
+    return -1;
+}
+
+static char *cfg_trim(char *s)
+{
+    while (isspace((unsigned char)*s)) s++;
+    char *e = s + strlen(s);
+    while (e > s && isspace((unsigned char)e[-1])) *--e = '\0';
+    return s;
+}
+
+static int cfg_read_file(struct cfg *c, const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "cannot open config file %s: %s", path, strerror(errno));
+        return -1;
+    }
+    char line[4096];
+    int lineno = 0, rc = 0;
+    while (fgets(line, sizeof(line), f)) {
+        lineno++;
+        size_t len = strlen(line);
+        if (len == sizeof(line) - 1 && line[len - 1] != '\n') {
+            snprintf(err, errlen, "%s:%d: line too long", path, lineno);
+            rc = -1;
+            break;
+        }
+        char *s = cfg_trim(line);
+        if (!*s || *s == '#') continue;
+        char *eq = strchr(s, '=');
+        if (!eq) {
+            snprintf(err, errlen, "%s:%d: expected 'key = value', got '%s'", path, lineno, s);
+            rc = -1;
+            break;
+        }
+        *eq = '\0';
+        char *key = cfg_trim(s), *val = cfg_trim(eq + 1);
+        /* Allow a trailing comment after whitespace, and optional quotes. */
+        char *hash = strstr(val, " #");
+        if (hash) *hash = '\0', val = cfg_trim(val);
+        size_t vl = strlen(val);
+        if (vl >= 2 && ((val[0] == '"' && val[vl - 1] == '"') || (val[0] == '\'' && val[vl - 1] == '\''))) {
+            val[vl - 1] = '\0';
+            val++;
+        }
+        char msg[600];
+        if (cfg_set(c, key, val, msg, sizeof(msg)) < 0) {
+            snprintf(err, errlen, "%s:%d: %s", path, lineno, msg);
+            rc = -1;
+            break;
+        }
+    }
+    fclose(f);
+    return rc;
+}
+
+static int cfg_read_env(struct cfg *c, char *err, size_t errlen)
+{
+    char name[128];
+    for (size_t i = 0; i < sizeof(cfg_table) / sizeof(cfg_table[0]); i++) {
+        const char *key = cfg_table[i].name;
+        for (int pass = 0; pass < 2; pass++) {
+            size_t o = 0;
+            if (pass == 1) o = (size_t)snprintf(name, sizeof(name), "TROIKA_");
+            for (const char *p = key; *p && o < sizeof(name) - 1; p++)
+                name[o++] = (char)toupper((unsigned char)*p);
+            name[o] = '\0';
+            const char *v = getenv(name);
+            if (!v) continue;
+            char msg[600];
+            if (cfg_set(c, key, v, msg, sizeof(msg)) < 0) {
+                snprintf(err, errlen, "environment %s: %s", name, msg);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+int cfg_check(const struct cfg *c, char *err, size_t errlen)
+{
+    if (!c->listen[0]) {
+        snprintf(err, errlen, "listen: must name a unix socket path or host:port");
+        return -1;
+    }
+    if (c->base_path[0] && (c->base_path[0] != '/' || c->base_path[strlen(c->base_path) - 1] == '/')) {
+        snprintf(err, errlen, "base_path: '%s' must start with '/' and not end with '/'", c->base_path);
+        return -1;
+    }
+    if (c->streaming_heartbeat_ms >= c->streaming_timeout) {
+        snprintf(err, errlen, "streaming_heartbeat_ms: '%d' must be less than streaming_timeout (%d)",
+                 c->streaming_heartbeat_ms, c->streaming_timeout);
+        return -1;
+    }
+    if (strlen(c->currency) != 3) {
+        snprintf(err, errlen, "currency: '%s' is not a 3-letter ISO 4217 code", c->currency);
+        return -1;
+    }
+    return 0;
+}
+
+int cfg_load(struct cfg *c, const char *path, char *err, size_t errlen)
+{
+    if (path && cfg_read_file(c, path, err, errlen) < 0) return -1;
+    if (cfg_read_env(c, err, errlen) < 0) return -1;
+    return cfg_check(c, err, errlen);
+}
+
+const char *cfg_default_path(void)
+{
+    const char *p = getenv("TROIKA_CONFIG");
+    return p && *p ? p : TROIKA_DEFAULT_CONFIG;
+}

@@ -1,0 +1,81 @@
+/* config.h: the loaded configuration, filled from one table.
+ *
+ * Sources, later wins: built-in defaults, the config file (`key = value`,
+ * `#` comments, keys case-insensitive), the environment (UPPER(key), then
+ * TROIKA_UPPER(key)). Every value is checked when loaded; an error names
+ * the key and the value. Loaded once per process and then read-only. */
+#ifndef TROIKA_CONFIG_H
+#define TROIKA_CONFIG_H
+
+#include <stddef.h>
+
+enum { CFG_STR_MAX = 512 };
+
+struct cfg {
+    /* process */
+    char listen[CFG_STR_MAX];
+    int listen_mode;
+    int listen_backlog;
+    int workers;
+    int max_requests;
+    char pid_file[CFG_STR_MAX];
+    int drain_timeout_ms;
+    int request_terminate_timeout_ms;
+    char base_path[CFG_STR_MAX];
+    char shm_path[CFG_STR_MAX];
+
+    /* logging */
+    char log_file[CFG_STR_MAX];
+    int log_level;
+
+    /* database */
+    char db_host[CFG_STR_MAX];
+    int db_port;
+    char db_socket[CFG_STR_MAX];
+    char db_user[CFG_STR_MAX];
+    char db_password[CFG_STR_MAX];
+    char db_name[CFG_STR_MAX];
+    int db_connect_timeout_ms;
+    int db_read_timeout_ms;
+
+    /* streaming (SPEC section 4) */
+    int streaming_enabled;
+    int streaming_timeout;
+    int streaming_chunk_size;
+    int streaming_heartbeat_ms;
+    int streaming_rate_limit;
+    int streaming_window_ms;
+    char streaming_rate_whitelist[CFG_STR_MAX];
+    char trusted_proxies[CFG_STR_MAX];
+    char proxy_header[CFG_STR_MAX];
+
+    /* limits (SPEC section 6) */
+    long max_json_body;
+    long max_upload;
+    long max_query_string;
+    int max_multipart_parts;
+    int max_part_headers;
+
+    /* search and index */
+    char index_dir[CFG_STR_MAX];
+    char currency[16];
+};
+
+/* Fills *c with the defaults. */
+void cfg_defaults(struct cfg *c);
+
+/* Reads `path` (NULL: none) over the current values, then the environment.
+ * On error returns -1 with a message naming the key and value in err. */
+int cfg_load(struct cfg *c, const char *path, char *err, size_t errlen);
+
+/* Sets one key from text, as the file would. 0, or -1 with err filled.
+ * Unknown keys are an error. */
+int cfg_set(struct cfg *c, const char *key, const char *value, char *err, size_t errlen);
+
+/* Cross-key checks after everything is loaded. */
+int cfg_check(const struct cfg *c, char *err, size_t errlen);
+
+/* The path used when no -c is given: $TROIKA_CONFIG or the build default. */
+const char *cfg_default_path(void);
+
+#endif

@@ -1,0 +1,44 @@
+/* app.h: the application struct owned by main and passed down, and the
+ * per-request context handlers receive. */
+#ifndef TROIKA_APP_H
+#define TROIKA_APP_H
+
+#include <signal.h>
+
+#include "common/arena.h"
+#include "common/config.h"
+
+struct db;
+struct req;
+struct sink;
+struct route;
+
+struct pm_flags {
+    volatile sig_atomic_t stop;     /* SIGTERM: finish the request, then exit */
+    volatile sig_atomic_t abort;    /* drain deadline passed: end streams now */
+    volatile sig_atomic_t reopen;   /* SIGUSR1: reopen the log */
+    volatile sig_atomic_t reload;   /* SIGHUP (master) */
+    volatile sig_atomic_t child;    /* SIGCHLD (master) */
+};
+
+struct app {
+    struct cfg cfg;                 /* read-only after start-up */
+    char cfg_path[512];
+    int listen_fd;
+    int single;                     /* one process on an inherited socket */
+    int worker_id;                  /* 0 in the master */
+    unsigned long served;           /* requests served by this worker */
+    struct pm_flags *flags;
+    struct db *db;                  /* this worker's connection; NULL until used */
+};
+
+/* What a handler gets for one request. */
+struct ctx {
+    struct app *app;
+    struct req *req;
+    struct sink *sink;
+    arena_t *ar;
+    const struct route *route;
+};
+
+#endif

@@ -1,0 +1,78 @@
+/* request.h: one FastCGI request as the handlers see it.
+ *
+ * Everything here lives in the request arena and is valid until the
+ * request ends. The body is read on demand with the route's limit enforced
+ * while reading (a too-large body is refused before it is read). */
+#ifndef TROIKA_REQUEST_H
+#define TROIKA_REQUEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/arena.h"
+
+struct cfg;
+struct FCGX_Request;
+
+struct kv {
+    const char *key;
+    const char *value;
+};
+
+struct req {
+    arena_t *ar;
+    struct FCGX_Request *fx;       /* NULL in unit tests */
+    const struct cfg *cfg;
+    char **env;                    /* FastCGI parameters, "NAME=value" */
+    const char *method;            /* "GET", "POST", ... */
+    const char *path;              /* REQUEST_URI minus query and base_path */
+    const char *query;             /* raw query string ("" when none) */
+    struct kv *params;             /* decoded query parameters */
+    size_t nparams;
+    const char *content_type;      /* "" when none */
+    long long content_length;      /* -1 when not given */
+    const char *remote_addr;
+    const char *client_ip;         /* REMOTE_ADDR, or the trusted proxy header */
+    char id[65];                   /* request id */
+    const char *body;              /* after req_read_body */
+    size_t body_len;
+    int64_t t0_ms;                 /* monotonic start */
+};
+
+enum {
+    REQ_OK = 0,
+    REQ_ETOOBIG = -1,   /* over the limit: 413 */
+    REQ_EIO = -2,       /* the client went away while sending */
+    REQ_EBAD = -3,      /* malformed (e.g. Content-Length) */
+};
+
+/* Parses params from the FastCGI environment (`env`, NULL-terminated
+ * "NAME=value" strings). Returns REQ_OK or REQ_ETOOBIG when the query
+ * string is over max_query_string. */
+int req_init(struct req *r, arena_t *ar, const struct cfg *cfg, char **env);
+
+/* A FastCGI parameter (CGI variable) or NULL. */
+const char *req_env(const struct req *r, const char *name);
+/* The first decoded query parameter `name`, or NULL. */
+const char *req_param(const struct req *r, const char *name);
+
+/* Reads the whole body into r->body, at most `max` bytes; REQ_* codes. */
+int req_read_body(struct req *r, size_t max);
+
+/* Decodes an application/x-www-form-urlencoded string into pairs. A '%'
+ * not followed by two hex digits, or one that would decode to NUL, is kept
+ * as it is. Borrowed results, valid until the arena is reset. */
+int req_parse_query(arena_t *ar, const char *qs, struct kv **out, size_t *n);
+/* Percent-decodes s[0..n); plus_space: '+' means ' '. */
+char *req_url_decode(arena_t *ar, const char *s, size_t n, int plus_space);
+
+/* 1 when id is 1-64 chars of [A-Za-z0-9._-]. */
+int req_id_valid(const char *id);
+/* Writes a fresh random id (32 hex chars) into out[33]. */
+void req_id_new(char out[33]);
+
+/* Milliseconds on the monotonic clock / since the Unix epoch. */
+int64_t req_mono_ms(void);
+int64_t req_wall_ms(void);
+
+#endif

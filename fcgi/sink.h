@@ -1,0 +1,119 @@
+/* sink.h: where a handler's typed events go.
+ *
+ * A handler emits events (`connected`, `progress`, `results`, ...) and never
+ * formats a response itself. The SSE sink frames and flushes each event,
+ * sends `: ping` heartbeats from a helper thread while the handler waits on
+ * a slow step, enforces the stream deadline and notices a gone client. The
+ * JSON sink gathers the same events into the one document of the normal
+ * route. Everything after a failure (client gone, deadline, shutdown) goes
+ * through one path: the emit returns a SINK_E* code and the handler unwinds.
+ *
+ * Locking: the stream is written under s->mu (main thread and heartbeat
+ * thread). Memory: events are json-c objects the sink takes ownership of. */
+#ifndef TROIKA_SINK_H
+#define TROIKA_SINK_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+
+#include "common/arena.h"
+#include "fcgi/sse.h"
+
+struct json_object;
+struct cfg;
+
+enum sink_mode { SINK_SSE, SINK_JSON };
+
+enum {
+    SINK_OK = 0,
+    SINK_EGONE = -10,     /* the client disconnected */
+    SINK_ETIMEOUT = -11,  /* STREAMING_TIMEOUT passed */
+    SINK_EABORT = -12,    /* the server is stopping */
+    SINK_EIO = -13,       /* other write failure / out of memory */
+};
+
+struct sink_stats {
+    unsigned long events;
+    unsigned long bytes;
+    int64_t first_event_ms;   /* monotonic time of the first event, 0 if none */
+};
+
+struct sink {
+    enum sink_mode mode;
+    struct sse_io io;
+    arena_t *ar;
+    const struct cfg *cfg;
+    const char *rid;
+    const char *route;
+    volatile sig_atomic_t *abort_flag;   /* may be NULL */
+
+    pthread_mutex_t mu;
+    pthread_t hb;
+    int hb_running;
+    int hb_stop;
+
+    unsigned long seq;
+    int started;        /* status line and headers written */
+    int responded;      /* a complete non-stream response was written */
+    int closed;         /* `close` written (or cannot be) */
+    int error_sent;
+    int content_sent;   /* results/text/audio already reached the client */
+    int state;          /* SINK_OK or the first SINK_E* that ended the stream */
+    int64_t t0_ms;
+    int64_t deadline_ms;
+    int64_t last_write_ms;
+
+    char extra_headers[1024];
+    size_t extra_len;
+
+    struct json_object *doc;   /* JSON sink: the document being built */
+    int http_status;
+
+    struct sink_stats stats;
+};
+
+/* Sets up a sink; io writes the response bytes (FastCGI stream, or a buffer
+ * in tests). t0_ms is the request's monotonic start. */
+void sink_init(struct sink *s, enum sink_mode mode, arena_t *ar, const struct cfg *cfg,
+               const char *rid, const char *route, const struct sse_io *io, int64_t t0_ms);
+
+/* Adds a response header (before anything is sent). 0 or -1. */
+int sink_header(struct sink *s, const char *name, const char *value);
+
+/* A plain HTTP error before anything was sent: status + SPEC 2.2 body.
+ * `extra` (taken, may be NULL) adds fields such as "field". */
+int sink_reject(struct sink *s, int status, const char *code, const char *message,
+                struct json_object *extra);
+
+/* A plain JSON response (not a stream): status and `doc` (taken), with
+ * requestId and timestamp added. For routes such as /api/health. */
+int sink_respond(struct sink *s, int status, struct json_object *doc);
+
+/* Emits one event; takes `data` (also on failure). 0 or SINK_E*. */
+int sink_emit(struct sink *s, const char *event, struct json_object *data);
+
+/* Shorthand for a progress event. */
+int sink_progress(struct sink *s, const char *step, const char *message, long count, int percent);
+
+/* An error after the stream opened: `error` event (SSE) or an error
+ * document (JSON). Only the first error is sent. */
+int sink_error(struct sink *s, const char *code, const char *message);
+
+/* 0 while the stream may go on, else the SINK_E* that stops it. */
+int sink_check(struct sink *s);
+
+/* Waits ms milliseconds (heartbeats keep going); stops early with
+ * SINK_E* when the stream must end. */
+int sink_sleep(struct sink *s, int ms);
+
+/* Ends the response: `close` event, or the JSON document. Stops the
+ * heartbeat thread. Safe to call more than once. */
+int sink_finish(struct sink *s);
+
+/* HTTP status for an in-stream error code (used by the JSON sink). */
+int sink_status_for(const char *code);
+/* Short description for a code ("Database connection error"). */
+const char *sink_describe(const char *code);
+
+#endif

@@ -1,0 +1,160 @@
+/* worker.c: one worker process: accept, build the request, pick the sink,
+ * dispatch, finish; one arena reused across requests and reset after each. */
+#include "fcgi/worker.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <fcgiapp.h>
+#include <json-c/json.h>
+
+#include "common/db.h"
+#include "common/log.h"
+#include "fcgi/app.h"
+#include "fcgi/request.h"
+#include "fcgi/router.h"
+#include "fcgi/sink.h"
+#include "index/vidx.h"
+
+static struct pm_flags *wk_flags;
+
+static void wk_on_term(int sig)
+{
+    (void)sig;
+    wk_flags->stop = 1;
+    FCGX_ShutdownPending();   /* makes a waiting FCGX_Accept_r return -1 */
+}
+
+static void wk_on_abort(int sig)
+{
+    (void)sig;
+    wk_flags->abort = 1;
+}
+
+static void wk_on_usr1(int sig)
+{
+    (void)sig;
+    wk_flags->reopen = 1;
+}
+
+void wk_signals(struct app *app)
+{
+    wk_flags = app->flags;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = wk_on_term;   /* no SA_RESTART: accept() is interrupted */
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sa.sa_handler = wk_on_abort;
+    sigaction(SIGUSR2, &sa, NULL);
+    sa.sa_handler = wk_on_usr1;
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGUSR1, &sa, NULL);
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    sa.sa_handler = SIG_DFL;
+    sigaction(SIGCHLD, &sa, NULL);
+}
+
+static int fx_write(void *ctx, const char *p, size_t n)
+{
+    FCGX_Stream *out = ctx;
+    while (n > 0) {
+        int chunk = n > 1 << 20 ? 1 << 20 : (int)n;
+        if (FCGX_PutStr(p, chunk, out) != chunk) return -1;
+        p += chunk;
+        n -= (size_t)chunk;
+    }
+    return 0;
+}
+
+static int fx_flush(void *ctx)
+{
+    return FCGX_FFlush((FCGX_Stream *)ctx) < 0 ? -1 : 0;
+}
+
+static void wk_handle(struct app *app, FCGX_Request *fx, arena_t *ar)
+{
+    struct req r = {.fx = fx};
+    int prc = req_init(&r, ar, &app->cfg, fx->envp);
+    struct sse_io io = {fx_write, fx_flush, fx->out};
+    const struct route *route = NULL;
+    char allow[64] = "";
+    enum rt_result m = RT_NOT_FOUND;
+    if (prc == REQ_OK) m = rt_match(r.path, r.method, &route, allow, sizeof(allow));
+
+    struct sink s;
+    int stream = route && (route->flags & RT_STREAM);
+    sink_init(&s, stream ? SINK_SSE : SINK_JSON, ar, &app->cfg, r.id, route ? route->name : "http", &io,
+              r.t0_ms);
+    s.abort_flag = &app->flags->abort;
+
+    int status;
+    if (prc == REQ_ETOOBIG) {
+        char msg[128];
+        snprintf(msg, sizeof(msg), "The query string is longer than %ld bytes", app->cfg.max_query_string);
+        sink_reject(&s, 413, "PAYLOAD_TOO_LARGE", msg, NULL);
+        status = 413;
+    } else if (prc != REQ_OK) {
+        sink_reject(&s, 400, "INVALID_PARAMETERS", "The request could not be parsed", NULL);
+        status = 400;
+    } else if (m == RT_NOT_FOUND) {
+        char msg[160];
+        snprintf(msg, sizeof(msg), "No route for %s", r.path);
+        sink_reject(&s, 404, "NOT_FOUND", msg, NULL);
+        status = 404;
+    } else if (m == RT_BAD_METHOD) {
+        char msg[160];
+        snprintf(msg, sizeof(msg), "%s is not allowed on %s (allowed: %s)", r.method, r.path, allow);
+        sink_header(&s, "Allow", allow);
+        sink_reject(&s, 405, "METHOD_NOT_ALLOWED", msg, NULL);
+        status = 405;
+    } else {
+        status = rt_dispatch(app, &r, &s, route);
+    }
+    LOG_DEBUG(route ? route->name : "http", r.id, NULL, "%s %s %d %lldms events=%lu bytes=%lu", r.method,
+              r.path ? r.path : "?", status, (long long)(req_mono_ms() - r.t0_ms), s.stats.events,
+              s.stats.bytes);
+}
+
+int wk_run(struct app *app)
+{
+    vidx_threads_init();
+    FCGX_Request fx;
+    if (FCGX_InitRequest(&fx, app->listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+        LOG_ERROR("worker", NULL, NULL, "FCGX_InitRequest failed");
+        return 1;
+    }
+    arena_t *ar = ar_new(64 * 1024);
+    if (!ar) return 1;
+    while (!app->flags->stop) {
+        int rc = FCGX_Accept_r(&fx);
+        if (app->flags->reopen) {
+            app->flags->reopen = 0;
+            log_reopen();
+        }
+        if (rc < 0) {
+            if (app->flags->stop) break;
+            if (errno == EINTR) continue;
+            LOG_ERROR("worker", NULL, NULL, "accept failed: %s", strerror(errno));
+            break;
+        }
+        wk_handle(app, &fx, ar);
+        FCGX_Finish_r(&fx);
+        ar_reset(ar);
+        app->served++;
+        if (app->cfg.max_requests && app->served >= (unsigned long)app->cfg.max_requests) {
+            LOG_INFO("worker", NULL, NULL, "Recycling after %lu requests", app->served);
+            break;
+        }
+    }
+    ar_free(ar);
+    db_close(app->db);
+    app->db = NULL;
+    return 0;
+}

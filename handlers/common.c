@@ -1,0 +1,52 @@
+/* common.c: helpers shared by the handlers (parameter checks, the
+ * `connected` event). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <json-c/json.h>
+
+#include "fcgi/app.h"
+#include "fcgi/request.h"
+#include "fcgi/router.h"
+#include "fcgi/sink.h"
+#include "handlers/handlers.h"
+
+int hx_bad_field(struct ctx *c, const char *field, const char *message)
+{
+    json_object *extra = json_object_new_object();
+    json_object_object_add(extra, "field", json_object_new_string(field));
+    sink_reject(c->sink, 400, "INVALID_PARAMETERS", message, extra);
+    return -1;
+}
+
+int hx_param_int(struct ctx *c, const char *name, long def, long min, long max, long *out)
+{
+    const char *v = req_param(c->req, name);
+    if (!v || !*v) {
+        *out = def;
+        return 0;
+    }
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (errno || end == v || *end || n < min || n > max) {
+        char m[160];
+        snprintf(m, sizeof(m), "%s must be a whole number from %ld to %ld", name, min, max);
+        return hx_bad_field(c, name, m);
+    }
+    *out = n;
+    return 0;
+}
+
+int hx_connected(struct ctx *c, json_object *fields)
+{
+    json_object *o = fields ? fields : json_object_new_object();
+    json_object_object_add(o, "message", json_object_new_string("Stream started"));
+    return sink_emit(c->sink, "connected", o);
+}
+
+int64_t hx_elapsed(const struct ctx *c)
+{
+    return req_mono_ms() - c->req->t0_ms;
+}

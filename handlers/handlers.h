@@ -1,0 +1,28 @@
+/* handlers.h: one entry point per route family, and small helpers that
+ * every handler uses for parameters and replies. */
+#ifndef TROIKA_HANDLERS_H
+#define TROIKA_HANDLERS_H
+
+#include <stdint.h>
+
+struct ctx;
+struct json_object;
+
+int h_health(struct ctx *c);
+int h_selftest(struct ctx *c);
+
+/* Reads an integer query parameter in [min, max] (def when absent). On a
+ * bad value answers 400 INVALID_PARAMETERS naming the field and returns -1. */
+int hx_param_int(struct ctx *c, const char *name, long def, long min, long max, long *out);
+
+/* Rejects with 400 INVALID_PARAMETERS naming `field`. Returns -1. */
+int hx_bad_field(struct ctx *c, const char *field, const char *message);
+
+/* `connected` event with message "Stream started"; takes `fields` (may be
+ * NULL) and adds the route context to it. 0 or SINK_E*. */
+int hx_connected(struct ctx *c, struct json_object *fields);
+
+/* Milliseconds since the request started. */
+int64_t hx_elapsed(const struct ctx *c);
+
+#endif

@@ -1,0 +1,38 @@
+/* main.c: CUnit runner. The exit status comes from the failure count:
+ * CU_basic_run_tests() returns success even when tests fail. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <CUnit/Basic.h>
+
+#include "test/unit/unit.h"
+
+void unit_suite(const char *name, const struct unit_case *cases)
+{
+    CU_pSuite s = CU_add_suite(name, NULL, NULL);
+    if (!s) {
+        fprintf(stderr, "cannot add suite %s\n", name);
+        exit(2);
+    }
+    for (const struct unit_case *c = cases; c->name; c++) CU_add_test(s, c->name, c->fn);
+}
+
+int main(int argc, char **argv)
+{
+    if (CU_initialize_registry() != CUE_SUCCESS) return 2;
+    register_arena();
+    register_config();
+    register_request();
+    register_router();
+    register_sse();
+    register_u8();
+    CU_basic_set_mode(argc > 1 && !strcmp(argv[1], "-v") ? CU_BRM_VERBOSE : CU_BRM_NORMAL);
+    CU_basic_run_tests();
+    unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+    unsigned run = CU_get_number_of_tests_run();
+    unsigned tests_failed = CU_get_number_of_tests_failed();
+    printf("\nunit: %u passed, %u failed\n", run - tests_failed, tests_failed);
+    CU_cleanup_registry();
+    return failed ? 1 : 0;
+}

@@ -1,0 +1,22 @@
+/* unit.h: CUnit suites, one per source module (the test tree mirrors the
+ * source tree). Each test_*.c defines one register function. */
+#ifndef TROIKA_UNIT_H
+#define TROIKA_UNIT_H
+
+#include <CUnit/CUnit.h>
+
+void register_arena(void);
+void register_config(void);
+void register_request(void);
+void register_router(void);
+void register_sse(void);
+void register_u8(void);
+
+/* Adds a suite with tests {name, fn} ending in {NULL, NULL}. */
+struct unit_case {
+    const char *name;
+    void (*fn)(void);
+};
+void unit_suite(const char *name, const struct unit_case *cases);
+
+#endif
