@@ -1,10 +1,13 @@
-/* db.c: connection management for MariaDB Connector/C. */
+/* db.c: connection management and prepared statements over MariaDB
+ * Connector/C. Statements are prepared per call (a worker runs a handful
+ * per request); results are copied into the request arena. */
 #include "common/db.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <errmsg.h>
 #include <mysql.h>
 
 #include "common/config.h"
@@ -30,7 +33,7 @@ static MYSQL *db_connect(const struct cfg *c, char *err, size_t errlen)
     const char *sock = c->db_socket[0] ? c->db_socket : NULL;
     const char *host = sock ? "localhost" : c->db_host;
     if (!mysql_real_connect(my, host, c->db_user, c->db_password, c->db_name,
-                            (unsigned)c->db_port, sock, CLIENT_MULTI_RESULTS)) {
+                            (unsigned)c->db_port, sock, CLIENT_MULTI_RESULTS | CLIENT_FOUND_ROWS)) {
         snprintf(err, errlen, "%s", mysql_error(my));
         mysql_close(my);
         return NULL;
@@ -82,4 +85,263 @@ int db_ensure(struct db **dp, const struct cfg *c, char *err, size_t errlen)
     }
     if ((*dp)->my) return 0;
     return db_ping(*dp, err, errlen);
+}
+
+/* Connection-level errors: the server went away or cannot be reached. */
+static int db_class(unsigned e)
+{
+    switch (e) {
+    case CR_SERVER_GONE_ERROR:
+    case CR_SERVER_LOST:
+    case CR_CONNECTION_ERROR:
+    case CR_CONN_HOST_ERROR:
+    case CR_SERVER_LOST_EXTENDED:
+    case 1053: /* ER_SERVER_SHUTDOWN */
+    case 1927: /* ER_CONNECTION_KILLED */
+        return DB_ECONN;
+    default:
+        return DB_EQUERY;
+    }
+}
+
+static int db_fail_stmt(struct db *d, MYSQL_STMT *st, char *err, size_t errlen)
+{
+    unsigned e = st ? mysql_stmt_errno(st) : mysql_errno(d->my);
+    snprintf(err, errlen, "%s", st ? mysql_stmt_error(st) : mysql_error(d->my));
+    int cls = db_class(e);
+    if (cls == DB_ECONN) {
+        /* Forget the connection; the next db_ensure reconnects. */
+        if (st) mysql_stmt_close(st);
+        mysql_close(d->my);
+        d->my = NULL;
+        return -1000 + cls;   /* marker: statement already closed */
+    }
+    return cls;
+}
+
+/* Turns the result of db_fail_stmt into a class, closing st when needed. */
+static int db_finish_fail(struct db *d, MYSQL_STMT *st, char *err, size_t errlen)
+{
+    int rc = db_fail_stmt(d, st, err, errlen);
+    if (rc <= -999) return rc + 1000;   /* st already closed */
+    mysql_stmt_close(st);
+    return rc;
+}
+
+static int db_prepare(struct db *d, const char *sql, const struct db_param *p, size_t np,
+                      MYSQL_STMT **out, MYSQL_BIND **binds_out, char *err, size_t errlen)
+{
+    *out = NULL;
+    if (!d || !d->my) {
+        snprintf(err, errlen, "no database connection");
+        return DB_ECONN;
+    }
+    MYSQL_STMT *st = mysql_stmt_init(d->my);
+    if (!st) {
+        snprintf(err, errlen, "out of memory");
+        return DB_EQUERY;
+    }
+    if (mysql_stmt_prepare(st, sql, strlen(sql))) return db_finish_fail(d, st, err, errlen);
+    if (mysql_stmt_param_count(st) != np) {
+        snprintf(err, errlen, "statement wants %lu parameters, got %zu", mysql_stmt_param_count(st), np);
+        mysql_stmt_close(st);
+        return DB_EQUERY;
+    }
+    MYSQL_BIND *b = np ? calloc(np, sizeof(*b)) : NULL;
+    if (np && !b) {
+        mysql_stmt_close(st);
+        snprintf(err, errlen, "out of memory");
+        return DB_EQUERY;
+    }
+    for (size_t i = 0; i < np; i++) {
+        switch (p[i].type) {
+        case DBP_NULL: b[i].buffer_type = MYSQL_TYPE_NULL; break;
+        case DBP_STR:
+        case DBP_BLOB:
+            b[i].buffer_type = p[i].type == DBP_STR ? MYSQL_TYPE_STRING : MYSQL_TYPE_BLOB;
+            b[i].buffer = (void *)(p[i].s ? p[i].s : "");
+            b[i].buffer_length = p[i].len ? p[i].len : (p[i].type == DBP_STR && p[i].s ? strlen(p[i].s) : 0);
+            break;
+        case DBP_INT:
+            b[i].buffer_type = MYSQL_TYPE_LONGLONG;
+            b[i].buffer = (void *)&p[i].i;
+            break;
+        case DBP_DOUBLE:
+            b[i].buffer_type = MYSQL_TYPE_DOUBLE;
+            b[i].buffer = (void *)&p[i].d;
+            break;
+        }
+    }
+    if (np && mysql_stmt_bind_param(st, b)) {
+        snprintf(err, errlen, "%s", mysql_stmt_error(st));
+        free(b);
+        mysql_stmt_close(st);
+        return DB_EQUERY;
+    }
+    *out = st;
+    *binds_out = b;
+    return DB_OK;
+}
+
+int db_exec(struct db *d, const char *sql, const struct db_param *p, size_t np,
+            unsigned long long *affected, unsigned long long *insert_id, char *err, size_t errlen)
+{
+    MYSQL_STMT *st;
+    MYSQL_BIND *b = NULL;
+    int rc = db_prepare(d, sql, p, np, &st, &b, err, errlen);
+    if (rc != DB_OK) return rc;
+    if (mysql_stmt_execute(st)) {
+        free(b);
+        return db_finish_fail(d, st, err, errlen);
+    }
+    if (affected) *affected = mysql_stmt_affected_rows(st);
+    if (insert_id) *insert_id = mysql_stmt_insert_id(st);
+    free(b);
+    mysql_stmt_close(st);
+    return DB_OK;
+}
+
+int db_query(struct db *d, arena_t *ar, const char *sql, const struct db_param *p, size_t np,
+             size_t max_rows, struct db_rows *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof(*out));
+    MYSQL_STMT *st;
+    MYSQL_BIND *b = NULL, *rb = NULL;
+    MYSQL_RES *meta = NULL;
+    unsigned long *lens = NULL;
+    my_bool *nulls = NULL;
+    int rc = db_prepare(d, sql, p, np, &st, &b, err, errlen);
+    if (rc != DB_OK) return rc;
+    if (mysql_stmt_execute(st)) {
+        free(b);
+        return db_finish_fail(d, st, err, errlen);
+    }
+    meta = mysql_stmt_result_metadata(st);
+    size_t nc = meta ? mysql_num_fields(meta) : 0;
+    out->ncols = nc;
+    if (nc) {
+        out->names = ar_calloc(ar, nc, sizeof(char *));
+        MYSQL_FIELD *f = mysql_fetch_fields(meta);
+        for (size_t i = 0; i < nc; i++) out->names[i] = ar_strdup(ar, f[i].name);
+        rb = calloc(nc, sizeof(*rb));
+        lens = calloc(nc, sizeof(*lens));
+        nulls = calloc(nc, sizeof(*nulls));
+        if (!rb || !lens || !nulls) {
+            snprintf(err, errlen, "out of memory");
+            rc = DB_EQUERY;
+            goto out;
+        }
+        for (size_t i = 0; i < nc; i++) {
+            rb[i].buffer_type = MYSQL_TYPE_STRING;   /* everything as text */
+            rb[i].buffer = NULL;
+            rb[i].buffer_length = 0;
+            rb[i].length = &lens[i];
+            rb[i].is_null = &nulls[i];
+        }
+        if (mysql_stmt_bind_result(st, rb)) {
+            snprintf(err, errlen, "%s", mysql_stmt_error(st));
+            rc = DB_EQUERY;
+            goto out;
+        }
+    }
+    size_t cap = 0;
+    for (;;) {
+        int f = nc ? mysql_stmt_fetch(st) : MYSQL_NO_DATA;
+        if (f == MYSQL_NO_DATA) break;
+        if (f == 1) {
+            rc = db_fail_stmt(d, st, err, errlen);
+            if (rc <= -999) {
+                st = NULL;
+                rc += 1000;
+            }
+            goto out;
+        }
+        if (max_rows && out->nrows >= max_rows) continue;
+        if (out->nrows == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            char **cells = ar_alloc(ar, ncap * nc * sizeof(char *));
+            unsigned long *ls = ar_alloc(ar, ncap * nc * sizeof(unsigned long));
+            if (!cells || !ls) {
+                snprintf(err, errlen, "out of memory");
+                rc = DB_EQUERY;
+                goto out;
+            }
+            if (cap) {
+                memcpy(cells, out->cells, cap * nc * sizeof(char *));
+                memcpy(ls, out->lens, cap * nc * sizeof(unsigned long));
+            }
+            out->cells = cells;
+            out->lens = ls;
+            cap = ncap;
+        }
+        for (size_t i = 0; i < nc; i++) {
+            size_t at = out->nrows * nc + i;
+            out->lens[at] = nulls[i] ? 0 : lens[i];
+            if (nulls[i]) {
+                out->cells[at] = NULL;
+                continue;
+            }
+            char *cell = ar_alloc(ar, lens[i] + 1);
+            if (!cell) {
+                snprintf(err, errlen, "out of memory");
+                rc = DB_EQUERY;
+                goto out;
+            }
+            if (lens[i]) {
+                MYSQL_BIND one = {0};
+                one.buffer_type = MYSQL_TYPE_STRING;
+                one.buffer = cell;
+                one.buffer_length = lens[i] + 1;
+                unsigned long l2;
+                one.length = &l2;
+                if (mysql_stmt_fetch_column(st, &one, (unsigned)i, 0)) {
+                    snprintf(err, errlen, "%s", mysql_stmt_error(st));
+                    rc = DB_EQUERY;
+                    goto out;
+                }
+            }
+            cell[lens[i]] = '\0';
+            out->cells[at] = cell;
+        }
+        out->nrows++;
+    }
+    rc = DB_OK;
+out:
+    if (meta) mysql_free_result(meta);
+    if (st) mysql_stmt_close(st);
+    free(b);
+    free(rb);
+    free(lens);
+    free(nulls);
+    return rc;
+}
+
+static int db_simple(struct db *d, const char *sql, char *err, size_t errlen)
+{
+    if (!d || !d->my) {
+        snprintf(err, errlen, "no database connection");
+        return DB_ECONN;
+    }
+    if (mysql_query(d->my, sql)) {
+        unsigned e = mysql_errno(d->my);
+        snprintf(err, errlen, "%s", mysql_error(d->my));
+        return db_class(e);
+    }
+    return DB_OK;
+}
+
+int db_begin(struct db *d, char *err, size_t errlen)
+{
+    return db_simple(d, "START TRANSACTION", err, errlen);
+}
+
+int db_commit(struct db *d, char *err, size_t errlen)
+{
+    return db_simple(d, "COMMIT", err, errlen);
+}
+
+int db_rollback(struct db *d)
+{
+    char err[8];
+    return db_simple(d, "ROLLBACK", err, sizeof(err));
 }
