@@ -16,6 +16,7 @@
 #include <json-c/json.h>
 
 #include "common/config.h"
+#include "common/log.h"
 #include "common/u8.h"
 #include "fcgi/request.h"
 
@@ -218,6 +219,7 @@ static void sink_watch_end(struct sink *s, const char *code, const char *message
                      "\"requestId\":\"%s\",\"timestamp\":\"%s\"}",
                      msg, sink_describe(code), code, s->content_sent ? "true" : "false", s->rid, ts);
     s->state = why;
+    LOG_ERROR(s->route, s->rid, NULL, "Stream failed: %s: %s", code, message);
     if (n > 0 && (size_t)n < sizeof(data) &&
         sse_write_event(&s->io, ++s->seq, "error", data, (size_t)n, (size_t)s->cfg->streaming_chunk_size) == 0) {
         s->error_sent = 1;
@@ -429,6 +431,7 @@ int sink_error(struct sink *s, const char *code, const char *message)
 {
     if (s->error_sent || s->responded) return 0;
     s->error_sent = 1;
+    LOG_ERROR(s->route, s->rid, NULL, "Stream failed: %s: %s", code, message);
     json_object *o = json_object_new_object();
     if (!o) return SINK_EIO;
     json_object_object_add(o, "message", json_object_new_string(message));
