@@ -56,8 +56,16 @@ def free_port():
         return s.getsockname()[1]
 
 
+class Fatal(RuntimeError):
+    """Raised by a wait_for predicate when waiting longer cannot help."""
+
+
 def wait_for(pred, timeout, what, interval=0.05):
-    """Polls pred() until it returns a true value, which is returned."""
+    """Polls pred() until it returns a true value, which is returned.
+
+    An exception from pred() is retried (and reported at the timeout), except
+    Fatal, which ends the wait at once.
+    """
     deadline = time.monotonic() + timeout
     last_exc = None
     while True:
@@ -65,6 +73,8 @@ def wait_for(pred, timeout, what, interval=0.05):
             val = pred()
             if val:
                 return val
+        except Fatal:
+            raise
         except Exception as exc:  # noqa: BLE001 - reported below
             last_exc = exc
         if time.monotonic() >= deadline:
@@ -248,7 +258,7 @@ class MariaDB:
 
         def ready():
             if not self.proc.running():
-                raise RuntimeError("mariadbd exited:\n" + tail(os.path.join(self.dir, "error.log")))
+                raise Fatal("mariadbd exited:\n" + tail(os.path.join(self.dir, "error.log")))
             return self.query("SELECT 1", check=False).returncode == 0
         try:
             wait_for(ready, timeout, "mariadbd on " + self.socket, interval=0.1)
@@ -327,6 +337,7 @@ class Troika:
             "log_file": self.log_file,
             "log_level": "DEBUG",
             "index_dir": os.path.join(self.dir, "index"),
+            "shm_path": os.path.join(self.dir, "troika.shm"),
             "drain_timeout_ms": "5000",
         }
         if db is not None:
@@ -373,7 +384,7 @@ class Troika:
 
         def ready():
             if not self.proc.running():
-                raise RuntimeError("troika-fcgi exited with %s" % self.proc.proc.returncode)
+                raise Fatal("troika-fcgi exited with status %s" % self.proc.proc.returncode)
             if len(self.worker_pids()) < self.workers:
                 return False
             with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
@@ -465,7 +476,7 @@ class Nginx:
 
         def ready():
             if not self.proc.running():
-                raise RuntimeError("nginx exited:\n" + tail(self.error_log))
+                raise Fatal("nginx exited:\n" + tail(self.error_log))
             with socket.create_connection(("127.0.0.1", self.port), timeout=1):
                 return True
         wait_for(ready, timeout, "nginx on port %d" % self.port)
