@@ -69,6 +69,14 @@ static const struct cfg_key cfg_table[] = {
     I(max_part_headers, 256, 1048576),
     S(index_dir),
     S(currency),
+    S(embedding_provider),
+    S(embedding_url),
+    S(embedding_model),
+    S(embedding_api_key),
+    I(embedding_dim, 8, 8192),
+    I(embedding_timeout_ms, 100, 600000),
+    I(embedding_connect_timeout_ms, 100, 600000),
+    I(embedding_batch, 1, 2048),
 };
 
 #undef S
@@ -109,6 +117,13 @@ void cfg_defaults(struct cfg *c)
     c->max_part_headers = 8 * 1024;
     snprintf(c->index_dir, sizeof(c->index_dir), "/var/lib/troika/index");
     snprintf(c->currency, sizeof(c->currency), "INR");
+    snprintf(c->embedding_provider, sizeof(c->embedding_provider), "builtin");
+    snprintf(c->embedding_url, sizeof(c->embedding_url), "https://api.openai.com");
+    snprintf(c->embedding_model, sizeof(c->embedding_model), "text-embedding-3-small");
+    c->embedding_dim = 384;
+    c->embedding_timeout_ms = 10000;
+    c->embedding_connect_timeout_ms = 2000;
+    c->embedding_batch = 64;
 }
 
 static const struct cfg_key *cfg_find(const char *key)
@@ -309,6 +324,19 @@ int cfg_check(const struct cfg *c, char *err, size_t errlen)
     }
     if (strlen(c->currency) != 3) {
         snprintf(err, errlen, "currency: '%s' is not a 3-letter ISO 4217 code", c->currency);
+        return -1;
+    }
+    if (strcmp(c->embedding_provider, "builtin") != 0 && strcmp(c->embedding_provider, "openai") != 0) {
+        snprintf(err, errlen, "embedding_provider: '%s' is not one of builtin, openai", c->embedding_provider);
+        return -1;
+    }
+    if (!strcmp(c->embedding_provider, "openai") &&
+        strncmp(c->embedding_url, "http://", 7) != 0 && strncmp(c->embedding_url, "https://", 8) != 0) {
+        snprintf(err, errlen, "embedding_url: '%s' must start with http:// or https://", c->embedding_url);
+        return -1;
+    }
+    if (!strcmp(c->embedding_provider, "openai") && !c->embedding_model[0]) {
+        snprintf(err, errlen, "embedding_model: must name a model when embedding_provider is openai");
         return -1;
     }
     return 0;

@@ -59,6 +59,16 @@ struct cfg {
     /* search and index */
     char index_dir[CFG_STR_MAX];
     char currency[16];
+
+    /* embedding provider (index/embed.h) */
+    char embedding_provider[16];   /* "builtin" or "openai" */
+    char embedding_url[CFG_STR_MAX];
+    char embedding_model[CFG_STR_MAX];
+    char embedding_api_key[CFG_STR_MAX];
+    int embedding_dim;
+    int embedding_timeout_ms;
+    int embedding_connect_timeout_ms;
+    int embedding_batch;
 };
 
 /* Fills *c with the defaults. */

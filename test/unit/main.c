@@ -27,6 +27,8 @@ int main(int argc, char **argv)
     register_router();
     register_sse();
     register_u8();
+    register_embed();
+    register_vidx();
     CU_basic_set_mode(argc > 1 && !strcmp(argv[1], "-v") ? CU_BRM_VERBOSE : CU_BRM_NORMAL);
     CU_basic_run_tests();
     unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

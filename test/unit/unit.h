@@ -11,6 +11,8 @@ void register_request(void);
 void register_router(void);
 void register_sse(void);
 void register_u8(void);
+void register_embed(void);
+void register_vidx(void);
 
 /* Adds a suite with tests {name, fn} ending in {NULL, NULL}. */
 struct unit_case {
