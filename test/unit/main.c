@@ -23,9 +23,11 @@ int main(int argc, char **argv)
     if (CU_initialize_registry() != CUE_SUCCESS) return 2;
     register_arena();
     register_config();
+    register_mp();
     register_request();
     register_router();
     register_sse();
+    register_tok();
     register_u8();
     register_embed();
     register_vidx();

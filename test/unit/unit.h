@@ -7,9 +7,11 @@
 
 void register_arena(void);
 void register_config(void);
+void register_mp(void);
 void register_request(void);
 void register_router(void);
 void register_sse(void);
+void register_tok(void);
 void register_u8(void);
 void register_embed(void);
 void register_vidx(void);
