@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "log.h"
+#include "rl.h"
 
 #ifndef TROIKA_DEFAULT_CONFIG
 #define TROIKA_DEFAULT_CONFIG "/etc/troika/troika.conf"
@@ -43,6 +44,11 @@ static const struct cfg_key cfg_table[] = {
     I(request_terminate_timeout_ms, 0, 86400000),
     S(base_path),
     S(shm_path),
+    I(scoreboard_slots, 4, 65536),
+    I(respawn_backoff_max_ms, 100, 3600000),
+    I(crash_storm_deaths, 1, 100000),
+    I(crash_storm_window_ms, 1000, 86400000),
+    I(request_terminate_grace_ms, 100, 600000),
     S(log_file),
     {"log_level", CT_LOGLEVEL, offsetof(struct cfg, log_level), sizeof(int), 0, 0},
     S(db_host),
@@ -62,6 +68,7 @@ static const struct cfg_key cfg_table[] = {
     S(streaming_rate_whitelist),
     S(trusted_proxies),
     S(proxy_header),
+    I(rate_limit_table_size, 16, 16777216),
     Z(max_json_body, 256, 1L << 30),
     Z(max_upload, 1024, 1L << 34),
     Z(max_query_string, 256, 1L << 20),
@@ -95,6 +102,11 @@ void cfg_defaults(struct cfg *c)
     c->drain_timeout_ms = 30000;
     c->request_terminate_timeout_ms = 0;
     snprintf(c->shm_path, sizeof(c->shm_path), "/tmp/troika.shm");
+    c->scoreboard_slots = 256;
+    c->respawn_backoff_max_ms = 30000;
+    c->crash_storm_deaths = 10;
+    c->crash_storm_window_ms = 60000;
+    c->request_terminate_grace_ms = 2000;
     c->log_level = LOG_LVL_INFO;
     snprintf(c->db_host, sizeof(c->db_host), "127.0.0.1");
     c->db_port = 3306;
@@ -110,6 +122,7 @@ void cfg_defaults(struct cfg *c)
     c->streaming_window_ms = 60000;
     snprintf(c->streaming_rate_whitelist, sizeof(c->streaming_rate_whitelist), "127.0.0.1,::1");
     snprintf(c->proxy_header, sizeof(c->proxy_header), "X-Forwarded-For");
+    c->rate_limit_table_size = 8192;
     c->max_json_body = 64L * 1024;
     c->max_upload = 10L * 1024 * 1024;
     c->max_query_string = 8L * 1024;
@@ -320,6 +333,30 @@ int cfg_check(const struct cfg *c, char *err, size_t errlen)
     if (c->streaming_heartbeat_ms >= c->streaming_timeout) {
         snprintf(err, errlen, "streaming_heartbeat_ms: '%d' must be less than streaming_timeout (%d)",
                  c->streaming_heartbeat_ms, c->streaming_timeout);
+        return -1;
+    }
+    char nerr[300];
+    struct rl_nets nets;
+    if (rl_nets_parse(c->streaming_rate_whitelist, &nets, nerr, sizeof(nerr)) < 0) {
+        snprintf(err, errlen, "streaming_rate_whitelist: %s", nerr);
+        return -1;
+    }
+    if (rl_nets_parse(c->trusted_proxies, &nets, nerr, sizeof(nerr)) < 0) {
+        snprintf(err, errlen, "trusted_proxies: %s", nerr);
+        return -1;
+    }
+    if (!c->shm_path[0]) {
+        snprintf(err, errlen, "shm_path: must name a file (rate limits, metrics and the scoreboard live there)");
+        return -1;
+    }
+    if (c->scoreboard_slots < 2 * c->workers + 2) {
+        snprintf(err, errlen, "scoreboard_slots: '%d' must be at least 2 x workers + 2 (%d): a reload runs old and "
+                 "new workers side by side", c->scoreboard_slots, 2 * c->workers + 2);
+        return -1;
+    }
+    if ((double)c->rate_limit_table_size * (72.0 + 8.0 * c->streaming_rate_limit) > 1024.0 * 1024 * 1024) {
+        snprintf(err, errlen, "rate_limit_table_size: '%d' entries of streaming_rate_limit %d admissions need more "
+                 "than 1 GiB of shared memory", c->rate_limit_table_size, c->streaming_rate_limit);
         return -1;
     }
     if (strlen(c->currency) != 3) {

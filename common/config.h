@@ -23,6 +23,11 @@ struct cfg {
     int request_terminate_timeout_ms;
     char base_path[CFG_STR_MAX];
     char shm_path[CFG_STR_MAX];
+    int scoreboard_slots;
+    int respawn_backoff_max_ms;
+    int crash_storm_deaths;
+    int crash_storm_window_ms;
+    int request_terminate_grace_ms;
 
     /* logging */
     char log_file[CFG_STR_MAX];
@@ -48,6 +53,7 @@ struct cfg {
     char streaming_rate_whitelist[CFG_STR_MAX];
     char trusted_proxies[CFG_STR_MAX];
     char proxy_header[CFG_STR_MAX];
+    int rate_limit_table_size;
 
     /* limits (SPEC section 6) */
     long max_json_body;

@@ -7,6 +7,8 @@
 
 #include "common/arena.h"
 #include "common/config.h"
+#include "common/rl.h"
+#include "common/shm.h"
 
 struct db;
 struct req;
@@ -15,7 +17,8 @@ struct route;
 
 struct pm_flags {
     volatile sig_atomic_t stop;     /* SIGTERM: finish the request, then exit */
-    volatile sig_atomic_t abort;    /* drain deadline passed: end streams now */
+    volatile sig_atomic_t abort;    /* SIGUSR2: end the request now; 1 drain deadline,
+                                       2 request_terminate_timeout_ms (then recycle) */
     volatile sig_atomic_t reopen;   /* SIGUSR1: reopen the log */
     volatile sig_atomic_t reload;   /* SIGHUP (master) */
     volatile sig_atomic_t child;    /* SIGCHLD (master) */
@@ -30,6 +33,10 @@ struct app {
     unsigned long served;           /* requests served by this worker */
     struct pm_flags *flags;
     struct db *db;                  /* this worker's connection; NULL until used */
+    struct shm shm;                 /* the host's shared mapping (rate limits, metrics, scoreboard) */
+    struct rl_nets whitelist;       /* parsed streaming_rate_whitelist */
+    struct rl_nets trusted;         /* parsed trusted_proxies */
+    int sb_slot;                    /* this process's scoreboard slot, -1 when none */
 };
 
 /* What a handler gets for one request. */

@@ -17,6 +17,7 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "fcgi/app.h"
+#include "fcgi/ops.h"
 #include "fcgi/pm.h"
 #include "fcgi/worker.h"
 #include "index/vidx.h"
@@ -35,7 +36,9 @@ static const char usage[] =
     "Started by a process manager with a listening socket on fd 0 (mod_fcgid,\n"
     "spawn-fcgi), it serves that socket in a single process. Otherwise it opens\n"
     "'listen' from the config and forks 'workers' processes.\n"
-    "Signals: TERM drains and stops, HUP reloads the config, USR1 reopens the log.\n";
+    "Signals (to the master): TERM drains in-flight streams and stops, HUP re-reads\n"
+    "the config and replaces the workers gracefully, USR1 reopens the log.\n"
+    "See troika-fcgi(8) and docs/operations.md.\n";
 
 /* 1 when fd 0 is a listening socket handed to us by a process manager. */
 static int inherited_socket(void)
@@ -107,6 +110,13 @@ int main(int argc, char **argv)
         return 1;
     }
     app.flags = pm_flags();
+    app.sb_slot = -1;
+    /* The shared mapping: created here by the master (inherited by every
+     * worker), or attached by each process mod_fcgid spawns. */
+    if (op_attach(&app, err, sizeof(err)) < 0) {
+        fprintf(stderr, "troika-fcgi: %s\n", err);
+        return 1;
+    }
     vidx_threads_init();
     if (FCGX_Init() != 0) {
         fprintf(stderr, "troika-fcgi: FCGX_Init failed\n");

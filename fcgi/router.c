@@ -12,12 +12,14 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "fcgi/app.h"
+#include "fcgi/ops.h"
 #include "fcgi/request.h"
 #include "fcgi/sink.h"
 #include "handlers/handlers.h"
 
 static const struct route routes[] = {
     {"/api/health", RT_GET, 0, h_health, "health"},
+    {"/api/metrics", RT_GET, 0, h_metrics, "metrics"},
     {"/api/stream/selftest", RT_GET, RT_STREAM, h_selftest, "selftest"},
     {"/api/selftest", RT_GET, 0, h_selftest, "selftest"},
 };
@@ -67,6 +69,13 @@ int rt_dispatch(struct app *app, struct req *r, struct sink *s, const struct rou
     const struct cfg *cfg = &app->cfg;
     const char *name = route->name;
 
+    /* Rate limit first, so that every response of a limited route carries
+     * X-RateLimit-*. The rule: every RT_STREAM route is limited, and so is
+     * any route flagged RT_LIMITED (op_limited). */
+    if (op_limited(route)) {
+        int st = op_rate_limit(app, r, s, route);
+        if (st) return st;
+    }
     if ((route->flags & RT_STREAM) && !cfg->streaming_enabled) {
         sink_reject(s, 503, "STREAMING_DISABLED",
                     "Streaming is disabled on this server; use the route without /stream", NULL);
@@ -102,8 +111,12 @@ int rt_dispatch(struct app *app, struct req *r, struct sink *s, const struct rou
     }
     if (rc < 0 && !s->error_sent) {
         if (rc == SINK_ETIMEOUT) {
-            char m[128];
-            snprintf(m, sizeof(m), "The stream exceeded the %d ms limit", cfg->streaming_timeout);
+            char m[160];
+            if (app->flags && app->flags->abort == 2)
+                snprintf(m, sizeof(m), "The request exceeded request_terminate_timeout_ms (%d ms)",
+                         cfg->request_terminate_timeout_ms);
+            else
+                snprintf(m, sizeof(m), "The stream exceeded the %d ms limit", cfg->streaming_timeout);
             sink_error(s, "STREAM_TIMEOUT", m);
         } else if (rc == SINK_EABORT) {
             sink_error(s, "SHUTTING_DOWN", "The server is shutting down; the stream was stopped");

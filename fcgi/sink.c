@@ -205,6 +205,17 @@ out:
     return rc;
 }
 
+int sink_text(struct sink *s, int status, const char *ctype, const char *body, size_t len)
+{
+    if (s->started || s->responded) return SINK_EIO;
+    s->responded = 1;
+    s->http_status = status;
+    if (sink_write_head(s, status, ctype, "no-store") < 0 || sink_write(s, body, len) < 0 ||
+        (s->io.flush && s->io.flush(s->io.ctx) < 0))
+        return SINK_EGONE;
+    return 0;
+}
+
 /* ---- watcher thread ------------------------------------------------------- */
 
 /* Writes a final event from the watcher: no arena, no json-c tree. Called
@@ -246,7 +257,9 @@ static void *sink_watch(void *arg)
         struct sink *s = sink_cur;
         if (!s || !s->started || s->closed || s->state == SINK_EGONE) continue;
         int64_t now = req_mono_ms();
-        if (s->abort_flag && *s->abort_flag) {
+        if (s->abort_flag && *s->abort_flag == 2) {
+            sink_watch_end(s, "STREAM_TIMEOUT", "The request exceeded request_terminate_timeout_ms", SINK_ETIMEOUT);
+        } else if (s->abort_flag && *s->abort_flag) {
             sink_watch_end(s, "SHUTTING_DOWN", "The server is shutting down; the stream was stopped", SINK_EABORT);
         } else if (now >= s->deadline_ms) {
             char m[128];
@@ -300,6 +313,7 @@ static int sink_sse_open(struct sink *s)
 int sink_check(struct sink *s)
 {
     if (s->state) return s->state;
+    if (s->abort_flag && *s->abort_flag == 2) return s->state = SINK_ETIMEOUT;   /* request_terminate_timeout */
     if (s->abort_flag && *s->abort_flag) return s->state = SINK_EABORT;
     if (req_mono_ms() >= s->deadline_ms) return s->state = SINK_ETIMEOUT;
     return 0;

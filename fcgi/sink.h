@@ -90,6 +90,10 @@ int sink_reject(struct sink *s, int status, const char *code, const char *messag
  * requestId and timestamp added. For routes such as /api/health. */
 int sink_respond(struct sink *s, int status, struct json_object *doc);
 
+/* A plain response with its own content type (text/plain for
+ * /api/metrics). `body` is borrowed. 0 or SINK_EGONE. */
+int sink_text(struct sink *s, int status, const char *ctype, const char *body, size_t len);
+
 /* Emits one event; takes `data` (also on failure). 0 or SINK_E*. */
 int sink_emit(struct sink *s, const char *event, struct json_object *data);
 

@@ -1,5 +1,7 @@
 /* worker.c: one worker process: accept, build the request, pick the sink,
- * dispatch, finish; one arena reused across requests and reset after each. */
+ * dispatch, finish; one arena reused across requests and reset after each.
+ * The process holds a scoreboard slot while it serves (idle/busy, route,
+ * request id), and counts every request into the shared metrics. */
 #include "fcgi/worker.h"
 
 #include <errno.h>
@@ -13,36 +15,41 @@
 
 #include "common/db.h"
 #include "common/log.h"
+#include "common/scoreboard.h"
 #include "fcgi/app.h"
+#include "fcgi/ops.h"
 #include "fcgi/request.h"
 #include "fcgi/router.h"
 #include "fcgi/sink.h"
 #include "index/vidx.h"
 
-static struct pm_flags *wk_flags;
+/* For the signal handlers only: the process's app (set once). */
+static struct app *wk_app;
 
 static void wk_on_term(int sig)
 {
     (void)sig;
-    wk_flags->stop = 1;
+    wk_app->flags->stop = 1;
     FCGX_ShutdownPending();   /* makes a waiting FCGX_Accept_r return -1 */
 }
 
+/* SIGUSR2: the master says why in our scoreboard slot (lock-free read). */
 static void wk_on_abort(int sig)
 {
     (void)sig;
-    wk_flags->abort = 1;
+    int why = sb_kill(shm_sb(&wk_app->shm), wk_app->sb_slot);
+    wk_app->flags->abort = why == SB_KILL_TERMINATE ? 2 : 1;
 }
 
 static void wk_on_usr1(int sig)
 {
     (void)sig;
-    wk_flags->reopen = 1;
+    wk_app->flags->reopen = 1;
 }
 
 void wk_signals(struct app *app)
 {
-    wk_flags = app->flags;
+    wk_app = app;
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
     sigemptyset(&sa.sa_mask);
@@ -82,11 +89,13 @@ static void wk_handle(struct app *app, FCGX_Request *fx, arena_t *ar)
 {
     struct req r = {.fx = fx};
     int prc = req_init(&r, ar, &app->cfg, fx->envp);
+    op_client_ip(app, &r);
     struct sse_io io = {fx_write, fx_flush, fx->out};
     const struct route *route = NULL;
     char allow[64] = "";
     enum rt_result m = RT_NOT_FOUND;
     if (prc == REQ_OK) m = rt_match(r.path, r.method, &route, allow, sizeof(allow));
+    op_request_begin(app, &r, route);
 
     struct sink s;
     int stream = route && (route->flags & RT_STREAM);
@@ -117,6 +126,7 @@ static void wk_handle(struct app *app, FCGX_Request *fx, arena_t *ar)
     } else {
         status = rt_dispatch(app, &r, &s, route);
     }
+    op_request_end(app, &r, &s, route, status);
     LOG_DEBUG(route ? route->name : "http", r.id, NULL, "%s %s %d %lldms events=%lu bytes=%lu", r.method,
               r.path ? r.path : "?", status, (long long)(req_mono_ms() - r.t0_ms), s.stats.events,
               s.stats.bytes);
@@ -132,6 +142,11 @@ int wk_run(struct app *app)
     }
     arena_t *ar = ar_new(64 * 1024);
     if (!ar) return 1;
+    void *sb = shm_sb(&app->shm);
+    app->sb_slot = sb_claim(sb, getpid(), app->worker_id);
+    if (app->sb_slot < 0 && sb)
+        LOG_ERROR("worker", NULL, NULL, "No free scoreboard slot (scoreboard_slots = %d): serving unlisted",
+                  app->cfg.scoreboard_slots);
     while (!app->flags->stop) {
         int rc = FCGX_Accept_r(&fx);
         if (app->flags->reopen) {
@@ -148,11 +163,17 @@ int wk_run(struct app *app)
         FCGX_Finish_r(&fx);
         ar_reset(ar);
         app->served++;
+        if (app->flags->abort == 2) {
+            LOG_ERROR("worker", NULL, NULL, "Request ended by request_terminate_timeout_ms; recycling this worker");
+            break;
+        }
         if (app->cfg.max_requests && app->served >= (unsigned long)app->cfg.max_requests) {
             LOG_INFO("worker", NULL, NULL, "Recycling after %lu requests", app->served);
             break;
         }
     }
+    sb_release(sb, app->sb_slot, getpid());
+    app->sb_slot = -1;
     ar_free(ar);
     db_close(app->db);
     app->db = NULL;

@@ -9,6 +9,7 @@ struct ctx;
 struct json_object;
 
 int h_health(struct ctx *c);
+int h_metrics(struct ctx *c);
 int h_selftest(struct ctx *c);
 
 /* Reads an integer query parameter in [min, max] (def when absent). On a

@@ -25,6 +25,7 @@ int main(int argc, char **argv)
     register_config();
     register_mp();
     register_request();
+    register_rl();
     register_router();
     register_sse();
     register_tok();

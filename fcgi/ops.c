@@ -1,0 +1,184 @@
+/* ops.c: the shared mapping on the request path; see ops.h.
+ *
+ * X-RateLimit-* semantics (docs/operations.md): Limit is
+ * streaming_rate_limit; Remaining is how many more requests the window
+ * would admit right after this one; Reset is the Unix time (seconds,
+ * rounded up) at which the oldest admission in the window leaves it, i.e.
+ * when Remaining next grows (now, when nothing is in the window). A 429's
+ * Retry-After is the same moment in whole seconds from now (at least 1).
+ * Whitelisted clients are not counted and see the full quota. */
+#include "fcgi/ops.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "common/log.h"
+#include "common/metrics.h"
+#include "common/rl.h"
+#include "common/scoreboard.h"
+#include "common/shm.h"
+#include "fcgi/app.h"
+#include "fcgi/request.h"
+#include "fcgi/router.h"
+#include "fcgi/sink.h"
+
+int op_route_index(const struct route *route)
+{
+    size_t n;
+    const struct route *t = rt_table(&n);
+    if (route && route >= t && route < t + n) return (int)(route - t);
+    return (int)n;
+}
+
+void op_layout(const struct cfg *cfg, struct shm_layout *out)
+{
+    memset(out, 0, sizeof(*out));
+    size_t n;
+    const struct route *t = rt_table(&n);
+    uint64_t h = 1469598103934665603ULL;   /* FNV-1a over the paths, in order */
+    for (size_t i = 0; i < n; i++) {
+        for (const char *p = t[i].path; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+        h = (h ^ 0xff) * 1099511628211ULL;
+    }
+    out->rl_capacity = (uint32_t)cfg->rate_limit_table_size;
+    out->rl_limit = (uint32_t)cfg->streaming_rate_limit;
+    out->rl_window_ms = cfg->streaming_window_ms;
+    out->sb_slots = (uint32_t)cfg->scoreboard_slots;
+    out->nroutes = (uint32_t)n + 1;
+    out->routes_sig = h;
+}
+
+int op_attach(struct app *app, char *err, size_t errlen)
+{
+    char e[300];
+    if (rl_nets_parse(app->cfg.streaming_rate_whitelist, &app->whitelist, e, sizeof(e)) < 0) {
+        snprintf(err, errlen, "streaming_rate_whitelist: %s", e);
+        return -1;
+    }
+    if (rl_nets_parse(app->cfg.trusted_proxies, &app->trusted, e, sizeof(e)) < 0) {
+        snprintf(err, errlen, "trusted_proxies: %s", e);
+        return -1;
+    }
+    struct shm_layout lay;
+    op_layout(&app->cfg, &lay);
+    if (app->shm.hdr && shm_same_layout(&app->shm, &lay) && strcmp(app->shm.path, app->cfg.shm_path) == 0)
+        return 0;
+    struct shm fresh;
+    if (shm_attach(&fresh, app->cfg.shm_path, &lay, err, errlen) < 0) return -1;
+    if (app->shm.hdr) shm_detach(&app->shm);
+    app->shm = fresh;
+    mx_attach(shm_mx(&app->shm));
+    return 0;
+}
+
+void op_client_ip(struct app *app, struct req *r)
+{
+    uint8_t a[16];
+    const char *fwd = NULL;
+    if (app->trusted.n && app->cfg.proxy_header[0]) {
+        /* "X-Forwarded-For" -> HTTP_X_FORWARDED_FOR */
+        char name[CFG_STR_MAX + 8];
+        size_t o = (size_t)snprintf(name, sizeof(name), "HTTP_");
+        for (const char *p = app->cfg.proxy_header; *p && o < sizeof(name) - 1; p++)
+            name[o++] = *p == '-' ? '_' : (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+        name[o] = '\0';
+        fwd = req_env(r, name);
+    }
+    if (rl_client_addr(&app->trusted, r->remote_addr, fwd, a) < 0) return;   /* keep REMOTE_ADDR as it is */
+    char text[RL_ADDR_TEXT];
+    rl_addr_format(a, text);
+    const char *ip = ar_strdup(r->ar, text);
+    if (ip) r->client_ip = ip;
+}
+
+int op_limited(const struct route *route)
+{
+    return route && (route->flags & (RT_STREAM | RT_LIMITED)) != 0;
+}
+
+static void op_header_num(struct sink *s, const char *name, long long v)
+{
+    char buf[32];
+    snprintf(buf, sizeof(buf), "%lld", v);
+    sink_header(s, name, buf);
+}
+
+int op_rate_limit(struct app *app, struct req *r, struct sink *s, const struct route *route)
+{
+    const int limit = app->cfg.streaming_rate_limit;
+    int64_t wall_ms = req_wall_ms();
+    uint8_t a[16];
+    void *table = shm_rl(&app->shm);
+    int whitelisted = 0;
+    if (rl_addr_parse(r->client_ip, a) < 0) {
+        /* No usable address (a unix-socket peer without REMOTE_ADDR): one
+         * shared bucket, so the limit still holds. */
+        memset(a, 0, 16);
+    } else {
+        whitelisted = rl_nets_match(&app->whitelist, a);
+    }
+    if (whitelisted || !table) {
+        op_header_num(s, "X-RateLimit-Limit", limit);
+        op_header_num(s, "X-RateLimit-Remaining", limit);
+        op_header_num(s, "X-RateLimit-Reset", (wall_ms + 999) / 1000);
+        return 0;
+    }
+    struct rl_decision d;
+    if (rl_decide(table, a, &d) < 0) {
+        LOG_ERROR(route->name, r->id, NULL, "Rate limiter lock unusable; request admitted");
+        return 0;
+    }
+    /* The decision's own time, for operators and the exactness test. */
+    LOG_DEBUG(route->name, r->id, NULL, "Rate limit %s %s remaining=%d at_us=%lld",
+              d.admitted ? "admitted" : "refused", r->client_ip, d.remaining, (long long)d.now_us);
+    int64_t wait_ms = (d.free_at_us - d.now_us + 999) / 1000;
+    if (wait_ms < 0) wait_ms = 0;
+    op_header_num(s, "X-RateLimit-Limit", d.limit);
+    op_header_num(s, "X-RateLimit-Remaining", d.remaining);
+    op_header_num(s, "X-RateLimit-Reset", (wall_ms + wait_ms + 999) / 1000);
+    if (d.admitted) return 0;
+
+    int64_t retry = (wait_ms + 999) / 1000;
+    op_header_num(s, "Retry-After", retry < 1 ? 1 : retry);
+    mx_rate_limited(op_route_index(route));
+    json_object *extra = json_object_new_object();
+    json_object_object_add(extra, "retryAfter", json_object_new_int64(retry < 1 ? 1 : retry));
+    json_object_object_add(extra, "limit", json_object_new_int(d.limit));
+    json_object_object_add(extra, "windowMs", json_object_new_int(app->cfg.streaming_window_ms));
+    char msg[200];
+    if (d.table_full)
+        snprintf(msg, sizeof(msg), "Too many clients are streaming right now; retry in %lld s", (long long)retry);
+    else
+        snprintf(msg, sizeof(msg), "At most %d streaming requests per %d ms; retry in %lld s", d.limit,
+                 app->cfg.streaming_window_ms, (long long)(retry < 1 ? 1 : retry));
+    LOG_INFO(route->name, r->id, NULL, "Rate limited %s%s", r->client_ip, d.table_full ? " (table full)" : "");
+    sink_reject(s, 429, "RATE_LIMIT_EXCEEDED", msg, extra);
+    return 429;
+}
+
+void op_request_begin(struct app *app, const struct req *r, const struct route *route)
+{
+    sb_busy(shm_sb(&app->shm), app->sb_slot, route ? route->path : r->path, r->id, r->method,
+            route && (route->flags & RT_STREAM));
+}
+
+void op_request_end(struct app *app, const struct req *r, const struct sink *s, const struct route *route,
+                    int status)
+{
+    struct mx_req m = {
+        .route = op_route_index(route),
+        .status = s->responded ? s->http_status : status,
+        .stream_opened = s->mode == SINK_SSE && s->started,
+        .failed = s->error_sent || s->state == SINK_EGONE,
+        .disconnected = s->state == SINK_EGONE,
+        .events = s->mode == SINK_SSE ? s->stats.events : 0,
+        .bytes = s->stats.bytes,
+        .duration_ms = req_mono_ms() - r->t0_ms,
+        .ttfe_ms = s->stats.first_event_ms ? s->stats.first_event_ms - r->t0_ms : -1,
+    };
+    mx_request(&m);
+    sb_idle(shm_sb(&app->shm), app->sb_slot, app->served + 1);
+}

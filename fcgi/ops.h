@@ -1,0 +1,48 @@
+/* ops.h: what ties the shared mapping to the request path: attaching it
+ * (master, prefork workers, and processes mod_fcgid spawned), the client
+ * address, the rate-limit hook rt_dispatch calls on limited routes, and
+ * the metrics and scoreboard updates around each request. */
+#ifndef TROIKA_OPS_H
+#define TROIKA_OPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct app;
+struct cfg;
+struct req;
+struct route;
+struct sink;
+struct shm_layout;
+
+/* The mapping's layout asked for by a config and this binary's routes. */
+void op_layout(const struct cfg *cfg, struct shm_layout *out);
+
+/* Parses the address lists of app->cfg into app, and maps (or re-maps,
+ * when the layout changed) app->cfg.shm_path. 0, or -1 with err. */
+int op_attach(struct app *app, char *err, size_t errlen);
+
+/* Sets r->client_ip: REMOTE_ADDR, or the proxy header's client when
+ * REMOTE_ADDR is a trusted proxy. */
+void op_client_ip(struct app *app, struct req *r);
+
+/* 1 when the route is counted by the rate limiter: every RT_STREAM route
+ * and every route flagged RT_LIMITED. */
+int op_limited(const struct route *route);
+
+/* The rate-limit check for a limited route, before anything is sent: adds
+ * X-RateLimit-Limit/Remaining/Reset to the response, and on refusal
+ * answers 429 (Retry-After, SPEC 2.2 body). Returns 0 when admitted,
+ * else the status sent (429). */
+int op_rate_limit(struct app *app, struct req *r, struct sink *s, const struct route *route);
+
+/* Index of a route in the route table (metrics row); the "other" row for
+ * NULL. */
+int op_route_index(const struct route *route);
+
+/* Scoreboard and metrics around one request. */
+void op_request_begin(struct app *app, const struct req *r, const struct route *route);
+void op_request_end(struct app *app, const struct req *r, const struct sink *s, const struct route *route,
+                    int status);
+
+#endif
