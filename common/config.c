@@ -18,7 +18,7 @@
 #define TROIKA_DEFAULT_CONFIG "/etc/troika/troika.conf"
 #endif
 
-enum cfg_type { CT_STR, CT_INT, CT_BOOL, CT_SIZE, CT_MODE, CT_LOGLEVEL };
+enum cfg_type { CT_STR, CT_INT, CT_BOOL, CT_SIZE, CT_MODE, CT_LOGLEVEL, CT_DOUBLE };
 
 struct cfg_key {
     const char *name;
@@ -32,6 +32,8 @@ struct cfg_key {
 #define I(k, lo, hi) {#k, CT_INT, offsetof(struct cfg, k), sizeof(int), lo, hi}
 #define B(k) {#k, CT_BOOL, offsetof(struct cfg, k), sizeof(int), 0, 1}
 #define Z(k, lo, hi) {#k, CT_SIZE, offsetof(struct cfg, k), sizeof(long), lo, hi}
+/* Doubles: bounds are given in thousandths (lo/1000 .. hi/1000). */
+#define D(k, lo, hi) {#k, CT_DOUBLE, offsetof(struct cfg, k), sizeof(double), lo, hi}
 
 static const struct cfg_key cfg_table[] = {
     S(listen),
@@ -84,12 +86,21 @@ static const struct cfg_key cfg_table[] = {
     I(embedding_timeout_ms, 100, 600000),
     I(embedding_connect_timeout_ms, 100, 600000),
     I(embedding_batch, 1, 2048),
+    S(search_rank_method),
+    I(search_rrf_k, 1, 100000),
+    D(search_text_weight, 0, 1000),
+    I(search_text_candidates, 1, 10000),
+    I(search_vector_candidates, 1, 10000),
+    I(search_nprobe, 0, 65536),
+    D(search_min_vector_score, -1000, 1000),
+    I(search_step_delay_ms, 0, 60000),
 };
 
 #undef S
 #undef I
 #undef B
 #undef Z
+#undef D
 
 void cfg_defaults(struct cfg *c)
 {
@@ -137,6 +148,14 @@ void cfg_defaults(struct cfg *c)
     c->embedding_timeout_ms = 10000;
     c->embedding_connect_timeout_ms = 2000;
     c->embedding_batch = 64;
+    snprintf(c->search_rank_method, sizeof(c->search_rank_method), "rrf");
+    c->search_rrf_k = 60;
+    c->search_text_weight = 0.5;
+    c->search_text_candidates = 200;
+    c->search_vector_candidates = 100;
+    c->search_nprobe = 0;
+    c->search_min_vector_score = 0.2;
+    c->search_step_delay_ms = 0;
 }
 
 static const struct cfg_key *cfg_find(const char *key)
@@ -219,6 +238,23 @@ int cfg_set(struct cfg *c, const char *key, const char *value, char *err, size_t
             return -1;
         }
         return 0;
+    case CT_DOUBLE: {
+        char *end;
+        errno = 0;
+        double d = strtod(value, &end);
+        while (isspace((unsigned char)*end)) end++;
+        if (errno || end == value || *end || d != d) {
+            snprintf(err, errlen, "%s: '%s' is not a number", k->name, value);
+            return -1;
+        }
+        if (d < k->min / 1000.0 || d > k->max / 1000.0) {
+            snprintf(err, errlen, "%s: '%s' is out of range (%g..%g)", k->name, value, k->min / 1000.0,
+                     k->max / 1000.0);
+            return -1;
+        }
+        *(double *)field = d;
+        return 0;
+    }
     case CT_MODE: {
         char *end;
         errno = 0;
@@ -357,6 +393,10 @@ int cfg_check(const struct cfg *c, char *err, size_t errlen)
     if ((double)c->rate_limit_table_size * (72.0 + 8.0 * c->streaming_rate_limit) > 1024.0 * 1024 * 1024) {
         snprintf(err, errlen, "rate_limit_table_size: '%d' entries of streaming_rate_limit %d admissions need more "
                  "than 1 GiB of shared memory", c->rate_limit_table_size, c->streaming_rate_limit);
+        return -1;
+    }
+    if (strcmp(c->search_rank_method, "rrf") != 0 && strcmp(c->search_rank_method, "weighted") != 0) {
+        snprintf(err, errlen, "search_rank_method: '%s' is not one of rrf, weighted", c->search_rank_method);
         return -1;
     }
     if (strlen(c->currency) != 3) {

@@ -75,6 +75,16 @@ struct cfg {
     int embedding_timeout_ms;
     int embedding_connect_timeout_ms;
     int embedding_batch;
+
+    /* product search (docs/search.md) */
+    char search_rank_method[16];     /* "rrf" or "weighted" */
+    int search_rrf_k;
+    double search_text_weight;       /* weighted: share of the text score, 0..1 */
+    int search_text_candidates;
+    int search_vector_candidates;
+    int search_nprobe;               /* 0: the index's build default */
+    double search_min_vector_score;  /* cosine below this is not a match */
+    int search_step_delay_ms;        /* test knob: pause between steps; 0 in production */
 };
 
 /* Fills *c with the defaults. */

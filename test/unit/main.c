@@ -24,6 +24,7 @@ int main(int argc, char **argv)
     register_arena();
     register_config();
     register_mp();
+    register_qparse();
     register_request();
     register_rl();
     register_router();

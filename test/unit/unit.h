@@ -8,6 +8,7 @@
 void register_arena(void);
 void register_config(void);
 void register_mp(void);
+void register_qparse(void);
 void register_request(void);
 void register_rl(void);
 void register_router(void);

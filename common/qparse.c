@@ -1,0 +1,869 @@
+/* qparse.c: query understanding for product search; see qparse.h.
+ *
+ * The query is cut into tokens (words, numbers, and the marks ₹ - < > ~ +),
+ * then scanned left to right: price phrases, stock words, sizes, colours,
+ * categories and occasions mark the tokens they use, and whatever is left
+ * (minus stopwords and words under three characters) is the residual text.
+ * The first value found for a filter wins; a second colour or category word
+ * stays in the residual text. All state lives in a struct on the stack. */
+#include "common/qparse.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* ---- lexicons -------------------------------------------------------------- */
+
+struct qp_color {
+    const char *word;     /* as typed, lower-case; may be two words */
+    const char *name;     /* canonical colour name */
+    const char *family;
+};
+
+static const char *const qp_families[] = {
+    "red", "pink", "orange", "yellow", "gold", "green", "blue", "purple",
+    "white", "beige", "brown", "grey", "silver", "black", "multicolour", NULL,
+};
+
+static const struct qp_color qp_colors[] = {
+    /* red */
+    {"red", "red", "red"}, {"maroon", "maroon", "red"}, {"crimson", "crimson", "red"},
+    {"wine", "wine", "red"}, {"wine red", "wine", "red"}, {"burgundy", "burgundy", "red"},
+    {"ruby", "ruby", "red"}, {"ruby red", "ruby", "red"}, {"scarlet", "scarlet", "red"},
+    {"cherry", "cherry", "red"}, {"cherry red", "cherry", "red"}, {"vermilion", "vermilion", "red"},
+    {"sindoori", "vermilion", "red"}, {"marsala", "marsala", "red"}, {"oxblood", "oxblood", "red"},
+    {"blood red", "red", "red"}, {"brick red", "brick red", "red"},
+    {"laal", "red", "red"}, {"lal", "red", "red"}, {"laali", "red", "red"},
+    /* pink */
+    {"pink", "pink", "pink"}, {"rani pink", "rani pink", "pink"}, {"rani", "rani pink", "pink"},
+    {"hot pink", "hot pink", "pink"}, {"baby pink", "baby pink", "pink"}, {"blush", "blush pink", "pink"},
+    {"blush pink", "blush pink", "pink"}, {"dusty pink", "dusty pink", "pink"},
+    {"dusty rose", "dusty pink", "pink"}, {"rose", "rose pink", "pink"}, {"rose pink", "rose pink", "pink"},
+    {"onion pink", "onion pink", "pink"}, {"fuchsia", "fuchsia", "pink"}, {"fuschia", "fuchsia", "pink"},
+    {"magenta", "magenta", "pink"}, {"gulabi", "pink", "pink"},
+    /* orange */
+    {"orange", "orange", "orange"}, {"peach", "peach", "orange"}, {"coral", "coral", "orange"},
+    {"rust", "rust", "orange"}, {"burnt orange", "rust", "orange"}, {"saffron", "saffron", "orange"},
+    {"tangerine", "tangerine", "orange"}, {"apricot", "apricot", "orange"},
+    {"narangi", "orange", "orange"}, {"kesari", "saffron", "orange"}, {"kesariya", "saffron", "orange"},
+    /* yellow */
+    {"yellow", "yellow", "yellow"}, {"mustard", "mustard", "yellow"}, {"lemon", "lemon yellow", "yellow"},
+    {"lemon yellow", "lemon yellow", "yellow"}, {"canary", "canary yellow", "yellow"},
+    {"turmeric yellow", "mustard", "yellow"}, {"peela", "yellow", "yellow"}, {"peeli", "yellow", "yellow"},
+    {"pila", "yellow", "yellow"}, {"basanti", "yellow", "yellow"},
+    /* gold */
+    {"gold", "gold", "gold"}, {"golden", "gold", "gold"}, {"antique gold", "antique gold", "gold"},
+    {"rose gold", "rose gold", "gold"}, {"sunehra", "gold", "gold"}, {"sunehri", "gold", "gold"},
+    /* green */
+    {"green", "green", "green"}, {"emerald", "emerald", "green"}, {"emerald green", "emerald", "green"},
+    {"bottle green", "bottle green", "green"}, {"olive", "olive", "green"}, {"olive green", "olive", "green"},
+    {"sage", "sage", "green"}, {"sage green", "sage", "green"}, {"mint", "mint", "green"},
+    {"mint green", "mint", "green"}, {"parrot green", "parrot green", "green"},
+    {"sea green", "sea green", "green"}, {"pista", "pista green", "green"},
+    {"pista green", "pista green", "green"}, {"pistachio", "pista green", "green"},
+    {"mehendi green", "mehendi green", "green"}, {"mehndi green", "mehendi green", "green"},
+    {"teal", "teal", "green"}, {"lime", "lime", "green"}, {"jade", "jade", "green"},
+    {"forest green", "forest green", "green"}, {"hara", "green", "green"}, {"hari", "green", "green"},
+    {"hare", "green", "green"},
+    /* blue */
+    {"blue", "blue", "blue"}, {"navy", "navy", "blue"}, {"navy blue", "navy", "blue"},
+    {"royal blue", "royal blue", "blue"}, {"powder blue", "powder blue", "blue"},
+    {"sky blue", "sky blue", "blue"}, {"ice blue", "ice blue", "blue"}, {"cobalt", "cobalt", "blue"},
+    {"cobalt blue", "cobalt", "blue"}, {"indigo", "indigo", "blue"}, {"turquoise", "turquoise", "blue"},
+    {"aqua", "aqua", "blue"}, {"firozi", "turquoise", "blue"}, {"peacock blue", "peacock blue", "blue"},
+    {"midnight blue", "midnight blue", "blue"}, {"denim", "denim blue", "blue"},
+    {"neela", "blue", "blue"}, {"neeli", "blue", "blue"}, {"nila", "blue", "blue"},
+    {"nili", "blue", "blue"}, {"aasmani", "sky blue", "blue"},
+    /* purple */
+    {"purple", "purple", "purple"}, {"lavender", "lavender", "purple"}, {"lilac", "lilac", "purple"},
+    {"violet", "violet", "purple"}, {"plum", "plum", "purple"}, {"mauve", "mauve", "purple"},
+    {"aubergine", "aubergine", "purple"}, {"orchid", "orchid", "purple"},
+    {"baingani", "purple", "purple"}, {"jamuni", "purple", "purple"},
+    /* white */
+    {"white", "white", "white"}, {"ivory", "ivory", "white"}, {"off white", "off-white", "white"},
+    {"offwhite", "off-white", "white"}, {"cream", "cream", "white"}, {"pearl", "pearl white", "white"},
+    {"pearl white", "pearl white", "white"}, {"safed", "white", "white"}, {"safaid", "white", "white"},
+    /* beige */
+    {"beige", "beige", "beige"}, {"champagne", "champagne", "beige"}, {"nude", "nude", "beige"},
+    {"sand", "sand", "beige"}, {"taupe", "taupe", "beige"}, {"khaki", "khaki", "beige"},
+    /* brown */
+    {"brown", "brown", "brown"}, {"chocolate", "chocolate", "brown"}, {"coffee", "coffee", "brown"},
+    {"tan", "tan", "brown"}, {"copper", "copper", "brown"}, {"bronze", "bronze", "brown"},
+    {"camel", "camel", "brown"}, {"bhura", "brown", "brown"},
+    /* grey */
+    {"grey", "grey", "grey"}, {"gray", "grey", "grey"}, {"charcoal", "charcoal", "grey"},
+    {"slate", "slate grey", "grey"}, {"steel grey", "steel grey", "grey"}, {"ash", "ash grey", "grey"},
+    /* silver */
+    {"silver", "silver", "silver"}, {"chandi", "silver", "silver"}, {"chaandi", "silver", "silver"},
+    {"rupehla", "silver", "silver"},
+    /* black */
+    {"black", "black", "black"}, {"jet black", "black", "black"}, {"onyx", "black", "black"},
+    {"kala", "black", "black"}, {"kaala", "black", "black"}, {"kaali", "black", "black"},
+    {"kali", "black", "black"},
+    /* several */
+    {"multicolour", "multicolour", "multicolour"}, {"multicolor", "multicolour", "multicolour"},
+    {"multi colour", "multicolour", "multicolour"}, {"multi color", "multicolour", "multicolour"},
+    {"rainbow", "multicolour", "multicolour"},
+};
+
+struct qp_word {
+    const char *word;
+    const char *canon;
+};
+
+static const struct qp_word qp_categories[] = {
+    {"lehenga", "lehenga"}, {"lehengas", "lehenga"}, {"lehnga", "lehenga"}, {"lehngas", "lehenga"},
+    {"lengha", "lehenga"}, {"lenghas", "lehenga"}, {"lahenga", "lehenga"}, {"lahengas", "lehenga"},
+    {"lehanga", "lehenga"}, {"lehangas", "lehenga"}, {"ghagra", "lehenga"}, {"ghagras", "lehenga"},
+    {"ghaghra", "lehenga"}, {"lehenga choli", "lehenga"}, {"chaniya choli", "lehenga"},
+    {"saree", "saree"}, {"sarees", "saree"}, {"sari", "saree"}, {"saris", "saree"}, {"saaree", "saree"},
+    {"saarees", "saree"},
+    {"kurta", "kurta"}, {"kurtas", "kurta"}, {"kurti", "kurta"}, {"kurtis", "kurta"},
+    {"kurta set", "kurta"}, {"kurta sets", "kurta"}, {"kurta pyjama", "kurta"}, {"kurta pajama", "kurta"},
+    {"sherwani", "sherwani"}, {"sherwanis", "sherwani"}, {"sherwaani", "sherwani"},
+    {"achkan", "sherwani"}, {"achkans", "sherwani"},
+    {"gown", "gown"}, {"gowns", "gown"},
+    {"anarkali", "anarkali"}, {"anarkalis", "anarkali"}, {"anarkali suit", "anarkali"},
+    {"anarkali suits", "anarkali"},
+    {"sharara", "sharara"}, {"shararas", "sharara"}, {"sharara set", "sharara"}, {"sharara sets", "sharara"},
+    {"gharara", "gharara"}, {"ghararas", "gharara"},
+    {"dupatta", "dupatta"}, {"dupattas", "dupatta"}, {"chunni", "dupatta"}, {"chunri", "dupatta"},
+    {"chunari", "dupatta"}, {"odhni", "dupatta"},
+    {"salwar suit", "salwar suit"}, {"salwar suits", "salwar suit"}, {"salwar kameez", "salwar suit"},
+    {"salwar", "salwar suit"}, {"churidar", "salwar suit"}, {"churidar suit", "salwar suit"},
+    {"bandhgala", "bandhgala"}, {"bandhgalas", "bandhgala"}, {"bandh gala", "bandhgala"},
+    {"jodhpuri", "bandhgala"}, {"jodhpuri suit", "bandhgala"},
+    {"nehru jacket", "nehru jacket"}, {"nehru jackets", "nehru jacket"}, {"modi jacket", "nehru jacket"},
+    {"indo western", "indo-western"}, {"indowestern", "indo-western"}, {"fusion", "indo-western"},
+    {"kaftan", "kaftan"}, {"kaftans", "kaftan"}, {"caftan", "kaftan"}, {"caftans", "kaftan"},
+    {"blouse", "blouse"}, {"blouses", "blouse"},
+    {"co ord", "co-ord set"}, {"coord", "co-ord set"}, {"coords", "co-ord set"},
+    {"co ords", "co-ord set"}, {"coord set", "co-ord set"}, {"co ord set", "co-ord set"},
+};
+
+static const struct qp_word qp_occasions[] = {
+    {"wedding", "wedding"}, {"weddings", "wedding"}, {"bridal", "wedding"}, {"bride", "wedding"},
+    {"brides", "wedding"}, {"groom", "wedding"}, {"shaadi", "wedding"}, {"shadi", "wedding"},
+    {"vivah", "wedding"}, {"vivaah", "wedding"}, {"byah", "wedding"}, {"biyah", "wedding"},
+    {"dulhan", "wedding"}, {"dulha", "wedding"},
+    {"reception", "reception"}, {"sangeet", "sangeet"},
+    {"mehendi", "mehendi"}, {"mehndi", "mehendi"}, {"mehandi", "mehendi"},
+    {"haldi", "haldi"},
+    {"engagement", "engagement"}, {"sagai", "engagement"}, {"roka", "engagement"},
+    {"ring ceremony", "engagement"},
+    {"festive", "festive"}, {"festival", "festive"}, {"festivals", "festive"}, {"tyohar", "festive"},
+    {"tyohaar", "festive"}, {"pooja", "festive"}, {"puja", "festive"},
+    {"diwali", "diwali"}, {"deepavali", "diwali"}, {"eid", "eid"},
+    {"navratri", "navratri"}, {"garba", "navratri"}, {"dandiya", "navratri"},
+    {"party", "party"}, {"partywear", "party"}, {"party wear", "party"},
+    {"cocktail", "cocktail"},
+    {"casual", "casual"}, {"everyday", "casual"},
+    {"office", "office"}, {"workwear", "office"},
+};
+
+struct qp_occ_tags {
+    const char *occasion;
+    const char *tags[5];
+};
+
+static const struct qp_occ_tags qp_occ_tags_tab[] = {
+    {"wedding", {"wedding", "bridal", NULL}},
+    {"reception", {"reception", NULL}},
+    {"sangeet", {"sangeet", NULL}},
+    {"mehendi", {"mehendi", NULL}},
+    {"haldi", {"haldi", NULL}},
+    {"engagement", {"engagement", NULL}},
+    {"festive", {"festive", "diwali", "eid", "navratri", NULL}},
+    {"diwali", {"diwali", "festive", NULL}},
+    {"eid", {"eid", "festive", NULL}},
+    {"navratri", {"navratri", "festive", NULL}},
+    {"party", {"party", "cocktail", NULL}},
+    {"cocktail", {"cocktail", "party", NULL}},
+    {"casual", {"casual", NULL}},
+    {"office", {"office", NULL}},
+};
+
+static const struct qp_word qp_sizes[] = {
+    {"xs", "XS"}, {"extra small", "XS"}, {"s", "S"}, {"small", "S"}, {"m", "M"}, {"medium", "M"},
+    {"l", "L"}, {"large", "L"}, {"xl", "XL"}, {"extra large", "XL"}, {"xxl", "XXL"}, {"2xl", "XXL"},
+    {"xxxl", "XXXL"}, {"3xl", "XXXL"}, {"free size", "Free Size"}, {"freesize", "Free Size"},
+    {"free", "Free Size"}, {"one size", "Free Size"}, {"onesize", "Free Size"},
+};
+
+/* InnoDB's default FULLTEXT stopwords, then filler words of shopping
+ * queries (English and Hinglish) that would otherwise become required terms. */
+static const char *const qp_stopwords[] = {
+    "a", "about", "an", "are", "as", "at", "be", "by", "com", "de", "en", "for", "from", "how", "i",
+    "in", "is", "it", "la", "of", "on", "or", "that", "the", "this", "to", "was", "what", "when",
+    "where", "who", "will", "with", "und", "www",
+    "and", "also", "any", "all", "can", "do", "does", "me", "my", "show", "find", "search", "want",
+    "need", "looking", "look", "buy", "get", "give", "please", "pls", "some", "something", "good",
+    "nice", "best", "latest", "new", "wear", "wears", "outfit", "outfits", "dress", "dresses",
+    "like", "which", "have", "has", "you", "your", "our", "only", "item", "items", "product",
+    "products", "collection", "options", "option", "color", "colour", "colors", "colours",
+    "colored", "coloured", "size", "sizes", "sized", "price", "priced", "prices", "cost", "costs",
+    "budget", "rs", "inr", "rupees", "rupee", "stock", "available", "under", "below", "above",
+    "over", "between", "around", "less", "more", "than", "upto", "within", "cheap", "cheaper",
+    "women", "womens", "woman", "ladies", "lady", "girls", "men", "mens", "man", "gents", "boys",
+    "ka", "ki", "ke", "mein", "wala", "wali", "wale", "chahiye", "dikhao", "liye", "aur", "bhi",
+    "koi", "kuch", "sasta", "saste", "sasti", "accha", "acha", "set", "sets",
+    NULL,
+};
+
+/* ---- tokens ---------------------------------------------------------------- */
+
+enum qp_kind { TK_WORD, TK_NUM, TK_RUPEE, TK_DASH, TK_LT, TK_GT, TK_TILDE, TK_PLUS };
+
+enum { QP_MAX_TOKENS = 160 };
+
+struct qp_tok {
+    enum qp_kind kind;
+    const char *s;     /* lower-case, NUL-terminated (in st->text) */
+    int upper;         /* typed in capitals (single-letter sizes) */
+    int used;          /* became (part of) a filter */
+};
+
+struct qp_state {
+    struct qp_tok t[QP_MAX_TOKENS];
+    int n;
+    char text[QP_MAX_INPUT * 2 + QP_MAX_TOKENS];
+    size_t tlen;
+    struct qp_result *r;
+};
+
+static int qp_in(const char *s, const char *const *list)
+{
+    for (; *list; list++)
+        if (strcmp(s, *list) == 0) return 1;
+    return 0;
+}
+
+static void qp_push(struct qp_state *st, enum qp_kind kind, const char *src, size_t n, int upper)
+{
+    if (st->n >= QP_MAX_TOKENS || st->tlen + n + 1 > sizeof(st->text)) return;
+    char *d = st->text + st->tlen;
+    for (size_t i = 0; i < n; i++) d[i] = (char)tolower((unsigned char)src[i]);
+    d[n] = '\0';
+    st->tlen += n + 1;
+    st->t[st->n++] = (struct qp_tok){.kind = kind, .s = d, .upper = upper};
+}
+
+static int qp_wordbyte(unsigned char c)
+{
+    return isalnum(c) || c >= 0x80;
+}
+
+static void qp_tokenize(struct qp_state *st, const char *q)
+{
+    const unsigned char *p = (const unsigned char *)q;
+    size_t n = strnlen(q, QP_MAX_INPUT);
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = p[i];
+        if (c == 0xE2 && i + 2 < n && p[i + 1] == 0x82 && p[i + 2] == 0xB9) {   /* ₹ */
+            qp_push(st, TK_RUPEE, "", 0, 0);
+            i += 3;
+        } else if (c == 0xE2 && i + 2 < n && p[i + 1] == 0x80 && (p[i + 2] == 0x93 || p[i + 2] == 0x94)) {
+            qp_push(st, TK_DASH, "", 0, 0);   /* en dash, em dash */
+            i += 3;
+        } else if (qp_wordbyte(c)) {
+            size_t b = i;
+            int upper = 1;
+            while (i < n) {
+                unsigned char d = p[i];
+                if (d == 0xE2 && i + 2 < n && ((p[i + 1] == 0x82 && p[i + 2] == 0xB9) ||
+                                               (p[i + 1] == 0x80 && (p[i + 2] == 0x93 || p[i + 2] == 0x94))))
+                    break;
+                if (qp_wordbyte(d)) {
+                    if (islower(d)) upper = 0;
+                    i++;
+                } else if ((d == ',' || d == '.') && i > b && isdigit(p[i - 1]) && i + 1 < n &&
+                           isdigit(p[i + 1])) {
+                    i++;   /* 3,000 and 1.5 stay one number */
+                } else {
+                    break;
+                }
+            }
+            qp_push(st, isdigit(p[b]) ? TK_NUM : TK_WORD, q + b, i - b, upper);
+        } else {
+            switch (c) {
+            case '-': qp_push(st, TK_DASH, "", 0, 0); break;
+            case '<': qp_push(st, TK_LT, "", 0, 0); break;
+            case '>': qp_push(st, TK_GT, "", 0, 0); break;
+            case '~': qp_push(st, TK_TILDE, "", 0, 0); break;
+            case '+': qp_push(st, TK_PLUS, "", 0, 0); break;
+            default: break;
+            }
+            i++;
+        }
+    }
+}
+
+/* Word at i (not yet used), or NULL. */
+static const char *qp_w(const struct qp_state *st, int i)
+{
+    if (i < 0 || i >= st->n || st->t[i].used || st->t[i].kind != TK_WORD) return NULL;
+    return st->t[i].s;
+}
+
+static int qp_is(const struct qp_state *st, int i, const char *w)
+{
+    const char *s = qp_w(st, i);
+    return s && strcmp(s, w) == 0;
+}
+
+static int qp_kind_at(const struct qp_state *st, int i, enum qp_kind k)
+{
+    return i >= 0 && i < st->n && !st->t[i].used && st->t[i].kind == k;
+}
+
+static void qp_use(struct qp_state *st, int from, int to)
+{
+    for (int i = from; i < to && i < st->n; i++) st->t[i].used = 1;
+}
+
+/* ---- amounts --------------------------------------------------------------- */
+
+static double qp_mult(const char *s)
+{
+    static const struct {
+        const char *w;
+        double m;
+    } tab[] = {
+        {"k", 1e3}, {"thousand", 1e3}, {"l", 1e5}, {"lac", 1e5}, {"lacs", 1e5}, {"lakh", 1e5},
+        {"lakhs", 1e5}, {"lakh", 1e5}, {"cr", 1e7}, {"crore", 1e7}, {"crores", 1e7},
+    };
+    for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
+        if (strcmp(s, tab[i].w) == 0) return tab[i].m;
+    return 0;
+}
+
+static int qp_currency_word(const char *s)
+{
+    return !strcmp(s, "rs") || !strcmp(s, "inr") || !strcmp(s, "rupees") || !strcmp(s, "rupee") ||
+           !strcmp(s, "rs.");
+}
+
+/* A number token with an optional attached suffix ("5k", "1.5lakh",
+ * "3000rs"). 0 with value, or -1 when the token is not an amount. */
+static int qp_num(const char *s, double *v, int *mult_seen, int *cur_seen)
+{
+    char digits[64];
+    size_t o = 0;
+    const char *p = s;
+    int dots = 0;
+    for (; *p && (isdigit((unsigned char)*p) || *p == ',' || *p == '.'); p++) {
+        if (*p == ',') continue;
+        if (*p == '.') dots++;
+        if (o + 1 >= sizeof(digits)) return -1;
+        digits[o++] = *p;
+    }
+    digits[o] = '\0';
+    if (!o || dots > 1) return -1;
+    double x = strtod(digits, NULL);
+    *mult_seen = 0;
+    *cur_seen = 0;
+    if (*p) {
+        double m = qp_mult(p);
+        if (m > 0) {
+            x *= m;
+            *mult_seen = 1;
+        } else if (qp_currency_word(p)) {
+            *cur_seen = 1;
+        } else {
+            return -1;
+        }
+    }
+    *v = x;
+    return 0;
+}
+
+/* An amount starting at token i: [₹|rs|inr] NUMBER [k|lakh|crore...] [rs|rupees].
+ * On success *next is the token after it and *marked says whether a currency
+ * or multiplier made it certainly a price. */
+static int qp_amount(const struct qp_state *st, int i, double *v, int *next, int *marked)
+{
+    int j = i, mk = 0;
+    if (qp_kind_at(st, j, TK_RUPEE)) {
+        mk = 1;
+        j++;
+    } else if (qp_w(st, j) && qp_currency_word(st->t[j].s)) {
+        mk = 1;
+        j++;
+    }
+    if (!qp_kind_at(st, j, TK_NUM)) return -1;
+    int ms, cs;
+    double x;
+    if (qp_num(st->t[j].s, &x, &ms, &cs) < 0) return -1;
+    j++;
+    if (ms || cs) mk = 1;
+    if (!ms && qp_w(st, j) && qp_mult(st->t[j].s) > 0 && strcmp(st->t[j].s, "l") != 0) {
+        x *= qp_mult(st->t[j].s);
+        mk = 1;
+        j++;
+    }
+    if (qp_w(st, j) && qp_currency_word(st->t[j].s)) {
+        mk = 1;
+        j++;
+    }
+    *v = x;
+    *next = j;
+    *marked = mk;
+    return 0;
+}
+
+static int qp_two(const struct qp_state *st, int i, const char *a, const char *b)
+{
+    return qp_is(st, i, a) && qp_is(st, i + 1, b);
+}
+
+/* Operator words before an amount. Returns the number of tokens, 0 if none. */
+static int qp_max_op(const struct qp_state *st, int i)
+{
+    static const char *const one[] = {"under", "below", "upto", "within", "max", "maximum", "till",
+                                      "budget", "beneath", NULL};
+    if (qp_kind_at(st, i, TK_LT)) return 1;
+    if (qp_two(st, i, "less", "than") || qp_two(st, i, "lesser", "than") ||
+        qp_two(st, i, "cheaper", "than") || qp_two(st, i, "up", "to") || qp_two(st, i, "budget", "of") ||
+        qp_two(st, i, "budget", "is") || qp_two(st, i, "not", "over"))
+        return 2;
+    if (qp_is(st, i, "not") && qp_two(st, i + 1, "more", "than")) return 3;
+    const char *w = qp_w(st, i);
+    return w && qp_in(w, one) ? 1 : 0;
+}
+
+static int qp_min_op(const struct qp_state *st, int i)
+{
+    static const char *const one[] = {"above", "over", "min", "minimum", "starting", "beyond", NULL};
+    if (qp_kind_at(st, i, TK_GT)) return 1;
+    if (qp_two(st, i, "more", "than") || qp_two(st, i, "greater", "than") ||
+        qp_two(st, i, "at", "least") || qp_two(st, i, "starting", "from") ||
+        qp_two(st, i, "starting", "at"))
+        return 2;
+    const char *w = qp_w(st, i);
+    return w && qp_in(w, one) ? 1 : 0;
+}
+
+static int qp_around_op(const struct qp_state *st, int i)
+{
+    static const char *const one[] = {"around", "about", "approx", "approximately", "roughly",
+                                      "near", "nearly", "aprox", "lagbhag", NULL};
+    if (qp_kind_at(st, i, TK_TILDE)) return 1;
+    const char *w = qp_w(st, i);
+    return w && qp_in(w, one) ? 1 : 0;
+}
+
+static void qp_set_min(struct qp_state *st, double v)
+{
+    if (st->r->f.min_price < 0) st->r->f.min_price = v;
+}
+
+static void qp_set_max(struct qp_state *st, double v)
+{
+    if (st->r->f.max_price < 0) st->r->f.max_price = v;
+}
+
+static void qp_set_band(struct qp_state *st, double v)
+{
+    if (st->r->f.min_price >= 0 || st->r->f.max_price >= 0) return;
+    st->r->f.min_price = round(v * (1.0 - QP_AROUND));
+    st->r->f.max_price = round(v * (1.0 + QP_AROUND));
+}
+
+static void qp_set_range(struct qp_state *st, double a, double b)
+{
+    if (st->r->f.min_price >= 0 || st->r->f.max_price >= 0) return;
+    st->r->f.min_price = a < b ? a : b;
+    st->r->f.max_price = a < b ? b : a;
+}
+
+/* A range tail after amount A ending at j: ("-"|"to"|"and"|"till") B.
+ * Returns the token after B, or -1. */
+static int qp_range_tail(const struct qp_state *st, int j, int allow_and, double *b, int *bm)
+{
+    int k = -1;
+    if (qp_kind_at(st, j, TK_DASH) || qp_is(st, j, "to") || qp_is(st, j, "till") ||
+        qp_is(st, j, "until") || (allow_and && qp_is(st, j, "and")))
+        k = j + 1;
+    if (k < 0) return -1;
+    int next;
+    if (qp_amount(st, k, b, &next, bm) < 0) return -1;
+    return next;
+}
+
+/* Price phrases at token i. Returns the number of tokens used, 0 if none. */
+static int qp_price(struct qp_state *st, int i)
+{
+    double a, b;
+    int next, am, bm, n;
+
+    /* between A and B / from A to B / from A */
+    if (qp_is(st, i, "between") || qp_is(st, i, "btw") || qp_is(st, i, "from")) {
+        if (qp_amount(st, i + 1, &a, &next, &am) == 0) {
+            int end = qp_range_tail(st, next, 1, &b, &bm);
+            if (end > 0) {
+                qp_set_range(st, a, b);
+                return end - i;
+            }
+            if (qp_is(st, i, "from") && (am || a >= 100)) {
+                qp_set_min(st, a);
+                return next - i;
+            }
+        }
+        return 0;
+    }
+    if ((n = qp_max_op(st, i)) > 0) {
+        if (qp_amount(st, i + n, &a, &next, &am) == 0) {
+            qp_set_max(st, a);
+            return next - i;
+        }
+        return 0;
+    }
+    if ((n = qp_min_op(st, i)) > 0) {
+        if (qp_amount(st, i + n, &a, &next, &am) == 0) {
+            qp_set_min(st, a);
+            return next - i;
+        }
+        return 0;
+    }
+    if ((n = qp_around_op(st, i)) > 0) {
+        if (qp_amount(st, i + n, &a, &next, &am) == 0) {
+            qp_set_band(st, a);
+            return next - i;
+        }
+        return 0;
+    }
+    if (qp_amount(st, i, &a, &next, &am) < 0) return 0;
+    /* A - B, A to B */
+    int end = qp_range_tail(st, next, 0, &b, &bm);
+    if (end > 0 && (am || bm || (a >= 100 && b >= 100))) {
+        qp_set_range(st, a, b);
+        return end - i;
+    }
+    /* A+, A and above, A or more, A plus / A and below, A or less */
+    if (qp_kind_at(st, next, TK_PLUS) || qp_is(st, next, "plus") || qp_is(st, next, "onwards") ||
+        qp_two(st, next, "and", "above") || qp_two(st, next, "or", "more") ||
+        qp_two(st, next, "and", "up") || qp_two(st, next, "or", "above")) {
+        if (am || a >= 100) {
+            qp_set_min(st, a);
+            int k = qp_kind_at(st, next, TK_PLUS) || qp_is(st, next, "plus") || qp_is(st, next, "onwards") ? 1 : 2;
+            return next + k - i;
+        }
+    }
+    if (qp_two(st, next, "and", "below") || qp_two(st, next, "or", "less") ||
+        qp_two(st, next, "and", "under") || qp_two(st, next, "or", "below")) {
+        if (am || a >= 100) {
+            qp_set_max(st, a);
+            return next + 2 - i;
+        }
+    }
+    if (am || a >= 100) {
+        qp_set_band(st, a);
+        return next - i;
+    }
+    return 0;
+}
+
+/* ---- sizes, stock, lexicon words ------------------------------------------ */
+
+static const char *qp_lookup(const struct qp_word *tab, size_t n, const char *w)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(tab[i].word, w) == 0) return tab[i].canon;
+    return NULL;
+}
+
+const char *qp_size_canon(const char *s)
+{
+    char w[32];
+    size_t o = 0;
+    int space = 0;
+    for (const char *p = s; *p && o + 1 < sizeof(w); p++) {
+        unsigned char c = (unsigned char)*p;
+        if (isspace(c) || c == '-' || c == '_') {
+            space = o > 0;
+            continue;
+        }
+        if (space) {
+            w[o++] = ' ';
+            space = 0;
+            if (o + 1 >= sizeof(w)) break;
+        }
+        w[o++] = (char)tolower(c);
+    }
+    w[o] = '\0';
+    if (!o) return NULL;
+    const char *c = qp_lookup(qp_sizes, sizeof(qp_sizes) / sizeof(qp_sizes[0]), w);
+    if (c) return c;
+    /* Numeric sizes (chest/waist in inches, EU shoe-like numbers): 20..60. */
+    char *end;
+    long n = strtol(w, &end, 10);
+    if (*end == '\0' && end != w && n >= 20 && n <= 60) {
+        static const char *const nums[] = {
+            "20", "21", "22", "23", "24", "25", "26", "27", "28", "29", "30", "31", "32", "33",
+            "34", "35", "36", "37", "38", "39", "40", "41", "42", "43", "44", "45", "46", "47",
+            "48", "49", "50", "51", "52", "53", "54", "55", "56", "57", "58", "59", "60",
+        };
+        return nums[n - 20];
+    }
+    return NULL;
+}
+
+static int qp_size(struct qp_state *st, int i)
+{
+    const char *w = qp_w(st, i);
+    const char *c = NULL;
+    int take = 0;
+    if (w && (!strcmp(w, "size") || !strcmp(w, "sz"))) {
+        /* size M, size 38, size free, size extra large */
+        int j = i + 1;
+        if (j < st->n && !st->t[j].used) {
+            char two[80];
+            if (j + 1 < st->n && !st->t[j + 1].used) {
+                snprintf(two, sizeof(two), "%s %s", st->t[j].s, st->t[j + 1].s);
+                if ((c = qp_size_canon(two)) != NULL) {
+                    take = 3;
+                    goto found;
+                }
+            }
+            if ((st->t[j].kind == TK_WORD || st->t[j].kind == TK_NUM) && (c = qp_size_canon(st->t[j].s))) {
+                take = 2;
+                goto found;
+            }
+        }
+        return 0;
+    }
+    if (!w && !qp_kind_at(st, i, TK_NUM)) return 0;
+    if (w && i + 1 < st->n && qp_w(st, i + 1)) {
+        char two[80];
+        snprintf(two, sizeof(two), "%s %s", w, st->t[i + 1].s);
+        if (!strcmp(two, "free size") || !strcmp(two, "one size") || !strcmp(two, "extra large") ||
+            !strcmp(two, "extra small")) {
+            c = qp_size_canon(two);
+            take = 2;
+            goto found;
+        }
+    }
+    if (w) {
+        /* XS/XL/XXL/XXXL anywhere; S/M/L only when typed as capitals;
+         * small/medium/large as words. */
+        if (!strcmp(w, "s") || !strcmp(w, "m") || !strcmp(w, "l")) {
+            if (!st->t[i].upper) return 0;
+        } else if (strcmp(w, "xs") && strcmp(w, "xl") && strcmp(w, "xxl") && strcmp(w, "xxxl") &&
+                   strcmp(w, "small") && strcmp(w, "medium") && strcmp(w, "large") &&
+                   strcmp(w, "freesize")) {
+            return 0;
+        }
+        c = qp_size_canon(w);
+        take = 1;
+        goto found;
+    }
+    /* A bare number token: 2xl/3xl, or a whole number 26..56 (numeric size). */
+    {
+        const char *s = st->t[i].s;
+        if (!strcmp(s, "2xl") || !strcmp(s, "3xl")) {
+            c = qp_size_canon(s);
+            take = 1;
+            goto found;
+        }
+        char *end;
+        long n = strtol(s, &end, 10);
+        if (*end || n < 26 || n > 56) return 0;
+        c = qp_size_canon(s);
+        take = 1;
+    }
+found:
+    if (!c) return 0;
+    if (!st->r->f.size[0]) snprintf(st->r->f.size, sizeof(st->r->f.size), "%s", c);
+    return take;
+}
+
+static int qp_stock(struct qp_state *st, int i)
+{
+    if (qp_two(st, i, "in", "stock") || qp_two(st, i, "ready", "stock")) {
+        if (st->r->f.in_stock < 0) st->r->f.in_stock = 1;
+        return 2;
+    }
+    if (qp_is(st, i, "out") && qp_two(st, i + 1, "of", "stock")) {
+        if (st->r->f.in_stock < 0) st->r->f.in_stock = 0;
+        return 3;
+    }
+    if (qp_is(st, i, "ready") && qp_two(st, i + 1, "to", "ship")) {
+        if (st->r->f.in_stock < 0) st->r->f.in_stock = 1;
+        return 3;
+    }
+    if (qp_is(st, i, "instock") || qp_is(st, i, "available") || qp_is(st, i, "availability")) {
+        if (st->r->f.in_stock < 0) st->r->f.in_stock = 1;
+        return 1;
+    }
+    return 0;
+}
+
+static const struct qp_color *qp_color_find(const char *w)
+{
+    for (size_t i = 0; i < sizeof(qp_colors) / sizeof(qp_colors[0]); i++)
+        if (strcmp(qp_colors[i].word, w) == 0) return &qp_colors[i];
+    return NULL;
+}
+
+/* Colours, categories and occasions: two-word phrases first. */
+static int qp_lexicon(struct qp_state *st, int i)
+{
+    const char *w = qp_w(st, i);
+    if (!w) return 0;
+    struct qp_filters *f = &st->r->f;
+    char two[160] = "";
+    int twolen = 2;   /* tokens the two-word phrase spans ("off-white" spans 3) */
+    if (qp_w(st, i + 1)) {
+        snprintf(two, sizeof(two), "%s %s", w, st->t[i + 1].s);
+    } else if (qp_kind_at(st, i + 1, TK_DASH) && qp_w(st, i + 2)) {
+        snprintf(two, sizeof(two), "%s %s", w, st->t[i + 2].s);
+        twolen = 3;
+    }
+    for (int len = 2; len >= 1; len--) {
+        const char *key = len == 2 ? two : w;
+        int span = len == 2 ? twolen : 1;
+        if (!*key) continue;
+        const struct qp_color *col = qp_color_find(key);
+        if (col && !f->color[0]) {
+            snprintf(f->color, sizeof(f->color), "%s", col->name);
+            snprintf(f->color_family, sizeof(f->color_family), "%s", col->family);
+            return span;
+        }
+        const char *c = qp_lookup(qp_categories, sizeof(qp_categories) / sizeof(qp_categories[0]), key);
+        if (c && !f->category[0]) {
+            snprintf(f->category, sizeof(f->category), "%s", c);
+            return span;
+        }
+        c = qp_lookup(qp_occasions, sizeof(qp_occasions) / sizeof(qp_occasions[0]), key);
+        if (c && !f->occasion[0]) {
+            snprintf(f->occasion, sizeof(f->occasion), "%s", c);
+            return span;
+        }
+    }
+    return 0;
+}
+
+/* Length in characters (UTF-8 code points). */
+static size_t qp_chars(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        if (((unsigned char)*s & 0xC0) != 0x80) n++;
+    return n;
+}
+
+void qp_filters_init(struct qp_filters *f)
+{
+    memset(f, 0, sizeof(*f));
+    f->min_price = -1;
+    f->max_price = -1;
+    f->in_stock = -1;
+}
+
+void qp_parse(const char *q, struct qp_result *out)
+{
+    struct qp_state st;
+    memset(out, 0, sizeof(*out));
+    qp_filters_init(&out->f);
+    st.n = 0;
+    st.tlen = 0;
+    st.r = out;
+    qp_tokenize(&st, q ? q : "");
+
+    for (int i = 0; i < st.n; i++) {
+        if (st.t[i].used) continue;
+        int n = qp_price(&st, i);
+        if (!n) n = qp_stock(&st, i);
+        if (!n) n = qp_size(&st, i);
+        if (!n) n = qp_lexicon(&st, i);
+        if (n > 0) {
+            qp_use(&st, i, i + n);
+            i += n - 1;
+        }
+    }
+
+    size_t o = 0;
+    for (int i = 0; i < st.n; i++) {
+        const struct qp_tok *t = &st.t[i];
+        if (t->used || (t->kind != TK_WORD && t->kind != TK_NUM)) continue;
+        if (qp_chars(t->s) < 3 || qp_in(t->s, qp_stopwords)) continue;
+        size_t len = strlen(t->s);
+        if (o + len + 2 > sizeof(out->residual)) break;
+        if (o) out->residual[o++] = ' ';
+        memcpy(out->residual + o, t->s, len);
+        o += len;
+        out->nterms++;
+    }
+    out->residual[o] = '\0';
+}
+
+/* ---- lexicon access for other modules -------------------------------------- */
+
+static void qp_norm(const char *s, char *w, size_t cap)
+{
+    size_t o = 0;
+    int space = 0;
+    for (const char *p = s; *p && o + 1 < cap; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (isspace(c) || c == '-' || c == '_') {
+            space = o > 0;
+            continue;
+        }
+        if (space && o + 2 < cap) w[o++] = ' ';
+        space = 0;
+        w[o++] = (char)tolower(c);
+    }
+    w[o] = '\0';
+}
+
+int qp_color_lookup(const char *s, const char **name, const char **family)
+{
+    char w[80];
+    qp_norm(s, w, sizeof(w));
+    const struct qp_color *c = qp_color_find(w);
+    if (!c) return -1;
+    if (name) *name = c->name;
+    if (family) *family = c->family;
+    return 0;
+}
+
+const char *qp_color_family(const char *s)
+{
+    const char *fam;
+    return qp_color_lookup(s, NULL, &fam) == 0 ? fam : NULL;
+}
+
+int qp_is_family(const char *s)
+{
+    return qp_in(s, qp_families);
+}
+
+const char *qp_category_canon(const char *s)
+{
+    char w[80];
+    qp_norm(s, w, sizeof(w));
+    const char *c = qp_lookup(qp_categories, sizeof(qp_categories) / sizeof(qp_categories[0]), w);
+    if (c) return c;
+    /* The canonical names themselves (e.g. "co-ord set", "indo-western"). */
+    for (size_t i = 0; i < sizeof(qp_categories) / sizeof(qp_categories[0]); i++)
+        if (strcasecmp(qp_categories[i].canon, s) == 0) return qp_categories[i].canon;
+    return NULL;
+}
+
+const char *qp_occasion_canon(const char *s)
+{
+    char w[80];
+    qp_norm(s, w, sizeof(w));
+    return qp_lookup(qp_occasions, sizeof(qp_occasions) / sizeof(qp_occasions[0]), w);
+}
+
+const char *const *qp_occasion_tags(const char *occasion)
+{
+    for (size_t i = 0; i < sizeof(qp_occ_tags_tab) / sizeof(qp_occ_tags_tab[0]); i++)
+        if (strcmp(qp_occ_tags_tab[i].occasion, occasion) == 0) return qp_occ_tags_tab[i].tags;
+    return NULL;
+}

@@ -1,0 +1,73 @@
+/* qparse.h: query understanding for product search, and the lexicons it
+ * shares with the catalog importer (canonical sizes, colour families,
+ * categories, occasions).
+ *
+ * qp_parse turns "laal lehenga size M under ₹5k" into filters (colour family
+ * red, category lehenga, size M, maxPrice 5000) and the residual text left
+ * for full-text search. Words that became filters, stopwords and words
+ * under three characters are left out of the residual, because InnoDB
+ * FULLTEXT drops them and a required (+) term it dropped makes a boolean
+ * query match nothing. Pure functions over const tables; no allocation. */
+#ifndef TROIKA_QPARSE_H
+#define TROIKA_QPARSE_H
+
+#include <stddef.h>
+
+enum { QP_RESIDUAL_MAX = 512, QP_MAX_INPUT = 1024 };
+
+/* The filters of one search. Empty strings and negative prices mean "not
+ * set"; in_stock is -1 (any), 0 (out of stock only) or 1 (in stock only). */
+struct qp_filters {
+    char size[32];          /* canonical: "M", "XXL", "Free Size", "38" */
+    char color[64];         /* the colour asked for, canonical ("maroon", "red") */
+    char color_family[32];  /* its family ("red"); "" when the colour is unknown */
+    char category[64];      /* canonical ("lehenga") */
+    char designer[128];
+    char occasion[32];      /* canonical ("wedding") */
+    double min_price;
+    double max_price;
+    int in_stock;
+};
+
+struct qp_result {
+    struct qp_filters f;
+    char residual[QP_RESIDUAL_MAX];   /* kept words, lower-case, space-separated */
+    int nterms;                       /* words in residual */
+};
+
+/* Sets every filter to "not set". */
+void qp_filters_init(struct qp_filters *f);
+
+/* Parses q (UTF-8, any length; the first QP_MAX_INPUT bytes are read). */
+void qp_parse(const char *q, struct qp_result *out);
+
+/* Canonical size for s ("xl" -> "XL", "2xl" -> "XXL", "free" -> "Free
+ * Size", "38" -> "38"); NULL when s is not a size. */
+const char *qp_size_canon(const char *s);
+
+/* Canonical colour name and its family for s ("Maroon" -> "maroon"/"red",
+ * "laal" -> "red"/"red", "navy blue" -> "navy"/"blue"). 0, or -1 when the
+ * colour is not in the lexicon. */
+int qp_color_lookup(const char *s, const char **name, const char **family);
+
+/* Family of a colour name, or NULL when unknown. */
+const char *qp_color_family(const char *s);
+
+/* 1 when s names a colour family ("red", "blue", ...). */
+int qp_is_family(const char *s);
+
+/* Canonical category for s (plurals and spellings: "lehengas", "lengha" ->
+ * "lehenga"; "sari" -> "saree"), or NULL when unknown. */
+const char *qp_category_canon(const char *s);
+
+/* Canonical occasion for s ("shaadi", "bridal" -> "wedding"), or NULL. */
+const char *qp_occasion_canon(const char *s);
+
+/* The tags that count as `occasion` (canonical first), NULL-terminated:
+ * the SQL filter accepts a product carrying any of them. */
+const char *const *qp_occasion_tags(const char *occasion);
+
+/* Price band used for "around X": [X * (1 - QP_AROUND), X * (1 + QP_AROUND)]. */
+#define QP_AROUND 0.15
+
+#endif

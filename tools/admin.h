@@ -1,0 +1,39 @@
+/* admin.h: troika-admin's commands. Each command parses its own arguments
+ * (argv[0] is the command name), prints what it did for an operator, and
+ * returns the process exit status. */
+#ifndef TROIKA_ADMIN_H
+#define TROIKA_ADMIN_H
+
+#include <stdint.h>
+
+#include "common/arena.h"
+#include "common/config.h"
+
+struct db;
+
+struct adm {
+    struct cfg cfg;          /* loaded once, read-only after */
+    const char *cfg_path;    /* NULL: defaults + environment only */
+    struct db *db;           /* opened by adm_db on first use */
+    arena_t *ar;             /* the run's arena */
+};
+
+/* Exit statuses. */
+enum { ADM_OK = 0, ADM_FAIL = 1, ADM_USAGE = 2, ADM_PARTIAL = 3 };
+
+/* The database connection, opened on first use; prints why on failure. */
+struct db *adm_db(struct adm *a);
+
+/* Seconds on the monotonic clock. */
+double adm_now(void);
+
+int adm_import(struct adm *a, int argc, char **argv);
+int adm_gen_catalog(struct adm *a, int argc, char **argv);
+int adm_build_index(struct adm *a, int argc, char **argv);
+int adm_stats(struct adm *a, int argc, char **argv);
+
+/* 64-bit FNV-1a over n bytes, continuing from h (start with ADM_FNV0). */
+#define ADM_FNV0 0xcbf29ce484222325ULL
+uint64_t adm_fnv(uint64_t h, const void *p, size_t n);
+
+#endif
