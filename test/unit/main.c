@@ -25,11 +25,14 @@ int main(int argc, char **argv)
     register_config();
     register_mp();
     register_qparse();
+    register_inr();
+    register_intent();
     register_request();
     register_rl();
     register_router();
     register_sse();
     register_tok();
+    register_troika();
     register_u8();
     register_embed();
     register_vidx();

@@ -1,0 +1,399 @@
+/* troika_market.c: market figures over a catalog segment (category +
+ * colour family + budget band, or colour/budget/occasion when no category
+ * is named): counts, exact price quartiles, top designers and colours,
+ * trending items, and the neighbouring colours and price bands that
+ * suggestions offer. Prepared statements only; the SQL text is built from
+ * fixed fragments and every value is a bound parameter. */
+#include "handlers/troika.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "common/db.h"
+#include "common/qparse.h"
+
+enum { TK_MAXP = 16, TK_SQL_MAX = 2048 };
+
+/* A WHERE clause over `products p` with its parameters. */
+struct tk_where {
+    char sql[1024];
+    size_t len;
+    struct db_param p[TK_MAXP];
+    size_t np;
+};
+
+static void tk_w_add(struct tk_where *w, const char *frag)
+{
+    int n = snprintf(w->sql + w->len, sizeof(w->sql) - w->len, "%s%s", w->len ? " AND " : "", frag);
+    if (n > 0 && (size_t)n < sizeof(w->sql) - w->len) w->len += (size_t)n;
+}
+
+static void tk_w_param(struct tk_where *w, struct db_param p)
+{
+    if (w->np < TK_MAXP) w->p[w->np++] = p;
+}
+
+/* parts: which parts of the segment to use */
+enum { TK_W_CAT = 1, TK_W_COLOR = 2, TK_W_BUDGET = 4, TK_W_OCC = 8 };
+
+static void tk_where_build(const struct tk_segment *s, unsigned parts, struct tk_where *w)
+{
+    memset(w, 0, sizeof(*w));
+    if ((parts & TK_W_CAT) && s->category[0]) {
+        tk_w_add(w, "p.category = ?");
+        tk_w_param(w, DB_STR(s->category));
+    }
+    if ((parts & TK_W_COLOR) && s->color_family[0]) {
+        tk_w_add(w, "EXISTS (SELECT 1 FROM product_colors c WHERE c.product_id = p.id AND c.family = ?)");
+        tk_w_param(w, DB_STR(s->color_family));
+    }
+    if ((parts & TK_W_BUDGET) && s->min > 0) {
+        tk_w_add(w, "p.price >= ?");
+        tk_w_param(w, DB_DOUBLE(s->min));
+    }
+    if ((parts & TK_W_BUDGET) && s->max > 0) {
+        tk_w_add(w, "p.price <= ?");
+        tk_w_param(w, DB_DOUBLE(s->max));
+    }
+    if ((parts & TK_W_OCC) && s->occasion[0]) {
+        const char *const *tags = qp_occasion_tags(s->occasion);
+        const char *one[2] = {s->occasion, NULL};
+        if (!tags) tags = one;
+        char frag[256] = "EXISTS (SELECT 1 FROM product_tags t WHERE t.product_id = p.id AND t.tag IN (";
+        size_t fl = strlen(frag);
+        for (size_t i = 0; tags[i] && i < 5; i++) {
+            fl += (size_t)snprintf(frag + fl, sizeof(frag) - fl, "%s?", i ? ", " : "");
+            tk_w_param(w, DB_STR(tags[i]));
+        }
+        snprintf(frag + fl, sizeof(frag) - fl, "))");
+        tk_w_add(w, frag);
+    }
+    if (!w->len) tk_w_add(w, "1 = 1");
+}
+
+void tk_segment_from(const struct it_entities *e, struct tk_segment *s)
+{
+    memset(s, 0, sizeof(*s));
+    snprintf(s->category, sizeof(s->category), "%s", e->category);
+    snprintf(s->color_family, sizeof(s->color_family), "%s", e->color_family[0] ? e->color_family : "");
+    s->min = e->budget_min;
+    s->max = e->budget_max;
+    s->around = e->budget_around ? e->budget_target : 0;
+    if (!e->category[0]) snprintf(s->occasion, sizeof(s->occasion), "%s", e->occasion);
+}
+
+void tk_segment_entities(const struct tk_segment *s, struct it_entities *e)
+{
+    memset(e, 0, sizeof(*e));
+    snprintf(e->category, sizeof(e->category), "%s", s->category);
+    snprintf(e->color, sizeof(e->color), "%s", s->color_family);
+    snprintf(e->color_family, sizeof(e->color_family), "%s", s->color_family);
+    e->budget_min = s->min;
+    e->budget_max = s->max;
+    e->budget_around = s->around > 0;
+    e->budget_target = s->around;
+    snprintf(e->occasion, sizeof(e->occasion), "%s", s->occasion);
+}
+
+double tk_quantile(const double *v, size_t n, double q)
+{
+    if (n == 0) return 0;
+    if (q <= 0) return v[0];
+    if (q >= 1) return v[n - 1];
+    double pos = (double)(n - 1) * q;
+    size_t lo = (size_t)floor(pos);
+    double frac = pos - (double)lo;
+    if (lo + 1 >= n) return v[n - 1];
+    return v[lo] + (v[lo + 1] - v[lo]) * frac;
+}
+
+static double tk_num(const char *s)
+{
+    return s ? strtod(s, NULL) : 0;
+}
+
+static long tk_long(const char *s)
+{
+    return s ? strtol(s, NULL, 10) : 0;
+}
+
+static int tk_query(struct db *d, arena_t *ar, const char *fmt, const struct tk_where *w,
+                    const struct db_param *extra, size_t nextra, size_t max_rows, struct db_rows *out, char *err,
+                    size_t errlen)
+{
+    char sql[TK_SQL_MAX];
+    struct db_param p[TK_MAXP + 8];
+    /* fmt holds exactly one %s: the WHERE clause */
+    snprintf(sql, sizeof(sql), fmt, w->sql);
+    size_t np = 0;
+    for (size_t i = 0; i < w->np; i++) p[np++] = w->p[i];
+    for (size_t i = 0; i < nextra && np < sizeof(p) / sizeof(p[0]); i++) p[np++] = extra[i];
+    return db_query(d, ar, sql, p, np, max_rows, out, err, errlen);
+}
+
+/* count, in-stock count, min, max, distinct designers */
+static int tk_summary_q(struct db *d, arena_t *ar, const struct tk_where *w, struct tk_market *m, char *err,
+                        size_t errlen)
+{
+    struct db_rows rs;
+    int rc = tk_query(d, ar,
+                      "SELECT COUNT(*), COALESCE(SUM(p.in_stock), 0), MIN(p.price), MAX(p.price), "
+                      "COUNT(DISTINCT NULLIF(p.designer, '')) FROM products p WHERE %s",
+                      w, NULL, 0, 1, &rs, err, errlen);
+    if (rc != DB_OK) return rc;
+    if (rs.nrows != 1) return DB_OK;
+    m->count = tk_long(db_cell(&rs, 0, 0));
+    m->in_stock = tk_long(db_cell(&rs, 0, 1));
+    m->min = tk_num(db_cell(&rs, 0, 2));
+    m->max = tk_num(db_cell(&rs, 0, 3));
+    m->ndesigners = tk_long(db_cell(&rs, 0, 4));
+    return DB_OK;
+}
+
+/* Exact quartiles: the prices at the ranks that linear interpolation needs
+ * (1-based ranks floor/ceil of (n-1)q + 1), from one window query. */
+static int tk_quartiles_q(struct db *d, arena_t *ar, const struct tk_where *w, struct tk_market *m, char *err,
+                          size_t errlen)
+{
+    if (m->count <= 0) return DB_OK;
+    static const double qs[3] = {0.25, 0.5, 0.75};
+    struct db_param ranks[6];
+    long r[6];
+    for (int i = 0; i < 3; i++) {
+        double pos = (double)(m->count - 1) * qs[i];
+        r[2 * i] = (long)floor(pos) + 1;
+        r[2 * i + 1] = (long)ceil(pos) + 1;
+        ranks[2 * i] = DB_INT(r[2 * i]);
+        ranks[2 * i + 1] = DB_INT(r[2 * i + 1]);
+    }
+    struct db_rows rs;
+    int rc = tk_query(d, ar,
+                      "SELECT t.rn, t.price FROM (SELECT p.price, ROW_NUMBER() OVER (ORDER BY p.price, p.id) "
+                      "AS rn FROM products p WHERE %s) t WHERE t.rn IN (?, ?, ?, ?, ?, ?) ORDER BY t.rn",
+                      w, ranks, 6, 0, &rs, err, errlen);
+    if (rc != DB_OK) return rc;
+    double at[6] = {0};
+    for (size_t i = 0; i < rs.nrows; i++) {
+        long rn = tk_long(db_cell(&rs, i, 0));
+        double v = tk_num(db_cell(&rs, i, 1));
+        for (int k = 0; k < 6; k++)
+            if (r[k] == rn) at[k] = v;
+    }
+    double out[3];
+    for (int i = 0; i < 3; i++) {
+        double pos = (double)(m->count - 1) * qs[i];
+        double frac = pos - floor(pos);
+        out[i] = at[2 * i] + (at[2 * i + 1] - at[2 * i]) * frac;
+        out[i] = round(out[i] * 100.0) / 100.0;
+    }
+    m->q1 = out[0];
+    m->median = out[1];
+    m->q3 = out[2];
+    return DB_OK;
+}
+
+static int tk_top_q(struct db *d, arena_t *ar, const char *fmt, const struct tk_where *w, struct tk_count *out,
+                    size_t cap, size_t *n, char *err, size_t errlen)
+{
+    struct db_rows rs;
+    *n = 0;
+    int rc = tk_query(d, ar, fmt, w, NULL, 0, cap, &rs, err, errlen);
+    if (rc != DB_OK) return rc;
+    for (size_t i = 0; i < rs.nrows && *n < cap; i++) {
+        const char *name = db_cell(&rs, i, 0);
+        if (!name || !*name) continue;
+        snprintf(out[*n].name, sizeof(out[*n].name), "%s", name);
+        out[*n].count = tk_long(db_cell(&rs, i, 1));
+        (*n)++;
+    }
+    return DB_OK;
+}
+
+static int tk_trending_q(struct db *d, arena_t *ar, const struct tk_where *w, struct tk_market *m, char *err,
+                         size_t errlen)
+{
+    struct db_rows rs;
+    int rc = tk_query(d, ar,
+                      "SELECT p.sku, p.title, COALESCE(p.designer, ''), p.price, p.popularity, p.in_stock "
+                      "FROM products p WHERE %s ORDER BY p.popularity DESC, p.id LIMIT 5",
+                      w, NULL, 0, TK_TOP, &rs, err, errlen);
+    if (rc != DB_OK) return rc;
+    m->ntrending = 0;
+    for (size_t i = 0; i < rs.nrows && m->ntrending < TK_TOP; i++) {
+        struct tk_trend *t = &m->trending[m->ntrending++];
+        snprintf(t->sku, sizeof(t->sku), "%s", db_cell(&rs, i, 0) ? db_cell(&rs, i, 0) : "");
+        snprintf(t->title, sizeof(t->title), "%s", db_cell(&rs, i, 1) ? db_cell(&rs, i, 1) : "");
+        snprintf(t->designer, sizeof(t->designer), "%s", db_cell(&rs, i, 2) ? db_cell(&rs, i, 2) : "");
+        t->price = tk_num(db_cell(&rs, i, 3));
+        t->popularity = tk_num(db_cell(&rs, i, 4));
+        t->in_stock = tk_long(db_cell(&rs, i, 5)) != 0;
+    }
+    return DB_OK;
+}
+
+/* Neighbours for suggestions: other colour families (category + budget)
+ * and the price bands below and above (category + colour). */
+static int tk_neighbours_q(struct db *d, arena_t *ar, struct tk_market *m, char *err, size_t errlen)
+{
+    struct tk_where w;
+    int rc;
+    if (m->seg.category[0] || m->seg.occasion[0]) {
+        tk_where_build(&m->seg, TK_W_CAT | TK_W_BUDGET | TK_W_OCC, &w);
+        struct db_param ex[1] = {DB_STR(m->seg.color_family)};
+        struct db_rows rs;
+        rc = tk_query(d, ar,
+                      "SELECT c.family, COUNT(DISTINCT p.id) AS n FROM products p JOIN product_colors c "
+                      "ON c.product_id = p.id WHERE %s AND c.family <> ? GROUP BY c.family "
+                      "ORDER BY n DESC, c.family LIMIT 4",
+                      &w, ex, 1, 4, &rs, err, errlen);
+        if (rc != DB_OK) return rc;
+        m->nother_colors = 0;
+        for (size_t i = 0; i < rs.nrows && m->nother_colors < 4; i++) {
+            if (!db_cell(&rs, i, 0)) continue;
+            struct tk_count *c = &m->other_colors[m->nother_colors++];
+            snprintf(c->name, sizeof(c->name), "%s", db_cell(&rs, i, 0));
+            c->count = tk_long(db_cell(&rs, i, 1));
+        }
+    }
+    /* the bands: below the budget (or the first quartile), above it (or the third) */
+    double lo = m->seg.min > 0 ? m->seg.min : (m->seg.max > 0 ? 0 : m->q1);
+    double hi = m->seg.max > 0 ? m->seg.max : (m->seg.min > 0 ? 0 : m->q3);
+    if (m->count < 4 && m->seg.min <= 0 && m->seg.max <= 0) lo = hi = 0;
+    tk_where_build(&m->seg, TK_W_CAT | TK_W_COLOR | TK_W_OCC, &w);
+    memset(&m->below, 0, sizeof(m->below));
+    memset(&m->above, 0, sizeof(m->above));
+    struct db_rows rs;
+    if (lo > 0) {
+        struct db_param ex[1] = {DB_DOUBLE(lo)};
+        rc = tk_query(d, ar, "SELECT COUNT(*) FROM products p WHERE %s AND p.price < ?", &w, ex, 1, 1, &rs, err,
+                      errlen);
+        if (rc != DB_OK) return rc;
+        m->below.max = lo;
+        m->below.count = rs.nrows ? tk_long(db_cell(&rs, 0, 0)) : 0;
+    }
+    if (hi > 0) {
+        struct db_param ex[1] = {DB_DOUBLE(hi)};
+        rc = tk_query(d, ar, "SELECT COUNT(*) FROM products p WHERE %s AND p.price > ?", &w, ex, 1, 1, &rs, err,
+                      errlen);
+        if (rc != DB_OK) return rc;
+        m->above.min = hi;
+        m->above.count = rs.nrows ? tk_long(db_cell(&rs, 0, 0)) : 0;
+    }
+    return DB_OK;
+}
+
+int tk_market_compute(struct db *d, arena_t *ar, const struct it_entities *e, struct tk_market *m, char *err,
+                      size_t errlen)
+{
+    memset(m, 0, sizeof(*m));
+    tk_segment_from(e, &m->asked);
+    m->seg = m->asked;
+    struct tk_where w;
+    int rc;
+    tk_where_build(&m->seg, TK_W_CAT | TK_W_COLOR | TK_W_BUDGET | TK_W_OCC, &w);
+    if ((rc = tk_summary_q(d, ar, &w, m, err, errlen)) != DB_OK) return rc;
+    if (m->count == 0 && m->seg.category[0] && (m->seg.color_family[0] || m->seg.min > 0 || m->seg.max > 0)) {
+        /* nothing in the asked segment: describe the whole category */
+        memset(&m->seg, 0, sizeof(m->seg));
+        snprintf(m->seg.category, sizeof(m->seg.category), "%s", m->asked.category);
+        m->relaxed = 1;
+        tk_where_build(&m->seg, TK_W_CAT, &w);
+        if ((rc = tk_summary_q(d, ar, &w, m, err, errlen)) != DB_OK) return rc;
+    }
+    if (m->count == 0) return DB_OK;
+    if ((rc = tk_quartiles_q(d, ar, &w, m, err, errlen)) != DB_OK) return rc;
+    rc = tk_top_q(d, ar,
+                  "SELECT p.designer, COUNT(*) AS n FROM products p WHERE %s AND p.designer IS NOT NULL "
+                  "AND p.designer <> '' GROUP BY p.designer ORDER BY n DESC, p.designer LIMIT 5",
+                  &w, m->designers, TK_TOP, &m->ntop_designers, err, errlen);
+    if (rc != DB_OK) return rc;
+    rc = tk_top_q(d, ar,
+                  "SELECT c.color, COUNT(DISTINCT p.id) AS n FROM products p JOIN product_colors c "
+                  "ON c.product_id = p.id WHERE %s GROUP BY c.color ORDER BY n DESC, c.color LIMIT 5",
+                  &w, m->colors, TK_TOP, &m->ntop_colors, err, errlen);
+    if (rc != DB_OK) return rc;
+    if ((rc = tk_trending_q(d, ar, &w, m, err, errlen)) != DB_OK) return rc;
+    return tk_neighbours_q(d, ar, m, err, errlen);
+}
+
+static json_object *tk_counts_json(const struct tk_count *c, size_t n)
+{
+    json_object *a = json_object_new_array();
+    for (size_t i = 0; i < n; i++) {
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "name", json_object_new_string(c[i].name));
+        json_object_object_add(o, "count", json_object_new_int64(c[i].count));
+        json_object_array_add(a, o);
+    }
+    return a;
+}
+
+/* Whole amounts as integers, others with two decimals (exact text). */
+static json_object *tk_money_json(double v)
+{
+    v = round(v * 100.0) / 100.0;
+    if (v == floor(v) && fabs(v) < 9e15) return json_object_new_int64((long long)v);
+    char s[48];
+    snprintf(s, sizeof(s), "%.2f", v);
+    return json_object_new_double_s(v, s);
+}
+
+static json_object *tk_segment_json(const struct tk_segment *s)
+{
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "category", s->category[0] ? json_object_new_string(s->category) : NULL);
+    json_object_object_add(o, "color", s->color_family[0] ? json_object_new_string(s->color_family) : NULL);
+    json_object *b = NULL;
+    if (s->min > 0 || s->max > 0) {
+        b = json_object_new_object();
+        json_object_object_add(b, "min", s->min > 0 ? tk_money_json(s->min) : NULL);
+        json_object_object_add(b, "max", s->max > 0 ? tk_money_json(s->max) : NULL);
+    }
+    json_object_object_add(o, "budget", b);
+    if (s->occasion[0]) json_object_object_add(o, "occasion", json_object_new_string(s->occasion));
+    return o;
+}
+
+json_object *tk_market_json(const struct tk_market *m, const char *desc, const char *currency)
+{
+    json_object *o = json_object_new_object();
+    json_object *seg = tk_segment_json(&m->seg);
+    json_object_object_add(seg, "description", json_object_new_string(desc ? desc : ""));
+    json_object_object_add(o, "segment", seg);
+    json_object_object_add(o, "relaxed", json_object_new_boolean(m->relaxed));
+    if (m->relaxed) json_object_object_add(o, "requested", tk_segment_json(&m->asked));
+    json_object_object_add(o, "count", json_object_new_int64(m->count));
+    json_object_object_add(o, "inStock", json_object_new_int64(m->in_stock));
+    json_object *price = NULL;
+    if (m->count > 0) {
+        price = json_object_new_object();
+        json_object_object_add(price, "min", tk_money_json(m->min));
+        json_object_object_add(price, "q1", tk_money_json(m->q1));
+        json_object_object_add(price, "median", tk_money_json(m->median));
+        json_object_object_add(price, "q3", tk_money_json(m->q3));
+        json_object_object_add(price, "max", tk_money_json(m->max));
+        json_object_object_add(price, "currency", json_object_new_string(currency ? currency : "INR"));
+    }
+    json_object_object_add(o, "price", price);
+    json_object_object_add(o, "designerCount", json_object_new_int64(m->ndesigners));
+    json_object_object_add(o, "topDesigners", tk_counts_json(m->designers, m->ntop_designers));
+    json_object_object_add(o, "topColors", tk_counts_json(m->colors, m->ntop_colors));
+    json_object *tr = json_object_new_array();
+    for (size_t i = 0; i < m->ntrending; i++) {
+        const struct tk_trend *t = &m->trending[i];
+        json_object *x = json_object_new_object();
+        json_object_object_add(x, "sku", json_object_new_string(t->sku));
+        json_object_object_add(x, "title", json_object_new_string(t->title));
+        json_object_object_add(x, "designer", json_object_new_string(t->designer));
+        json_object_object_add(x, "price", tk_money_json(t->price));
+        json_object_object_add(x, "popularity", tk_money_json(t->popularity));
+        json_object_object_add(x, "inStock", json_object_new_boolean(t->in_stock));
+        json_object_array_add(tr, x);
+    }
+    json_object_object_add(o, "trending", tr);
+    return o;
+}
