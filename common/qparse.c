@@ -335,6 +335,7 @@ static double qp_mult(const char *s)
     } tab[] = {
         {"k", 1e3}, {"thousand", 1e3}, {"l", 1e5}, {"lac", 1e5}, {"lacs", 1e5}, {"lakh", 1e5},
         {"lakhs", 1e5}, {"lakh", 1e5}, {"cr", 1e7}, {"crore", 1e7}, {"crores", 1e7},
+        {"hazaar", 1e3}, {"hazar", 1e3}, {"hajar", 1e3}, {"hazzar", 1e3},
     };
     for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
         if (strcmp(s, tab[i].w) == 0) return tab[i].m;
@@ -557,6 +558,22 @@ static int qp_price(struct qp_state *st, int i)
         qp_two(st, next, "and", "under") || qp_two(st, next, "or", "below")) {
         if (am || a >= 100) {
             qp_set_max(st, a);
+            return next + 2 - i;
+        }
+    }
+    /* Hinglish after the amount: "50k tak", "3000 ke andar", "2000 se kam"
+     * (at most); "5000 se zyada", "10k ke upar" (at least) */
+    if (qp_is(st, next, "tak") || qp_two(st, next, "ke", "andar") || qp_two(st, next, "se", "kam") ||
+        qp_two(st, next, "se", "neeche") || qp_two(st, next, "se", "niche") || qp_two(st, next, "ke", "neeche")) {
+        if (am || a >= 100) {
+            qp_set_max(st, a);
+            return next + (qp_is(st, next, "tak") ? 1 : 2) - i;
+        }
+    }
+    if (qp_two(st, next, "se", "zyada") || qp_two(st, next, "se", "jyada") || qp_two(st, next, "se", "upar") ||
+        qp_two(st, next, "ke", "upar") || qp_two(st, next, "se", "adhik")) {
+        if (am || a >= 100) {
+            qp_set_min(st, a);
             return next + 2 - i;
         }
     }

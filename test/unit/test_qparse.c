@@ -78,6 +78,12 @@ static const struct qp_case qp_cases[] = {
     {"saree 3000-6000", "", "", "", "saree", "", 3000, 6000, N, ""},
     {"sherwani over 1 crore", "", "", "", "sherwani", "", 10000000, N, N, ""},
     {"kurta 1,50,000 rs", "", "", "", "kurta", "", 127500, 172500, N, ""},
+    /* Hinglish amounts and bounds */
+    {"50k tak ka lehenga", "", "", "", "lehenga", "", N, 50000, N, ""},
+    {"saree 3000 ke andar", "", "", "", "saree", "", N, 3000, N, ""},
+    {"kurti 2 hazaar tak", "", "", "", "kurta", "", N, 2000, N, ""},
+    {"lehenga 20 hazaar se zyada", "", "", "", "lehenga", "", 20000, N, N, ""},
+    {"gown 5000 se kam", "", "", "", "gown", "", N, 5000, N, ""},
     /* stock words */
     {"lehenga in stock", "", "", "", "lehenga", "", N, N, 1, ""},
     {"available sarees", "", "", "", "saree", "", N, N, 1, ""},
