@@ -54,24 +54,34 @@ PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 timeout -k 10 "${TROIKA_IT_TIMEOUT:
     "$py" -W ignore::ResourceWarning -m unittest "${args[@]}" 2>&1 | tee "$out"
 rc=${PIPESTATUS[0]}
 
-# Count from unittest's per-test lines ("name ... ok|FAIL|ERROR|skipped 'why'");
-# a setUpClass that fails shows as one ERROR line for its class. The closing
-# "FAILED (failures=F, errors=E)" is a floor for the failures.
-passed=$(grep -cE ' \.\.\. ok$' "$out")
-failed=$(grep -cE ' \.\.\. (FAIL|ERROR|unexpected success)$' "$out")
-skipped=$(grep -cE " \.\.\. skipped( |$)" "$out")
+# Count from unittest's closing lines: "Ran N tests" and "OK (skipped=K)" or
+# "FAILED (failures=F, errors=E, skipped=K)". An error in setUpClass (or
+# another fixture) counts in E but its tests are not in N. Without a summary
+# (the run crashed or timed out), fall back to the per-test result lines.
 ran=$(sed -n 's/^Ran \([0-9][0-9]*\) tests\{0,1\} in .*/\1/p' "$out" | tail -n 1)
-ran=${ran:-0}
-count() { grep -E '^(OK|FAILED)( \(|$)' "$out" | tail -n 1 | grep -oE "$1=[0-9]+" | cut -d= -f2; }
-f=$(count failures); e=$(count errors)
-summary_failed=$(( ${f:-0} + ${e:-0} ))
-[ "$summary_failed" -gt "$failed" ] && failed=$summary_failed
+count() {
+    local v
+    v=$(grep -E '^(OK|FAILED)( \(|$)' "$out" | tail -n 1 | grep -oE "$1=[0-9]+" | cut -d= -f2)
+    echo "${v:-0}"
+}
+if [ -n "$ran" ]; then
+    fixture=$(grep -cE '^ERROR: (setUpClass|tearDownClass|setUpModule|tearDownModule) ' "$out")
+    failed=$(( $(count failures) + $(count errors) + $(count 'unexpected successes') ))
+    skipped=$(count skipped)
+    passed=$(( ran - (failed - fixture) - skipped - $(count 'expected failures') ))
+    [ "$passed" -ge 0 ] || passed=0
+else
+    ran=0
+    passed=$(grep -cE ' \.\.\. ok$' "$out")
+    failed=$(grep -cE ' \.\.\. (FAIL|ERROR|unexpected success)$' "$out")
+    skipped=$(grep -cE " \.\.\. skipped( |$)" "$out")
+fi
 if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
     # killed by the timeout, or crashed before the summary
     echo "integration: the test run ended with status $rc before finishing"
     failed=1
 fi
-if [ "$ran" -eq 0 ]; then
+if [ "$ran" -eq 0 ] && [ "$passed" -eq 0 ]; then
     echo "integration: no test ran"
     failed=$(( failed > 0 ? failed : 1 ))
 fi
