@@ -93,12 +93,30 @@ static const char *reason_phrase(int status)
     }
 }
 
+/* Every byte of the response (head, events, pings) passes here. */
+static int sink_counted_write(void *ctx, const char *p, size_t n)
+{
+    struct sink *s = ctx;
+    if (s->out.write(s->out.ctx, p, n) < 0) return -1;
+    s->stats.bytes += n;
+    return 0;
+}
+
+static int sink_counted_flush(void *ctx)
+{
+    struct sink *s = ctx;
+    return s->out.flush(s->out.ctx);
+}
+
 void sink_init(struct sink *s, enum sink_mode mode, arena_t *ar, const struct cfg *cfg,
                const char *rid, const char *route, const struct sse_io *io, int64_t t0_ms)
 {
     memset(s, 0, sizeof(*s));
     s->mode = mode;
-    s->io = *io;
+    s->out = *io;
+    s->io.write = sink_counted_write;
+    s->io.flush = io->flush ? sink_counted_flush : NULL;
+    s->io.ctx = s;
     s->ar = ar;
     s->cfg = cfg;
     s->rid = rid;
@@ -122,7 +140,6 @@ int sink_header(struct sink *s, const char *name, const char *value)
 static int sink_write(struct sink *s, const char *p, size_t n)
 {
     if (s->io.write(s->io.ctx, p, n) < 0) return -1;
-    s->stats.bytes += n;
     return 0;
 }
 
@@ -271,7 +288,6 @@ static void *sink_watch(void *arg)
                 s->closed = 1;
             } else {
                 s->last_write_ms = now;
-                s->stats.bytes += 8;
             }
         }
     }

@@ -41,7 +41,8 @@ struct sink_stats {
 
 struct sink {
     enum sink_mode mode;
-    struct sse_io io;
+    struct sse_io io;          /* counts bytes into stats, then writes to `out` */
+    struct sse_io out;         /* the caller's writer */
     arena_t *ar;
     const struct cfg *cfg;
     const char *rid;

@@ -29,6 +29,7 @@ int main(int argc, char **argv)
     register_intent();
     register_request();
     register_rl();
+    register_metrics();
     register_router();
     register_sse();
     register_tok();

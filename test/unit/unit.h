@@ -13,6 +13,7 @@ void register_inr(void);
 void register_intent(void);
 void register_request(void);
 void register_rl(void);
+void register_metrics(void);
 void register_router(void);
 void register_sse(void);
 void register_tok(void);
