@@ -95,7 +95,10 @@ void *ar_alloc(arena_t *ar, size_t n)
     if (b->size - b->used < need) {
         size_t size = b->size * 2;
         if (size < ar->block) size = ar->block;
-        while (size < need) size *= 2;
+        while (size < need) {
+            if (size > SIZE_MAX / 2) return NULL;   /* doubling would wrap to 0 */
+            size *= 2;
+        }
         b = ar_block_new(size);
         if (!b) return NULL;
         b->next = ar->head;

@@ -31,7 +31,8 @@ struct cfg_key {
 #define S(k) {#k, CT_STR, offsetof(struct cfg, k), sizeof(((struct cfg *)0)->k), 0, 0}
 #define I(k, lo, hi) {#k, CT_INT, offsetof(struct cfg, k), sizeof(int), lo, hi}
 #define B(k) {#k, CT_BOOL, offsetof(struct cfg, k), sizeof(int), 0, 1}
-#define Z(k, lo, hi) {#k, CT_SIZE, offsetof(struct cfg, k), sizeof(long), lo, hi}
+/* sizes: a long field, or an int one for sizes that fit */
+#define Z(k, lo, hi) {#k, CT_SIZE, offsetof(struct cfg, k), sizeof(((struct cfg *)0)->k), lo, hi}
 /* Doubles: bounds are given in thousandths (lo/1000 .. hi/1000). */
 #define D(k, lo, hi) {#k, CT_DOUBLE, offsetof(struct cfg, k), sizeof(double), lo, hi}
 
@@ -75,7 +76,7 @@ static const struct cfg_key cfg_table[] = {
     Z(max_upload, 1024, 1L << 34),
     Z(max_query_string, 256, 1L << 20),
     I(max_multipart_parts, 1, 1000),
-    I(max_part_headers, 256, 1048576),
+    Z(max_part_headers, 256, 1048576),
     S(index_dir),
     S(currency),
     S(embedding_provider),
@@ -223,7 +224,7 @@ int cfg_set(struct cfg *c, const char *key, const char *value, char *err, size_t
             snprintf(err, errlen, "%s: '%s' is out of range (%ld..%ld)", k->name, value, k->min, k->max);
             return -1;
         }
-        if (k->type == CT_INT) *(int *)field = (int)n;
+        if (k->size == sizeof(int)) *(int *)field = (int)n;
         else *(long *)field = n;
         return 0;
     case CT_BOOL:
@@ -314,9 +315,16 @@ static int cfg_read_file(struct cfg *c, const char *path, char *err, size_t errl
         }
         *eq = '\0';
         char *key = cfg_trim(s), *val = cfg_trim(eq + 1);
-        /* Allow a trailing comment after whitespace, and optional quotes. */
-        char *hash = strstr(val, " #");
-        if (hash) *hash = '\0', val = cfg_trim(val);
+        /* Allow a trailing comment after whitespace, and optional quotes;
+         * inside quotes a " #" is part of the value. */
+        char *close = (*val == '"' || *val == '\'') ? strchr(val + 1, *val) : NULL;
+        for (char *h = close ? close : val; (h = strchr(h, '#')) != NULL; h++) {
+            if (h > val && isspace((unsigned char)h[-1])) {
+                *h = '\0';
+                val = cfg_trim(val);
+                break;
+            }
+        }
         size_t vl = strlen(val);
         if (vl >= 2 && ((val[0] == '"' && val[vl - 1] == '"') || (val[0] == '\'' && val[vl - 1] == '\''))) {
             val[vl - 1] = '\0';

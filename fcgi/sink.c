@@ -274,11 +274,14 @@ static void *sink_watch(void *arg)
         struct sink *s = sink_cur;
         if (!s || !s->started || s->closed || s->state == SINK_EGONE) continue;
         int64_t now = req_mono_ms();
-        if (s->abort_flag && *s->abort_flag == 2) {
+        /* Once the handler has sent its error event, ending the stream is
+         * left to it (its close follows); only heartbeats go on. */
+        int may_end = !s->error_sent;
+        if (may_end && s->abort_flag && *s->abort_flag == 2) {
             sink_watch_end(s, "STREAM_TIMEOUT", "The request exceeded request_terminate_timeout_ms", SINK_ETIMEOUT);
-        } else if (s->abort_flag && *s->abort_flag) {
+        } else if (may_end && s->abort_flag && *s->abort_flag) {
             sink_watch_end(s, "SHUTTING_DOWN", "The server is shutting down; the stream was stopped", SINK_EABORT);
-        } else if (now >= s->deadline_ms) {
+        } else if (may_end && now >= s->deadline_ms) {
             char m[128];
             snprintf(m, sizeof(m), "The stream exceeded the %d ms limit", s->cfg->streaming_timeout);
             sink_watch_end(s, "STREAM_TIMEOUT", m, SINK_ETIMEOUT);
@@ -302,10 +305,23 @@ static int sink_watch_start(void)
     pthread_attr_t at;
     pthread_attr_init(&at);
     pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-    pthread_attr_setstacksize(&at, 64 * 1024);
+    /* glibc carves the static TLS of every loaded library out of the
+     * thread's stack: OpenBLAS (under FAISS) alone has 60 KiB, so a small
+     * stack makes pthread_create fail with EINVAL. Ask for 512 KiB (only
+     * touched pages cost memory); if even that is refused, the default. */
+    pthread_attr_setstacksize(&at, 512 * 1024);
     int rc = pthread_create(&t, &at, sink_watch, NULL);
+    if (rc) {
+        pthread_attr_destroy(&at);
+        pthread_attr_init(&at);
+        pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+        rc = pthread_create(&t, &at, sink_watch, NULL);
+    }
     pthread_attr_destroy(&at);
-    if (rc) return -1;
+    if (rc) {
+        LOG_ERROR("sink", NULL, NULL, "cannot start the heartbeat thread: %s", strerror(rc));
+        return -1;
+    }
     sink_watcher_up = 1;
     sink_watcher_pid = me;
     return 0;

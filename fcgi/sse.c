@@ -46,15 +46,24 @@ int sse_write_event(const struct sse_io *io, unsigned long id, const char *event
     int hn = snprintf(head, sizeof(head), "id: %lu\nevent: %s\n", id, event);
     if (hn < 0 || (size_t)hn >= sizeof(head)) return -1;
     if (io->write(io->ctx, head, (size_t)hn) < 0) return -1;
-    size_t cuts[512];
-    size_t lines = sse_split(json, len, max, cuts, sizeof(cuts) / sizeof(cuts[0]));
+    /* When the table fills up, its last line holds the unsplit rest:
+     * write the lines before it and split again from there (cuts are
+     * outside strings, so the splitter can restart at one). */
+    enum { NCUTS = 512 };
+    size_t cuts[NCUTS];
     size_t off = 0;
-    for (size_t i = 0; i < lines; i++) {
-        if (io->write(io->ctx, "data: ", 6) < 0) return -1;
-        if (io->write(io->ctx, json + off, cuts[i] - off) < 0) return -1;
-        if (io->write(io->ctx, "\n", 1) < 0) return -1;
-        off = cuts[i];
-    }
+    do {
+        size_t lines = sse_split(json + off, len - off, max, cuts, NCUTS);
+        size_t keep = lines == NCUTS ? lines - 1 : lines;
+        size_t at = 0;
+        for (size_t i = 0; i < keep; i++) {
+            if (io->write(io->ctx, "data: ", 6) < 0) return -1;
+            if (io->write(io->ctx, json + off + at, cuts[i] - at) < 0) return -1;
+            if (io->write(io->ctx, "\n", 1) < 0) return -1;
+            at = cuts[i];
+        }
+        off += at;
+    } while (off < len);
     if (io->write(io->ctx, "\n", 1) < 0) return -1;
     return io->flush ? io->flush(io->ctx) : 0;
 }
@@ -73,15 +82,22 @@ size_t sse_json_str(char *out, size_t cap, const char *s)
     size_t o = 0;
     if (cap < 3) return 0;
     out[o++] = '"';
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    for (const unsigned char *p = (const unsigned char *)s; *p; ) {
         char tmp[8];
-        size_t tl;
+        size_t tl, step = 1;
         if (*p == '"' || *p == '\\') tmp[0] = '\\', tmp[1] = (char)*p, tl = 2;
         else if (*p < 0x20) tl = (size_t)snprintf(tmp, sizeof(tmp), "\\u%04x", *p);
-        else tmp[0] = (char)*p, tl = 1;
+        else {
+            /* a lead byte and its continuation bytes go together */
+            tmp[0] = (char)*p, tl = 1;
+            if (*p >= 0xC0)
+                while (tl < 4 && (p[tl] & 0xC0) == 0x80) tmp[tl] = (char)p[tl], tl++;
+            step = tl;
+        }
         if (o + tl + 2 > cap) break;
         memcpy(out + o, tmp, tl);
         o += tl;
+        p += step;
     }
     out[o++] = '"';
     out[o] = '\0';

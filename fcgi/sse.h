@@ -33,7 +33,8 @@ int sse_write_ping(const struct sse_io *io);
 void sse_timestamp(char out[32], long long wall_ms);
 
 /* Appends s as a JSON string literal (quotes included) to out[0..cap);
- * returns the length written, truncated safely (never mid-escape). */
+ * returns the length written, truncated safely (never mid-escape, never
+ * mid-character). */
 size_t sse_json_str(char *out, size_t cap, const char *s);
 
 #endif

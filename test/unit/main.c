@@ -6,6 +6,7 @@
 
 #include <CUnit/Basic.h>
 
+#include "common/log.h"
 #include "test/unit/unit.h"
 
 void unit_suite(const char *name, const struct unit_case *cases)
@@ -20,6 +21,11 @@ void unit_suite(const char *name, const struct unit_case *cases)
 
 int main(int argc, char **argv)
 {
+    int verbose = argc > 1 && !strcmp(argv[1], "-v");
+    /* The tests take failure paths on purpose. Their log lines are still
+     * formatted and written (at DEBUG, so every LOG_* call runs), but to
+     * /dev/null unless -v asks to see them. */
+    if (log_open(verbose ? NULL : "/dev/null", LOG_LVL_DEBUG) < 0) return 2;
     if (CU_initialize_registry() != CUE_SUCCESS) return 2;
     register_arena();
     register_config();
@@ -31,13 +37,14 @@ int main(int argc, char **argv)
     register_rl();
     register_metrics();
     register_router();
+    register_sink();
     register_sse();
     register_tok();
     register_troika();
     register_u8();
     register_embed();
     register_vidx();
-    CU_basic_set_mode(argc > 1 && !strcmp(argv[1], "-v") ? CU_BRM_VERBOSE : CU_BRM_NORMAL);
+    CU_basic_set_mode(verbose ? CU_BRM_VERBOSE : CU_BRM_NORMAL);
     CU_basic_run_tests();
     unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
     unsigned run = CU_get_number_of_tests_run();

@@ -15,6 +15,7 @@ void register_request(void);
 void register_rl(void);
 void register_metrics(void);
 void register_router(void);
+void register_sink(void);
 void register_sse(void);
 void register_tok(void);
 void register_troika(void);
