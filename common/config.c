@@ -18,7 +18,7 @@
 #define TROIKA_DEFAULT_CONFIG "/etc/troika/troika.conf"
 #endif
 
-enum cfg_type { CT_STR, CT_INT, CT_BOOL, CT_SIZE, CT_MODE, CT_LOGLEVEL, CT_DOUBLE };
+enum cfg_type { CT_STR, CT_INT, CT_BOOL, CT_SIZE, CT_MODE, CT_LOGLEVEL, CT_DOUBLE, CT_CHOICE };
 
 struct cfg_key {
     const char *name;
@@ -26,19 +26,21 @@ struct cfg_key {
     size_t offset;
     size_t size;   /* for CT_STR: capacity */
     long min, max; /* for numbers */
+    const char *choices;    /* for CT_CHOICE: "a|b|c" */
 };
 
-#define S(k) {#k, CT_STR, offsetof(struct cfg, k), sizeof(((struct cfg *)0)->k), 0, 0}
-#define I(k, lo, hi) {#k, CT_INT, offsetof(struct cfg, k), sizeof(int), lo, hi}
-#define B(k) {#k, CT_BOOL, offsetof(struct cfg, k), sizeof(int), 0, 1}
+#define S(k) {.name = #k, .type = CT_STR, .offset = offsetof(struct cfg, k), .size = sizeof(((struct cfg *)0)->k)}
+#define I(k, lo, hi) {.name = #k, .type = CT_INT, .offset = offsetof(struct cfg, k), .size = sizeof(int), .min = lo, .max = hi}
+#define B(k) {.name = #k, .type = CT_BOOL, .offset = offsetof(struct cfg, k), .size = sizeof(int), .min = 0, .max = 1}
 /* sizes: a long field, or an int one for sizes that fit */
-#define Z(k, lo, hi) {#k, CT_SIZE, offsetof(struct cfg, k), sizeof(((struct cfg *)0)->k), lo, hi}
+#define Z(k, lo, hi) {.name = #k, .type = CT_SIZE, .offset = offsetof(struct cfg, k), .size = sizeof(((struct cfg *)0)->k), .min = lo, .max = hi}
 /* Doubles: bounds are given in thousandths (lo/1000 .. hi/1000). */
-#define D(k, lo, hi) {#k, CT_DOUBLE, offsetof(struct cfg, k), sizeof(double), lo, hi}
+#define D(k, lo, hi) {.name = #k, .type = CT_DOUBLE, .offset = offsetof(struct cfg, k), .size = sizeof(double), .min = lo, .max = hi}
+#define C(k, list) {.name = #k, .type = CT_CHOICE, .offset = offsetof(struct cfg, k), .size = sizeof(((struct cfg *)0)->k), .choices = list}
 
 static const struct cfg_key cfg_table[] = {
     S(listen),
-    {"listen_mode", CT_MODE, offsetof(struct cfg, listen_mode), sizeof(int), 0, 0777},
+    {.name = "listen_mode", .type = CT_MODE, .offset = offsetof(struct cfg, listen_mode), .size = sizeof(int), .max = 0777},
     I(listen_backlog, 1, 65535),
     I(workers, 1, 1024),
     I(max_requests, 0, INT_MAX),
@@ -53,7 +55,7 @@ static const struct cfg_key cfg_table[] = {
     I(crash_storm_window_ms, 1000, 86400000),
     I(request_terminate_grace_ms, 100, 600000),
     S(log_file),
-    {"log_level", CT_LOGLEVEL, offsetof(struct cfg, log_level), sizeof(int), 0, 0},
+    {.name = "log_level", .type = CT_LOGLEVEL, .offset = offsetof(struct cfg, log_level), .size = sizeof(int)},
     S(db_host),
     I(db_port, 0, 65535),
     S(db_socket),
@@ -95,6 +97,25 @@ static const struct cfg_key cfg_table[] = {
     I(search_nprobe, 0, 65536),
     D(search_min_vector_score, -1000, 1000),
     I(search_step_delay_ms, 0, 60000),
+    C(llm_provider, "builtin|openai"),
+    S(llm_url),
+    S(llm_model),
+    S(llm_api_key),
+    I(llm_connect_timeout_ms, 100, 600000),
+    I(llm_timeout_ms, 100, 3600000),
+    I(llm_stall_timeout_ms, 100, 3600000),
+    I(llm_max_tokens, 1, 1000000),
+    D(llm_temperature, 0, 2000),
+    C(tts_provider, "builtin|openai"),
+    S(tts_url),
+    S(tts_model),
+    S(tts_api_key),
+    S(tts_voice),
+    S(tts_voices),
+    I(tts_timeout_ms, 100, 600000),
+    I(chat_history_turns, 0, 100),
+    I(chat_top_k, 1, 50),
+    D(chat_min_score, -1000, 1000),
 };
 
 #undef S
@@ -102,6 +123,7 @@ static const struct cfg_key cfg_table[] = {
 #undef B
 #undef Z
 #undef D
+#undef C
 
 void cfg_defaults(struct cfg *c)
 {
@@ -157,6 +179,21 @@ void cfg_defaults(struct cfg *c)
     c->search_nprobe = 0;
     c->search_min_vector_score = 0.2;
     c->search_step_delay_ms = 0;
+    snprintf(c->llm_provider, sizeof(c->llm_provider), "builtin");
+    snprintf(c->llm_url, sizeof(c->llm_url), "https://api.openai.com");
+    snprintf(c->llm_model, sizeof(c->llm_model), "gpt-4o-mini");
+    c->llm_connect_timeout_ms = 3000;
+    c->llm_timeout_ms = 60000;
+    c->llm_stall_timeout_ms = 15000;
+    c->llm_max_tokens = 512;
+    c->llm_temperature = 0.2;
+    snprintf(c->tts_provider, sizeof(c->tts_provider), "builtin");
+    snprintf(c->tts_url, sizeof(c->tts_url), "https://api.openai.com");
+    snprintf(c->tts_model, sizeof(c->tts_model), "tts-1");
+    c->tts_timeout_ms = 15000;
+    c->chat_history_turns = 6;
+    c->chat_top_k = 5;
+    c->chat_min_score = 0.2;
 }
 
 static const struct cfg_key *cfg_find(const char *key)
@@ -266,6 +303,21 @@ int cfg_set(struct cfg *c, const char *key, const char *value, char *err, size_t
         }
         *(int *)field = (int)m;
         return 0;
+    }
+    case CT_CHOICE: {
+        size_t vl = strlen(value);
+        for (const char *p = k->choices; *p;) {
+            const char *bar = strchr(p, '|');
+            size_t cl = bar ? (size_t)(bar - p) : strlen(p);
+            if (cl == vl && strncasecmp(p, value, cl) == 0 && cl < k->size) {
+                for (size_t i = 0; i < cl; i++) field[i] = (char)tolower((unsigned char)value[i]);
+                field[cl] = '\0';
+                return 0;
+            }
+            p += cl + (bar ? 1 : 0);
+        }
+        snprintf(err, errlen, "%s: '%s' is not one of %s", k->name, value, k->choices);
+        return -1;
     }
     case CT_LOGLEVEL: {
         int lvl = log_level_parse(value);
@@ -405,6 +457,14 @@ int cfg_check(const struct cfg *c, char *err, size_t errlen)
     }
     if (strcmp(c->search_rank_method, "rrf") != 0 && strcmp(c->search_rank_method, "weighted") != 0) {
         snprintf(err, errlen, "search_rank_method: '%s' is not one of rrf, weighted", c->search_rank_method);
+        return -1;
+    }
+    if (!strcmp(c->llm_provider, "openai") && !c->llm_url[0]) {
+        snprintf(err, errlen, "llm_url: must be set when llm_provider is openai");
+        return -1;
+    }
+    if (!strcmp(c->tts_provider, "openai") && !c->tts_url[0]) {
+        snprintf(err, errlen, "tts_url: must be set when tts_provider is openai");
         return -1;
     }
     if (strlen(c->currency) != 3) {

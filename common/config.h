@@ -85,6 +85,31 @@ struct cfg {
     int search_nprobe;               /* 0: the index's build default */
     double search_min_vector_score;  /* cosine below this is not a match */
     int search_step_delay_ms;        /* test knob: pause between steps; 0 in production */
+
+    /* LLM provider (common/llm) */
+    char llm_provider[16];          /* builtin | openai */
+    char llm_url[CFG_STR_MAX];
+    char llm_model[128];
+    char llm_api_key[CFG_STR_MAX];  /* never logged */
+    int llm_connect_timeout_ms;
+    int llm_timeout_ms;
+    int llm_stall_timeout_ms;
+    int llm_max_tokens;
+    double llm_temperature;
+
+    /* TTS provider (common/tts) */
+    char tts_provider[16];          /* builtin | openai */
+    char tts_url[CFG_STR_MAX];
+    char tts_model[128];
+    char tts_api_key[CFG_STR_MAX];  /* never logged */
+    char tts_voice[64];             /* "" = the provider's default */
+    char tts_voices[CFG_STR_MAX];   /* "" = the provider's own list */
+    int tts_timeout_ms;
+
+    /* chat (handlers/chat) */
+    int chat_history_turns;
+    int chat_top_k;
+    double chat_min_score;
 };
 
 /* Fills *c with the defaults. */

@@ -83,3 +83,30 @@ CREATE TABLE IF NOT EXISTS product_tags (
     CONSTRAINT fk_product_tags_product FOREIGN KEY (product_id)
         REFERENCES products (id) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- ---- chat sessions (issue 7; the sales agent shares them) -------------------
+-- A session is a conversation, named by the client's sessionId or a fresh
+-- random one. chatbot_id is where it started (NULL for the sales agent).
+CREATE TABLE IF NOT EXISTS sessions (
+    id VARCHAR(64) NOT NULL PRIMARY KEY,
+    chatbot_id VARCHAR(64) NULL,
+    created_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+    updated_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+    KEY idx_sessions_chatbot (chatbot_id),
+    KEY idx_sessions_updated (updated_at)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- What was said, in order. partial = 1: an answer cut short (the client
+-- left, or the upstream failed mid-answer). entities: what the sales agent
+-- understood from a user message (JSON), else NULL.
+CREATE TABLE IF NOT EXISTS messages (
+    id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    session_id VARCHAR(64) NOT NULL,
+    role ENUM('user', 'assistant') NOT NULL,
+    content MEDIUMTEXT NOT NULL,
+    partial TINYINT(1) NOT NULL DEFAULT 0,
+    entities JSON NULL,
+    created_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+    KEY idx_messages_session (session_id, id),
+    CONSTRAINT fk_messages_session FOREIGN KEY (session_id) REFERENCES sessions (id) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;

@@ -11,6 +11,9 @@
 #include "common/shm.h"
 
 struct db;
+struct hc;
+struct llm;
+struct tts;
 struct req;
 struct sink;
 struct route;
@@ -37,6 +40,9 @@ struct app {
     struct rl_nets whitelist;       /* parsed streaming_rate_whitelist */
     struct rl_nets trusted;         /* parsed trusted_proxies */
     int sb_slot;                    /* this process's scoreboard slot, -1 when none */
+    struct hc *hc;                  /* this worker's HTTP client (common/hc); NULL until used */
+    struct llm *llm;                /* LLM provider (common/llm); NULL until used: hx_llm() */
+    struct tts *tts;                /* TTS provider (common/tts); NULL until used: hx_tts() */
 };
 
 /* What a handler gets for one request. */

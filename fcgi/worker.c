@@ -14,8 +14,11 @@
 #include <json-c/json.h>
 
 #include "common/db.h"
+#include "common/hc.h"
+#include "common/llm.h"
 #include "common/log.h"
 #include "common/scoreboard.h"
+#include "common/tts.h"
 #include "fcgi/app.h"
 #include "fcgi/ops.h"
 #include "fcgi/request.h"
@@ -175,6 +178,12 @@ int wk_run(struct app *app)
     sb_release(sb, app->sb_slot, getpid());
     app->sb_slot = -1;
     ar_free(ar);
+    tts_close(app->tts);
+    llm_close(app->llm);
+    hc_close(app->hc);
+    app->tts = NULL;
+    app->llm = NULL;
+    app->hc = NULL;
     db_close(app->db);
     app->db = NULL;
     return 0;

@@ -3,9 +3,14 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <json-c/json.h>
 
+#include "common/hc.h"
+#include "common/llm.h"
+#include "common/log.h"
+#include "common/tts.h"
 #include "fcgi/app.h"
 #include "fcgi/request.h"
 #include "fcgi/router.h"
@@ -49,4 +54,30 @@ int hx_connected(struct ctx *c, json_object *fields)
 int64_t hx_elapsed(const struct ctx *c)
 {
     return req_mono_ms() - c->req->t0_ms;
+}
+
+struct hc *hx_hc(struct ctx *c, char *err, size_t errlen)
+{
+    if (!c->app->hc) c->app->hc = hc_open(err, errlen);
+    return c->app->hc;
+}
+
+struct llm *hx_llm(struct ctx *c, char *err, size_t errlen)
+{
+    if (c->app->llm) return c->app->llm;
+    struct hc *h = NULL;
+    if (!strcmp(c->app->cfg.llm_provider, "openai") && !(h = hx_hc(c, err, errlen))) return NULL;
+    c->app->llm = llm_open(&c->app->cfg, h, err, errlen);
+    if (!c->app->llm) LOG_ERROR(c->route->name, c->req->id, NULL, "LLM provider unavailable: %s", err);
+    return c->app->llm;
+}
+
+struct tts *hx_tts(struct ctx *c, char *err, size_t errlen)
+{
+    if (c->app->tts) return c->app->tts;
+    struct hc *h = NULL;
+    if (!strcmp(c->app->cfg.tts_provider, "openai") && !(h = hx_hc(c, err, errlen))) return NULL;
+    c->app->tts = tts_open(&c->app->cfg, h, err, errlen);
+    if (!c->app->tts) LOG_ERROR(c->route->name, c->req->id, NULL, "TTS provider unavailable: %s", err);
+    return c->app->tts;
 }

@@ -3,10 +3,14 @@
 #ifndef TROIKA_HANDLERS_H
 #define TROIKA_HANDLERS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct ctx;
 struct json_object;
+struct hc;
+struct llm;
+struct tts;
 
 int h_health(struct ctx *c);
 int h_metrics(struct ctx *c);
@@ -22,6 +26,12 @@ int hx_bad_field(struct ctx *c, const char *field, const char *message);
 /* `connected` event with message "Stream started"; takes `fields` (may be
  * NULL) and adds the route context to it. 0 or SINK_E*. */
 int hx_connected(struct ctx *c, struct json_object *fields);
+
+/* This worker's HTTP client, LLM and TTS providers, opened on first use
+ * (after fork) and kept for the worker's life. NULL with err filled. */
+struct hc *hx_hc(struct ctx *c, char *err, size_t errlen);
+struct llm *hx_llm(struct ctx *c, char *err, size_t errlen);
+struct tts *hx_tts(struct ctx *c, char *err, size_t errlen);
 
 /* Milliseconds since the request started. */
 int64_t hx_elapsed(const struct ctx *c);

@@ -22,6 +22,9 @@ void register_troika(void);
 void register_u8(void);
 void register_embed(void);
 void register_vidx(void);
+void register_b64(void);
+void register_llm(void);
+void register_sentence(void);
 
 /* Adds a suite with tests {name, fn} ending in {NULL, NULL}. */
 struct unit_case {
