@@ -365,6 +365,7 @@ static int sink_sse_emit(struct sink *s, const char *event, json_object *data, i
     pthread_mutex_lock(&sink_mu);
     int rc = 0;
     if (!final && s->state) rc = s->state;
+    else if (!final && s->error_sent) rc = SINK_EIO;   /* only `close` may follow `error` */
     else if (s->closed || s->state == SINK_EGONE) rc = s->state ? s->state : SINK_EGONE;
     else if (sink_sse_open(s) < 0) rc = SINK_EGONE;
     else if (sse_write_event(&s->io, ++s->seq, event, js, len, (size_t)s->cfg->streaming_chunk_size) < 0) {
@@ -405,6 +406,7 @@ static int sink_json_emit(struct sink *s, const char *event, json_object *data)
 {
     int rc = sink_check(s);
     if (rc) return rc;
+    if (s->error_sent) return SINK_EIO;
     if (!s->doc) {
         s->doc = json_object_new_object();
         if (!s->doc) return SINK_EIO;

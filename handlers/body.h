@@ -1,0 +1,34 @@
+/* body.h: JSON request bodies: parsing with limits and typed field access.
+ *
+ * Every failure answers 400 INVALID_PARAMETERS naming the field (or the
+ * body) through sink_reject and returns -1; the handler then returns 0.
+ * Parsed objects belong to the request arena (released when it resets). */
+#ifndef TROIKA_BODY_H
+#define TROIKA_BODY_H
+
+#include <stddef.h>
+
+struct ctx;
+struct json_object;
+
+enum { HX_JSON_MAX_DEPTH = 32 };
+
+/* Parses the request body as one JSON object: strict JSON, valid UTF-8,
+ * nesting at most HX_JSON_MAX_DEPTH, nothing after it. Borrowed result. */
+int hx_json_body(struct ctx *c, struct json_object **out);
+
+/* Optional/required typed fields of `obj`. Absent (or null) optional fields
+ * leave the default / NULL. Strings must be valid UTF-8 of at most max
+ * bytes (after trimming surrounding whitespace when trim is set); a
+ * required string must not be empty. */
+int hx_field_str(struct ctx *c, struct json_object *obj, const char *key, int required, size_t max,
+                 int trim, const char **out);
+int hx_field_int(struct ctx *c, struct json_object *obj, const char *key, long def, long min, long max,
+                 long *out);
+int hx_field_num(struct ctx *c, struct json_object *obj, const char *key, double def, double min,
+                 double max, double *out);
+int hx_field_bool(struct ctx *c, struct json_object *obj, const char *key, int def, int *out);
+/* An object field, or NULL when absent. */
+int hx_field_obj(struct ctx *c, struct json_object *obj, const char *key, struct json_object **out);
+
+#endif
