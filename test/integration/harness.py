@@ -344,6 +344,9 @@ class Troika:
             settings.update(db.conf_lines())
         settings.update(overrides or {})
         self.settings = settings
+        # `listen` is a unix socket path or host:port.
+        self.listen = settings["listen"]
+        self.tcp = not self.listen.startswith("/")
         os.makedirs(settings["index_dir"], exist_ok=True)
         self.write_conf()
 
@@ -387,14 +390,23 @@ class Troika:
                 raise Fatal("troika-fcgi exited with status %s" % self.proc.proc.returncode)
             if len(self.worker_pids()) < self.workers:
                 return False
-            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-                s.settimeout(1)
-                s.connect(self.socket)
+            if self.tcp:
+                host, _, port = self.listen.rpartition(":")
+                socket.create_connection((host, int(port)), timeout=1).close()
+            else:
+                with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+                    s.settimeout(1)
+                    s.connect(self.listen)
             return True
         try:
-            wait_for(ready, timeout, "troika-fcgi on " + self.socket)
+            wait_for(ready, timeout, "troika-fcgi on " + self.listen)
         except (TimeoutError, RuntimeError) as exc:
             raise RuntimeError("%s\n%s" % (exc, self.diagnostics()))
+
+    @property
+    def fcgi_pass(self):
+        """The nginx fastcgi_pass target for this listen address."""
+        return self.listen if self.tcp else "unix:" + self.listen
 
     @property
     def master_pid(self):
@@ -493,8 +505,12 @@ class Nginx:
 class Stack:
     """MariaDB (own, or a shared one) + troika-fcgi + nginx in a temp folder."""
 
-    def __init__(self, workers=2, overrides=None, env=None, db=None, with_nginx=True):
+    def __init__(self, workers=2, overrides=None, env=None, db=None, with_nginx=True,
+                 base_path=""):
         self.tmp = tempfile.mkdtemp(prefix="troika-it-")
+        self.base_path = base_path
+        if base_path:
+            overrides = dict(overrides or {}, base_path=base_path)
         self.own_db = db is None
         self.db = db if db is not None else MariaDB(self.tmp)
         self.workers = workers
@@ -512,9 +528,9 @@ class Stack:
             self.app = Troika(self.tmp, self.db, self.workers, self.overrides, self.env)
             self.app.start()
             if self.with_nginx:
-                self.nginx = Nginx(self.tmp, "unix:" + self.app.socket)
+                self.nginx = Nginx(self.tmp, self.app.fcgi_pass, base_path=self.base_path)
                 self.nginx.start()
-                wait_for(lambda: self.get("/api/health").status in (200, 503), 20,
+                wait_for(lambda: self.get(self.base_path + "/api/health").status in (200, 503), 20,
                          "the first answer through nginx")
         except BaseException:
             self.close()
@@ -560,8 +576,8 @@ class Stack:
         return SSEClient("127.0.0.1", self.port, path, headers, timeout)
 
     def fcgi(self, method, path, query="", body=b"", headers=None, timeout=15):
-        """One request straight to troika-fcgi's socket, bypassing nginx."""
-        return fcgi_request(self.app.socket, method, path, query, body, headers, timeout)
+        """One request straight to troika-fcgi's unix socket, bypassing nginx."""
+        return fcgi_request(self.app.listen, method, path, query, body, headers, timeout)
 
     def diagnostics(self):
         out = [self.app.diagnostics() if self.app else ""]

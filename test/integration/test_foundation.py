@@ -406,6 +406,67 @@ class StreamingDisabledTest(StackCase):
         self.assertEqual(r.status, 200, r)
 
 
+class SinkTimingTest(StackCase):
+    """Heartbeats while a step waits, and the STREAMING_TIMEOUT deadline."""
+
+    OVERRIDES = {"streaming_heartbeat_ms": "300", "streaming_timeout": "2500"}
+
+    def test_heartbeat_pings_while_waiting(self):
+        # Ticks 1.5 s apart with a 300 ms heartbeat: a `: ping` comment must
+        # arrive between them, through nginx.
+        c = self.selftest(1, 1500)
+        self.assertEqual(c.events[-1].event, "close", c.events)
+        connected, tick = c.events[0], c.events[1]
+        pings = [t for text, t in c.comments if text == "ping" and connected.t < t < tick.t]
+        self.assertGreaterEqual(len(pings), 2, "pings between connected and the first tick: %d "
+                                "(comments %r)" % (len(pings), c.comments))
+        self.assertLess((pings[0] - connected.t) * 1000, 300 + 400,
+                        "the first ping came %.0f ms after the last event" % ((pings[0] - connected.t) * 1000))
+
+    def test_stream_timeout_ends_with_error_and_close(self):
+        t0 = time.monotonic()
+        c = self.selftest(20, 500)                 # would run 10 s
+        took = time.monotonic() - t0
+        names = [e.event for e in c.events]
+        self.assertEqual(names[-2:], ["error", "close"], names)
+        err = c.events[-2].json()
+        self.assertEqual(err.get("code"), "STREAM_TIMEOUT", err)
+        for key in ("message", "error", "requestId", "timestamp"):
+            self.assertIn(key, err)
+        self.assertIn("progress", names)           # what was sent before stays
+        self.assertGreater(took, 2.0)
+        self.assertLess(took, 4.5, "the 2.5 s deadline ended the stream after %.1fs" % took)
+
+
+class BasePathAndTcpTest(StackCase):
+    """The app mounted under base_path, on a TCP listen address, behind the shipped site."""
+
+    @classmethod
+    def setUpClass(cls):
+        port = harness.free_port()
+        cls.stack = harness.Stack(workers=2, db=SHARED_DB, base_path="/shop",
+                                  overrides={"listen": "127.0.0.1:%d" % port}).start()
+
+    def test_health_under_the_prefix(self):
+        r = self.stack.get("/shop/api/health")
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["status"], "ok")
+
+    def test_stream_under_the_prefix_is_not_buffered(self):
+        with self.stack.sse("/shop/api/stream/selftest?n=3&interval_ms=300") as c:
+            c.read_all()
+        ticks = [e for e in c.events if e.event == "progress"]
+        self.assertEqual(len(ticks), 3, c.events)
+        gaps = [(b.t - a.t) * 1000 for a, b in zip(ticks, ticks[1:])]
+        self.assertTrue(all(g >= 150 for g in gaps), gaps)
+
+    def test_paths_outside_the_prefix_are_not_the_app(self):
+        r = self.stack.get("/api/health")
+        self.assertEqual(r.status, 404)
+        r = self.stack.get("/shop/api/nope")
+        self.assert_error_body(r, 404, "NOT_FOUND")
+
+
 class ConfigCheckTest(unittest.TestCase):
     """--check-config accepts the shipped config and names a bad key and value."""
 
