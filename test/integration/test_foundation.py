@@ -390,6 +390,51 @@ class ProcessModelTest(unittest.TestCase):
                          "every troika process to exit")
 
 
+class LifecycleTest(unittest.TestCase):
+    """Recycling after max_requests, SIGHUP reload, SIGUSR1 log reopening."""
+
+    def start(self, **kw):
+        stack = harness.Stack(db=SHARED_DB, **kw).start()
+        self.addCleanup(stack.close)
+        return stack
+
+    def test_workers_are_recycled_after_max_requests(self):
+        stack = self.start(workers=1, overrides={"max_requests": "5"})
+        first = stack.app.worker_pids()
+        statuses = [stack.get("/api/health").status for _ in range(12)]
+        self.assertEqual(statuses, [200] * 12)
+        harness.wait_for(lambda: len(stack.app.worker_pids()) == 1, 5, "one worker")
+        self.assertNotEqual(stack.app.worker_pids(), first, "the worker was not recycled")
+
+    def test_sighup_replaces_workers_without_cutting_a_stream(self):
+        stack = self.start(workers=2)
+        old = set(stack.app.worker_pids())
+        c = stack.sse("/api/stream/selftest?n=4&interval_ms=250")
+        self.assertEqual(c.next_event().event, "connected")
+        os.kill(stack.app.master_pid, signal.SIGHUP)
+        c.read_all()
+        c.close()
+        self.assertEqual(c.events[-1].event, "close", c.events)
+        self.assertEqual(len([e for e in c.events if e.event == "progress"]), 4)
+        new = harness.wait_for(
+            lambda: (lambda p: len(p) == 2 and not (set(p) & old) and p)(stack.app.worker_pids()),
+            10, "two new workers after SIGHUP")
+        self.assertTrue(stack.app.proc.running())
+        self.assertEqual(stack.get("/api/health").status, 200)
+        self.assertEqual(len(new), 2)
+
+    def test_sigusr1_reopens_the_log(self):
+        stack = self.start(workers=1)
+        log = stack.app.log_file
+        os.rename(log, log + ".1")
+        os.kill(stack.app.master_pid, signal.SIGUSR1)
+        # Signals are asynchronous: ask until the new file shows the requests.
+        def reopened():
+            stack.get("/api/health", headers={"X-Request-Id": "after-usr1"})
+            return os.path.exists(log) and "after-usr1" in open(log).read()
+        harness.wait_for(reopened, 10, "the log file to be reopened", interval=0.2)
+
+
 class StreamingDisabledTest(StackCase):
     """STREAMING_ENABLED=false (from the environment) closes /stream routes only."""
 
@@ -487,6 +532,23 @@ class ConfigCheckTest(unittest.TestCase):
         self.assertEqual(rc, 1, out)
         self.assertIn("workers", out.lower())
         self.assertIn("lots", out)
+
+    def test_troika_prefixed_variable_wins(self):
+        # file: workers = 2; WORKERS=1 overrides it; TROIKA_WORKERS=3 wins.
+        stack = harness.Stack(workers=2, db=SHARED_DB, with_nginx=False,
+                              env={"WORKERS": "1", "TROIKA_WORKERS": "3"}).start()
+        self.addCleanup(stack.close)
+        pids = harness.wait_for(lambda: (lambda p: len(p) == 3 and p)(stack.app.worker_pids()),
+                                5, "3 workers")
+        time.sleep(0.3)
+        self.assertEqual(len(stack.app.worker_pids()), 3, pids)
+
+    def test_config_path_from_troika_config(self):
+        env = self.app.environ()
+        env["TROIKA_CONFIG"] = self.app.conf_path
+        res = __import__("subprocess").run([self.app.binary, "--check-config"], env=env,
+                                           stdout=-1, stderr=-2, stdin=-3, timeout=30)
+        self.assertEqual(res.returncode, 0, res.stdout)
 
     def test_environment_overrides_file(self):
         env = self.app.environ()
