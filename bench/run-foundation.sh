@@ -85,6 +85,7 @@ run_wrk() {
 }
 
 mem_idle=$(mem_table)
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 SSE_PATH='/api/stream/selftest?n=3&interval_ms=0'
 # warm-up (connections, page cache, the workers' DB connections)
 wrk -t1 -c2 -d2s "$URL/api/health" >/dev/null
@@ -125,6 +126,8 @@ mkdir -p "$(dirname "$OUT")"
     echo "- memory: $memtotal; kernel: $(uname -sr)"
     echo "- nginx $ngx_ver, MariaDB $db_ver, wrk $(wrk -v 2>&1 | head -n 1 | awk '{print $2}')"
     echo "- troika commit $commit$dirty"
+    echo "- load average (1/5/15 min) before the runs: $load_before (anything above 0 is"
+    echo "  other work on the machine competing with wrk, nginx and the app)"
     echo
     echo "## Throughput and latency"
     echo
