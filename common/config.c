@@ -14,6 +14,9 @@
 #include "log.h"
 #include "rl.h"
 
+#ifndef TROIKA_DATADIR
+#define TROIKA_DATADIR "/usr/local/share/troika"
+#endif
 #ifndef TROIKA_DEFAULT_CONFIG
 #define TROIKA_DEFAULT_CONFIG "/etc/troika/troika.conf"
 #endif
@@ -116,6 +119,11 @@ static const struct cfg_key cfg_table[] = {
     I(chat_history_turns, 0, 100),
     I(chat_top_k, 1, 50),
     D(chat_min_score, -1000, 1000),
+    S(upload_api_keys),
+    S(tokenizer_file),
+    I(chunk_tokens, 32, 8192),
+    I(chunk_overlap, 0, 4096),
+    S(upload_fault),
 };
 
 #undef S
@@ -194,6 +202,9 @@ void cfg_defaults(struct cfg *c)
     c->chat_history_turns = 6;
     c->chat_top_k = 5;
     c->chat_min_score = 0.2;
+    snprintf(c->tokenizer_file, sizeof(c->tokenizer_file), "%s/cl100k_base.json", TROIKA_DATADIR);
+    c->chunk_tokens = 512;
+    c->chunk_overlap = 64;
 }
 
 static const struct cfg_key *cfg_find(const char *key)
@@ -482,6 +493,22 @@ int cfg_check(const struct cfg *c, char *err, size_t errlen)
     }
     if (!strcmp(c->embedding_provider, "openai") && !c->embedding_model[0]) {
         snprintf(err, errlen, "embedding_model: must name a model when embedding_provider is openai");
+        return -1;
+    }
+    if (c->chunk_overlap > c->chunk_tokens / 2) {
+        snprintf(err, errlen, "chunk_overlap: '%d' must be at most half of chunk_tokens (%d)", c->chunk_overlap,
+                 c->chunk_tokens);
+        return -1;
+    }
+    static const char *const faults[] = {"", "extraction", "chunking", "token_counting", "embedding",
+                                         "storing", "index", "commit"};
+    int fault_ok = 0;
+    for (size_t i = 0; i < sizeof(faults) / sizeof(faults[0]); i++)
+        if (!strcmp(c->upload_fault, faults[i])) fault_ok = 1;
+    if (!fault_ok) {
+        snprintf(err, errlen,
+                 "upload_fault: '%s' is not one of extraction, chunking, token_counting, embedding, storing, "
+                 "index, commit (or empty)", c->upload_fault);
         return -1;
     }
     return 0;

@@ -110,6 +110,12 @@ struct cfg {
     int chat_history_turns;
     int chat_top_k;
     double chat_min_score;
+    /* context upload (handlers/upload.c, docs/upload.md) */
+    char upload_api_keys[2048];    /* comma-separated; empty: every upload is refused */
+    char tokenizer_file[CFG_STR_MAX];
+    int chunk_tokens;
+    int chunk_overlap;
+    char upload_fault[32];         /* tests only: "" or a step name that fails on purpose */
 };
 
 /* Fills *c with the defaults. */

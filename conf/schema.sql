@@ -110,3 +110,58 @@ CREATE TABLE IF NOT EXISTS messages (
     KEY idx_messages_session (session_id, id),
     CONSTRAINT fk_messages_session FOREIGN KEY (session_id) REFERENCES sessions (id) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- ---- chatbots and their uploaded context (context upload; chat retrieval) ----
+-- A chatbot is a row, created by its first upload (or `troika-admin
+-- chatbot-create`); its id is the client's chatbotId (1-64 of A-Z a-z 0-9 _ -),
+-- which also names its vector index file chatbot-<id> in index_dir. A
+-- chatbot's context is only ever retrieved for that chatbot.
+CREATE TABLE IF NOT EXISTS chatbots (
+    id VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL PRIMARY KEY,
+    name VARCHAR(255) NULL,
+    created_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- One row per uploaded file. sha256 (hex) of the raw upload: the same content
+-- for the same chatbot is answered `duplicate: true` without re-embedding.
+-- pages is NULL except for PDFs; tokens counts the whole extracted text with
+-- `tokenizer` (cl100k_base, or estimate:chars/4 without the rank file).
+CREATE TABLE IF NOT EXISTS context_files (
+    id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    chatbot_id VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+    title VARCHAR(255) NOT NULL,
+    filename VARCHAR(255) NOT NULL DEFAULT '',
+    mime VARCHAR(64) CHARACTER SET ascii NOT NULL,
+    bytes BIGINT UNSIGNED NOT NULL,
+    sha256 CHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+    tokens INT UNSIGNED NOT NULL,
+    chunks INT UNSIGNED NOT NULL,
+    pages INT UNSIGNED NULL,
+    tokenizer VARCHAR(32) CHARACTER SET ascii NOT NULL,
+    embedder VARCHAR(160) NOT NULL,
+    created_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+    UNIQUE KEY uq_context_files_sha (chatbot_id, sha256),
+    CONSTRAINT fk_context_files_chatbot FOREIGN KEY (chatbot_id) REFERENCES chatbots (id) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- The chunks of a file, in order (seq from 0), each with its page (PDF) or
+-- NULL, its offset in characters (code points) into the extracted text, its
+-- token count and its embedding: `vector` is dim little-endian float32s,
+-- L2-normalised, by the embedder named in context_files. chatbot_id repeats
+-- the file's so that retrieval filters by chatbot without a join. The
+-- chatbot's vector index (chatbot-<id>) holds these rows' ids.
+CREATE TABLE IF NOT EXISTS context_chunks (
+    id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    file_id BIGINT UNSIGNED NOT NULL,
+    chatbot_id VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+    seq INT UNSIGNED NOT NULL,
+    page INT UNSIGNED NULL,
+    char_offset BIGINT UNSIGNED NOT NULL,
+    text MEDIUMTEXT NOT NULL,
+    tokens INT UNSIGNED NOT NULL,
+    vector BLOB NOT NULL,
+    UNIQUE KEY uq_context_chunks_seq (file_id, seq),
+    KEY ix_context_chunks_chatbot (chatbot_id, id),
+    FULLTEXT KEY ft_context_chunks_text (text),
+    CONSTRAINT fk_context_chunks_file FOREIGN KEY (file_id) REFERENCES context_files (id) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;

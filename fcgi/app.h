@@ -14,6 +14,8 @@ struct db;
 struct hc;
 struct llm;
 struct tts;
+struct embedder;
+struct tok;
 struct req;
 struct sink;
 struct route;
@@ -36,6 +38,8 @@ struct app {
     unsigned long served;           /* requests served by this worker */
     struct pm_flags *flags;
     struct db *db;                  /* this worker's connection; NULL until used */
+    struct embedder *emb;           /* this worker's embedder; NULL until used (hx_embedder) */
+    struct tok *tok;                /* this worker's tokenizer; NULL until used (hx_tokenizer) */
     struct shm shm;                 /* the host's shared mapping (rate limits, metrics, scoreboard) */
     struct rl_nets whitelist;       /* parsed streaming_rate_whitelist */
     struct rl_nets trusted;         /* parsed trusted_proxies */

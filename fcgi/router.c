@@ -22,6 +22,8 @@ static const struct route routes[] = {
     {"/api/metrics", RT_GET, 0, h_metrics, "metrics"},
     {"/api/stream/selftest", RT_GET, RT_STREAM, h_selftest, "selftest"},
     {"/api/selftest", RT_GET, 0, h_selftest, "selftest"},
+    {"/api/context/upload-file/stream", RT_POST, RT_STREAM | RT_BODY_OWN, h_upload, "context-upload"},
+    {"/api/context/upload-file", RT_POST, RT_BODY_OWN, h_upload, "context-upload"},
 };
 
 const struct route *rt_table(size_t *n)

@@ -24,6 +24,8 @@
 #include "fcgi/request.h"
 #include "fcgi/router.h"
 #include "fcgi/sink.h"
+#include "common/tok.h"
+#include "index/embed.h"
 #include "index/vidx.h"
 
 /* For the signal handlers only: the process's app (set once). */
@@ -186,5 +188,9 @@ int wk_run(struct app *app)
     app->hc = NULL;
     db_close(app->db);
     app->db = NULL;
+    emb_close(app->emb);
+    app->emb = NULL;
+    tok_close(app->tok);
+    app->tok = NULL;
     return 0;
 }

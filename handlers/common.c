@@ -11,11 +11,13 @@
 #include "common/llm.h"
 #include "common/log.h"
 #include "common/tts.h"
+#include "common/tok.h"
 #include "fcgi/app.h"
 #include "fcgi/request.h"
 #include "fcgi/router.h"
 #include "fcgi/sink.h"
 #include "handlers/handlers.h"
+#include "index/embed.h"
 
 int hx_bad_field(struct ctx *c, const char *field, const char *message)
 {
@@ -80,4 +82,22 @@ struct tts *hx_tts(struct ctx *c, char *err, size_t errlen)
     c->app->tts = tts_open(&c->app->cfg, h, err, errlen);
     if (!c->app->tts) LOG_ERROR(c->route->name, c->req->id, NULL, "TTS provider unavailable: %s", err);
     return c->app->tts;
+}
+
+struct embedder *hx_embedder(struct ctx *c, char *err, size_t errlen)
+{
+    if (!c->app->emb) c->app->emb = emb_open(&c->app->cfg, err, errlen);
+    return c->app->emb;
+}
+
+struct tok *hx_tokenizer(struct ctx *c)
+{
+    if (c->app->tok) return c->app->tok;
+    char why[512], err[256];
+    c->app->tok = tok_open(c->app->cfg.tokenizer_file, why, sizeof(why), err, sizeof(err));
+    if (!c->app->tok)
+        LOG_ERROR("worker", c->req->id, NULL, "tokenizer: %s", err);
+    else if (!tok_exact(c->app->tok))
+        LOG_ERROR("worker", c->req->id, NULL, "tokenizer: counting with %s: %s", tok_name(c->app->tok), why);
+    return c->app->tok;
 }

@@ -15,6 +15,7 @@ struct tts;
 int h_health(struct ctx *c);
 int h_metrics(struct ctx *c);
 int h_selftest(struct ctx *c);
+int h_upload(struct ctx *c);
 
 /* Reads an integer query parameter in [min, max] (def when absent). On a
  * bad value answers 400 INVALID_PARAMETERS naming the field and returns -1. */
@@ -32,6 +33,14 @@ int hx_connected(struct ctx *c, struct json_object *fields);
 struct hc *hx_hc(struct ctx *c, char *err, size_t errlen);
 struct llm *hx_llm(struct ctx *c, char *err, size_t errlen);
 struct tts *hx_tts(struct ctx *c, char *err, size_t errlen);
+/* This worker's embedder, opened on first use (emb_open) and kept for
+ * the worker's life. NULL with err filled when it cannot be opened. */
+struct embedder *hx_embedder(struct ctx *c, char *err, size_t errlen);
+
+/* This worker's tokenizer (cl100k_base from tokenizer_file, or the
+ * estimate when the file is missing: tok_name says which), loaded on first
+ * use and kept. NULL only when out of memory. */
+struct tok *hx_tokenizer(struct ctx *c);
 
 /* Milliseconds since the request started. */
 int64_t hx_elapsed(const struct ctx *c);

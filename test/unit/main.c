@@ -42,6 +42,7 @@ int main(int argc, char **argv)
     register_tok();
     register_troika();
     register_u8();
+    register_upload();
     register_embed();
     register_vidx();
     register_b64();

@@ -24,7 +24,7 @@
 static struct tok *tk_exact;
 static int tk_tried;
 
-static const char *tk_path(char *buf, size_t cap)
+const char *unit_tok_path(char *buf, size_t cap)
 {
     const char *p = getenv("TROIKA_TOKENIZER_FILE");
     if (p && *p) return p;
@@ -44,7 +44,7 @@ static struct tok *tk_get(void)
     if (tk_tried) return tk_exact;
     tk_tried = 1;
     char buf[1024], why[256], err[256];
-    const char *path = tk_path(buf, sizeof(buf));
+    const char *path = unit_tok_path(buf, sizeof(buf));
     struct tok *t = tok_open(path, why, sizeof(why), err, sizeof(err));
     if (t && tok_exact(t)) {
         tk_exact = t;

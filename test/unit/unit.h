@@ -20,11 +20,16 @@ void register_sse(void);
 void register_tok(void);
 void register_troika(void);
 void register_u8(void);
+void register_upload(void);
 void register_embed(void);
 void register_vidx(void);
 void register_b64(void);
 void register_llm(void);
 void register_sentence(void);
+
+/* Where the cl100k_base rank file is: $TROIKA_TOKENIZER_FILE, else
+ * tools/fetch-tokenizer.sh's cache (test_tok.c). */
+const char *unit_tok_path(char *buf, size_t cap);
 
 /* Adds a suite with tests {name, fn} ending in {NULL, NULL}. */
 struct unit_case {
