@@ -154,7 +154,9 @@ int op_rate_limit(struct app *app, struct req *r, struct sink *s, const struct r
     else
         snprintf(msg, sizeof(msg), "At most %d streaming requests per %d ms; retry in %lld s", d.limit,
                  app->cfg.streaming_window_ms, (long long)(retry < 1 ? 1 : retry));
-    LOG_INFO(route->name, r->id, NULL, "Rate limited %s%s", r->client_ip, d.table_full ? " (table full)" : "");
+    /* DEBUG, not INFO: a flood of refusals must not flood the log (they are
+     * counted in troika_rate_limited_total). */
+    LOG_DEBUG(route->name, r->id, NULL, "Rate limited %s%s", r->client_ip, d.table_full ? " (table full)" : "");
     sink_reject(s, 429, "RATE_LIMIT_EXCEEDED", msg, extra);
     return 429;
 }

@@ -12,6 +12,8 @@
 #include "common/rl.h"
 #include "common/scoreboard.h"
 #include "common/shm.h"
+#include "fcgi/ops.h"
+#include "fcgi/router.h"
 #include "test/unit/unit.h"
 
 #define MS 1000LL
@@ -313,6 +315,29 @@ static void t_shm_attach(void)
     rmdir(dir);
 }
 
+/* The rule that makes the limiter cover routes added later: every route
+ * whose path has a `stream` segment is a streaming route, and every
+ * streaming route is limited. */
+static void t_stream_routes_are_limited(void)
+{
+    size_t n;
+    const struct route *t = rt_table(&n);
+    int streams = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *p = t[i].path;
+        int seg = strstr(p, "/stream/") != NULL || (strlen(p) >= 7 && !strcmp(p + strlen(p) - 7, "/stream"));
+        if (seg) {
+            streams++;
+            if (!(t[i].flags & RT_STREAM)) fprintf(stderr, "\n%s is not RT_STREAM\n", p);
+            CU_ASSERT(t[i].flags & RT_STREAM);
+        }
+        CU_ASSERT_EQUAL(op_limited(&t[i]), (t[i].flags & (RT_STREAM | RT_LIMITED)) != 0);
+        if (t[i].flags & RT_STREAM) CU_ASSERT(op_limited(&t[i]));
+    }
+    CU_ASSERT(streams >= 1);
+    CU_ASSERT(!op_limited(NULL));
+}
+
 void register_rl(void)
 {
     static const struct unit_case cases[] = {
@@ -325,6 +350,7 @@ void register_rl(void)
         {"CIDR parsing and matching", t_cidr},
         {"client address behind trusted proxies", t_client_addr},
         {"shared mapping: create, attach, replace", t_shm_attach},
+        {"every /stream route is limited", t_stream_routes_are_limited},
         {NULL, NULL},
     };
     unit_suite("rl", cases);
