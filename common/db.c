@@ -210,6 +210,7 @@ int db_query(struct db *d, arena_t *ar, const char *sql, const struct db_param *
     MYSQL_RES *meta = NULL;
     unsigned long *lens = NULL;
     my_bool *nulls = NULL;
+    char (*numbuf)[64] = NULL;   /* FLOAT/DOUBLE columns, fetched directly */
     int rc = db_prepare(d, sql, p, np, &st, &b, err, errlen);
     if (rc != DB_OK) return rc;
     if (mysql_stmt_execute(st)) {
@@ -226,7 +227,8 @@ int db_query(struct db *d, arena_t *ar, const char *sql, const struct db_param *
         rb = calloc(nc, sizeof(*rb));
         lens = calloc(nc, sizeof(*lens));
         nulls = calloc(nc, sizeof(*nulls));
-        if (!rb || !lens || !nulls) {
+        numbuf = calloc(nc, sizeof(*numbuf));
+        if (!rb || !lens || !nulls || !numbuf) {
             snprintf(err, errlen, "out of memory");
             rc = DB_EQUERY;
             goto out;
@@ -235,6 +237,12 @@ int db_query(struct db *d, arena_t *ar, const char *sql, const struct db_param *
             rb[i].buffer_type = MYSQL_TYPE_STRING;   /* everything as text */
             rb[i].buffer = NULL;
             rb[i].buffer_length = 0;
+            /* Connector/C reports length 0 when it converts a FLOAT or DOUBLE
+             * into a zero-length buffer, so those get a buffer of their own. */
+            if (f[i].type == MYSQL_TYPE_FLOAT || f[i].type == MYSQL_TYPE_DOUBLE) {
+                rb[i].buffer = numbuf[i];
+                rb[i].buffer_length = sizeof(numbuf[i]);
+            }
             rb[i].length = &lens[i];
             rb[i].is_null = &nulls[i];
         }
@@ -287,6 +295,14 @@ int db_query(struct db *d, arena_t *ar, const char *sql, const struct db_param *
                 rc = DB_EQUERY;
                 goto out;
             }
+            if (rb[i].buffer) {
+                size_t n = lens[i] < sizeof(numbuf[i]) ? lens[i] : sizeof(numbuf[i]) - 1;
+                memcpy(cell, numbuf[i], n);
+                out->lens[at] = n;
+                cell[n] = '\0';
+                out->cells[at] = cell;
+                continue;
+            }
             if (lens[i]) {
                 MYSQL_BIND one = {0};
                 one.buffer_type = MYSQL_TYPE_STRING;
@@ -313,6 +329,7 @@ out:
     free(rb);
     free(lens);
     free(nulls);
+    free(numbuf);
     return rc;
 }
 

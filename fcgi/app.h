@@ -16,6 +16,7 @@ struct llm;
 struct tts;
 struct embedder;
 struct tok;
+struct pidx;
 struct req;
 struct sink;
 struct route;
@@ -40,6 +41,7 @@ struct app {
     struct db *db;                  /* this worker's connection; NULL until used */
     struct embedder *emb;           /* this worker's embedder; NULL until used (hx_embedder) */
     struct tok *tok;                /* this worker's tokenizer; NULL until used (hx_tokenizer) */
+    struct pidx *pidx;              /* this worker's product index + embedder (index/pidx.h); NULL until used */
     struct shm shm;                 /* the host's shared mapping (rate limits, metrics, scoreboard) */
     struct rl_nets whitelist;       /* parsed streaming_rate_whitelist */
     struct rl_nets trusted;         /* parsed trusted_proxies */

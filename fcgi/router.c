@@ -24,6 +24,8 @@ static const struct route routes[] = {
     {"/api/selftest", RT_GET, 0, h_selftest, "selftest"},
     {"/api/context/upload-file/stream", RT_POST, RT_STREAM | RT_BODY_OWN, h_upload, "context-upload"},
     {"/api/context/upload-file", RT_POST, RT_BODY_OWN, h_upload, "context-upload"},
+    {"/api/products/search/stream", RT_GET, RT_STREAM, h_product_search, "product-search"},
+    {"/api/products/search", RT_GET, 0, h_product_search, "product-search"},
 };
 
 const struct route *rt_table(size_t *n)

@@ -14,6 +14,7 @@ struct tts;
 
 int h_health(struct ctx *c);
 int h_metrics(struct ctx *c);
+int h_product_search(struct ctx *c);
 int h_selftest(struct ctx *c);
 int h_upload(struct ctx *c);
 

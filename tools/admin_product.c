@@ -41,10 +41,13 @@ static void ap_lower(char *s)
     for (; *s; s++) *s = (char)tolower((unsigned char)*s);
 }
 
-static int ap_has_ctl(const char *s)
+/* Control characters other than tab; multi-line text may hold newlines. */
+static int ap_has_ctl(const char *s, int multiline)
 {
-    for (; *s; s++)
-        if ((unsigned char)*s < 0x20 && *s != '\t') return 1;
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c < 0x20 && c != '\t' && !(multiline && (c == '\n' || c == '\r'))) return 1;
+    }
     return 0;
 }
 
@@ -83,8 +86,8 @@ static int ap_str(arena_t *ar, json_object *o, const char *key, size_t maxchars,
         }
         return 0;
     }
-    if (ap_has_ctl(t)) {
-        snprintf(why, whylen, "%s contains control characters", key);
+    if (ap_has_ctl(t, !strcmp(key, "description"))) {
+        snprintf(why, whylen, "%s contains control characters (a line break?)", key);
         return -1;
     }
     if (ap_chars(t) > maxchars) {
@@ -153,7 +156,7 @@ static int ap_list(arena_t *ar, json_object *o, const char *key, size_t maxn, si
         }
         char *t2 = ap_trim(ar, s);
         if (!*t2) continue;
-        if (ap_has_ctl(t2) || ap_chars(t2) > maxchars) {
+        if (ap_has_ctl(t2, 0) || ap_chars(t2) > maxchars) {
             snprintf(why, whylen, "%s[%zu] is longer than %zu characters or has control characters", key, i,
                      maxchars);
             return -1;

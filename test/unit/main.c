@@ -33,6 +33,7 @@ int main(int argc, char **argv)
     register_qparse();
     register_inr();
     register_intent();
+    register_rank();
     register_request();
     register_rl();
     register_metrics();

@@ -11,6 +11,7 @@ void register_mp(void);
 void register_qparse(void);
 void register_inr(void);
 void register_intent(void);
+void register_rank(void);
 void register_request(void);
 void register_rl(void);
 void register_metrics(void);

@@ -1,0 +1,439 @@
+/* catalog.c: product catalog reads for search; see catalog.h.
+ *
+ * The filter clause is built once per request and appended to both the
+ * full-text query and the fetch of vector candidates, so both candidate
+ * sets obey exactly the same filters. Size, colour and occasion filters are
+ * EXISTS lookups on the indexed child tables (conf/schema.sql). */
+#include "common/catalog.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "common/db.h"
+#include "common/qparse.h"
+
+#define CAT_COLS                                                                                        \
+    "p.id, p.sku, p.title, p.category, p.designer, p.currency, p.colors, p.sizes, p.image_url, p.url, " \
+    "p.price, p.in_stock, p.popularity"
+#define CAT_MATCH "MATCH(p.title, p.description, p.tags, p.designer, p.category)"
+
+enum { CAT_NCOLS = 13 };
+
+/* ---- filters --------------------------------------------------------------- */
+
+void cat_filter_sql(const struct qp_filters *f, buf_t *sql, struct db_param *p, size_t *np)
+{
+    if (f->size[0]) {
+        buf_adds(sql, " AND EXISTS (SELECT 1 FROM product_sizes fs WHERE fs.product_id = p.id AND fs.size = ?)");
+        p[(*np)++] = DB_STR(f->size);
+    }
+    if (f->color_family[0]) {
+        buf_adds(sql,
+                 " AND EXISTS (SELECT 1 FROM product_colors fc WHERE fc.product_id = p.id AND fc.family = ?)");
+        p[(*np)++] = DB_STR(f->color_family);
+    } else if (f->color[0]) {
+        buf_adds(sql, " AND EXISTS (SELECT 1 FROM product_colors fc WHERE fc.product_id = p.id AND fc.color = ?)");
+        p[(*np)++] = DB_STR(f->color);
+    }
+    if (f->category[0]) {
+        buf_adds(sql, " AND p.category = ?");
+        p[(*np)++] = DB_STR(f->category);
+    }
+    if (f->designer[0]) {
+        buf_adds(sql, " AND p.designer = ?");
+        p[(*np)++] = DB_STR(f->designer);
+    }
+    if (f->occasion[0]) {
+        const char *solo[2] = {f->occasion, NULL};
+        const char *const *tags = qp_occasion_tags(f->occasion);
+        if (!tags) tags = solo;
+        buf_adds(sql, " AND EXISTS (SELECT 1 FROM product_tags ft WHERE ft.product_id = p.id AND ft.tag IN (");
+        for (int i = 0; tags[i] && i < 4; i++) {   /* at most 4 tags: within CAT_MAX_FILTER_PARAMS */
+            buf_adds(sql, i ? ", ?" : "?");
+            p[(*np)++] = DB_STR(tags[i]);
+        }
+        buf_adds(sql, "))");
+    }
+    if (f->min_price >= 0) {
+        buf_adds(sql, " AND p.price >= ?");
+        p[(*np)++] = DB_DOUBLE(f->min_price);
+    }
+    if (f->max_price >= 0) {
+        buf_adds(sql, " AND p.price <= ?");
+        p[(*np)++] = DB_DOUBLE(f->max_price);
+    }
+    if (f->in_stock >= 0) {
+        buf_adds(sql, " AND p.in_stock = ?");
+        p[(*np)++] = DB_INT(f->in_stock);
+    }
+}
+
+/* ---- rows ------------------------------------------------------------------ */
+
+static void cat_row(const struct db_rows *rs, size_t r, struct cat_product *p, int with_rel)
+{
+    p->id = strtoll(db_cell(rs, r, 0), NULL, 10);
+    p->sku = db_cell(rs, r, 1);
+    p->title = db_cell(rs, r, 2);
+    p->category = db_cell(rs, r, 3);
+    p->designer = db_cell(rs, r, 4);
+    p->currency = db_cell(rs, r, 5);
+    p->colors = db_cell(rs, r, 6);
+    p->sizes = db_cell(rs, r, 7);
+    p->image_url = db_cell(rs, r, 8);
+    p->url = db_cell(rs, r, 9);
+    p->price_text = db_cell(rs, r, 10);
+    p->price = p->price_text ? strtod(p->price_text, NULL) : 0;
+    p->in_stock = db_cell(rs, r, 11) && atoi(db_cell(rs, r, 11)) != 0;
+    p->popularity = db_cell(rs, r, 12) ? strtod(db_cell(rs, r, 12), NULL) : 0;
+    p->relevance = with_rel && db_cell(rs, r, 13) ? strtod(db_cell(rs, r, 13), NULL) : 0;
+}
+
+static int cat_rows(arena_t *ar, const struct db_rows *rs, int with_rel, struct cat_product **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (!rs->nrows) return 0;
+    struct cat_product *v = ar_calloc(ar, rs->nrows, sizeof(*v));
+    if (!v) return -1;
+    for (size_t r = 0; r < rs->nrows; r++) cat_row(rs, r, &v[r], with_rel);
+    *out = v;
+    *n = rs->nrows;
+    return 0;
+}
+
+/* ---- text ------------------------------------------------------------------ */
+
+static int cat_wordbyte(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80;
+}
+
+/* The residual's words (letters, digits, UTF-8), each >= 3 characters. */
+static size_t cat_words(const char *s, const char **w, size_t *wl, size_t max)
+{
+    size_t n = 0;
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p && n < max) {
+        while (*p && !cat_wordbyte(*p)) p++;
+        const unsigned char *b = p;
+        size_t chars = 0;
+        while (*p && cat_wordbyte(*p)) {
+            if ((*p & 0xC0) != 0x80) chars++;
+            p++;
+        }
+        if (p > b && chars >= 3) {
+            w[n] = (const char *)b;
+            wl[n] = (size_t)(p - b);
+            n++;
+        }
+    }
+    return n;
+}
+
+const char *cat_boolean_query(arena_t *ar, const char *residual)
+{
+    const char *w[32];
+    size_t wl[32];
+    size_t n = cat_words(residual ? residual : "", w, wl, 32);
+    buf_t b;
+    buf_init(&b, ar, 4096);
+    for (size_t i = 0; i < n; i++) {
+        buf_adds(&b, i ? " +" : "+");
+        buf_add(&b, w[i], wl[i]);
+        if (i == n - 1) buf_addc(&b, '*');
+    }
+    return b.p ? b.p : "";
+}
+
+static const char *cat_natural_query(arena_t *ar, const char *residual)
+{
+    const char *w[32];
+    size_t wl[32];
+    size_t n = cat_words(residual ? residual : "", w, wl, 32);
+    buf_t b;
+    buf_init(&b, ar, 4096);
+    for (size_t i = 0; i < n; i++) {
+        if (i) buf_addc(&b, ' ');
+        buf_add(&b, w[i], wl[i]);
+    }
+    return b.p ? b.p : "";
+}
+
+static int cat_text_run(struct db *db, arena_t *ar, const char *mode_sql, const char *expr,
+                        const struct qp_filters *f, int limit, struct db_rows *rs, char *err, size_t errlen)
+{
+    struct db_param p[CAT_MAX_FILTER_PARAMS + 4];
+    size_t np = 0;
+    buf_t sql;
+    buf_init(&sql, ar, 8192);
+    if (expr) {
+        buf_printf(&sql, "SELECT " CAT_COLS ", " CAT_MATCH " AGAINST (? IN %s) AS rel FROM products p WHERE " CAT_MATCH
+                         " AGAINST (? IN %s)",
+                   mode_sql, mode_sql);
+        p[np++] = DB_STR(expr);
+        p[np++] = DB_STR(expr);
+    } else {
+        buf_adds(&sql, "SELECT " CAT_COLS ", 0 AS rel FROM products p WHERE 1 = 1");
+    }
+    cat_filter_sql(f, &sql, p, &np);
+    buf_adds(&sql, expr ? " ORDER BY rel DESC, p.popularity DESC, p.id LIMIT ?" : " ORDER BY p.popularity DESC, p.id LIMIT ?");
+    p[np++] = DB_INT(limit);
+    return db_query(db, ar, sql.p, p, np, 0, rs, err, errlen);
+}
+
+int cat_text_search(struct db *db, arena_t *ar, const char *residual, const struct qp_filters *f, int limit,
+                    struct cat_product **out, size_t *n, const char **mode, char *err, size_t errlen)
+{
+    struct db_rows rs;
+    int rc;
+    const char *bq = cat_boolean_query(ar, residual);
+    if (!*bq) {
+        *mode = "browse";
+        rc = cat_text_run(db, ar, NULL, NULL, f, limit, &rs, err, errlen);
+    } else {
+        *mode = "boolean";
+        rc = cat_text_run(db, ar, "BOOLEAN MODE", bq, f, limit, &rs, err, errlen);
+        if (rc == DB_OK && rs.nrows == 0) {
+            *mode = "natural";
+            rc = cat_text_run(db, ar, "NATURAL LANGUAGE MODE", cat_natural_query(ar, residual), f, limit, &rs, err,
+                              errlen);
+        }
+    }
+    if (rc != DB_OK) return rc;
+    if (cat_rows(ar, &rs, 1, out, n) < 0) {
+        snprintf(err, errlen, "out of memory");
+        return DB_EQUERY;
+    }
+    return DB_OK;
+}
+
+/* ---- by id ----------------------------------------------------------------- */
+
+static int cat_id_cmp(const void *a, const void *b)
+{
+    const struct cat_product *x = a, *y = b;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+int cat_fetch(struct db *db, arena_t *ar, const int64_t *ids, size_t nids, const struct qp_filters *f,
+              struct cat_product **out, size_t *n, char *err, size_t errlen)
+{
+    *out = NULL;
+    *n = 0;
+    if (!nids) return DB_OK;
+    struct db_param *p = ar_alloc(ar, (nids + CAT_MAX_FILTER_PARAMS) * sizeof(*p));
+    if (!p) {
+        snprintf(err, errlen, "out of memory");
+        return DB_EQUERY;
+    }
+    size_t np = 0;
+    buf_t sql;
+    buf_init(&sql, ar, 1 << 20);
+    buf_adds(&sql, "SELECT " CAT_COLS " FROM products p WHERE p.id IN (");
+    for (size_t i = 0; i < nids; i++) {
+        buf_adds(&sql, i ? ",?" : "?");
+        p[np++] = DB_INT(ids[i]);
+    }
+    buf_addc(&sql, ')');
+    cat_filter_sql(f, &sql, p, &np);
+    struct db_rows rs;
+    int rc = db_query(db, ar, sql.p, p, np, 0, &rs, err, errlen);
+    if (rc != DB_OK) return rc;
+    if (cat_rows(ar, &rs, 0, out, n) < 0) {
+        snprintf(err, errlen, "out of memory");
+        return DB_EQUERY;
+    }
+    if (*n) qsort(*out, *n, sizeof(**out), cat_id_cmp);
+    return DB_OK;
+}
+
+struct cat_product *cat_find(struct cat_product *rows, size_t n, int64_t id)
+{
+    struct cat_product key = {.id = id};
+    return n ? bsearch(&key, rows, n, sizeof(*rows), cat_id_cmp) : NULL;
+}
+
+/* ---- JSON ------------------------------------------------------------------ */
+
+static json_object *cat_json_array(const char *text)
+{
+    json_object *a = text ? json_tokener_parse(text) : NULL;
+    if (a && json_object_is_type(a, json_type_array)) return a;
+    if (a) json_object_put(a);
+    return json_object_new_array();
+}
+
+static json_object *cat_str_or_null(const char *s)
+{
+    return s ? json_object_new_string(s) : NULL;
+}
+
+static json_object *cat_money(double v, const char *text)
+{
+    if (v == floor(v) && fabs(v) < 9e15) return json_object_new_int64((int64_t)v);
+    char b[32];
+    snprintf(b, sizeof(b), "%.2f", v);
+    return json_object_new_double_s(v, text ? text : b);
+}
+
+static json_object *cat_score(double v)
+{
+    char b[32];
+    snprintf(b, sizeof(b), "%.6g", v);
+    return json_object_new_double_s(v, b);
+}
+
+json_object *cat_card(const struct cat_product *p, double score, int text_rank, int vec_rank)
+{
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "sku", json_object_new_string(p->sku));
+    json_object_object_add(o, "title", json_object_new_string(p->title));
+    json_object_object_add(o, "price", cat_money(p->price, NULL));
+    json_object_object_add(o, "currency", json_object_new_string(p->currency));
+    json_object_object_add(o, "category", json_object_new_string(p->category));
+    json_object_object_add(o, "designer", cat_str_or_null(p->designer));
+    json_object_object_add(o, "colors", cat_json_array(p->colors));
+    json_object_object_add(o, "sizes", cat_json_array(p->sizes));
+    json_object_object_add(o, "inStock", json_object_new_boolean(p->in_stock));
+    json_object_object_add(o, "imageUrl", cat_str_or_null(p->image_url));
+    json_object_object_add(o, "url", cat_str_or_null(p->url));
+    json_object_object_add(o, "score", cat_score(score));
+    json_object *r = json_object_new_object();
+    json_object_object_add(r, "text", text_rank ? json_object_new_int(text_rank) : NULL);
+    json_object_object_add(r, "vector", vec_rank ? json_object_new_int(vec_rank) : NULL);
+    json_object_object_add(o, "ranks", r);
+    return o;
+}
+
+/* ---- facets ---------------------------------------------------------------- */
+
+enum { CAT_FACET_MAX = 256 };
+
+struct cat_count {
+    const char *value;
+    int count;
+    int order;
+};
+
+struct cat_facet {
+    struct cat_count v[CAT_FACET_MAX];
+    int n;
+};
+
+static void cat_bump(struct cat_facet *f, const char *value, int order)
+{
+    for (int i = 0; i < f->n; i++)
+        if (!strcmp(f->v[i].value, value)) {
+            f->v[i].count++;
+            return;
+        }
+    if (f->n < CAT_FACET_MAX) f->v[f->n++] = (struct cat_count){value, 1, order};
+}
+
+static int cat_by_count(const void *a, const void *b)
+{
+    const struct cat_count *x = a, *y = b;
+    if (x->count != y->count) return y->count - x->count;
+    return strcmp(x->value, y->value);
+}
+
+static int cat_by_order(const void *a, const void *b)
+{
+    const struct cat_count *x = a, *y = b;
+    if (x->order != y->order) return x->order - y->order;
+    return strcmp(x->value, y->value);
+}
+
+/* Sizes in shop order: letters, then numbers ascending, then Free Size. */
+static int cat_size_order(const char *s)
+{
+    static const char *const letters[] = {"XXS", "XS", "S", "M", "L", "XL", "XXL", "XXXL"};
+    for (int i = 0; i < 8; i++)
+        if (!strcmp(s, letters[i])) return i;
+    char *end;
+    long n = strtol(s, &end, 10);
+    if (!*end && end != s) return 100 + (int)(n > 0 && n < 1000 ? n : 999);
+    if (!strcmp(s, "Free Size")) return 2000;
+    return 3000;
+}
+
+static json_object *cat_facet_json(struct cat_facet *f, int by_order, int max)
+{
+    qsort(f->v, (size_t)f->n, sizeof(f->v[0]), by_order ? cat_by_order : cat_by_count);
+    json_object *a = json_object_new_array();
+    for (int i = 0; i < f->n && i < max; i++) {
+        json_object *e = json_object_new_object();
+        json_object_object_add(e, "value", json_object_new_string(f->v[i].value));
+        json_object_object_add(e, "count", json_object_new_int(f->v[i].count));
+        json_object_array_add(a, e);
+    }
+    return a;
+}
+
+json_object *cat_facets(const struct cat_product *const *rows, size_t n)
+{
+    struct cat_facet *sizes = calloc(4, sizeof(struct cat_facet));
+    if (!sizes) return json_object_new_object();
+    struct cat_facet *colors = sizes + 1, *cats = sizes + 2, *des = sizes + 3;
+    double pmin = 0, pmax = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct cat_product *p = rows[i];
+        if (i == 0 || p->price < pmin) pmin = p->price;
+        if (i == 0 || p->price > pmax) pmax = p->price;
+        cat_bump(cats, p->category, 0);
+        if (p->designer) cat_bump(des, p->designer, 0);
+        json_object *a = cat_json_array(p->sizes);
+        for (size_t k = 0; k < json_object_array_length(a); k++) {
+            const char *s = json_object_get_string(json_object_array_get_idx(a, k));
+            const char *canon = qp_size_canon(s);
+            /* Values must outlive the json object: use the lexicon's copy or the row's text. */
+            if (canon) cat_bump(sizes, canon, cat_size_order(canon));
+        }
+        json_object_put(a);
+        a = cat_json_array(p->colors);
+        const char *seen[16];
+        int ns = 0;
+        for (size_t k = 0; k < json_object_array_length(a); k++) {
+            const char *fam = qp_color_family(json_object_get_string(json_object_array_get_idx(a, k)));
+            if (!fam) continue;
+            int dup = 0;
+            for (int j = 0; j < ns; j++)
+                if (!strcmp(seen[j], fam)) dup = 1;
+            if (dup) continue;
+            if (ns < 16) seen[ns++] = fam;
+            cat_bump(colors, fam, 0);
+        }
+        json_object_put(a);
+    }
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "sizes", cat_facet_json(sizes, 1, CAT_FACET_MAX));
+    json_object_object_add(o, "colors", cat_facet_json(colors, 0, CAT_FACET_MAX));
+    json_object_object_add(o, "categories", cat_facet_json(cats, 0, CAT_FACET_MAX));
+    json_object_object_add(o, "designers", cat_facet_json(des, 0, 20));
+    json_object *pr = json_object_new_object();
+    json_object_object_add(pr, "min", n ? cat_money(pmin, NULL) : NULL);
+    json_object_object_add(pr, "max", n ? cat_money(pmax, NULL) : NULL);
+    json_object_object_add(o, "price", pr);
+    free(sizes);
+    return o;
+}
+
+json_object *cat_filters_json(const struct qp_filters *f)
+{
+    json_object *o = json_object_new_object();
+    if (f->size[0]) json_object_object_add(o, "size", json_object_new_string(f->size));
+    if (f->color[0]) json_object_object_add(o, "color", json_object_new_string(f->color));
+    if (f->color_family[0]) json_object_object_add(o, "colorFamily", json_object_new_string(f->color_family));
+    if (f->category[0]) json_object_object_add(o, "category", json_object_new_string(f->category));
+    if (f->designer[0]) json_object_object_add(o, "designer", json_object_new_string(f->designer));
+    if (f->occasion[0]) json_object_object_add(o, "occasion", json_object_new_string(f->occasion));
+    if (f->min_price >= 0) json_object_object_add(o, "minPrice", cat_money(f->min_price, NULL));
+    if (f->max_price >= 0) json_object_object_add(o, "maxPrice", cat_money(f->max_price, NULL));
+    if (f->in_stock >= 0) json_object_object_add(o, "inStock", json_object_new_boolean(f->in_stock));
+    return o;
+}

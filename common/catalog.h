@@ -1,0 +1,72 @@
+/* catalog.h: reading the product catalog for search: the SQL filter
+ * clause (one builder for every candidate set), FULLTEXT search, fetching
+ * candidates by id, product cards (SPEC 2.1) and facets.
+ *
+ * Rows live in the request arena (borrowed until it is reset). Every value
+ * travels as a bound parameter. Errors are DB_ECONN / DB_EQUERY from
+ * common/db.h, so callers can tell DB_CONNECTION_ERROR from DB_QUERY_ERROR. */
+#ifndef TROIKA_CATALOG_H
+#define TROIKA_CATALOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/arena.h"
+
+struct db;
+struct db_param;
+struct json_object;
+struct qp_filters;
+
+struct cat_product {
+    int64_t id;
+    const char *sku, *title, *category, *designer, *currency;
+    const char *colors, *sizes;     /* JSON array text */
+    const char *image_url, *url;    /* NULL when absent (also designer) */
+    const char *price_text;         /* DECIMAL as text, e.g. "24999.00" */
+    double price;
+    int in_stock;
+    double popularity;
+    double relevance;               /* FULLTEXT relevance (text search), else 0 */
+};
+
+enum { CAT_MAX_FILTER_PARAMS = 16 };
+
+/* Appends " AND ..." conditions on the products alias `p` for every filter
+ * that is set, and their parameters to p[*np..] (room for
+ * CAT_MAX_FILTER_PARAMS). Strings are borrowed from f. */
+void cat_filter_sql(const struct qp_filters *f, buf_t *sql, struct db_param *p, size_t *np);
+
+/* The boolean-mode expression for the residual words: "+silk +zardo*"
+ * (every word required, the last one also as a prefix). Words under three
+ * characters are left out. "" when no word is left. */
+const char *cat_boolean_query(arena_t *ar, const char *residual);
+
+/* Full-text candidates that pass the filters, best first, at most limit.
+ * Boolean mode first; when that finds nothing, natural-language mode; with
+ * no usable words, the filtered catalog by popularity. *mode names what
+ * answered: "boolean", "natural" or "browse". DB_OK or DB_E*. */
+int cat_text_search(struct db *db, arena_t *ar, const char *residual, const struct qp_filters *f, int limit,
+                    struct cat_product **out, size_t *n, const char **mode, char *err, size_t errlen);
+
+/* The products among ids[0..nids) that pass the filters, sorted by id.
+ * DB_OK or DB_E*. */
+int cat_fetch(struct db *db, arena_t *ar, const int64_t *ids, size_t nids, const struct qp_filters *f,
+              struct cat_product **out, size_t *n, char *err, size_t errlen);
+
+/* Binary search in rows sorted by id; NULL when absent. */
+struct cat_product *cat_find(struct cat_product *rows, size_t n, int64_t id);
+
+/* A product card: sku, title, price, currency, category, designer, colors,
+ * sizes, inStock, imageUrl, url, score, and ranks {text, vector} (0 = not
+ * ranked there: null). New object, owned by the caller. */
+struct json_object *cat_card(const struct cat_product *p, double score, int text_rank, int vec_rank);
+
+/* Facets over rows[0..n): counts per size (in size order), colour family,
+ * category and designer (most first), and price min/max. New object. */
+struct json_object *cat_facets(const struct cat_product *const *rows, size_t n);
+
+/* The filters as JSON (only those set), for `connected` and the logs. */
+struct json_object *cat_filters_json(const struct qp_filters *f);
+
+#endif

@@ -1,0 +1,548 @@
+/* product_search.c: GET /api/products/search/stream and its normal twin
+ * GET /api/products/search: hybrid product search (SPEC 1, 1.1, 2.1).
+ *
+ * Steps, each announced by `progress` when it starts and ends:
+ *   text_search    FULLTEXT over the residual words of q, with the filters
+ *                  in the same SQL (common/catalog.c)     -> results stage text
+ *   vector_search  embed q, nearest products in the FAISS index
+ *   filters        the same filter clause over the vector candidates
+ *                                                         -> results stage semantic
+ *   ranking        RRF (or weighted) fusion, facets       -> results stage final
+ * Without an index the search answers from text alone and the vector_search
+ * progress says INDEX_UNAVAILABLE. A database failure after the stream
+ * opened ends it with an `error` event (DB_CONNECTION_ERROR or
+ * DB_QUERY_ERROR); what was sent stays valid. Memory: the request arena. */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <json-c/json.h>
+
+#include "common/catalog.h"
+#include "common/db.h"
+#include "common/log.h"
+#include "common/qparse.h"
+#include "common/rank.h"
+#include "common/u8.h"
+#include "fcgi/app.h"
+#include "fcgi/request.h"
+#include "fcgi/router.h"
+#include "fcgi/sink.h"
+#include "handlers/handlers.h"
+#include "index/embed.h"
+#include "index/pidx.h"
+#include "index/vidx.h"
+
+enum { PS_Q_MAX = 256, PS_DONE = 1 };
+
+struct ps {
+    struct ctx *c;
+    const struct cfg *cfg;
+    const char *route, *rid;
+    const char *q;
+    long limit, offset;
+    struct qp_result parsed;     /* what q said */
+    struct qp_filters f;         /* effective: parameters override q */
+    const char *bq;              /* boolean-mode expression */
+
+    struct cat_product *text;    /* text candidates, best first */
+    size_t ntext;
+    const char *text_mode;
+
+    enum pidx_state idx;
+    char idx_msg[768];
+    const char *vec_code;        /* progress code when the vector side was skipped */
+    int64_t *vids;               /* vector candidates, nearest first */
+    float *vscores;
+    size_t nv;
+
+    struct cat_product **vrows;  /* vector candidates passing the filters, nearest first */
+    float *vrow_scores;
+    size_t nvf;
+
+    struct rk_item *items;       /* fused, best first */
+    struct cat_product **item_rows;
+    size_t nitems;
+
+    int64_t ms_text, ms_vector, ms_filters, ms_ranking;
+};
+
+/* ---- parameters --------------------------------------------------------------- */
+
+static size_t ps_chars(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        if (((unsigned char)*s & 0xC0) != 0x80) n++;
+    return n;
+}
+
+static char *ps_trim(arena_t *ar, const char *s)
+{
+    while (isspace((unsigned char)*s)) s++;
+    size_t n = strlen(s);
+    while (n && isspace((unsigned char)s[n - 1])) n--;
+    return ar_strndup(ar, s, n);
+}
+
+/* An optional text parameter: trimmed, valid UTF-8, at most max characters.
+ * *out is NULL when absent or empty. -1 after rejecting. */
+static int ps_text(struct ctx *c, const char *name, size_t max, const char **out)
+{
+    const char *v = req_param(c->req, name);
+    *out = NULL;
+    if (!v) return 0;
+    if (!u8_valid(v, strlen(v), NULL)) {
+        char m[96];
+        snprintf(m, sizeof(m), "%s must be valid UTF-8", name);
+        return hx_bad_field(c, name, m);
+    }
+    char *t = ps_trim(c->ar, v);
+    if (ps_chars(t) > max) {
+        char m[96];
+        snprintf(m, sizeof(m), "%s must be at most %zu characters", name, max);
+        return hx_bad_field(c, name, m);
+    }
+    *out = *t ? t : NULL;
+    return 0;
+}
+
+static int ps_price(struct ctx *c, const char *name, double *out)
+{
+    const char *v = req_param(c->req, name);
+    *out = -1;
+    if (!v || !*v) return 0;
+    char *end;
+    errno = 0;
+    double d = strtod(v, &end);
+    if (errno || end == v || *end || !isfinite(d) || d < 0 || d > 1e10) {
+        char m[96];
+        snprintf(m, sizeof(m), "%s must be a number from 0 to 10000000000", name);
+        return hx_bad_field(c, name, m);
+    }
+    *out = d;
+    return 0;
+}
+
+static void ps_copy(char *dst, size_t cap, const char *src)
+{
+    snprintf(dst, cap, "%s", src);
+}
+
+static void ps_lower(char *s)
+{
+    for (; *s; s++) *s = (char)tolower((unsigned char)*s);
+}
+
+/* Validates every parameter (400 naming the field) and merges the explicit
+ * filters over what q said. 0, or -1 after rejecting. */
+static int ps_params(struct ps *s)
+{
+    struct ctx *c = s->c;
+    const char *q;
+    if (ps_text(c, "q", PS_Q_MAX, &q) < 0) return -1;
+    if (!q) {
+        if (req_param(c->req, "q") && *req_param(c->req, "q"))
+            return hx_bad_field(c, "q", "q must not be blank");
+        return hx_bad_field(c, "q", "q is required (1 to 256 characters)");
+    }
+    s->q = q;
+    if (hx_param_int(c, "limit", 8, 1, 50, &s->limit) < 0) return -1;
+    if (hx_param_int(c, "offset", 0, 0, 100000, &s->offset) < 0) return -1;
+
+    const char *size, *color, *category, *designer, *occasion, *stock;
+    double minp, maxp;
+    if (ps_text(c, "size", 31, &size) < 0 || ps_text(c, "color", 63, &color) < 0 ||
+        ps_text(c, "category", 63, &category) < 0 || ps_text(c, "designer", 127, &designer) < 0 ||
+        ps_text(c, "occasion", 31, &occasion) < 0 || ps_price(c, "minPrice", &minp) < 0 ||
+        ps_price(c, "maxPrice", &maxp) < 0 || ps_text(c, "inStock", 5, &stock) < 0)
+        return -1;
+    int in_stock = -1;
+    if (stock) {
+        if (!strcasecmp(stock, "true") || !strcmp(stock, "1")) in_stock = 1;
+        else if (!strcasecmp(stock, "false") || !strcmp(stock, "0")) in_stock = 0;
+        else return hx_bad_field(c, "inStock", "inStock must be true or false");
+    }
+    if (minp >= 0 && maxp >= 0 && minp > maxp)
+        return hx_bad_field(c, "minPrice", "minPrice must not be greater than maxPrice");
+
+    qp_parse(s->q, &s->parsed);
+    s->f = s->parsed.f;
+    struct qp_filters *f = &s->f;
+    if (size) {
+        const char *canon = qp_size_canon(size);
+        ps_copy(f->size, sizeof(f->size), canon ? canon : size);
+    }
+    if (color) {
+        const char *name, *fam;
+        if (qp_color_lookup(color, &name, &fam) == 0) {
+            ps_copy(f->color, sizeof(f->color), name);
+            ps_copy(f->color_family, sizeof(f->color_family), fam);
+        } else {
+            ps_copy(f->color, sizeof(f->color), color);
+            ps_lower(f->color);
+            f->color_family[0] = '\0';
+        }
+    }
+    if (category) {
+        const char *canon = qp_category_canon(category);
+        ps_copy(f->category, sizeof(f->category), canon ? canon : category);
+        if (!canon) ps_lower(f->category);
+    }
+    if (designer) ps_copy(f->designer, sizeof(f->designer), designer);
+    if (occasion) {
+        const char *canon = qp_occasion_canon(occasion);
+        ps_copy(f->occasion, sizeof(f->occasion), canon ? canon : occasion);
+        if (!canon) ps_lower(f->occasion);
+    }
+    if (minp >= 0) f->min_price = minp;
+    if (maxp >= 0) f->max_price = maxp;
+    if (in_stock >= 0) f->in_stock = in_stock;
+    s->bq = cat_boolean_query(c->ar, s->parsed.residual);
+    return 0;
+}
+
+/* ---- events ----------------------------------------------------------------------- */
+
+static int ps_progress(struct ps *s, const char *step, const char *code, long count, int percent,
+                       const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+static int ps_progress(struct ps *s, const char *step, const char *code, long count, int percent, const char *fmt,
+                       ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "step", json_object_new_string(step));
+    json_object_object_add(o, "message", json_object_new_string(msg));
+    if (count >= 0) json_object_object_add(o, "count", json_object_new_int64(count));
+    if (percent >= 0) json_object_object_add(o, "percent", json_object_new_int(percent));
+    if (code) json_object_object_add(o, "code", json_object_new_string(code));
+    return sink_emit(s->c->sink, "progress", o);
+}
+
+/* Test knob (search_step_delay_ms): a pause between steps. */
+static int ps_pause(struct ps *s)
+{
+    return s->cfg->search_step_delay_ms > 0 ? sink_sleep(s->c->sink, s->cfg->search_step_delay_ms) : 0;
+}
+
+/* A database failure after the stream opened: error event, ERROR log. */
+static int ps_db_fail(struct ps *s, int rc, const char *what, const char *err)
+{
+    const char *code = rc == DB_ECONN ? "DB_CONNECTION_ERROR" : "DB_QUERY_ERROR";
+    LOG_ERROR(s->route, s->rid, NULL, "Product search failed in %s: %s: %s", what, code, err);
+    char m[256];
+    snprintf(m, sizeof(m), rc == DB_ECONN ? "The product database is unreachable (%s)"
+                                          : "The product database could not answer (%s)",
+             what);
+    int e = sink_error(s->c->sink, code, m);
+    return e ? e : PS_DONE;
+}
+
+static int ps_results(struct ps *s, const char *stage, json_object *products, long total, json_object *extra)
+{
+    json_object *o = extra ? extra : json_object_new_object();
+    json_object_object_add(o, "type", json_object_new_string("product_cards"));
+    json_object_object_add(o, "stage", json_object_new_string(stage));
+    json_object_object_add(o, "products", products);
+    json_object_object_add(o, "total", json_object_new_int64(total));
+    json_object_object_add(o, "offset", json_object_new_int64(s->offset));
+    json_object_object_add(o, "limit", json_object_new_int64(s->limit));
+    return sink_emit(s->c->sink, "results", o);
+}
+
+/* ---- steps ------------------------------------------------------------------------ */
+
+static int ps_text_search(struct ps *s)
+{
+    struct ctx *c = s->c;
+    int64_t t0 = req_mono_ms();
+    int rc = *s->bq ? ps_progress(s, "text_search", NULL, -1, 0, "Searching product text for %s", s->bq)
+                    : ps_progress(s, "text_search", NULL, -1, 0, "No words left to match: listing the "
+                                                                  "filtered catalog by popularity");
+    if (rc) return rc;
+    char err[512] = "";
+    rc = db_ensure(&c->app->db, &c->app->cfg, err, sizeof(err));
+    if (rc < 0) return ps_db_fail(s, DB_ECONN, "text_search", err);
+    rc = cat_text_search(c->app->db, c->ar, s->parsed.residual, &s->f, s->cfg->search_text_candidates, &s->text,
+                         &s->ntext, &s->text_mode, err, sizeof(err));
+    if (rc != DB_OK) return ps_db_fail(s, rc, "text_search", err);
+    s->ms_text = req_mono_ms() - t0;
+    rc = ps_progress(s, "text_search", NULL, (long)s->ntext, 25, "%zu text match%s (%s)", s->ntext,
+                     s->ntext == 1 ? "" : "es", s->text_mode);
+    if (rc) return rc;
+    json_object *cards = json_object_new_array();
+    for (size_t i = (size_t)s->offset; i < s->ntext && i < (size_t)(s->offset + s->limit); i++) {
+        const struct cat_product *p = &s->text[i];
+        double score = !strcmp(s->text_mode, "browse") ? p->popularity : p->relevance;
+        json_object_array_add(cards, cat_card(p, score, (int)i + 1, 0));
+    }
+    json_object *extra = json_object_new_object();
+    json_object_object_add(extra, "textMode", json_object_new_string(s->text_mode));
+    return ps_results(s, "text", cards, (long)s->ntext, extra);
+}
+
+static int ps_cancel(void *arg)
+{
+    return sink_check((struct sink *)arg) != 0;
+}
+
+static int ps_vector_search(struct ps *s)
+{
+    struct ctx *c = s->c;
+    int64_t t0 = req_mono_ms();
+    int rc = ps_progress(s, "vector_search", NULL, -1, 25, "Searching products by meaning");
+    if (rc) return rc;
+    struct embedder *e;
+    struct vidx *vx;
+    s->idx = pidx_get(&c->app->pidx, s->cfg, &e, &vx, s->idx_msg, sizeof(s->idx_msg));
+    if (s->idx != PIDX_READY) {
+        s->vec_code = "INDEX_UNAVAILABLE";
+        if (s->idx == PIDX_ABSENT) LOG_INFO(s->route, s->rid, NULL, "Vector index unavailable: %s", s->idx_msg);
+        else LOG_ERROR(s->route, s->rid, NULL, "Vector index unavailable: %s", s->idx_msg);
+        s->ms_vector = req_mono_ms() - t0;
+        return ps_progress(s, "vector_search", s->vec_code, 0, 50, "Vector index unavailable: %s; answering from "
+                           "text search only", s->idx_msg);
+    }
+    float *qv = ar_alloc(c->ar, (size_t)e->dim * sizeof(float));
+    int k = s->cfg->search_vector_candidates;
+    s->vids = ar_alloc(c->ar, (size_t)k * sizeof(int64_t));
+    s->vscores = ar_alloc(c->ar, (size_t)k * sizeof(float));
+    if (!qv || !s->vids || !s->vscores) return SINK_EIO;
+    char err[512] = "";
+    int timeout = 0;
+    const char *texts[1] = {s->q};
+    e->cancel = ps_cancel;
+    e->cancel_arg = c->sink;
+    rc = e->embed(e, texts, 1, qv, &timeout, err, sizeof(err));
+    e->cancel = NULL;
+    e->cancel_arg = NULL;
+    if (rc < 0) {
+        if ((rc = sink_check(c->sink)) != 0) return rc;
+        s->vec_code = timeout ? "UPSTREAM_TIMEOUT" : "UPSTREAM_ERROR";
+        snprintf(s->idx_msg, sizeof(s->idx_msg), "embedding the query failed: %s", err);
+        LOG_ERROR(s->route, s->rid, NULL, "Vector search skipped: %s", s->idx_msg);
+        s->ms_vector = req_mono_ms() - t0;
+        return ps_progress(s, "vector_search", s->vec_code, 0, 50, "Vector search skipped (%s); answering from "
+                           "text search only", s->idx_msg);
+    }
+    int nout = 0;
+    if (vidx_search(vx, qv, k, s->cfg->search_nprobe, s->vids, s->vscores, &nout) < 0) {
+        s->vec_code = "INDEX_UNAVAILABLE";
+        snprintf(s->idx_msg, sizeof(s->idx_msg), "the index search failed");
+        LOG_ERROR(s->route, s->rid, NULL, "Vector search failed");
+        s->ms_vector = req_mono_ms() - t0;
+        return ps_progress(s, "vector_search", s->vec_code, 0, 50, "Vector search failed; answering from text "
+                           "search only");
+    }
+    /* Keep real hits at or above the threshold (results are nearest first). */
+    size_t n = 0;
+    for (int i = 0; i < nout; i++) {
+        if (s->vids[i] < 0 || s->vscores[i] < s->cfg->search_min_vector_score) continue;
+        s->vids[n] = s->vids[i];
+        s->vscores[n] = s->vscores[i];
+        n++;
+    }
+    s->nv = n;
+    s->ms_vector = req_mono_ms() - t0;
+    return ps_progress(s, "vector_search", NULL, (long)n, 50, "%zu nearest product%s (cosine >= %.2f, %s, %d lists "
+                       "probed)", n, n == 1 ? "" : "s", s->cfg->search_min_vector_score, vidx_meta(vx)->kind,
+                       s->cfg->search_nprobe > 0 ? s->cfg->search_nprobe : vidx_meta(vx)->nprobe);
+}
+
+static int ps_filters(struct ps *s)
+{
+    struct ctx *c = s->c;
+    int64_t t0 = req_mono_ms();
+    int rc = ps_progress(s, "filters", NULL, -1, 50, "Applying the filters to %zu vector candidate%s (the text "
+                         "matches were filtered in SQL)", s->nv, s->nv == 1 ? "" : "s");
+    if (rc) return rc;
+    if (s->nv) {
+        struct cat_product *rows;
+        size_t nrows;
+        char err[512] = "";
+        rc = db_ensure(&c->app->db, &c->app->cfg, err, sizeof(err));
+        if (rc < 0) return ps_db_fail(s, DB_ECONN, "filters", err);
+        rc = cat_fetch(c->app->db, c->ar, s->vids, s->nv, &s->f, &rows, &nrows, err, sizeof(err));
+        if (rc != DB_OK) return ps_db_fail(s, rc, "filters", err);
+        s->vrows = ar_alloc(c->ar, s->nv * sizeof(*s->vrows));
+        s->vrow_scores = ar_alloc(c->ar, s->nv * sizeof(float));
+        if (!s->vrows || !s->vrow_scores) return SINK_EIO;
+        for (size_t i = 0; i < s->nv; i++) {
+            struct cat_product *p = cat_find(rows, nrows, s->vids[i]);
+            if (!p) continue;
+            s->vrows[s->nvf] = p;
+            s->vrow_scores[s->nvf] = s->vscores[i];
+            s->nvf++;
+        }
+    }
+    s->ms_filters = req_mono_ms() - t0;
+    rc = ps_progress(s, "filters", NULL, (long)s->nvf, 75, "%zu of %zu vector candidates match the filters; %zu "
+                     "text matches", s->nvf, s->nv, s->ntext);
+    if (rc || s->idx != PIDX_READY || s->vec_code) return rc;
+    json_object *cards = json_object_new_array();
+    for (size_t i = (size_t)s->offset; i < s->nvf && i < (size_t)(s->offset + s->limit); i++)
+        json_object_array_add(cards, cat_card(s->vrows[i], s->vrow_scores[i], 0, (int)i + 1));
+    return ps_results(s, "semantic", cards, (long)s->nvf, NULL);
+}
+
+static int ps_id_cmp(const void *a, const void *b)
+{
+    int64_t x = (*(struct cat_product *const *)a)->id, y = (*(struct cat_product *const *)b)->id;
+    return x < y ? -1 : x > y;
+}
+
+static int ps_ranking(struct ps *s)
+{
+    struct ctx *c = s->c;
+    int64_t t0 = req_mono_ms();
+    struct rk_params rp = {.method = rk_method_parse(s->cfg->search_rank_method) == RK_WEIGHTED ? RK_WEIGHTED : RK_RRF,
+                           .k = s->cfg->search_rrf_k,
+                           .text_weight = s->cfg->search_text_weight};
+    int rc = rp.method == RK_RRF
+                 ? ps_progress(s, "ranking", NULL, -1, 75, "Fusing the text and vector rankings (RRF, k = %d)", rp.k)
+                 : ps_progress(s, "ranking", NULL, -1, 75, "Blending text and vector scores (text weight %.2f)",
+                               rp.text_weight);
+    if (rc) return rc;
+    size_t cap = s->ntext + s->nvf;
+    s->items = ar_calloc(c->ar, cap ? cap : 1, sizeof(*s->items));
+    struct cat_product **byid = ar_alloc(c->ar, (cap ? cap : 1) * sizeof(*byid));
+    s->item_rows = ar_alloc(c->ar, (cap ? cap : 1) * sizeof(*s->item_rows));
+    if (!s->items || !byid || !s->item_rows) return SINK_EIO;
+    /* Text candidates first, then vector candidates not among them. */
+    for (size_t i = 0; i < s->ntext; i++) byid[i] = &s->text[i];
+    qsort(byid, s->ntext, sizeof(*byid), ps_id_cmp);
+    size_t n = 0;
+    for (size_t i = 0; i < s->ntext; i++) {
+        const struct cat_product *p = &s->text[i];
+        s->items[n] = (struct rk_item){.id = p->id, .text_rank = (int)i + 1, .text_score = p->relevance,
+                                       .tiebreak = p->popularity};
+        n++;
+    }
+    for (size_t j = 0; j < s->nvf; j++) {
+        struct cat_product key = {.id = s->vrows[j]->id}, *kp = &key;
+        struct cat_product **hit = s->ntext ? bsearch(&kp, byid, s->ntext, sizeof(*byid), ps_id_cmp) : NULL;
+        if (hit) {
+            size_t at = (size_t)(*hit - s->text);
+            s->items[at].vec_rank = (int)j + 1;
+            s->items[at].vec_score = s->vrow_scores[j];
+        } else {
+            s->items[n] = (struct rk_item){.id = s->vrows[j]->id, .vec_rank = (int)j + 1,
+                                           .vec_score = s->vrow_scores[j], .tiebreak = s->vrows[j]->popularity};
+            n++;
+        }
+    }
+    s->nitems = n;
+    rk_fuse(s->items, n, s->ntext, &rp);
+    /* Rows of the fused items: text rows by rank, vector rows by rank. */
+    for (size_t i = 0; i < n; i++) {
+        const struct rk_item *it = &s->items[i];
+        s->item_rows[i] = it->text_rank ? &s->text[it->text_rank - 1] : s->vrows[it->vec_rank - 1];
+    }
+    json_object *facets = cat_facets((const struct cat_product *const *)s->item_rows, n);
+    s->ms_ranking = req_mono_ms() - t0;
+    rc = ps_progress(s, "ranking", NULL, (long)n, 100, "%zu product%s ranked", n, n == 1 ? "" : "s");
+    if (rc) {
+        json_object_put(facets);
+        return rc;
+    }
+    json_object *cards = json_object_new_array();
+    for (size_t i = (size_t)s->offset; i < n && i < (size_t)(s->offset + s->limit); i++) {
+        const struct rk_item *it = &s->items[i];
+        json_object_array_add(cards, cat_card(s->item_rows[i], it->score, it->text_rank, it->vec_rank));
+    }
+    json_object *extra = json_object_new_object();
+    json_object_object_add(extra, "textMode", json_object_new_string(s->text_mode));
+    json_object_object_add(extra, "facets", facets);
+    json_object *rk = json_object_new_object();
+    json_object_object_add(rk, "method", json_object_new_string(rp.method == RK_RRF ? "rrf" : "weighted"));
+    if (rp.method == RK_RRF) json_object_object_add(rk, "k", json_object_new_int(rp.k));
+    else json_object_object_add(rk, "textWeight", json_object_new_double(rp.text_weight));
+    json_object_object_add(extra, "ranking", rk);
+    json_object_object_add(extra, "capped",
+                           json_object_new_boolean(s->ntext >= (size_t)s->cfg->search_text_candidates));
+    return ps_results(s, "final", cards, (long)n, extra);
+}
+
+/* ---- the route ---------------------------------------------------------------------- */
+
+static json_object *ps_counts(const struct ps *s)
+{
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "text", json_object_new_int64((int64_t)s->ntext));
+    json_object_object_add(o, "vector", json_object_new_int64((int64_t)s->nv));
+    json_object_object_add(o, "vectorFiltered", json_object_new_int64((int64_t)s->nvf));
+    json_object_object_add(o, "final", json_object_new_int64((int64_t)s->nitems));
+    return o;
+}
+
+int h_product_search(struct ctx *c)
+{
+    struct ps s = {.c = c, .cfg = &c->app->cfg, .route = c->route->name, .rid = c->req->id};
+    s.idx = PIDX_ABSENT;
+    if (ps_params(&s) < 0) return 0;
+
+    json_object *filters = cat_filters_json(&s.f);
+    json_object *logx = json_object_new_object();
+    json_object_object_add(logx, "query", json_object_new_string(s.q));
+    json_object_object_add(logx, "filters", json_object_get(filters));
+    json_object_object_add(logx, "limit", json_object_new_int64(s.limit));
+    json_object_object_add(logx, "offset", json_object_new_int64(s.offset));
+    LOG_INFO(s.route, s.rid, logx, "Product search started");
+    json_object_put(logx);
+
+    json_object *conn = json_object_new_object();
+    json_object_object_add(conn, "query", json_object_new_string(s.q));
+    json_object_object_add(conn, "filters", filters);
+    json_object_object_add(conn, "parsed", cat_filters_json(&s.parsed.f));
+    json_object_object_add(conn, "residual", json_object_new_string(s.parsed.residual));
+    json_object_object_add(conn, "textQuery", json_object_new_string(s.bq));
+    json_object_object_add(conn, "limit", json_object_new_int64(s.limit));
+    json_object_object_add(conn, "offset", json_object_new_int64(s.offset));
+    int rc = hx_connected(c, conn);
+    if (!rc) rc = ps_text_search(&s);
+    if (!rc) rc = ps_pause(&s);
+    if (!rc) rc = ps_vector_search(&s);
+    if (!rc) rc = ps_pause(&s);
+    if (!rc) rc = ps_filters(&s);
+    if (!rc) rc = ps_pause(&s);
+    if (!rc) rc = ps_ranking(&s);
+    if (rc == PS_DONE) return 0;   /* an error event was sent */
+    if (rc) return rc;
+
+    int64_t dur = hx_elapsed(c);
+    json_object *done = json_object_new_object();
+    json_object_object_add(done, "total", json_object_new_int64((int64_t)s.nitems));
+    json_object_object_add(done, "duration", json_object_new_int64(dur));
+    json_object_object_add(done, "counts", ps_counts(&s));
+    json_object_object_add(done, "textMode", json_object_new_string(s.text_mode ? s.text_mode : ""));
+    json_object_object_add(done, "vectorSearch",
+                           json_object_new_string(s.vec_code ? "unavailable" : "used"));
+    json_object *tm = json_object_new_object();
+    json_object_object_add(tm, "textMs", json_object_new_int64(s.ms_text));
+    json_object_object_add(tm, "vectorMs", json_object_new_int64(s.ms_vector));
+    json_object_object_add(tm, "filtersMs", json_object_new_int64(s.ms_filters));
+    json_object_object_add(tm, "rankingMs", json_object_new_int64(s.ms_ranking));
+    json_object_object_add(done, "timings", tm);
+
+    json_object *lx = json_object_new_object();
+    json_object_object_add(lx, "query", json_object_new_string(s.q));
+    json_object_object_add(lx, "filters", cat_filters_json(&s.f));
+    json_object_object_add(lx, "total", json_object_new_int64((int64_t)s.nitems));
+    json_object_object_add(lx, "counts", ps_counts(&s));
+    json_object_object_add(lx, "textMode", json_object_new_string(s.text_mode ? s.text_mode : ""));
+    json_object_object_add(lx, "vectorSearch", json_object_new_string(s.vec_code ? s.vec_code : "used"));
+    json_object_object_add(lx, "durationMs", json_object_new_int64(dur));
+    LOG_INFO(s.route, s.rid, lx, "Product search complete");
+    json_object_put(lx);
+    return sink_emit(c->sink, "complete", done);
+}

@@ -1,0 +1,72 @@
+/* pidx.c: the worker's product index and embedder; see pidx.h. */
+#include "index/pidx.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/config.h"
+#include "index/embed.h"
+#include "index/vidx.h"
+
+struct pidx {
+    struct embedder *emb;
+    struct vidx *vx;
+};
+
+struct embedder *pidx_embedder(struct pidx **pp, const struct cfg *c, char *msg, size_t msglen)
+{
+    if (!*pp) {
+        *pp = calloc(1, sizeof(**pp));
+        if (!*pp) {
+            snprintf(msg, msglen, "out of memory");
+            return NULL;
+        }
+    }
+    struct pidx *p = *pp;
+    if (!p->emb) {
+        char err[512];
+        p->emb = emb_open(c, err, sizeof(err));
+        if (!p->emb) snprintf(msg, msglen, "the embedder (%s) could not be opened: %s", c->embedding_provider, err);
+    }
+    return p->emb;
+}
+
+enum pidx_state pidx_get(struct pidx **pp, const struct cfg *c, struct embedder **emb, struct vidx **vx,
+                         char *msg, size_t msglen)
+{
+    *emb = NULL;
+    *vx = NULL;
+    if (!pidx_embedder(pp, c, msg, msglen)) return PIDX_NO_EMBEDDER;
+    struct pidx *p = *pp;
+    char err[768];
+    if (vidx_refresh(&p->vx, c->index_dir, PIDX_NAME, err, sizeof(err)) < 0) {
+        if (!strncmp(err, "absent", 6)) {
+            /* Removed (or never built): let an old copy go. */
+            vidx_close(p->vx);
+            p->vx = NULL;
+            snprintf(msg, msglen, "no product index in %s yet (run troika-admin build-index)", c->index_dir);
+            return PIDX_ABSENT;
+        }
+        if (!p->vx) {
+            snprintf(msg, msglen, "the product index could not be read: %s", err);
+            return PIDX_BROKEN;
+        }
+        /* A failed reload keeps the index we had. */
+    }
+    if (vidx_compatible(p->vx, p->emb->name, p->emb->dim, err, sizeof(err)) < 0) {
+        snprintf(msg, msglen, "%s", err);
+        return PIDX_MISMATCH;
+    }
+    *emb = p->emb;
+    *vx = p->vx;
+    return PIDX_READY;
+}
+
+void pidx_close(struct pidx *p)
+{
+    if (!p) return;
+    vidx_close(p->vx);
+    if (p->emb) emb_close(p->emb);
+    free(p);
+}

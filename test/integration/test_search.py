@@ -1,0 +1,575 @@
+"""Product search (issue 4) through a private nginx and MariaDB.
+
+What a client and an operator see: troika-admin import-products (good, bad
+and repeated lines: the summary and the database agree), build-index and
+stats, the event order and content of /api/products/search/stream, every
+returned product satisfying every filter (checked against the database
+independently), the normal twin carrying the stream's final results, a
+rebuilt index picked up without a restart, a missing or mismatched index
+(INDEX_UNAVAILABLE, text results), and MariaDB stopped in the middle of a
+stream (DB_CONNECTION_ERROR after the partial results, then close).
+"""
+
+import json
+import os
+import subprocess
+import tempfile
+import time
+import unittest
+import urllib.parse
+
+import harness
+
+
+def admin_binary():
+    env = os.environ.get("TROIKA_ADMIN")
+    if env:
+        return os.path.abspath(env)
+    return os.path.join(os.path.dirname(harness.find_fcgi_binary()), "troika-admin")
+
+
+def admin(stack, *args, env=None, check=True):
+    """Runs troika-admin with the stack's config; returns (status, stdout, stderr)."""
+    e = stack.app.environ()
+    e.update(env or {})
+    res = subprocess.run([admin_binary(), "-c", stack.app.conf_path] + list(args),
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         env=e, timeout=300)
+    out, err = res.stdout.decode("utf-8", "replace"), res.stderr.decode("utf-8", "replace")
+    if check and res.returncode not in (0, 3):
+        raise AssertionError("troika-admin %s failed (%d):\n%s\n%s" % (args, res.returncode, out, err))
+    return res.returncode, out, err
+
+
+def db_rows(stack, sql):
+    """Rows of a query run with the mariadb client (tab-separated, NULL as None)."""
+    out = stack.db.query(sql, db=harness.MariaDB.DB_NAME).stdout.decode("utf-8")
+    rows = []
+    for line in out.splitlines():
+        rows.append([None if c == "NULL" else c for c in line.split("\t")])
+    return rows
+
+
+def sql_str(s):
+    return "'" + s.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def search_path(stream=True, **params):
+    return "/api/products/search%s?%s" % ("/stream" if stream else "", urllib.parse.urlencode(params))
+
+
+def read_stream(stack, **params):
+    with stack.sse(search_path(True, **params)) as c:
+        assert c.status == 200, c.read_body()
+        return [(e.event, e.json(), e.id) for e in c.read_all()]
+
+
+def product(sku, **kw):
+    p = {"sku": sku, "title": "Test product " + sku, "category": "kurta", "price": 1000}
+    p.update(kw)
+    return p
+
+
+def generate(stack, path, count, seed=7, fmt="jsonl"):
+    admin(stack, "gen-catalog", "--count", str(count), "--seed", str(seed), "--format", fmt,
+          "--out", path)
+
+
+class SearchCase(unittest.TestCase):
+    WORKERS = 2
+    OVERRIDES = None
+    CATALOG = 0          # products generated and imported in setUpClass
+    BUILD_INDEX = False
+
+    @classmethod
+    def setUpClass(cls):
+        cls.stack = harness.Stack(workers=cls.WORKERS, overrides=cls.OVERRIDES).start()
+        try:
+            cls.tmp = tempfile.mkdtemp(prefix="troika-it-search-")
+            if cls.CATALOG:
+                path = os.path.join(cls.tmp, "catalog.jsonl")
+                generate(cls.stack, path, cls.CATALOG)
+                admin(cls.stack, "import-products", path)
+            if cls.BUILD_INDEX:
+                admin(cls.stack, "build-index")
+        except BaseException:
+            cls.stack.close()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.stack.close()
+
+    def run(self, result=None):
+        before = len(result.failures) + len(result.errors) if result else 0
+        out = super().run(result)
+        if result and len(result.failures) + len(result.errors) > before:
+            try:
+                print("\n=== logs for %s ===\n%s" % (self.id(), self.stack.diagnostics()))
+            except Exception:  # noqa: BLE001
+                pass
+        return out
+
+    def write(self, name, lines):
+        path = os.path.join(self.tmp, name)
+        with open(path, "w", encoding="utf-8") as f:
+            for line in lines:
+                f.write((line if isinstance(line, str) else json.dumps(line)) + "\n")
+        return path
+
+    def facts(self, skus):
+        """sku -> what the database says about it, read independently of the app."""
+        if not skus:
+            return {}
+        rows = db_rows(self.stack, """
+            SELECT p.sku, p.category, p.designer, p.price, p.in_stock,
+                   (SELECT GROUP_CONCAT(size SEPARATOR '|') FROM product_sizes WHERE product_id = p.id),
+                   (SELECT GROUP_CONCAT(family SEPARATOR '|') FROM product_colors WHERE product_id = p.id),
+                   (SELECT GROUP_CONCAT(color SEPARATOR '|') FROM product_colors WHERE product_id = p.id),
+                   (SELECT GROUP_CONCAT(tag SEPARATOR '|') FROM product_tags WHERE product_id = p.id)
+            FROM products p WHERE p.sku IN (%s)""" % ",".join(sql_str(s) for s in skus))
+        out = {}
+        for r in rows:
+            split = lambda v: set(v.split("|")) if v else set()  # noqa: E731
+            out[r[0]] = {"category": r[1], "designer": r[2], "price": float(r[3]),
+                         "in_stock": r[4] == "1", "sizes": split(r[5]), "families": split(r[6]),
+                         "colors": split(r[7]), "tags": split(r[8])}
+        return out
+
+
+# --------------------------------------------------------------------------
+
+class ImportTest(SearchCase):
+    """import-products: the summary and the database agree; reruns change nothing."""
+
+    def count(self, sql="SELECT COUNT(*) FROM products"):
+        return int(db_rows(self.stack, sql)[0][0])
+
+    def checksum(self):
+        # Every column (also updated_at) of every row: any write changes it.
+        return db_rows(self.stack, "CHECKSUM TABLE products, product_sizes, product_colors, product_tags")
+
+    def test_1_good_bad_and_repeated_lines(self):
+        lines = [
+            product("IT-1", title="Maroon Velvet Lehenga", category="Lehengas", price=45000,
+                    colors=["Maroon", "Gold"], sizes=["s", "M", "2xl"], tags=["Wedding", "velvet"],
+                    designer="Test House", inStock=True, stockCount=3),
+            product("IT-2", price="4500"),                       # 2: price as a string
+            "this is not json",                                   # 3
+            product("IT-1", title="again"),                       # 4: duplicate sku
+            "",                                                   # 5: blank, skipped
+            {"sku": "IT-3", "category": "saree", "price": 10},   # 6: no title
+            product("IT-4", price=-1),                            # 7: negative price
+            product("IT-5", category="Sari", price=1999.999, colors="navy blue"),
+            product("IT-6", imageUrl="ftp://nope"),               # 9
+            product("IT-7", inStock="yes"),                       # 10
+            product("IT 8"),                                      # 11: space in sku
+            product("IT-9", stockCount=0),
+        ]
+        path = self.write("first.jsonl", lines)
+        rc, out, _ = admin(self.stack, "import-products", path, "--json")
+        self.assertEqual(rc, 3, out)   # some lines were rejected
+        s = json.loads(out)
+        self.assertEqual((s["inserted"], s["updated"], s["unchanged"], s["rejected"]), (3, 0, 0, 8), s)
+        rejected = {r["line"]: r["reason"] for r in s["rejects"]}
+        self.assertEqual(sorted(rejected), [2, 3, 4, 6, 7, 9, 10, 11])
+        self.assertIn("price must be a number", rejected[2])
+        self.assertIn("not valid JSON", rejected[3])
+        self.assertIn("duplicate sku", rejected[4])
+        self.assertIn("first on line 1", rejected[4])
+        self.assertIn('"title"', rejected[6])
+        self.assertIn("price", rejected[7])
+        self.assertIn("imageUrl", rejected[9])
+        self.assertIn("inStock", rejected[10])
+        self.assertIn("sku", rejected[11])
+
+        # The database holds exactly the good products, normalised.
+        self.assertEqual(self.count(), 3)
+        got = db_rows(self.stack, "SELECT sku, category, price, in_stock, colors, sizes FROM products "
+                                  "ORDER BY sku")
+        self.assertEqual([r[0] for r in got], ["IT-1", "IT-5", "IT-9"])
+        self.assertEqual(got[0][1:], ["lehenga", "45000.00", "1", '["maroon","gold"]', '["S","M","XXL"]'])
+        self.assertEqual(got[1][1:3], ["saree", "2000.00"])
+        self.assertEqual(got[1][4], '["navy"]')
+        self.assertEqual(got[2][3], "0")   # stockCount 0 and no inStock: out of stock
+        fam = db_rows(self.stack, "SELECT c.color, c.family FROM product_colors c JOIN products p "
+                                  "ON p.id = c.product_id WHERE p.sku = 'IT-1' ORDER BY c.color")
+        self.assertEqual(fam, [["gold", "gold"], ["maroon", "red"]])
+        tags = db_rows(self.stack, "SELECT t.tag FROM product_tags t JOIN products p ON p.id = t.product_id "
+                                   "WHERE p.sku = 'IT-1' ORDER BY t.tag")
+        self.assertEqual(tags, [["velvet"], ["wedding"]])
+
+        # The same file again changes nothing, not even a timestamp.
+        before = self.checksum()
+        time.sleep(1.1)
+        rc, out, _ = admin(self.stack, "import-products", path, "--json")
+        s = json.loads(out)
+        self.assertEqual((s["inserted"], s["updated"], s["unchanged"], s["rejected"]), (0, 0, 3, 8), s)
+        self.assertEqual(self.checksum(), before)
+
+        # One product changed: one update, its child rows replaced.
+        lines[0] = dict(lines[0], price=47000, sizes=["L"])
+        path2 = self.write("second.jsonl", lines)
+        rc, out, _ = admin(self.stack, "import-products", path2, "--json")
+        s = json.loads(out)
+        self.assertEqual((s["inserted"], s["updated"], s["unchanged"]), (0, 1, 2), s)
+        self.assertEqual(db_rows(self.stack, "SELECT price FROM products WHERE sku = 'IT-1'"), [["47000.00"]])
+        self.assertEqual(db_rows(self.stack, "SELECT s.size FROM product_sizes s JOIN products p ON "
+                                             "p.id = s.product_id WHERE p.sku = 'IT-1'"), [["L"]])
+
+    def test_2_csv_matches_jsonl(self):
+        # The same generated catalog as JSON Lines and as CSV: the second
+        # import finds every product unchanged.
+        j = os.path.join(self.tmp, "gen.jsonl")
+        c = os.path.join(self.tmp, "gen.csv")
+        generate(self.stack, j, 300, seed=11)
+        generate(self.stack, c, 300, seed=11, fmt="csv")
+        rc, out, _ = admin(self.stack, "import-products", j, "--json")
+        s = json.loads(out)
+        self.assertEqual((rc, s["inserted"], s["rejected"]), (0, 300, 0), s)
+        rc, out, _ = admin(self.stack, "import-products", c, "--json")
+        s = json.loads(out)
+        self.assertEqual((rc, s["format"], s["unchanged"], s["inserted"], s["updated"]), (0, "CSV", 300, 0, 0), s)
+
+    def test_3_csv_bad_rows_and_line_numbers(self):
+        path = self.write("bad.csv", [
+            "sku,title,category,price,colors,sizes,description",
+            'CSV-1,"Quoted, with ""quotes""",kurta,1200,red|navy,S|M,',
+            "CSV-2,Bad price,kurta,abc,red,M,",
+            'CSV-3,Two lines,kurta,5,,,"first line',
+            'second line"',
+            'CSV-4,"A title with',
+            'a line break",kurta,5,,,',
+            "CSV-5,Too few",
+            "CSV-6,Last,saree,99,,,",
+        ])
+        rc, out, _ = admin(self.stack, "import-products", path, "--json")
+        s = json.loads(out)
+        self.assertEqual(rc, 3)
+        self.assertEqual((s["inserted"], s["rejected"]), (3, 3), s)
+        rejected = {r["line"]: r["reason"] for r in s["rejects"]}
+        self.assertEqual(sorted(rejected), [3, 6, 8])
+        self.assertIn("price", rejected[3])
+        self.assertIn("title", rejected[6])
+        self.assertIn("cells", rejected[8])
+        self.assertEqual(db_rows(self.stack, "SELECT sku, title, description FROM products WHERE sku LIKE 'CSV-%' "
+                                             "ORDER BY sku"),
+                         [["CSV-1", 'Quoted, with "quotes"', None], ["CSV-3", "Two lines", "first line\\nsecond line"],
+                          ["CSV-6", "Last", None]])
+
+    def test_4_missing_file_and_usage(self):
+        rc, out, err = admin(self.stack, "import-products", "/nonexistent.jsonl", check=False)
+        self.assertEqual(rc, 1)
+        self.assertIn("cannot open", err)
+        rc, out, err = admin(self.stack, "no-such-command", check=False)
+        self.assertEqual(rc, 2)
+        rc, out, err = admin(self.stack, "--help", check=False)
+        self.assertEqual(rc, 0)
+        for word in ("import-products", "gen-catalog", "build-index", "stats"):
+            self.assertIn(word, out)
+
+
+# --------------------------------------------------------------------------
+
+STEP_ORDER = ["text_search", "vector_search", "filters", "ranking"]
+CARD_KEYS = {"sku", "title", "price", "currency", "category", "designer", "colors", "sizes", "inStock",
+             "imageUrl", "url", "score", "ranks"}
+
+
+class SearchStreamTest(SearchCase):
+    """A catalog with an index: the stream, its content, filters, the twin."""
+
+    CATALOG = 2500
+    BUILD_INDEX = True
+
+    def test_01_build_index_and_stats(self):
+        rc, out, _ = admin(self.stack, "stats", "--json")
+        s = json.loads(out)
+        self.assertEqual(s["products"], 2500)
+        idx = s["index"]
+        self.assertTrue(idx["present"], idx)
+        self.assertEqual(idx["count"], 2500)
+        self.assertEqual(idx["kind"], "IVFFlat")
+        self.assertTrue(idx["matchesConfig"])
+        self.assertTrue(idx["upToDate"])
+        d = self.stack.app.settings["index_dir"]
+        for f in ("products.faiss", "products.ids", "products.meta.json"):
+            self.assertTrue(os.path.getsize(os.path.join(d, f)) > 0, f)
+        time.sleep(1.1)
+        rc, out, _ = admin(self.stack, "build-index", "--if-stale")
+        self.assertIn("up to date", out)
+
+    def test_02_event_order_and_content(self):
+        evs = read_stream(self.stack, q="red lehenga size M under 50000", limit=5)
+        names = [e[0] for e in evs]
+        self.assertEqual(names[0], "connected")
+        self.assertEqual(names[-2:], ["complete", "close"])
+        self.assertEqual([int(e[2]) for e in evs], list(range(1, len(evs) + 1)))
+        steps = [(d["step"], d.get("count") is not None) for n, d, _ in evs if n == "progress"]
+        self.assertEqual(steps, [(s, end) for s in STEP_ORDER for end in (False, True)])
+        # results after the step that produced them, stages in order
+        order = [(n, d.get("step") or d.get("stage")) for n, d, _ in evs if n in ("progress", "results")]
+        self.assertEqual([x for x in order if x[0] == "results"],
+                         [("results", "text"), ("results", "semantic"), ("results", "final")])
+        self.assertLess(order.index(("results", "text")), order.index(("progress", "vector_search")))
+        self.assertGreater(order.index(("results", "final")), len(order) - 2)
+
+        conn = evs[0][1]
+        self.assertEqual(conn["message"], "Stream started")
+        self.assertEqual(conn["query"], "red lehenga size M under 50000")
+        self.assertEqual(conn["filters"], {"size": "M", "color": "red", "colorFamily": "red",
+                                           "category": "lehenga", "maxPrice": 50000})
+        self.assertEqual(conn["residual"], "")
+        for n, d, _ in evs:
+            self.assertIn("requestId", d)
+            self.assertIn("timestamp", d)
+        final = [d for n, d, _ in evs if n == "results"][-1]
+        complete = [d for n, d, _ in evs if n == "complete"][0]
+        self.assertEqual(final["type"], "product_cards")
+        self.assertEqual(final["stage"], "final")
+        self.assertEqual(final["total"], complete["total"])
+        self.assertGreater(final["total"], 0)
+        self.assertLessEqual(len(final["products"]), 5)
+        for p in final["products"]:
+            self.assertTrue(CARD_KEYS <= set(p), p)
+            self.assertEqual(p["currency"], "INR")
+            self.assertTrue(p["ranks"]["text"] or p["ranks"]["vector"], p)
+        scores = [p["score"] for p in final["products"]]
+        self.assertEqual(scores, sorted(scores, reverse=True))
+        f = final["facets"]
+        self.assertEqual(set(f), {"sizes", "colors", "categories", "designers", "price"})
+        self.assertEqual(f["categories"], [{"value": "lehenga", "count": final["total"]}])
+        self.assertEqual(f["colors"][0], {"value": "red", "count": final["total"]})
+        self.assertIn({"value": "M", "count": final["total"]}, f["sizes"])
+        self.assertLessEqual(f["price"]["max"], 50000)
+        self.assertEqual(complete["counts"]["final"], final["total"])
+        self.assertEqual(complete["vectorSearch"], "used")
+
+    def check_filters(self, params, expect):
+        """Runs a search; every product of every stage satisfies `expect`."""
+        evs = read_stream(self.stack, limit=50, **params)
+        names = [e[0] for e in evs]
+        self.assertIn("complete", names, evs[-3:])
+        seen = []
+        for n, d, _ in evs:
+            if n == "results":
+                seen += [p["sku"] for p in d["products"]]
+        self.assertTrue(seen, "no products for %r" % (params,))
+        facts = self.facts(sorted(set(seen)))
+        self.assertEqual(set(facts), set(seen))
+        for sku, fa in facts.items():
+            for key, want in expect.items():
+                if key == "category":
+                    self.assertEqual(fa["category"], want, sku)
+                elif key == "family":
+                    self.assertIn(want, fa["families"], sku)
+                elif key == "color":
+                    self.assertIn(want, fa["colors"], sku)
+                elif key == "size":
+                    self.assertIn(want, fa["sizes"], sku)
+                elif key == "min":
+                    self.assertGreaterEqual(fa["price"], want, sku)
+                elif key == "max":
+                    self.assertLessEqual(fa["price"], want, sku)
+                elif key == "in_stock":
+                    self.assertEqual(fa["in_stock"], want, sku)
+                elif key == "designer":
+                    self.assertEqual(fa["designer"], want, sku)
+                elif key == "tags":
+                    self.assertTrue(fa["tags"] & want, (sku, fa["tags"]))
+        return evs
+
+    def test_03_every_product_satisfies_every_filter(self):
+        self.check_filters({"q": "red lehenga size M under 50000"},
+                           {"category": "lehenga", "family": "red", "size": "M", "max": 50000})
+        self.check_filters({"q": "maroon velvet lehenga"}, {"category": "lehenga", "family": "red"})
+        self.check_filters({"q": "navy sherwani size 40 in stock"},
+                           {"category": "sherwani", "family": "blue", "size": "40", "in_stock": True})
+        self.check_filters({"q": "laal saree shaadi ke liye between 5000 and 80000"},
+                           {"category": "saree", "family": "red", "tags": {"wedding", "bridal"},
+                            "min": 5000, "max": 80000})
+        self.check_filters({"q": "kurta", "minPrice": "2000", "maxPrice": "9000", "inStock": "false"},
+                           {"category": "kurta", "min": 2000, "max": 9000, "in_stock": False})
+        designer = db_rows(self.stack, "SELECT designer FROM products GROUP BY designer ORDER BY COUNT(*) DESC "
+                                       "LIMIT 1")[0][0]
+        self.check_filters({"q": "embroidered", "designer": designer}, {"designer": designer})
+        self.check_filters({"q": "gown", "color": "wine"}, {"category": "gown", "family": "red"})
+        self.check_filters({"q": "anarkali free size", "size": "XL"}, {"category": "anarkali", "size": "XL"})
+
+    def test_04_parameters_override_the_query(self):
+        evs = read_stream(self.stack, q="red lehenga under 5000", color="blue", maxPrice="300000",
+                          category="saree")
+        f = evs[0][1]["filters"]
+        self.assertEqual((f["colorFamily"], f["category"], f["maxPrice"]), ("blue", "saree", 300000))
+        self.assertEqual(evs[0][1]["parsed"]["colorFamily"], "red")
+
+    def test_05_normal_twin_equals_final_results(self):
+        params = dict(q="emerald anarkali with mirror work", limit=7, offset=2)
+        evs = read_stream(self.stack, **params)
+        final = [d for n, d, _ in evs if n == "results"][-1]
+        complete = [d for n, d, _ in evs if n == "complete"][0]
+        r = self.stack.get(search_path(False, **params))
+        self.assertEqual(r.status, 200, r)
+        self.assertTrue(r.header("Content-Type").startswith("application/json"))
+        doc = r.json()
+        self.assertTrue(doc["success"])
+        self.assertEqual(doc["products"], final["products"])
+        self.assertEqual(doc["facets"], final["facets"])
+        self.assertEqual(doc["total"], final["total"])
+        self.assertEqual(doc["stage"], "final")
+        self.assertEqual(doc["counts"], complete["counts"])
+        self.assertEqual(doc["filters"], evs[0][1]["filters"])
+        self.assertEqual([s["step"] for s in doc["steps"]], [s for s in STEP_ORDER for _ in (0, 1)])
+
+    def test_06_paging(self):
+        first = [d for n, d, _ in read_stream(self.stack, q="silk saree", limit=10) if n == "results"][-1]
+        second = [d for n, d, _ in read_stream(self.stack, q="silk saree", limit=5, offset=5)
+                  if n == "results"][-1]
+        self.assertEqual([p["sku"] for p in first["products"]][5:], [p["sku"] for p in second["products"]])
+        self.assertEqual(first["total"], second["total"])
+
+    def test_07_bad_parameters(self):
+        cases = [("", "q"), ("q=%20", "q"), ("q=x&limit=0", "limit"), ("q=x&limit=51", "limit"),
+                 ("q=x&limit=five", "limit"), ("q=x&offset=-1", "offset"), ("q=x&minPrice=abc", "minPrice"),
+                 ("q=x&maxPrice=-3", "maxPrice"), ("q=x&inStock=maybe", "inStock"),
+                 ("q=x&minPrice=9&maxPrice=1", "minPrice"), ("q=%FF", "q"), ("q=" + "a" * 257, "q")]
+        for qs, field in cases:
+            for path in ("/api/products/search/stream", "/api/products/search"):
+                r = self.stack.get(path + "?" + qs)
+                self.assertEqual(r.status, 400, (qs, r))
+                body = r.json()
+                self.assertEqual((body["code"], body["field"]), ("INVALID_PARAMETERS", field), (qs, body))
+        # 256 characters (not bytes) is fine
+        r = self.stack.get(search_path(False, q="é" * 256))
+        self.assertEqual(r.status, 200)
+
+    def test_08_typo_and_text_fallback(self):
+        # "lehnga" is understood as the category; nonsense words fall back
+        # to natural-language mode instead of killing the query.
+        evs = read_stream(self.stack, q="lehnga")
+        self.assertEqual(evs[0][1]["filters"].get("category"), "lehenga")
+        evs = read_stream(self.stack, q="zardozi qwertyuiop")
+        text = [d for n, d, _ in evs if n == "results" and d["stage"] == "text"][0]
+        self.assertEqual(text["textMode"], "natural")
+        self.assertGreater(text["total"], 0)
+
+    def test_09_logs(self):
+        read_stream(self.stack, q="ivory chikankari kurta", limit=3)
+        with open(self.stack.app.log_file, encoding="utf-8") as f:
+            log = f.read()
+        started = [l for l in log.splitlines() if "Product search started" in l and "ivory chikankari" in l]
+        done = [l for l in log.splitlines() if "Product search complete" in l and "ivory chikankari" in l]
+        self.assertTrue(started and done, log[-2000:])
+        self.assertIn(" INFO ", started[-1])
+        self.assertIn('"filters":{"color":"ivory","colorFamily":"white","category":"kurta"}', done[-1])
+        self.assertIn('"total":', done[-1])
+
+    def test_10_rebuilt_index_is_picked_up_without_restart(self):
+        pids = self.stack.app.worker_pids()
+        title = "Emerald Silk Zari Kurta Set Quillon"
+        unique = product("IT-NEW-1", title=title, category="kurta", designer="Studio Kesar",
+                         colors=["emerald"], tags=["festive", "silk", "zari"], price=4999,
+                         description="An emerald silk kurta set with zari on the yoke, for festive days.")
+        admin(self.stack, "import-products", self.write("new.jsonl", [unique]))
+
+        def semantic_skus():
+            out = set()
+            for _ in range(4):   # reach both workers
+                for n, d, _ in read_stream(self.stack, q=title, limit=50):
+                    if n == "results" and d["stage"] == "semantic":
+                        out |= {p["sku"] for p in d["products"]}
+            return out
+        before = semantic_skus()
+        self.assertTrue(before)                    # the old index answers...
+        self.assertNotIn("IT-NEW-1", before)       # ...without the new product
+        admin(self.stack, "build-index")
+        self.assertIn("IT-NEW-1", semantic_skus())
+        self.assertEqual(self.stack.app.worker_pids(), pids)   # no restart
+
+
+class NoIndexTest(SearchCase):
+    """No index yet, then one built by another embedder: text results, INDEX_UNAVAILABLE."""
+
+    CATALOG = 400
+
+    def vector_progress(self, evs):
+        return [d for n, d, _ in evs if n == "progress" and d["step"] == "vector_search"]
+
+    def test_1_no_index(self):
+        for path_stream in (True, False):
+            if path_stream:
+                evs = read_stream(self.stack, q="silk saree", limit=5)
+                names = [e[0] for e in evs]
+                self.assertEqual(names[-2:], ["complete", "close"])
+                self.assertNotIn("error", names)
+                vp = self.vector_progress(evs)
+                self.assertEqual(vp[-1]["code"], "INDEX_UNAVAILABLE")
+                self.assertIn("build-index", vp[-1]["message"])
+                stages = [d["stage"] for n, d, _ in evs if n == "results"]
+                self.assertEqual(stages, ["text", "final"])
+                final = [d for n, d, _ in evs if n == "results"][-1]
+                self.assertGreater(final["total"], 0)
+                for p in final["products"]:
+                    self.assertIsNone(p["ranks"]["vector"])
+                    self.assertIsNotNone(p["ranks"]["text"])
+                complete = [d for n, d, _ in evs if n == "complete"][0]
+                self.assertEqual(complete["vectorSearch"], "unavailable")
+            else:
+                r = self.stack.get(search_path(False, q="silk saree"))
+                self.assertEqual(r.status, 200)
+                doc = r.json()
+                codes = [s.get("code") for s in doc["steps"]]
+                self.assertIn("INDEX_UNAVAILABLE", codes)
+                self.assertGreater(doc["total"], 0)
+
+    def test_2_index_of_another_embedder_is_refused(self):
+        admin(self.stack, "build-index", env={"EMBEDDING_DIM": "128"})
+        evs = read_stream(self.stack, q="silk saree", limit=5)
+        vp = self.vector_progress(evs)
+        self.assertEqual(vp[-1]["code"], "INDEX_UNAVAILABLE")
+        self.assertIn("dim 128", vp[-1]["message"])
+        self.assertIn("dim 384", vp[-1]["message"])
+        self.assertEqual([e[0] for e in evs][-2:], ["complete", "close"])
+        rc, out, _ = admin(self.stack, "stats", "--json")
+        self.assertFalse(json.loads(out)["index"]["matchesConfig"])
+        # rebuilt with the configured embedder: used at once
+        admin(self.stack, "build-index")
+        evs = read_stream(self.stack, q="silk saree", limit=5)
+        self.assertIsNone(self.vector_progress(evs)[-1].get("code"))
+        self.assertEqual([d["stage"] for n, d, _ in evs if n == "results"], ["text", "semantic", "final"])
+
+
+class DatabaseGoneTest(SearchCase):
+    """MariaDB stops while a stream is in flight (search_step_delay_ms paces the steps)."""
+
+    WORKERS = 1
+    CATALOG = 1200
+    BUILD_INDEX = True
+    OVERRIDES = {"search_step_delay_ms": "1500", "streaming_heartbeat_ms": "500"}
+
+    def test_db_connection_error_after_partial_results(self):
+        with self.stack.sse(search_path(True, q="silk saree", limit=5), timeout=60) as c:
+            self.assertEqual(c.status, 200)
+            got = []
+            while True:
+                e = c.next_event()
+                self.assertIsNotNone(e, got)
+                got.append((e.event, e.json()))
+                if e.event == "results":
+                    break
+            self.assertEqual(got[-1][1]["stage"], "text")
+            self.stack.db.stop()
+            rest = [(e.event, e.json()) for e in c.read_all()[len(got):]]
+        names = [n for n, _ in rest]
+        self.assertEqual(names[-2:], ["error", "close"], rest)
+        err = rest[-2][1]
+        self.assertEqual(err["code"], "DB_CONNECTION_ERROR")
+        self.assertTrue(err["partial"])
+        self.assertNotIn("complete", names)
+        self.assertNotIn("results", names)
+        with open(self.stack.app.log_file, encoding="utf-8") as f:
+            self.assertIn("DB_CONNECTION_ERROR", f.read())
+
+
+if __name__ == "__main__":
+    unittest.main()
