@@ -227,10 +227,15 @@ class MariaDB:
         self.port = free_port()
         self.password = secrets.token_hex(12)
         self.proc = None
+        self.tmpdir = os.path.join(self.dir, "tmp")
+        os.makedirs(self.tmpdir, exist_ok=True)
         os.makedirs(self.dir, exist_ok=True)
 
     def _common_args(self):
-        return ["--innodb-log-file-size=16M"]
+        # A private tmpdir: mariadb-install-db runs started at the same time
+        # with the default /tmp fail at random ("Unknown table
+        # 'mysql.tmp_user_sys'": their bootstrap temporary tables collide).
+        return ["--innodb-log-file-size=16M", "--tmpdir=" + self.tmpdir]
 
     def install(self):
         log = os.path.join(self.dir, "install.log")
