@@ -26,6 +26,7 @@
 #include "fcgi/sink.h"
 #include "common/tok.h"
 #include "index/embed.h"
+#include "index/pidx.h"
 #include "index/vidx.h"
 
 /* For the signal handlers only: the process's app (set once). */
@@ -190,6 +191,8 @@ int wk_run(struct app *app)
     app->db = NULL;
     emb_close(app->emb);
     app->emb = NULL;
+    pidx_close(app->pidx);
+    app->pidx = NULL;
     tok_close(app->tok);
     app->tok = NULL;
     return 0;

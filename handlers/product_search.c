@@ -302,9 +302,14 @@ static int ps_vector_search(struct ps *s)
     int64_t t0 = req_mono_ms();
     int rc = ps_progress(s, "vector_search", NULL, -1, 25, "Searching products by meaning");
     if (rc) return rc;
-    struct embedder *e;
+    char eerr[512] = "";
+    struct embedder *e = hx_embedder(c, eerr, sizeof(eerr));
     struct vidx *vx;
-    s->idx = pidx_get(&c->app->pidx, s->cfg, &e, &vx, s->idx_msg, sizeof(s->idx_msg));
+    s->idx = pidx_get(&c->app->pidx, s->cfg, e, &vx, s->idx_msg, sizeof(s->idx_msg));
+    if (s->idx == PIDX_NO_EMBEDDER && eerr[0]) {
+        size_t l = strlen(s->idx_msg);
+        snprintf(s->idx_msg + l, sizeof(s->idx_msg) - l, ": %s", eerr);
+    }
     if (s->idx != PIDX_READY) {
         s->vec_code = "INDEX_UNAVAILABLE";
         if (s->idx == PIDX_ABSENT) LOG_INFO(s->route, s->rid, NULL, "Vector index unavailable: %s", s->idx_msg);

@@ -1,4 +1,4 @@
-/* pidx.c: the worker's product index and embedder; see pidx.h. */
+/* pidx.c: the worker's product index; see pidx.h. */
 #include "index/pidx.h"
 
 #include <stdio.h>
@@ -10,34 +10,22 @@
 #include "index/vidx.h"
 
 struct pidx {
-    struct embedder *emb;
     struct vidx *vx;
 };
 
-struct embedder *pidx_embedder(struct pidx **pp, const struct cfg *c, char *msg, size_t msglen)
-{
-    if (!*pp) {
-        *pp = calloc(1, sizeof(**pp));
-        if (!*pp) {
-            snprintf(msg, msglen, "out of memory");
-            return NULL;
-        }
-    }
-    struct pidx *p = *pp;
-    if (!p->emb) {
-        char err[512];
-        p->emb = emb_open(c, err, sizeof(err));
-        if (!p->emb) snprintf(msg, msglen, "the embedder (%s) could not be opened: %s", c->embedding_provider, err);
-    }
-    return p->emb;
-}
-
-enum pidx_state pidx_get(struct pidx **pp, const struct cfg *c, struct embedder **emb, struct vidx **vx,
+enum pidx_state pidx_get(struct pidx **pp, const struct cfg *c, const struct embedder *emb, struct vidx **vx,
                          char *msg, size_t msglen)
 {
-    *emb = NULL;
     *vx = NULL;
-    if (!pidx_embedder(pp, c, msg, msglen)) return PIDX_NO_EMBEDDER;
+    if (!emb) {
+        snprintf(msg, msglen, "the embedder (embedding_provider = %s) could not be opened",
+                 c->embedding_provider);
+        return PIDX_NO_EMBEDDER;
+    }
+    if (!*pp && !(*pp = calloc(1, sizeof(**pp)))) {
+        snprintf(msg, msglen, "out of memory");
+        return PIDX_BROKEN;
+    }
     struct pidx *p = *pp;
     char err[768];
     if (vidx_refresh(&p->vx, c->index_dir, PIDX_NAME, err, sizeof(err)) < 0) {
@@ -54,11 +42,10 @@ enum pidx_state pidx_get(struct pidx **pp, const struct cfg *c, struct embedder 
         }
         /* A failed reload keeps the index we had. */
     }
-    if (vidx_compatible(p->vx, p->emb->name, p->emb->dim, err, sizeof(err)) < 0) {
+    if (vidx_compatible(p->vx, emb->name, emb->dim, err, sizeof(err)) < 0) {
         snprintf(msg, msglen, "%s", err);
         return PIDX_MISMATCH;
     }
-    *emb = p->emb;
     *vx = p->vx;
     return PIDX_READY;
 }
@@ -67,6 +54,5 @@ void pidx_close(struct pidx *p)
 {
     if (!p) return;
     vidx_close(p->vx);
-    if (p->emb) emb_close(p->emb);
     free(p);
 }

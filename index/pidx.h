@@ -1,4 +1,4 @@
-/* pidx.h: this worker's product vector index and embedder.
+/* pidx.h: this worker's product vector index.
  *
  * Opened lazily in the worker on the first search (never in the master, so
  * nothing FAISS or curl crosses fork), then checked on every search with
@@ -17,7 +17,7 @@ struct vidx;
 struct pidx;
 
 enum pidx_state {
-    PIDX_READY = 0,      /* *emb and *vx usable */
+    PIDX_READY = 0,      /* *vx usable with emb */
     PIDX_ABSENT,         /* no index built yet */
     PIDX_MISMATCH,       /* built by another embedder or dimension */
     PIDX_BROKEN,         /* the files could not be read */
@@ -27,14 +27,13 @@ enum pidx_state {
 /* The index name in index_dir. */
 #define PIDX_NAME "products"
 
-/* Prepares the embedder and the index for one search. On PIDX_READY, *emb
- * and *vx are borrowed until the next call; otherwise msg says why (for
- * progress events and logs). *pp is created on first use. */
-enum pidx_state pidx_get(struct pidx **pp, const struct cfg *c, struct embedder **emb, struct vidx **vx,
+/* Prepares the index for one search with embedder emb (the worker's, see
+ * hx_embedder). On PIDX_READY, *vx is borrowed until the next call;
+ * otherwise msg says why (for progress events and logs). *pp is created on
+ * first use. emb NULL means the embedder could not be opened
+ * (PIDX_NO_EMBEDDER). */
+enum pidx_state pidx_get(struct pidx **pp, const struct cfg *c, const struct embedder *emb, struct vidx **vx,
                          char *msg, size_t msglen);
-
-/* The embedder alone (it does not need an index). NULL with msg. */
-struct embedder *pidx_embedder(struct pidx **pp, const struct cfg *c, char *msg, size_t msglen);
 
 void pidx_close(struct pidx *p);
 
