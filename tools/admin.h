@@ -31,6 +31,8 @@ int adm_import(struct adm *a, int argc, char **argv);
 int adm_gen_catalog(struct adm *a, int argc, char **argv);
 int adm_build_index(struct adm *a, int argc, char **argv);
 int adm_stats(struct adm *a, int argc, char **argv);
+int adm_chatbot_create(struct adm *a, int argc, char **argv);
+int adm_chatbot_list(struct adm *a, int argc, char **argv);
 
 /* 64-bit FNV-1a over n bytes, continuing from h (start with ADM_FNV0). */
 #define ADM_FNV0 0xcbf29ce484222325ULL

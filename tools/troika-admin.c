@@ -18,8 +18,8 @@
 static const char adm_usage[] =
     "Usage: troika-admin [-c FILE] COMMAND [OPTIONS]\n"
     "\n"
-    "Manages Troika's product catalog and its vector index. It reads the same\n"
-    "config as troika-fcgi: -c FILE, else $TROIKA_CONFIG, else\n"
+    "Manages Troika's product catalog, its vector index and the chatbots. It\n"
+    "reads the same config as troika-fcgi: -c FILE, else $TROIKA_CONFIG, else\n"
     "  " TROIKA_DEFAULT_CONFIG "\n"
     "and every key can be overridden from the environment (DB_HOST, INDEX_DIR, ...).\n"
     "\n"
@@ -48,6 +48,12 @@ static const char adm_usage[] =
     "  stats [--json]\n"
     "      Catalog figures (products, stock, categories, designers, prices) and\n"
     "      the state of the vector index.\n"
+    "  chatbot-create ID [--name NAME]\n"
+    "      Creates the chatbot ID (1-64 of A-Z a-z 0-9 _ -) ahead of its first\n"
+    "      upload (uploads create it too), or sets the name of an existing one.\n"
+    "  chatbot-list\n"
+    "      Each chatbot with its uploaded files, chunks, tokens and the vector\n"
+    "      count of its index (chatbot-<id> in index_dir).\n"
     "\n"
     "Options:\n"
     "  -c, --config FILE   config file\n"
@@ -101,6 +107,8 @@ static const struct adm_cmd adm_cmds[] = {
     {"gen-catalog", adm_gen_catalog, 0},
     {"build-index", adm_build_index, 1},
     {"stats", adm_stats, 1},
+    {"chatbot-create", adm_chatbot_create, 1},
+    {"chatbot-list", adm_chatbot_list, 1},
 };
 
 int main(int argc, char **argv)

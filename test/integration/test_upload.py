@@ -351,6 +351,33 @@ class UploadTypesTest(Upload):
                                   % (a, cb["fileId"])), "0")
 
 
+class ChatbotAdminTest(Upload):
+    """troika-admin chatbot-create / chatbot-list against the same database."""
+
+    def admin(self, *args):
+        binary = os.path.join(os.path.dirname(self.stack.app.binary), "troika-admin")
+        r = subprocess.run([binary, "-c", self.stack.app.conf_path] + list(args), stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, env=self.stack.app.environ(), timeout=60)
+        return r.returncode, r.stdout.decode()
+
+    def test_create_and_list(self):
+        bot = "adm-" + uuid.uuid4().hex[:8]
+        rc, out = self.admin("chatbot-create", bot, "--name", "Admin Shop")
+        self.assertEqual(rc, 0, out)
+        self.assertIn("created", out)
+        rc, out = self.admin("chatbot-create", bot)
+        self.assertEqual((rc, "exists" in out), (0, True), out)
+        rc, out = self.admin("chatbot-create", "bad/id")
+        self.assertEqual(rc, 2, out)
+        self.assertEqual(self.sql("SELECT name FROM chatbots WHERE id = '%s'" % bot), "Admin Shop")
+        c, _, _ = self.complete(self.upload(bot, "guide.txt", fixture("guide.txt"), "text/plain"))
+        rc, out = self.admin("chatbot-list")
+        self.assertEqual(rc, 0, out)
+        line = [ln for ln in out.splitlines() if ln.startswith(bot + " ")][0].split()
+        self.assertEqual(line[:3], [bot, "Admin", "Shop"])
+        self.assertEqual(line[3:7], ["1", str(c["chunks"]), str(c["tokens"]), str(c["chunks"])])
+
+
 class UploadRefusalTest(Upload):
     """Answers before the stream opens: plain HTTP statuses with JSON bodies."""
 
