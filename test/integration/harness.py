@@ -197,6 +197,9 @@ class ManagedProcess:
         return rc
 
 
+_TMP_DIRS = set()  # temp folders of stacks not yet closed
+
+
 def _kill_leftovers():
     for mp in list(_LIVE):
         try:
@@ -204,11 +207,28 @@ def _kill_leftovers():
             mp.wait(2)
         except Exception:  # noqa: BLE001 - best effort at exit
             pass
+    if os.environ.get("TROIKA_KEEP_TMP") != "1":
+        for d in list(_TMP_DIRS):
+            shutil.rmtree(d, ignore_errors=True)
 
 
 import atexit  # noqa: E402
 
 atexit.register(_kill_leftovers)
+
+
+def _interrupt_on_sigterm(signum, frame):
+    # Python's default SIGTERM action exits without running atexit hooks;
+    # run.sh's time limit sends SIGTERM, so turn it into an interrupt that
+    # unittest does not swallow, and the hook above ends every process.
+    raise KeyboardInterrupt("SIGTERM")
+
+
+if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+    try:
+        signal.signal(signal.SIGTERM, _interrupt_on_sigterm)
+    except ValueError:  # not the main thread
+        pass
 
 
 # --------------------------------------------------------------------------
@@ -513,6 +533,7 @@ class Stack:
     def __init__(self, workers=2, overrides=None, env=None, db=None, with_nginx=True,
                  base_path=""):
         self.tmp = tempfile.mkdtemp(prefix="troika-it-")
+        _TMP_DIRS.add(self.tmp)
         self.base_path = base_path
         if base_path:
             overrides = dict(overrides or {}, base_path=base_path)
@@ -563,6 +584,7 @@ class Stack:
                 errors.append(exc)
         if os.environ.get("TROIKA_KEEP_TMP") != "1":
             shutil.rmtree(self.tmp, ignore_errors=True)
+        _TMP_DIRS.discard(self.tmp)
         if errors:
             raise errors[0]
 

@@ -26,6 +26,7 @@ SHARED_DB = None
 def setUpModule():
     global SHARED_DB
     tmp = __import__("tempfile").mkdtemp(prefix="troika-it-db-")
+    harness._TMP_DIRS.add(tmp)
     SHARED_DB = harness.MariaDB(tmp)
     SHARED_DB.tmp = tmp
     try:
