@@ -1,10 +1,12 @@
 /* embed_openai.c: the openai embedder: POST {model, input:[...]} to any
  * OpenAI-compatible <embedding_url>/v1/embeddings (OpenAI, Ollama, llama.cpp
- * server, vLLM) through libcurl, embedding_batch texts a request, with
- * connect and total timeouts and the embedder's cancel callback polled
- * while waiting. One curl handle and one response buffer per process,
- * reused across calls (recreated if the process forked since). The API key
- * goes only into the Authorization header: never into a log or an error. */
+ * server, vLLM) through the worker HTTP client (common/hc), embedding_batch
+ * texts a request, with connect and total timeouts and the embedder's
+ * cancel callback polled every 20 ms while waiting. The embedder owns one
+ * hc client (its connection cache) and one scratch arena, reset at every
+ * request; both belong to the process that made them and are made again
+ * after a fork. The API key goes only into the Authorization header: never
+ * into a log or an error. */
 #include "index/embed.h"
 
 #include <math.h>
@@ -13,87 +15,45 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 #include <json-c/json.h>
 
+#include "common/arena.h"
 #include "common/config.h"
+#include "common/hc.h"
 #include "index/embed_provider.h"
 
-enum { OA_MSG_MAX = 200 };
+enum { OA_MSG_MAX = 200, OA_ARENA_BLOCK = 64 * 1024 };
 
 struct oa {
     struct embedder *e; /* back pointer, for the cancel callback */
-    CURL *curl;
-    pid_t pid; /* the process that created curl */
-    struct curl_slist *hdrs;
+    struct hc *hc;
+    arena_t *ar;        /* request body and response of the current call */
+    pid_t pid;          /* the process that made hc */
     char url[CFG_STR_MAX + 32];
     char model[CFG_STR_MAX];
     char key[CFG_STR_MAX];
     int timeout_ms, connect_timeout_ms, batch;
-    char *resp; /* response body of the last call, reused */
-    size_t resp_len, resp_cap, resp_max;
-    int resp_toobig;
-    char curl_err[CURL_ERROR_SIZE];
+    size_t resp_max;
+    const char *resp;   /* body of the last answer (in ar) */
+    size_t resp_len;
 };
 
-static size_t oa_write(char *data, size_t size, size_t nmemb, void *arg)
-{
-    struct oa *o = arg;
-    size_t n = size * nmemb;
-    if (o->resp_len + n + 1 > o->resp_max) {
-        o->resp_toobig = 1;
-        return 0; /* CURLE_WRITE_ERROR */
-    }
-    if (o->resp_len + n + 1 > o->resp_cap) {
-        size_t cap = o->resp_cap ? o->resp_cap : 64 * 1024;
-        while (cap < o->resp_len + n + 1) cap *= 2;
-        if (cap > o->resp_max) cap = o->resp_max;
-        char *p = realloc(o->resp, cap);
-        if (!p) return 0;
-        o->resp = p;
-        o->resp_cap = cap;
-    }
-    memcpy(o->resp + o->resp_len, data, n);
-    o->resp_len += n;
-    o->resp[o->resp_len] = '\0';
-    return n;
-}
-
-static int oa_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
-                       curl_off_t ulnow)
+static int oa_tick(void *arg)
 {
     const struct oa *o = arg;
     const struct embedder *e = o->e;
     return e->cancel && e->cancel(e->cancel_arg) ? 1 : 0;
 }
 
-/* The handle of this process: made on first use and again after a fork
- * (a handle and its connections never cross fork). 0 or -1. */
-static int oa_handle(struct oa *o, char *err, size_t errlen)
+/* This process's HTTP client: made on first use and again after a fork
+ * (a client and its connections never cross fork: the parent's is left
+ * alone). 0 or -1. */
+static int oa_client(struct oa *o, char *err, size_t errlen)
 {
     pid_t me = getpid();
-    if (o->curl && o->pid == me) return 0;
-    if (o->curl && o->pid != me) o->curl = NULL; /* the parent's: leave it to the parent */
-    CURL *c = curl_easy_init();
-    if (!c) {
-        snprintf(err, errlen, "embedding: cannot create a curl handle");
-        return -1;
-    }
-    curl_easy_setopt(c, CURLOPT_URL, o->url);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, o->hdrs);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, oa_write);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, o);
-    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, oa_progress);
-    curl_easy_setopt(c, CURLOPT_XFERINFODATA, o);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)o->timeout_ms);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)o->connect_timeout_ms);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, o->curl_err);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
-    curl_easy_setopt(c, CURLOPT_POST, 1L);
-    o->curl = c;
+    if (o->hc && o->pid == me) return 0;
+    o->hc = hc_open(err, errlen);
+    if (!o->hc) return -1;
     o->pid = me;
     return 0;
 }
@@ -198,6 +158,9 @@ static int oa_post(struct oa *o, const char *const *texts, size_t m, float *out,
                    char *err, size_t errlen)
 {
     int rc = -1;
+    ar_reset(o->ar);
+    o->resp = NULL;
+    o->resp_len = 0;
     json_object *root = json_object_new_object(), *arr = json_object_new_array();
     if (!root || !arr) {
         if (arr) json_object_put(arr);
@@ -211,37 +174,43 @@ static int oa_post(struct oa *o, const char *const *texts, size_t m, float *out,
         const char *t = texts[i] && texts[i][0] ? texts[i] : " ";
         json_object_array_add(arr, json_object_new_string(t));
     }
-    const char *body = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-    if (oa_handle(o, err, errlen) < 0) goto out;
-    o->resp_len = 0;
-    o->resp_toobig = 0;
-    o->curl_err[0] = '\0';
-    if (o->resp) o->resp[0] = '\0';
-    curl_easy_setopt(o->curl, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(o->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
-    CURLcode cc = curl_easy_perform(o->curl);
-    curl_easy_setopt(o->curl, CURLOPT_POSTFIELDS, NULL);
-    if (cc == CURLE_OPERATION_TIMEDOUT) {
-        *timeout = 1;
-        snprintf(err, errlen, "embedding upstream timed out (embedding_timeout_ms=%d, embedding_connect_timeout_ms=%d)",
-                 o->timeout_ms, o->connect_timeout_ms);
-        goto out;
-    }
-    if (cc == CURLE_ABORTED_BY_CALLBACK) {
+    if (oa_client(o, err, errlen) < 0) goto out;
+    size_t blen = 0;
+    const char *body = json_object_to_json_string_length(
+        root, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &blen);
+    struct hc_req rq = {
+        .url = o->url,
+        .body = body,
+        .body_len = blen,
+        .accept = "application/json",
+        .bearer = o->key,
+        .connect_timeout_ms = o->connect_timeout_ms,
+        .timeout_ms = o->timeout_ms,
+        .max_body = o->resp_max,
+    };
+    struct hc_xfer *x = NULL;
+    char herr[256] = "";
+    int st = hc_perform(o->hc, o->ar, &rq, oa_tick, o, &x, herr, sizeof(herr));
+    if (st > 0) {
         snprintf(err, errlen, "embedding cancelled");
         goto out;
     }
-    if (cc == CURLE_WRITE_ERROR && o->resp_toobig) {
+    if (st == HC_ETIMEOUT) {
+        *timeout = 1;
+        snprintf(err, errlen, "embedding upstream timed out (%s; embedding_timeout_ms=%d, embedding_connect_timeout_ms=%d)",
+                 herr, o->timeout_ms, o->connect_timeout_ms);
+        goto out;
+    }
+    if (st == HC_ETOOBIG) {
         snprintf(err, errlen, "embedding upstream response is larger than %zu bytes", o->resp_max);
         goto out;
     }
-    if (cc != CURLE_OK) {
-        snprintf(err, errlen, "embedding upstream request failed: %s",
-                 o->curl_err[0] ? o->curl_err : curl_easy_strerror(cc));
+    if (st != HC_OK) {
+        snprintf(err, errlen, "embedding upstream request failed: %s", herr[0] ? herr : "error");
         goto out;
     }
-    long status = 0;
-    curl_easy_getinfo(o->curl, CURLINFO_RESPONSE_CODE, &status);
+    o->resp = hc_body(x, &o->resp_len);
+    long status = hc_status(x);
     if (status != 200) {
         char msg[OA_MSG_MAX + 1];
         oa_upstream_msg(o, status, msg, sizeof(msg));
@@ -275,9 +244,8 @@ static void oa_close(struct embedder *e)
 {
     struct oa *o = e->impl;
     if (!o) return;
-    if (o->curl && o->pid == getpid()) curl_easy_cleanup(o->curl);
-    curl_slist_free_all(o->hdrs);
-    free(o->resp);
+    if (o->hc && o->pid == getpid()) hc_close(o->hc);
+    ar_free(o->ar);
     memset(o->key, 0, sizeof(o->key));
     free(o);
     e->impl = NULL;
@@ -293,19 +261,21 @@ int emb_openai_init(struct embedder *e, const struct cfg *c, char *err, size_t e
         snprintf(err, errlen, "embedding_model: must be 1..%zu characters", sizeof(e->name) - 8);
         return -1;
     }
-    size_t ul = strlen(c->embedding_url);
-    while (ul && c->embedding_url[ul - 1] == '/') ul--;
-    if (!ul) {
+    if (!c->embedding_url[0]) {
         snprintf(err, errlen, "embedding_url: must be set for embedding_provider=openai");
         return -1;
     }
     struct oa *o = calloc(1, sizeof(*o));
-    if (!o) {
-        snprintf(err, errlen, "embedder: out of memory");
+    if (o) o->ar = ar_new(OA_ARENA_BLOCK);
+    const char *url = o && o->ar ? hc_url_join(o->ar, c->embedding_url, "/v1/embeddings") : NULL;
+    if (!url || strlen(url) >= sizeof(o->url)) {
+        if (o) ar_free(o->ar);
+        free(o);
+        snprintf(err, errlen, url ? "embedding_url: too long" : "embedder: out of memory");
         return -1;
     }
-    int v1 = ul >= 3 && !memcmp(c->embedding_url + ul - 3, "/v1", 3);
-    snprintf(o->url, sizeof(o->url), "%.*s%s", (int)ul, c->embedding_url, v1 ? "/embeddings" : "/v1/embeddings");
+    snprintf(o->url, sizeof(o->url), "%s", url);
+    ar_reset(o->ar);
     snprintf(o->model, sizeof(o->model), "%s", c->embedding_model);
     snprintf(o->key, sizeof(o->key), "%s", c->embedding_api_key);
     o->timeout_ms = c->embedding_timeout_ms;
@@ -314,24 +284,6 @@ int emb_openai_init(struct embedder *e, const struct cfg *c, char *err, size_t e
     /* Room for a batch of vectors written as JSON text (~24 bytes a number). */
     o->resp_max = (size_t)o->batch * (size_t)c->embedding_dim * 32 + (1u << 20);
     o->e = e;
-
-    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
-    if (h) h = curl_slist_append(h, "Accept: application/json");
-    if (h) h = curl_slist_append(h, "Expect:");
-    if (h && o->key[0]) {
-        char auth[CFG_STR_MAX + 32];
-        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", o->key);
-        struct curl_slist *h2 = curl_slist_append(h, auth);
-        memset(auth, 0, sizeof(auth));
-        if (!h2) curl_slist_free_all(h);
-        h = h2;
-    }
-    if (!h) {
-        free(o);
-        snprintf(err, errlen, "embedder: out of memory");
-        return -1;
-    }
-    o->hdrs = h;
     snprintf(e->name, sizeof(e->name), "openai:%.*s", (int)(sizeof(e->name) - 8), o->model);
     e->dim = c->embedding_dim;
     e->embed = oa_embed;
