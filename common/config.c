@@ -201,7 +201,7 @@ void cfg_defaults(struct cfg *c)
     c->tts_timeout_ms = 15000;
     c->chat_history_turns = 6;
     c->chat_top_k = 5;
-    c->chat_min_score = 0.2;
+    c->chat_min_score = 0.1;
     snprintf(c->tokenizer_file, sizeof(c->tokenizer_file), "%s/cl100k_base.json", TROIKA_DATADIR);
     c->chunk_tokens = 512;
     c->chunk_overlap = 64;

@@ -34,6 +34,10 @@ struct tts {
     char cur_voice[64];       /* the voice espeak has loaded */
     char **voices;            /* builtin: language tags; openai: names */
     size_t nvoices;
+    char **es_tags;           /* builtin: every language tag espeak-ng knows ... */
+    char **es_files;          /* ... and the voice file that speaks it best ("gmw/en") */
+    int *es_prio;
+    size_t nes;
     char **variants;          /* builtin: variant names ("f3", "klatt") */
     size_t nvariants;
     char hint[256];
@@ -77,14 +81,58 @@ static int tts_list_has(char *const *list, size_t n, const char *s, size_t len)
     return 0;
 }
 
+/* Records that voice file `file` speaks language `tag` with priority
+ * `prio` (lower is better), keeping the best file per tag. */
+static int tts_es_map(struct tts *t, const char *tag, const char *file, int prio)
+{
+    for (size_t i = 0; i < t->nes; i++) {
+        if (strcasecmp(t->es_tags[i], tag) != 0) continue;
+        if (prio < t->es_prio[i]) {
+            char *f = strdup(file);
+            if (!f) return -1;
+            free(t->es_files[i]);
+            t->es_files[i] = f;
+            t->es_prio[i] = prio;
+        }
+        return 0;
+    }
+    char **nt = realloc(t->es_tags, (t->nes + 1) * sizeof(*nt));
+    if (!nt) return -1;
+    t->es_tags = nt;
+    char **nf = realloc(t->es_files, (t->nes + 1) * sizeof(*nf));
+    if (!nf) return -1;
+    t->es_files = nf;
+    int *np = realloc(t->es_prio, (t->nes + 1) * sizeof(*np));
+    if (!np) return -1;
+    t->es_prio = np;
+    if (!(nt[t->nes] = strdup(tag))) return -1;
+    if (!(nf[t->nes] = strdup(file))) {
+        free(nt[t->nes]);
+        return -1;
+    }
+    np[t->nes++] = prio;
+    return 0;
+}
+
+/* The voice file for a language tag, or NULL. */
+static const char *tts_es_file(const struct tts *t, const char *tag, size_t len)
+{
+    for (size_t i = 0; i < t->nes; i++)
+        if (strlen(t->es_tags[i]) == len && strncasecmp(t->es_tags[i], tag, len) == 0) return t->es_files[i];
+    return NULL;
+}
+
 static int tts_es_lists(struct tts *t)
 {
     const espeak_VOICE **vs = espeak_ListVoices(NULL);
     for (size_t i = 0; vs && vs[i]; i++) {
-        if (vs[i]->identifier && strncmp(vs[i]->identifier, "mb/", 3) == 0) continue;   /* MBROLA */
+        if (!vs[i]->identifier || strncmp(vs[i]->identifier, "mb/", 3) == 0) continue;   /* MBROLA */
         /* languages: (priority byte, NUL-terminated name)*, then a NUL */
-        for (const char *p = vs[i]->languages; p && *p; p += strlen(p + 1) + 2)
-            if (p[1] && tts_list_add(&t->voices, &t->nvoices, p + 1) < 0) return -1;
+        for (const char *p = vs[i]->languages; p && *p; p += strlen(p + 1) + 2) {
+            if (!p[1]) continue;
+            if (tts_list_add(&t->voices, &t->nvoices, p + 1) < 0) return -1;
+            if (tts_es_map(t, p + 1, vs[i]->identifier, (unsigned char)p[0]) < 0) return -1;
+        }
     }
     espeak_VOICE spec;
     memset(&spec, 0, sizeof(spec));
@@ -204,12 +252,21 @@ void tts_close(struct tts *t)
     if (!t) return;
     tts_list_free(t->voices, t->nvoices);
     tts_list_free(t->variants, t->nvariants);
+    tts_list_free(t->es_tags, t->nes);
+    tts_list_free(t->es_files, t->nes);
+    free(t->es_prio);
     free(t);
 }
 
 const char *tts_name(const struct tts *t) { return t->name; }
 const char *tts_default_voice(const struct tts *t) { return t->def_voice; }
 const char *tts_voice_hint(const struct tts *t) { return t->hint; }
+
+size_t tts_voices(const struct tts *t, const char *const **out)
+{
+    *out = (const char *const *)t->voices;
+    return t->nvoices;
+}
 
 /* ---- builtin: espeak-ng + LAME ------------------------------------------------ */
 
@@ -258,7 +315,14 @@ out:
 static int tts_es_speak(struct tts *t, arena_t *ar, struct tts_job *j, const char *text, size_t n, const char *voice)
 {
     if (strcasecmp(t->cur_voice, voice) != 0) {
-        if (espeak_SetVoiceByName(voice) != EE_OK) {
+        /* espeak-ng loads voices by file ("gmw/en"), not by every language
+         * tag it lists ("en-gb"): speak a tag with its best file */
+        const char *plus = strchr(voice, '+');
+        size_t tl = plus ? (size_t)(plus - voice) : strlen(voice);
+        const char *file = tts_es_file(t, voice, tl);
+        char name[160];
+        snprintf(name, sizeof(name), "%s%s", file ? file : voice, plus ? plus : "");
+        if (espeak_SetVoiceByName(name) != EE_OK) {
             snprintf(j->err, sizeof(j->err), "espeak-ng could not load voice '%s'", voice);
             return -1;
         }

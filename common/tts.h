@@ -40,6 +40,8 @@ const char *tts_name(const struct tts *t);
 const char *tts_default_voice(const struct tts *t);
 /* 1 when `voice` is one of the provider's voices (case-insensitive). */
 int tts_voice_valid(const struct tts *t, const char *voice);
+/* Every voice a request may name (variants aside). Borrowed. */
+size_t tts_voices(const struct tts *t, const char *const **out);
 /* A short, comma-separated sample of valid voices for error messages. */
 const char *tts_voice_hint(const struct tts *t);
 

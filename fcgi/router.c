@@ -26,6 +26,8 @@ static const struct route routes[] = {
     {"/api/context/upload-file", RT_POST, RT_BODY_OWN, h_upload, "context-upload"},
     {"/api/products/search/stream", RT_GET, RT_STREAM, h_product_search, "product-search"},
     {"/api/products/search", RT_GET, 0, h_product_search, "product-search"},
+    {"/api/chat/query/stream", RT_POST, RT_STREAM | RT_BODY_JSON, h_chat, "chat"},
+    {"/api/chat/query", RT_POST, RT_BODY_JSON, h_chat, "chat"},
 };
 
 const struct route *rt_table(size_t *n)

@@ -599,8 +599,10 @@ class Stack:
     def get(self, path, headers=None, timeout=15):
         return self.request("GET", path, headers=headers, timeout=timeout)
 
-    def sse(self, path, headers=None, timeout=30):
-        return SSEClient("127.0.0.1", self.port, path, headers, timeout)
+    def sse(self, path, headers=None, timeout=30, method="GET", body=None):
+        """A stream through nginx; POST streams pass method="POST" and a body
+        (bytes, str, or a dict/list sent as application/json)."""
+        return SSEClient("127.0.0.1", self.port, path, headers, timeout, method, body)
 
     def fcgi(self, method, path, query="", body=b"", headers=None, timeout=15):
         """One request straight to troika-fcgi's unix socket, bypassing nginx."""
@@ -675,15 +677,23 @@ class SSEClient:
     test can tell whether events arrived one by one or all at the end.
     """
 
-    def __init__(self, host, port, path, headers=None, timeout=30):
+    def __init__(self, host, port, path, headers=None, timeout=30, method="GET", body=None):
         self.timeout = timeout
         self.sock = socket.create_connection((host, port), timeout=timeout)
-        req = ["GET %s HTTP/1.1" % path, "Host: %s:%d" % (host, port),
+        hdrs = dict(headers or {})
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body)
+            hdrs.setdefault("Content-Type", "application/json")
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        req = ["%s %s HTTP/1.1" % (method, path), "Host: %s:%d" % (host, port),
                "Accept: text/event-stream", "Cache-Control: no-cache", "Connection: close"]
-        for k, v in (headers or {}).items():
+        if body is not None:
+            req.append("Content-Length: %d" % len(body))
+        for k, v in hdrs.items():
             req.append("%s: %s" % (k, v))
         self.t_start = time.monotonic()
-        self.sock.sendall(("\r\n".join(req) + "\r\n\r\n").encode("latin-1"))
+        self.sock.sendall(("\r\n".join(req) + "\r\n\r\n").encode("latin-1") + (body or b""))
         self._buf = b""
         self._eof = False
         self.raw_body = bytearray()         # the de-chunked body, as received

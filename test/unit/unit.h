@@ -27,6 +27,9 @@ void register_vidx(void);
 void register_b64(void);
 void register_llm(void);
 void register_sentence(void);
+void register_chat(void);
+void register_suggest(void);
+void register_tts(void);
 
 /* Where the cl100k_base rank file is: $TROIKA_TOKENIZER_FILE, else
  * tools/fetch-tokenizer.sh's cache (test_tok.c). */
