@@ -61,9 +61,10 @@ void log_write(int level, const char *route, const char *rid, json_object *extra
     gettimeofday(&tv, NULL);
     gmtime_r(&tv.tv_sec, &tm);
     int n = (int)strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
-    n += snprintf(line + n, sizeof(line) - (size_t)n, ".%03dZ %s [%s-%s] ", (int)(tv.tv_usec / 1000),
+    int has_rid = rid && *rid;
+    n += snprintf(line + n, sizeof(line) - (size_t)n, ".%03dZ %s [%s%s%s] ", (int)(tv.tv_usec / 1000),
                   log_names[level < 0 ? 0 : level > 2 ? 2 : level], route ? route : "app",
-                  rid && *rid ? rid : "-");
+                  has_rid ? "-" : "", has_rid ? rid : "");
     va_list ap;
     va_start(ap, fmt);
     if (n < (int)sizeof(line)) n += vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
