@@ -124,6 +124,11 @@ static const struct cfg_key cfg_table[] = {
     I(chunk_tokens, 32, 8192),
     I(chunk_overlap, 0, 4096),
     S(upload_fault),
+    I(troika_results, 1, 50),
+    I(troika_history_turns, 0, 50),
+    I(troika_budget_relax_pct, 0, 500),
+    I(troika_designer_refresh_ms, 0, 86400000),
+    B(troika_llm_refine),
 };
 
 #undef S
@@ -205,6 +210,11 @@ void cfg_defaults(struct cfg *c)
     snprintf(c->tokenizer_file, sizeof(c->tokenizer_file), "%s/cl100k_base.json", TROIKA_DATADIR);
     c->chunk_tokens = 512;
     c->chunk_overlap = 64;
+    c->troika_results = 6;
+    c->troika_history_turns = 6;
+    c->troika_budget_relax_pct = 20;
+    c->troika_designer_refresh_ms = 60000;
+    c->troika_llm_refine = 1;
 }
 
 static const struct cfg_key *cfg_find(const char *key)

@@ -116,6 +116,12 @@ struct cfg {
     int chunk_tokens;
     int chunk_overlap;
     char upload_fault[32];         /* tests only: "" or a step name that fails on purpose */
+    /* the sales agent (handlers/troika) */
+    int troika_results;              /* product cards in the final results */
+    int troika_history_turns;        /* turns read back from the session */
+    int troika_budget_relax_pct;     /* first relaxation: the budget ceiling +N% */
+    int troika_designer_refresh_ms;  /* how long a worker keeps its designer list */
+    int troika_llm_refine;           /* openai: refine the builtin intent in JSON mode */
 };
 
 /* Fills *c with the defaults. */

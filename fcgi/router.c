@@ -28,6 +28,8 @@ static const struct route routes[] = {
     {"/api/products/search", RT_GET, 0, h_product_search, "product-search"},
     {"/api/chat/query/stream", RT_POST, RT_STREAM | RT_BODY_JSON, h_chat, "chat"},
     {"/api/chat/query", RT_POST, RT_BODY_JSON, h_chat, "chat"},
+    {"/api/troika/intelligent-chat/stream", RT_POST, RT_STREAM | RT_BODY_JSON, h_troika, "troika"},
+    {"/api/troika/intelligent-chat", RT_POST, RT_BODY_JSON, h_troika, "troika"},
 };
 
 const struct route *rt_table(size_t *n)

@@ -18,6 +18,7 @@ int h_metrics(struct ctx *c);
 int h_product_search(struct ctx *c);
 int h_selftest(struct ctx *c);
 int h_upload(struct ctx *c);
+int h_troika(struct ctx *c);
 
 /* Reads an integer query parameter in [min, max] (def when absent). On a
  * bad value answers 400 INVALID_PARAMETERS naming the field and returns -1. */

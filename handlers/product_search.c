@@ -34,11 +34,12 @@
 #include "fcgi/router.h"
 #include "fcgi/sink.h"
 #include "handlers/handlers.h"
+#include "handlers/product_search.h"
 #include "index/embed.h"
 #include "index/pidx.h"
 #include "index/vidx.h"
 
-enum { PS_Q_MAX = 256, PS_DONE = 1 };
+enum { PS_Q_MAX = 256 };
 
 struct ps {
     struct ctx *c;
@@ -70,6 +71,7 @@ struct ps {
     size_t nitems;
 
     int64_t ms_text, ms_vector, ms_filters, ms_ranking;
+    int64_t first_results_ms;    /* monotonic time of the first results event */
 };
 
 /* ---- parameters --------------------------------------------------------------- */
@@ -257,6 +259,7 @@ static int ps_results(struct ps *s, const char *stage, json_object *products, lo
     json_object_object_add(o, "total", json_object_new_int64(total));
     json_object_object_add(o, "offset", json_object_new_int64(s->offset));
     json_object_object_add(o, "limit", json_object_new_int64(s->limit));
+    if (!s->first_results_ms) s->first_results_ms = req_mono_ms();
     return sink_emit(s->c->sink, "results", o);
 }
 
@@ -478,6 +481,40 @@ static int ps_ranking(struct ps *s)
     return ps_results(s, "final", cards, (long)n, extra);
 }
 
+/* The four steps. 0, PS_DONE after an error event, or SINK_E*. */
+static int ps_pipeline(struct ps *s)
+{
+    int rc = ps_text_search(s);
+    if (!rc) rc = ps_pause(s);
+    if (!rc) rc = ps_vector_search(s);
+    if (!rc) rc = ps_pause(s);
+    if (!rc) rc = ps_filters(s);
+    if (!rc) rc = ps_pause(s);
+    if (!rc) rc = ps_ranking(s);
+    return rc;
+}
+
+int ps_search(struct ctx *c, const struct ps_spec *spec, struct ps_out *out)
+{
+    struct ps s = {.c = c, .cfg = &c->app->cfg, .route = c->route->name, .rid = c->req->id};
+    memset(out, 0, sizeof(*out));
+    s.idx = PIDX_ABSENT;
+    s.q = spec->q ? spec->q : "";
+    s.limit = spec->limit > 0 ? spec->limit : 8;
+    s.offset = 0;
+    snprintf(s.parsed.residual, sizeof(s.parsed.residual), "%s", spec->residual ? spec->residual : "");
+    s.parsed.f = spec->f;
+    s.f = spec->f;
+    s.bq = cat_boolean_query(c->ar, s.parsed.residual);
+    int rc = ps_pipeline(&s);
+    out->first_results_ms = s.first_results_ms;
+    if (rc) return rc;
+    out->rows = s.item_rows;
+    out->total = s.nitems;
+    out->n = s.nitems < (size_t)s.limit ? s.nitems : (size_t)s.limit;
+    return 0;
+}
+
 /* ---- the route ---------------------------------------------------------------------- */
 
 static json_object *ps_counts(const struct ps *s)
@@ -514,13 +551,7 @@ int h_product_search(struct ctx *c)
     json_object_object_add(conn, "limit", json_object_new_int64(s.limit));
     json_object_object_add(conn, "offset", json_object_new_int64(s.offset));
     int rc = hx_connected(c, conn);
-    if (!rc) rc = ps_text_search(&s);
-    if (!rc) rc = ps_pause(&s);
-    if (!rc) rc = ps_vector_search(&s);
-    if (!rc) rc = ps_pause(&s);
-    if (!rc) rc = ps_filters(&s);
-    if (!rc) rc = ps_pause(&s);
-    if (!rc) rc = ps_ranking(&s);
+    if (!rc) rc = ps_pipeline(&s);
     if (rc == PS_DONE) return 0;   /* an error event was sent */
     if (rc) return rc;
 

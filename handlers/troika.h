@@ -8,6 +8,7 @@
 #define TROIKA_HANDLERS_TROIKA_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/arena.h"
 #include "common/intent.h"
@@ -17,7 +18,7 @@ struct db;
 
 /* ---- products as the answer sees them --------------------------------- */
 
-/* Borrowed strings (from the product cards or the arena). */
+/* Borrowed strings (from the catalog rows or the arena). */
 struct tk_product {
     const char *sku;
     const char *title;
@@ -31,10 +32,6 @@ struct tk_product {
     const char *colors[8];
     size_t ncolors;
 };
-
-/* Fills p from a product card (SPEC 2.1 shape); strings borrowed from the
- * card, which must outlive p. 0, or -1 when sku/title/price are missing. */
-int tk_product_from_card(struct json_object *card, struct tk_product *p);
 
 /* ---- market figures ----------------------------------------------------- */
 
@@ -112,6 +109,87 @@ enum {
     TK_RELAX_SIZE = 4,        /* size dropped */
 };
 
+/* ---- product matching -------------------------------------------------------- */
+
+struct ctx;
+
+struct tk_match {
+    struct it_entities used;      /* the filters of the attempt that answered (or the last tried) */
+    unsigned relaxed;             /* TK_RELAX_* applied, cumulatively, in that order */
+    struct tk_product *products;  /* the final results, best first (arena; strings borrowed from cards) */
+    size_t n;
+    long total;                   /* matches of the answering attempt */
+    int64_t first_results_ms;     /* monotonic time of the first `results` event (0: none) */
+};
+
+/* Runs the product-search pipeline with the entities' filters, emitting
+ * its `results` events (and a `progress` event per relaxation), relaxing
+ * in order when nothing matches: the budget ceiling +troika_budget_relax_pct,
+ * then an exact shade to its colour family, then the size. 0, or a SINK_E*
+ * / -1 after an error event was sent. */
+int tk_match_run(struct ctx *c, const struct it_entities *e, const char *text, int limit, struct tk_match *m);
+
+/* ---- one request ------------------------------------------------------------- */
+
+struct ans;
+struct tts;
+struct sess_msg;
+struct tk_facts;
+
+/* The request body (SPEC 1.1), checked. */
+struct tk_in {
+    const char *message;          /* trimmed, 1-4000 characters */
+    const char *session_id;       /* NULL: a new session */
+    const char *chatbot_id;
+    int tts;
+    const char *voice;
+    struct it_context cx;
+    int have_cx;
+    struct json_object *cx_json;  /* echoed in `connected` (borrowed from the body) */
+};
+
+/* Everything one run of the agent knows; arena memory. */
+struct tk_run {
+    struct ctx *c;
+    const char *rname;
+    struct tk_in in;
+    const char *sid;
+    struct tts *tts;              /* NULL: no speech */
+    struct it_lexicon lx;
+    struct it_result it;
+    struct it_entities prev;      /* resolved entities of the last turn */
+    int have_prev;
+    double prev_ref;              /* the last segment's median (for "cheaper") */
+    struct sess_msg *hist;        /* the conversation so far, oldest first */
+    size_t nhist;
+    const char *analyzer;         /* "builtin", or the LLM that refined the intent */
+    struct tk_market market;
+    int have_market;
+    char *segment_desc;
+    struct tk_match match;
+    struct ans *ans;              /* text and speech of the answer */
+    int stored_user;              /* the user's message is in the session */
+    long dropped;                 /* LLM sentences dropped by the grounding check */
+    const char *stop_reason;
+    long usage[3];                /* prompt, completion, total tokens (-1: not reported) */
+    int64_t ms_intent, ms_market, ms_results, ms_text;
+};
+
+/* ---- the LLM (handlers/troika_llm.c) -------------------------------------------- */
+
+/* 1 when the configured LLM is a network model. */
+int tk_llm_remote(struct tk_run *t);
+/* With an openai LLM: refines t->it (the builtin result) with one
+ * JSON-mode call; any failure keeps the builtin result. Sets t->analyzer.
+ * 0, or a SINK_E* when the stream must end. */
+int tk_refine(struct tk_run *t, const char *msg);
+/* Streams the LLM's answer from the facts, sentence by sentence, dropping
+ * sentences that name products outside f->products. 0, SINK_E*, or -1
+ * after an error event. */
+int tk_generate_llm(struct tk_run *t, const struct tk_facts *f);
+/* Adds the LLM's figures (stopReason, usage, dropped sentences) to `complete`. */
+void tk_complete_llm(struct tk_run *t, struct json_object *complete);
+
 /* ---- the answer ------------------------------------------------------------ */
 
 struct tk_facts {
@@ -141,12 +219,6 @@ int tk_facts_prompt(arena_t *ar, const struct tk_facts *f, char **out);
  * token is a listed SKU, and every quoted/bold name or capitalised product
  * name ("Crimson Dream Lehenga") is (part of) a listed title. 0: drop it. */
 int tk_sentence_grounded(const char *s, size_t n, const struct tk_product *p, size_t np);
-
-/* Cuts text into sentences: returns the length of the first complete
- * sentence of s[0..n) (through its end mark and following spaces), or 0
- * when no sentence is complete yet. final: the text is complete, so the
- * rest is a sentence. */
-size_t tk_sentence_end(const char *s, size_t n, int final);
 
 /* ---- suggestions ---------------------------------------------------------------- */
 

@@ -15,50 +15,6 @@
 
 enum { TK_TEXT_MAX = 16 * 1024 };
 
-/* ---- product cards ----------------------------------------------------------- */
-
-static const char *tk_jstr(json_object *o, const char *key)
-{
-    json_object *v;
-    if (o && json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string))
-        return json_object_get_string(v);
-    return NULL;
-}
-
-static size_t tk_jstrs(json_object *o, const char *key, const char **out, size_t cap)
-{
-    json_object *a;
-    size_t n = 0;
-    if (!o || !json_object_object_get_ex(o, key, &a) || !json_object_is_type(a, json_type_array)) return 0;
-    for (size_t i = 0; i < json_object_array_length(a) && n < cap; i++) {
-        json_object *v = json_object_array_get_idx(a, i);
-        if (json_object_is_type(v, json_type_string)) out[n++] = json_object_get_string(v);
-    }
-    return n;
-}
-
-int tk_product_from_card(json_object *card, struct tk_product *p)
-{
-    memset(p, 0, sizeof(*p));
-    json_object *v;
-    p->sku = tk_jstr(card, "sku");
-    p->title = tk_jstr(card, "title");
-    if (!p->sku || !p->title || !json_object_object_get_ex(card, "price", &v)) return -1;
-    if (!json_object_is_type(v, json_type_double) && !json_object_is_type(v, json_type_int) &&
-        !json_object_is_type(v, json_type_string))
-        return -1;
-    p->price = json_object_get_double(v);
-    p->designer = tk_jstr(card, "designer");
-    if (!p->designer) p->designer = "";
-    p->category = tk_jstr(card, "category");
-    if (!p->category) p->category = "";
-    p->currency = tk_jstr(card, "currency");
-    p->in_stock = json_object_object_get_ex(card, "inStock", &v) ? json_object_get_boolean(v) : 1;
-    p->nsizes = tk_jstrs(card, "sizes", p->sizes, sizeof(p->sizes) / sizeof(p->sizes[0]));
-    p->ncolors = tk_jstrs(card, "colors", p->colors, sizeof(p->colors) / sizeof(p->colors[0]));
-    return 0;
-}
-
 /* ---- phrases ------------------------------------------------------------------- */
 
 struct tk_occ {
@@ -316,15 +272,27 @@ static int tk_extra(buf_t *b, const struct tk_facts *f)
     }
 }
 
-static int tk_alternates(buf_t *b, const struct tk_facts *f, size_t from)
+/* The pick: the best-ranked product in stock in the asked size, else the
+ * best in stock, else the best. */
+static size_t tk_pick(const struct tk_facts *f, const char *size)
 {
-    size_t n = f->nproducts > from ? f->nproducts - from : 0;
-    if (n > 2) n = 2;
+    for (size_t i = 0; i < f->nproducts; i++)
+        if (f->products[i].in_stock && (!size || !*size || tk_has_size(&f->products[i], size))) return i;
+    for (size_t i = 0; i < f->nproducts; i++)
+        if (f->products[i].in_stock) return i;
+    return 0;
+}
+
+static int tk_alternates(buf_t *b, const struct tk_facts *f, size_t skip)
+{
+    size_t idx[2], n = 0;
+    for (size_t i = 0; i < f->nproducts && n < 2; i++)
+        if (i != skip) idx[n++] = i;
     if (!n) return 0;
     int rc = buf_adds(b, " Also worth a look: ");
     for (size_t i = 0; i < n; i++) {
         char v[48];
-        const struct tk_product *p = &f->products[from + i];
+        const struct tk_product *p = &f->products[idx[i]];
         tk_money(v, sizeof(v), p->price, p->currency ? p->currency : f->currency);
         rc |= buf_printf(b, "%s%s (%s)", i == 0 ? "" : " and ", p->title, v);
     }
@@ -377,7 +345,9 @@ int tk_answer_builtin(arena_t *ar, const struct tk_facts *f, char **out)
         rc |= buf_adds(&b, ", nothing matched; try another colour or a wider budget.");
     }
     if (f->nproducts > 0) {
-        const struct tk_product *p = &f->products[0];
+        const char *size = f->matched ? f->matched->size : r->e.size;
+        size_t pick = r->intent == IT_COMPARISON ? 0 : tk_pick(f, size);
+        const struct tk_product *p = &f->products[pick];
         char v[48];
         tk_money(v, sizeof(v), p->price, p->currency ? p->currency : f->currency);
         rc |= buf_adds(&b, " My pick");
@@ -391,9 +361,9 @@ int tk_answer_builtin(arena_t *ar, const struct tk_facts *f, char **out)
         rc |= buf_adds(&b, ": ");
         rc |= tk_product_name(&b, p);
         rc |= buf_printf(&b, " at %s, ", v);
-        rc |= tk_stock_phrase(&b, p, f->matched ? f->matched->size : r->e.size);
+        rc |= tk_stock_phrase(&b, p, size);
         rc |= buf_adds(&b, ".");
-        if (r->intent != IT_COMPARISON) rc |= tk_alternates(&b, f, 1);
+        if (r->intent != IT_COMPARISON) rc |= tk_alternates(&b, f, pick);
     } else if (!f->relaxed && f->market && f->market->count > 0) {
         rc |= buf_adds(&b, " None of them is a close enough match to recommend; tell me more about what you have in mind.");
     }

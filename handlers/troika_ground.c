@@ -1,5 +1,5 @@
 /* troika_ground.c: keeps an LLM's answer to the matched products. The
- * answer is cut into sentences as it streams; a sentence that names a
+ * answer is cut into sentences as it streams (common/sentence); a sentence that names a
  * product not in the matched list (an unknown SKU, a quoted or bold name
  * that is no listed title, a capitalised "<Name> Lehenga" that is no
  * listed title) is dropped before it reaches the client. Pure functions
@@ -13,58 +13,6 @@
 #include "common/qparse.h"
 
 enum { TK_SPAN_MAX = 256 };
-
-/* ---- sentences ------------------------------------------------------------- */
-
-static const char *const tk_abbrevs[] = {"rs", "mr", "mrs", "ms", "dr", "no", "approx", "e.g", "i.e", "etc", "vs", "st"};
-
-/* 1 when the word ending just before s[i] ('.') is an abbreviation. */
-static int tk_abbrev_before(const char *s, size_t i)
-{
-    size_t j = i;
-    while (j > 0 && (isalpha((unsigned char)s[j - 1]) || s[j - 1] == '.')) j--;
-    size_t len = i - j;
-    if (!len || len > 6) return 0;
-    for (size_t k = 0; k < sizeof(tk_abbrevs) / sizeof(tk_abbrevs[0]); k++)
-        if (strlen(tk_abbrevs[k]) == len && strncasecmp(s + j, tk_abbrevs[k], len) == 0) return 1;
-    return 0;
-}
-
-size_t tk_sentence_end(const char *s, size_t n, int final)
-{
-    for (size_t i = 0; i < n; i++) {
-        char ch = s[i];
-        int end = 0;
-        if (ch == '\n') {
-            end = 1;
-        } else if (ch == '.' || ch == '!' || ch == '?') {
-            /* the mark must be followed by white space (or the end of a final text) */
-            size_t k = i + 1;
-            while (k < n && (s[k] == '.' || s[k] == '!' || s[k] == '?' || s[k] == '"' || s[k] == ')' ||
-                             s[k] == '*' || s[k] == '\''))
-                k++;
-            if (k >= n) {
-                if (!final) return 0;
-                return n;
-            }
-            if (s[k] == ' ' || s[k] == '\n' || s[k] == '\t' || s[k] == '\r') {
-                if (ch == '.' && tk_abbrev_before(s, i)) continue;
-                i = k - 1;
-                end = 1;
-            }
-        }
-        if (end) {
-            size_t k = i + 1;
-            while (k < n && (s[k] == ' ' || s[k] == '\n' || s[k] == '\t' || s[k] == '\r')) k++;
-            if (k >= n && !final) {
-                /* more white space may follow; the sentence is complete anyway */
-                return n;
-            }
-            return k;
-        }
-    }
-    return final ? n : 0;
-}
 
 /* ---- names -------------------------------------------------------------------- */
 
