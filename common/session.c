@@ -86,3 +86,33 @@ int sess_add(struct db *d, const char *id, const char *role, const char *content
     return db_exec(d, "UPDATE sessions SET updated_at = CURRENT_TIMESTAMP(3) WHERE id = ?", p, 1, NULL, NULL, err,
                    errlen);
 }
+
+int sess_load(struct db *d, arena_t *ar, const char *id, int max_turns, int *exists, struct sess_msg **hist,
+              size_t *nhist, char *err, size_t errlen)
+{
+    struct db_param p[1] = {DB_STR(id)};
+    struct db_rows rs;
+    *hist = NULL;
+    *nhist = 0;
+    int rc = db_query(d, ar, "SELECT 1 FROM sessions WHERE id = ?", p, 1, 1, &rs, err, errlen);
+    if (rc != DB_OK) return rc;
+    *exists = rs.nrows > 0;
+    return *exists ? sess_history(d, ar, id, max_turns, hist, nhist, err, errlen) : DB_OK;
+}
+
+int sess_turn(struct db *d, const char *id, const char *chatbot_id, const char *user_text, const char *entities,
+              struct sess *out, char *err, size_t errlen)
+{
+    int rc = db_begin(d, err, errlen);
+    if (rc != DB_OK) return rc;
+    rc = sess_open(d, id, chatbot_id, out, err, errlen);
+    if (rc == DB_OK) {
+        struct db_param p[5] = {DB_STR(out->id), DB_STR("user"), DB_STR(user_text), DB_INT(0),
+                                entities ? DB_STR(entities) : DB_NULL};
+        rc = db_exec(d, "INSERT INTO messages (session_id, role, content, partial, entities) VALUES (?, ?, ?, ?, ?)",
+                     p, 5, NULL, NULL, err, errlen);
+    }
+    if (rc == DB_OK) rc = db_commit(d, err, errlen);
+    if (rc != DB_OK) db_rollback(d);
+    return rc;
+}

@@ -44,6 +44,18 @@ int sess_open(struct db *d, const char *want, const char *chatbot_id, struct ses
 int sess_history(struct db *d, arena_t *ar, const char *id, int max_turns, struct sess_msg **out,
                  size_t *n, char *err, size_t errlen);
 
+/* Reads only (no commit on the request's path): whether session `id`
+ * exists, and its last max_turns turns as sess_history gives them. */
+int sess_load(struct db *d, arena_t *ar, const char *id, int max_turns, int *exists, struct sess_msg **hist,
+              size_t *nhist, char *err, size_t errlen);
+
+/* Stores the start of a turn in one transaction (one commit): the session
+ * (created when it does not exist, else marked used) and the user's
+ * message (entities: JSON text or NULL). out->created says which. A
+ * caller may run it while an upstream prepares its answer. */
+int sess_turn(struct db *d, const char *id, const char *chatbot_id, const char *user_text, const char *entities,
+              struct sess *out, char *err, size_t errlen);
+
 /* Appends a message; entities is a JSON text or NULL. */
 int sess_add(struct db *d, const char *id, const char *role, const char *content, size_t len, int partial,
              const char *entities, char *err, size_t errlen);

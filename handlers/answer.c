@@ -11,6 +11,7 @@
 #include "common/config.h"
 #include "common/hc.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/sentence.h"
 #include "common/tts.h"
 #include "fcgi/app.h"
@@ -26,6 +27,7 @@ struct ans_item {
     size_t len;
     int index;                 /* 1-based sentence number */
     struct tts_job *job;       /* NULL until started */
+    int64_t started_ms;
 };
 
 struct ans {
@@ -128,8 +130,11 @@ static int ans_start_job(struct ans *a, struct ans_item *it)
     char err[320];
     if (!say) return SINK_EIO;
     if (sl == 0) say = ar_strndup(a->c->ar, it->text, sl = it->len);
-    if (tts_begin(a->tts, a->c->ar, say, sl, a->voice, &it->job, err, sizeof(err)) < 0)
+    it->started_ms = req_mono_ms();
+    if (tts_begin(a->tts, a->c->ar, say, sl, a->voice, &it->job, err, sizeof(err)) < 0) {
+        mx_upstream("tts", 0, (long)(req_mono_ms() - it->started_ms));
         return ans_tts_fail(a, it->job ? tts_job_code(it->job) : "PROCESSING_ERROR", err);
+    }
     return 0;
 }
 
@@ -151,6 +156,7 @@ static int ans_pump(struct ans *a)
         struct ans_item *h = a->head;
         int st = h->job ? tts_job_state(h->job) : TTS_RUNNING;
         if (st == TTS_RUNNING) break;
+        mx_upstream("tts", st == TTS_DONE, (long)(req_mono_ms() - h->started_ms));
         if (st != TTS_DONE) return ans_tts_fail(a, tts_job_code(h->job), tts_job_error(h->job));
         size_t len;
         const unsigned char *mp3 = tts_job_audio(h->job, &len);

@@ -2,12 +2,14 @@
  * the chatbot's uploaded context (SPEC 1.1, 2.1). Steps: session,
  * retrieval, generation (builtin composer or the LLM), tts (sentence by
  * sentence, interleaved with generation), then suggestions and complete.
- * The user's question is stored before retrieval and the answer after
- * generation, partial = 1 when it was cut short. */
+ * The user's question is stored before generation (a remote LLM: while it
+ * prepares its first token) and the answer after it, partial = 1 when it
+ * was cut short. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <json-c/json.h>
 
@@ -187,6 +189,62 @@ static json_object *chat_sources_json(const struct chat_sources *src, const unsi
     return arr;
 }
 
+static double chat_ms_since(const struct timespec *t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+static json_object *chat_ms_json(double ms)
+{
+    char b[32];
+    snprintf(b, sizeof(b), "%.2f", ms);
+    return json_object_new_double_s(ms, b);
+}
+
+/* The generation callbacks around handlers/answer. With a remote LLM the
+ * question is stored (one commit) once the request is on its way, so the
+ * commit overlaps the upstream's first-token time instead of adding to it. */
+enum { CHAT_EDB = -50 };
+
+struct chat_gen {
+    struct ctx *c;
+    struct ans *a;
+    const char *sid, *chatbot, *query;
+    int stored;            /* the session and question are stored */
+    int ticks;
+    int db_rc;
+    char db_err[256];
+    struct sess sess;
+    double store_ms;
+};
+
+static int chat_store_turn(struct chat_gen *g)
+{
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    g->stored = 1;
+    g->db_rc = sess_turn(g->c->app->db, g->sid, g->chatbot, g->query, NULL, &g->sess, g->db_err, sizeof(g->db_err));
+    g->store_ms = chat_ms_since(&t0);
+    return g->db_rc == DB_OK ? 0 : CHAT_EDB;
+}
+
+static int chat_gen_tick(void *arg)
+{
+    struct chat_gen *g = arg;
+    /* the first tick comes before curl sent anything, the second after */
+    if (!g->stored && ++g->ticks >= 2 && chat_store_turn(g)) return CHAT_EDB;
+    return ans_tick(g->a);
+}
+
+static int chat_gen_delta(void *arg, const char *text, size_t n)
+{
+    struct chat_gen *g = arg;
+    if (!g->stored && chat_store_turn(g)) return CHAT_EDB;
+    return ans_delta(g->a, text, n);
+}
+
 /* ---- the handler --------------------------------------------------------------------------- */
 
 int h_chat(struct ctx *c)
@@ -248,31 +306,42 @@ int h_chat(struct ctx *c)
         LOG_ERROR(rname, c->req->id, NULL, "Database connection failed: %s", err);
         return -1;
     }
-    struct sess sess;
     struct sess_msg *hist = NULL;
     size_t nhist = 0;
-    int drc = sess_open(c->app->db, sid, q.chatbot, &sess, err, sizeof(err));
-    if (drc == DB_OK) drc = sess_history(c->app->db, c->ar, sid, cfg->chat_history_turns, &hist, &nhist, err, sizeof(err));
-    if (drc == DB_OK) drc = sess_add(c->app->db, sid, "user", q.query, strlen(q.query), 0, NULL, err, sizeof(err));
+    int exists = 0;
+    struct timespec t_req;
+    clock_gettime(CLOCK_MONOTONIC, &t_req);
+    struct chat_gen g = {.c = c, .sid = sid, .chatbot = q.chatbot, .query = q.query};
+    int drc = sess_load(c->app->db, c->ar, sid, cfg->chat_history_turns, &exists, &hist, &nhist, err, sizeof(err));
+    /* builtin: store the question now; a remote LLM: once its request is sent */
+    if (drc == DB_OK && !llm_is_remote(llm) && chat_store_turn(&g)) {
+        drc = g.db_rc;
+        snprintf(err, sizeof(err), "%s", g.db_err);
+    }
+    double t_sess = chat_ms_since(&t_req);
     if (drc != DB_OK) return chat_db_fail(c, drc, "The session could not be loaded", err);
+    g.sess.created = !exists;
     int turns = 0;
     for (size_t i = 0; i < nhist; i++) turns += strcmp(hist[i].role, "user") == 0;
     char m[400];
-    if (sess.created) snprintf(m, sizeof(m), "New session");
+    if (!exists) snprintf(m, sizeof(m), "New session");
     else snprintf(m, sizeof(m), "Session continued: %d earlier turn%s", turns, turns == 1 ? "" : "s");
     json_object *sp = json_object_new_object();
     json_object_object_add(sp, "step", json_object_new_string("session"));
     json_object_object_add(sp, "message", json_object_new_string(m));
     json_object_object_add(sp, "count", json_object_new_int(turns));
     json_object_object_add(sp, "sessionId", json_object_new_string(sid));
-    json_object_object_add(sp, "newSession", json_object_new_boolean(sess.created));
+    json_object_object_add(sp, "newSession", json_object_new_boolean(!exists));
     if ((rc = sink_emit(c->sink, "progress", sp))) return rc;
 
     /* ---- retrieval ---- */
     if ((rc = sink_progress(c->sink, "retrieval", "Searching this chatbot's documents", -1, -1))) return rc;
     struct chat_sources src;
     int abort_rc = 0;
+    struct timespec t_r0;
+    clock_gettime(CLOCK_MONOTONIC, &t_r0);
     const char *code = chat_retrieve(c, q.chatbot, q.query, &src, &abort_rc, err, sizeof(err));
+    double t_ret = chat_ms_since(&t_r0);
     if (abort_rc) return abort_rc;
     if (code) {
         LOG_ERROR(rname, c->req->id, NULL, "Retrieval failed: %s", err);
@@ -304,8 +373,14 @@ int h_chat(struct ctx *c)
         struct llm_msg *msgs = chat_prompt(c->ar, q.query, src.chunks, src.n, hist, nhist, &nm);
         if (!msgs) return SINK_EIO;
         struct llm_opts lo = {.msgs = msgs, .nmsgs = nm, .temperature = -1};
-        rc = llm_stream(llm, c->ar, &lo, ans_delta, ans_tick, a, &res);
+        g.a = a;
+        rc = llm_stream(llm, c->ar, &lo, chat_gen_delta, chat_gen_tick, &g, &res);
         mx_upstream("llm", rc == LLM_OK, (long)(req_mono_ms() - t_gen));
+        if (!g.stored && rc != CHAT_EDB && chat_store_turn(&g)) rc = CHAT_EDB;   /* failed before it was sent */
+        if (rc == CHAT_EDB) {
+            ans_abort(a);
+            return chat_db_fail(c, g.db_rc, "The question could not be stored", g.db_err);
+        }
         if (rc != LLM_OK) {
             ans_abort(a);
             chat_store_answer(c, sid, a, 1);
@@ -376,7 +451,7 @@ int h_chat(struct ctx *c)
     json_object *done = json_object_new_object();
     json_object_object_add(done, "duration", json_object_new_int64(hx_elapsed(c)));
     json_object_object_add(done, "sessionId", json_object_new_string(sid));
-    json_object_object_add(done, "newSession", json_object_new_boolean(sess.created));
+    json_object_object_add(done, "newSession", json_object_new_boolean(g.sess.created));
     json_object_object_add(done, "chatbotId", json_object_new_string(q.chatbot));
     json_object_object_add(done, "chunks", json_object_new_int64((int64_t)src.n));
     json_object_object_add(done, "sources", chat_sources_json(&src, cited));
@@ -411,14 +486,28 @@ int h_chat(struct ctx *c)
         json_object_object_add(te, "message", json_object_new_string(terr));
         json_object_object_add(done, "ttsError", te);
     }
-    if (res.first_delta_ms)
-        json_object_object_add(done, "firstTokenMs", json_object_new_int64(res.first_delta_ms - c->req->t0_ms));
+    json_object *tm = json_object_new_object();
+    json_object_object_add(tm, "sessionMs", chat_ms_json(t_sess));
+    json_object_object_add(tm, "retrievalMs", chat_ms_json(t_ret));
+    json_object_object_add(tm, "storeMs", chat_ms_json(g.store_ms));
+    json_object_object_add(tm, "firstTokenMs",
+                           res.first_delta_ms ? json_object_new_int64(res.first_delta_ms - c->req->t0_ms) : NULL);
+    json_object_object_add(tm, "upstreamFirstByteMs", res.upstream_first_byte_ms
+                                                          ? json_object_new_int64(res.upstream_first_byte_ms -
+                                                                                  c->req->t0_ms)
+                                                          : NULL);
+    json_object_object_add(done, "timings", tm);
     json_object *lc = json_object_new_object();
     json_object_object_add(lc, "chunks", json_object_new_int64((int64_t)src.n));
     json_object_object_add(lc, "tokens", json_object_new_int64(answer_tokens));
     json_object_object_add(lc, "audioChunks", json_object_new_int(ans_audio_events(a)));
     json_object_object_add(lc, "stopReason", json_object_new_string(res.stop_reason[0] ? res.stop_reason : "stop"));
     json_object_object_add(lc, "durationMs", json_object_new_int64(hx_elapsed(c)));
+    json_object_object_add(lc, "sessionMs", chat_ms_json(t_sess));
+    json_object_object_add(lc, "retrievalMs", chat_ms_json(t_ret));
+    json_object_object_add(lc, "storeMs", chat_ms_json(g.store_ms));
+    if (res.first_delta_ms)
+        json_object_object_add(lc, "firstTokenMs", json_object_new_int64(res.first_delta_ms - c->req->t0_ms));
     LOG_INFO(rname, c->req->id, lc, "Chat stream complete");
     json_object_put(lc);
     return sink_emit(c->sink, "complete", done);

@@ -48,6 +48,7 @@ int main(int argc, char **argv)
     register_vidx();
     register_b64();
     register_llm();
+    register_llm_net();
     register_sentence();
     register_chat();
     register_suggest();

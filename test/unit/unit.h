@@ -26,6 +26,7 @@ void register_embed(void);
 void register_vidx(void);
 void register_b64(void);
 void register_llm(void);
+void register_llm_net(void);
 void register_sentence(void);
 void register_chat(void);
 void register_suggest(void);
