@@ -74,10 +74,12 @@ static int sug_has(const char *const *out, size_t n, const char *s)
 static int sug_titlelike(const char *s, size_t n)
 {
     if (n < 3 || n > 60 || !isupper((unsigned char)s[0])) return 0;
-    if (strchr(".,;", s[n - 1])) return 0;
+    if (strchr(".,;)", s[n - 1])) return 0;
     int words = 1;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         if (s[i] == ' ') words++;
+        if (i + 1 < n && strchr(".!?", s[i]) && s[i + 1] == ' ') return 0;   /* a sentence inside */
+    }
     return words <= 8;
 }
 

@@ -46,6 +46,7 @@ struct ans {
     const char *tts_code;
     const char *tts_err;
     size_t piece;              /* MP3 bytes per audio event */
+    long long first_text_ms;
 };
 
 struct ans *ans_new(struct ctx *c, struct tts *tts, const char *voice)
@@ -74,6 +75,7 @@ const char *ans_text(const struct ans *a, size_t *len)
 }
 
 int ans_audio_events(const struct ans *a) { return a->audio_events; }
+long long ans_first_text_ms(const struct ans *a) { return a->first_text_ms; }
 int ans_sentences_spoken(const struct ans *a) { return a->spoken; }
 
 const char *ans_tts_error(const struct ans *a, const char **code)
@@ -204,7 +206,9 @@ int ans_delta(void *arg, const char *text, size_t n)
     json_object *o = json_object_new_object();
     json_object_object_add(o, "token", json_object_new_string_len(text, (int)n));
     json_object_object_add(o, "fullText", json_object_new_string_len(a->full.p, (int)a->full.len));
-    return sink_emit(a->c->sink, "text", o);
+    rc = sink_emit(a->c->sink, "text", o);
+    if (!rc && !a->first_text_ms) a->first_text_ms = req_mono_ms();
+    return rc;
 }
 
 int ans_tick(void *arg)

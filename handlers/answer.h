@@ -46,6 +46,8 @@ void ans_abort(struct ans *a);
 
 /* Everything sent as text so far. Borrowed (arena). */
 const char *ans_text(const struct ans *a, size_t *len);
+/* Monotonic ms when the first `text` event went out (0: none). */
+long long ans_first_text_ms(const struct ans *a);
 /* `audio` events sent. */
 int ans_audio_events(const struct ans *a);
 /* Sentences spoken (audio sent). */

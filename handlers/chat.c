@@ -490,8 +490,9 @@ int h_chat(struct ctx *c)
     json_object_object_add(tm, "sessionMs", chat_ms_json(t_sess));
     json_object_object_add(tm, "retrievalMs", chat_ms_json(t_ret));
     json_object_object_add(tm, "storeMs", chat_ms_json(g.store_ms));
-    json_object_object_add(tm, "firstTokenMs",
-                           res.first_delta_ms ? json_object_new_int64(res.first_delta_ms - c->req->t0_ms) : NULL);
+    json_object_object_add(tm, "firstTokenMs", ans_first_text_ms(a)
+                                                    ? json_object_new_int64(ans_first_text_ms(a) - c->req->t0_ms)
+                                                    : NULL);
     json_object_object_add(tm, "upstreamFirstByteMs", res.upstream_first_byte_ms
                                                           ? json_object_new_int64(res.upstream_first_byte_ms -
                                                                                   c->req->t0_ms)
@@ -506,8 +507,8 @@ int h_chat(struct ctx *c)
     json_object_object_add(lc, "sessionMs", chat_ms_json(t_sess));
     json_object_object_add(lc, "retrievalMs", chat_ms_json(t_ret));
     json_object_object_add(lc, "storeMs", chat_ms_json(g.store_ms));
-    if (res.first_delta_ms)
-        json_object_object_add(lc, "firstTokenMs", json_object_new_int64(res.first_delta_ms - c->req->t0_ms));
+    if (ans_first_text_ms(a))
+        json_object_object_add(lc, "firstTokenMs", json_object_new_int64(ans_first_text_ms(a) - c->req->t0_ms));
     LOG_INFO(rname, c->req->id, lc, "Chat stream complete");
     json_object_put(lc);
     return sink_emit(c->sink, "complete", done);

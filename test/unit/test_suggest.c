@@ -12,7 +12,7 @@ static void t_headings(void)
     size_t n = 0;
     const char *text = "# Returns and exchanges\nItems can be returned within 7 days.\n\n## Shipping:\nWe ship "
                        "everywhere in India within a week.\nSize Guide\nA size M kurta fits a 38 inch chest and "
-                       "more.\nshort\nnot a heading because lower case\n# Returns and exchanges\n";
+                       "more.\nshort\nnot a heading because lower case\n# Returns and exchanges\nSize guide for sarees. (part 1)\nA longer line of text follows the sentence above.\n";
     sug_headings(ar, text, strlen(text), h, &n, 8);
     CU_ASSERT_EQUAL_FATAL(n, 3);
     CU_ASSERT_STRING_EQUAL(h[0], "Returns and exchanges");
