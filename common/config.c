@@ -100,6 +100,9 @@ static const struct cfg_key cfg_table[] = {
     I(search_nprobe, 0, 65536),
     D(search_min_vector_score, -1000, 1000),
     I(search_step_delay_ms, 0, 60000),
+    D(aza_min_score, 0, 1000),
+    I(aza_candidates, 1, 10000),
+    I(aza_max_candidates, 1, 100000),
     C(llm_provider, "builtin|openai"),
     S(llm_url),
     S(llm_model),
@@ -192,6 +195,9 @@ void cfg_defaults(struct cfg *c)
     c->search_nprobe = 0;
     c->search_min_vector_score = 0.2;
     c->search_step_delay_ms = 0;
+    c->aza_min_score = 0.3;
+    c->aza_candidates = 100;
+    c->aza_max_candidates = 1000;
     snprintf(c->llm_provider, sizeof(c->llm_provider), "builtin");
     snprintf(c->llm_url, sizeof(c->llm_url), "https://api.openai.com");
     snprintf(c->llm_model, sizeof(c->llm_model), "gpt-4o-mini");

@@ -86,6 +86,11 @@ struct cfg {
     double search_min_vector_score;  /* cosine below this is not a match */
     int search_step_delay_ms;        /* test knob: pause between steps; 0 in production */
 
+    /* Aza semantic search (docs/search.md) */
+    double aza_min_score;            /* default minScore: cosine a semantic result must reach */
+    int aza_candidates;              /* nearest products examined first (at least 4 * limit) */
+    int aza_max_candidates;          /* over-fetch cap when filters reject candidates */
+
     /* LLM provider (common/llm) */
     char llm_provider[16];          /* builtin | openai */
     char llm_url[CFG_STR_MAX];

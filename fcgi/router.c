@@ -30,6 +30,8 @@ static const struct route routes[] = {
     {"/api/chat/query", RT_POST, RT_BODY_JSON, h_chat, "chat"},
     {"/api/troika/intelligent-chat/stream", RT_POST, RT_STREAM | RT_BODY_JSON, h_troika, "troika"},
     {"/api/troika/intelligent-chat", RT_POST, RT_BODY_JSON, h_troika, "troika"},
+    {"/aza/search/stream", RT_POST, RT_STREAM | RT_BODY_JSON, h_aza_search, "aza-search"},
+    {"/aza/search", RT_POST, RT_BODY_JSON, h_aza_search, "aza-search"},
 };
 
 const struct route *rt_table(size_t *n)

@@ -13,6 +13,7 @@ struct llm;
 struct tts;
 
 int h_chat(struct ctx *c);
+int h_aza_search(struct ctx *c);
 int h_health(struct ctx *c);
 int h_metrics(struct ctx *c);
 int h_product_search(struct ctx *c);

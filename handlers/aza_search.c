@@ -1,0 +1,611 @@
+/* aza_search.c: POST /aza/search/stream and its normal twin POST /aza/search:
+ * semantic-first product search with cosine scores and a full-text fallback
+ * (SPEC 1, 1.1, 2.1; docs/search.md "Aza semantic search").
+ *
+ * Steps, each announced by `progress` when it starts and ends:
+ *   embedding             the query through the product index's embedder
+ *   semantic_search       nearest products in the FAISS index, kept when the
+ *                         cosine reaches minScore, then the filters in SQL on
+ *                         those candidates (over-fetching k until enough
+ *                         pass or no more can)              -> results stage semantic
+ *   text_search_fallback  when fewer than `limit` passed, or the index is
+ *                         unavailable: FULLTEXT matches (same filters) fill
+ *                         the rest, marked source "text"
+ *   scoring               the final list, facets            -> results stage final
+ * Catalog reads, cards and the filter clause are common/catalog's; the
+ * index and embedder are index/pidx's. Memory: the request arena. */
+#include <ctype.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "common/catalog.h"
+#include "common/db.h"
+#include "common/log.h"
+#include "common/qparse.h"
+#include "fcgi/app.h"
+#include "fcgi/request.h"
+#include "fcgi/router.h"
+#include "fcgi/sink.h"
+#include "handlers/body.h"
+#include "handlers/handlers.h"
+#include "index/embed.h"
+#include "index/pidx.h"
+#include "index/vidx.h"
+
+enum { AZ_QUERY_MAX = 256, AZ_DONE = 1, AZ_GROWTH = 4 };
+
+/* Why the text fallback ran when the index answered: too few semantic hits. */
+#define AZ_FEW "TOO_FEW_SEMANTIC_RESULTS"
+
+struct az_hit {
+    struct cat_product *row;
+    double score;          /* reported: [0, 1], 4 decimals */
+    int vec_rank;          /* 1-based among the semantic results, 0 for text */
+    int text_rank;         /* 1-based among the text matches, 0 for semantic */
+};
+
+struct az {
+    struct ctx *c;
+    const struct cfg *cfg;
+    const char *route, *rid;
+    const char *query;
+    long limit;
+    double min_score;
+    struct qp_result parsed;    /* what the query said */
+    struct qp_filters f;        /* effective: `filters` override the query */
+
+    const char *sem_code;       /* why there is no semantic side (INDEX_UNAVAILABLE, UPSTREAM_*) */
+    char sem_msg[768];
+    struct embedder *emb;
+    struct vidx *vx;
+    float *qv;
+
+    struct az_hit *sem;         /* semantic results, best first */
+    size_t nsem;
+    int examined;               /* index candidates looked at (the last k) */
+    int sem_capped;             /* more candidates above minScore may exist */
+
+    int text_ran;
+    const char *text_mode;
+    struct az_hit *text;        /* text matches not among the semantic results, best first */
+    size_t ntext;
+    size_t text_found;          /* text matches before removing semantic ones */
+
+    size_t shown_sem, shown_text;
+    int64_t ms_embed, ms_semantic, ms_text, ms_scoring;
+};
+
+/* ---- the body --------------------------------------------------------------------- */
+
+/* The filter names of product search (SPEC 1.1) with their JSON types and
+ * the capacity of their field in struct qp_filters. */
+enum az_ftype { AZ_FSTR, AZ_FNUM, AZ_FBOOL };
+
+static const struct az_fdef {
+    const char *name;
+    enum az_ftype type;
+    size_t max;
+} az_fdefs[] = {
+    {"size", AZ_FSTR, 31},      {"color", AZ_FSTR, 63},      {"category", AZ_FSTR, 63},
+    {"designer", AZ_FSTR, 127}, {"occasion", AZ_FSTR, 31},   {"minPrice", AZ_FNUM, 0},
+    {"maxPrice", AZ_FNUM, 0},   {"inStock", AZ_FBOOL, 0},
+};
+enum { AZ_NFILTERS = sizeof(az_fdefs) / sizeof(az_fdefs[0]) };
+
+static size_t az_chars(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        if (((unsigned char)*s & 0xC0) != 0x80) n++;
+    return n;
+}
+
+static void az_put(void *p)
+{
+    json_object_put(p);
+}
+
+static void az_copy(char *dst, size_t cap, const char *src, int lower)
+{
+    snprintf(dst, cap, "%s", src);
+    if (lower)
+        for (; *dst; dst++) *dst = (char)tolower((unsigned char)*dst);
+}
+
+/* Explicit filters over the ones the query named, canonicalised as product
+ * search does (sizes, colour families, categories, occasions). */
+static void az_override(struct qp_filters *f, const char *const v[AZ_NFILTERS])
+{
+    const char *name, *fam, *canon;
+    if (v[0] && *v[0]) az_copy(f->size, sizeof(f->size), (canon = qp_size_canon(v[0])) ? canon : v[0], 0);
+    if (v[1] && *v[1]) {
+        if (qp_color_lookup(v[1], &name, &fam) == 0) {
+            az_copy(f->color, sizeof(f->color), name, 0);
+            az_copy(f->color_family, sizeof(f->color_family), fam, 0);
+        } else {
+            az_copy(f->color, sizeof(f->color), v[1], 1);
+            f->color_family[0] = '\0';
+        }
+    }
+    if (v[2] && *v[2]) {
+        canon = qp_category_canon(v[2]);
+        az_copy(f->category, sizeof(f->category), canon ? canon : v[2], !canon);
+    }
+    if (v[3] && *v[3]) az_copy(f->designer, sizeof(f->designer), v[3], 0);
+    if (v[4] && *v[4]) {
+        canon = qp_occasion_canon(v[4]);
+        az_copy(f->occasion, sizeof(f->occasion), canon ? canon : v[4], !canon);
+    }
+}
+
+/* `filters`: every key must be a known filter (a misspelt one would
+ * silently widen the search), each of its type. The values are looked up
+ * under "filters.<name>" so that a 400 names the field by its full path.
+ * 0, or -1 after rejecting. */
+static int az_filters(struct az *s, json_object *fo)
+{
+    struct ctx *c = s->c;
+    json_object *scoped = json_object_new_object();
+    if (!scoped || ar_defer(c->ar, az_put, scoped) < 0) {
+        if (scoped) json_object_put(scoped);
+        return hx_bad_field(c, "filters", "out of memory");
+    }
+    json_object_object_foreach(fo, key, val) {
+        size_t i = 0;
+        while (i < AZ_NFILTERS && strcmp(az_fdefs[i].name, key) != 0) i++;
+        char *full = ar_printf(c->ar, "filters.%.64s", key);
+        if (!full) return hx_bad_field(c, "filters", "out of memory");
+        if (i == AZ_NFILTERS) {
+            char m[256];
+            snprintf(m, sizeof(m), "%s is not a filter; use size, color, category, designer, occasion, minPrice, "
+                                   "maxPrice or inStock", full);
+            return hx_bad_field(c, full, m);
+        }
+        json_object_object_add(scoped, full, json_object_get(val));
+    }
+    const char *sv[AZ_NFILTERS] = {0};
+    double minp = -1, maxp = -1;
+    int in_stock = -1;
+    for (size_t i = 0; i < AZ_NFILTERS; i++) {
+        const struct az_fdef *d = &az_fdefs[i];
+        char full[48];
+        snprintf(full, sizeof(full), "filters.%s", d->name);
+        int rc = 0;
+        if (d->type == AZ_FSTR) rc = hx_field_str(c, scoped, full, 0, d->max, 1, &sv[i]);
+        else if (d->type == AZ_FBOOL) rc = hx_field_bool(c, scoped, full, -1, &in_stock);
+        else rc = hx_field_num(c, scoped, full, -1, 0, 1e10, !strcmp(d->name, "minPrice") ? &minp : &maxp);
+        if (rc < 0) return -1;
+    }
+    if (minp >= 0 && maxp >= 0 && minp > maxp)
+        return hx_bad_field(c, "filters.minPrice", "filters.minPrice must not be greater than filters.maxPrice");
+    az_override(&s->f, sv);
+    if (minp >= 0) s->f.min_price = minp;
+    if (maxp >= 0) s->f.max_price = maxp;
+    if (in_stock >= 0) s->f.in_stock = in_stock;
+    return 0;
+}
+
+/* Validates the body (400 naming the field) and sets the search up. 0, or
+ * -1 after rejecting. */
+static int az_params(struct az *s)
+{
+    struct ctx *c = s->c;
+    json_object *body, *filters;
+    const char *q;
+    if (hx_json_body(c, &body) < 0) return -1;
+    if (hx_field_str(c, body, "query", 1, (size_t)-1, 1, &q) < 0) return -1;
+    if (az_chars(q) > AZ_QUERY_MAX) {
+        char m[96];
+        snprintf(m, sizeof(m), "query must be at most %d characters", AZ_QUERY_MAX);
+        return hx_bad_field(c, "query", m);
+    }
+    s->query = q;
+    if (hx_field_int(c, body, "limit", 8, 1, 50, &s->limit) < 0) return -1;
+    if (hx_field_num(c, body, "minScore", s->cfg->aza_min_score, 0, 1, &s->min_score) < 0) return -1;
+    if (hx_field_obj(c, body, "filters", &filters) < 0) return -1;
+    qp_parse(s->query, &s->parsed);
+    s->f = s->parsed.f;
+    return filters ? az_filters(s, filters) : 0;
+}
+
+/* ---- events ----------------------------------------------------------------------- */
+
+static int az_progress(struct az *s, const char *step, json_object *extra, long count, int percent,
+                       const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* A progress event; takes extra (may be NULL: more fields such as code). */
+static int az_progress(struct az *s, const char *step, json_object *extra, long count, int percent,
+                       const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    json_object *o = extra ? extra : json_object_new_object();
+    json_object_object_add(o, "step", json_object_new_string(step));
+    json_object_object_add(o, "message", json_object_new_string(msg));
+    if (count >= 0) json_object_object_add(o, "count", json_object_new_int64(count));
+    if (percent >= 0) json_object_object_add(o, "percent", json_object_new_int(percent));
+    return sink_emit(s->c->sink, "progress", o);
+}
+
+static json_object *az_code(const char *code)
+{
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "code", json_object_new_string(code));
+    return o;
+}
+
+/* A database failure after the stream opened: error event, ERROR log. */
+static int az_db_fail(struct az *s, int rc, const char *what, const char *err)
+{
+    const char *code = rc == DB_ECONN ? "DB_CONNECTION_ERROR" : "DB_QUERY_ERROR";
+    LOG_ERROR(s->route, s->rid, NULL, "Aza search failed in %s: %s: %s", what, code, err);
+    char m[256];
+    snprintf(m, sizeof(m), rc == DB_ECONN ? "The product database is unreachable (%s)"
+                                          : "The product database could not answer (%s)", what);
+    int e = sink_error(s->c->sink, code, m);
+    return e ? e : AZ_DONE;
+}
+
+/* A cosine as reported: clamped to [0, 1] (NaN to 0), 4 decimals. */
+static double az_score(double v)
+{
+    if (!(v > 0)) return 0;
+    if (v > 1) v = 1;
+    return round(v * 1e4) / 1e4;
+}
+
+static json_object *az_card(const struct az_hit *h)
+{
+    json_object *o = cat_card(h->row, h->score, h->text_rank, h->vec_rank);
+    char b[16];
+    snprintf(b, sizeof(b), "%.4f", h->score);
+    json_object_object_add(o, "score", json_object_new_double_s(h->score, b));
+    json_object_object_add(o, "source", json_object_new_string(h->vec_rank ? "semantic" : "text"));
+    return o;
+}
+
+static json_object *az_min_json(double v)
+{
+    char b[32];
+    snprintf(b, sizeof(b), "%.4g", v);
+    return json_object_new_double_s(v, b);
+}
+
+/* ---- steps ------------------------------------------------------------------------ */
+
+static int az_cancel(void *arg)
+{
+    return sink_check((struct sink *)arg) != 0;
+}
+
+static int az_embedding(struct az *s)
+{
+    struct ctx *c = s->c;
+    int64_t t0 = req_mono_ms();
+    int rc = az_progress(s, "embedding", NULL, -1, 0, "Embedding the query");
+    if (rc) return rc;
+    enum pidx_state st = pidx_get(&c->app->pidx, s->cfg, &s->emb, &s->vx, s->sem_msg, sizeof(s->sem_msg));
+    if (st != PIDX_READY) {
+        s->sem_code = "INDEX_UNAVAILABLE";
+        if (st == PIDX_ABSENT) LOG_INFO(s->route, s->rid, NULL, "Product index unavailable: %s", s->sem_msg);
+        else LOG_ERROR(s->route, s->rid, NULL, "Product index unavailable: %s", s->sem_msg);
+        s->ms_embed = req_mono_ms() - t0;
+        return az_progress(s, "embedding", az_code(s->sem_code), 0, 25,
+                           "Skipped: the product index is unavailable (%s)", s->sem_msg);
+    }
+    struct embedder *e = s->emb;
+    s->qv = ar_alloc(c->ar, (size_t)e->dim * sizeof(float));
+    if (!s->qv) return SINK_EIO;
+    char err[512] = "";
+    int timeout = 0;
+    const char *texts[1] = {s->query};
+    e->cancel = az_cancel;
+    e->cancel_arg = c->sink;
+    rc = e->embed(e, texts, 1, s->qv, &timeout, err, sizeof(err));
+    e->cancel = NULL;
+    e->cancel_arg = NULL;
+    s->ms_embed = req_mono_ms() - t0;
+    if (rc < 0) {
+        if ((rc = sink_check(c->sink)) != 0) return rc;
+        s->sem_code = timeout ? "UPSTREAM_TIMEOUT" : "UPSTREAM_ERROR";
+        snprintf(s->sem_msg, sizeof(s->sem_msg), "embedding the query failed: %s", err);
+        LOG_ERROR(s->route, s->rid, NULL, "Semantic search skipped: %s", s->sem_msg);
+        return az_progress(s, "embedding", az_code(s->sem_code), 0, 25, "Embedding failed (%s)", err);
+    }
+    return az_progress(s, "embedding", NULL, e->dim, 25, "Query embedded with %s (%d dimensions)", e->name,
+                       e->dim);
+}
+
+static int az_results(struct az *s, const char *stage, json_object *products, long total, json_object *extra)
+{
+    json_object *o = extra ? extra : json_object_new_object();
+    json_object_object_add(o, "type", json_object_new_string("product_cards"));
+    json_object_object_add(o, "stage", json_object_new_string(stage));
+    json_object_object_add(o, "products", products);
+    json_object_object_add(o, "total", json_object_new_int64(total));
+    json_object_object_add(o, "limit", json_object_new_int64(s->limit));
+    json_object_object_add(o, "minScore", az_min_json(s->min_score));
+    return sink_emit(s->c->sink, "results", o);
+}
+
+/* One round: the k nearest, those at or above minScore, then the filters.
+ * Fills s->sem (best first). *below is set when a candidate under minScore
+ * was seen (so a larger k cannot add any). DB_OK, DB_E*, or 1 when the
+ * index search itself failed. */
+static int az_round(struct az *s, int k, int64_t *ids, float *sc, int *below, char *err, size_t errlen)
+{
+    struct ctx *c = s->c;
+    int nout = 0;
+    if (vidx_search(s->vx, s->qv, k, s->cfg->search_nprobe, ids, sc, &nout) < 0) return 1;
+    s->examined = nout;
+    *below = nout < k;   /* fewer than k reachable: a larger k finds no more */
+    size_t m = 0;
+    for (int i = 0; i < nout; i++) {
+        if (ids[i] < 0) continue;
+        double v = az_score(sc[i]);
+        if (v < s->min_score) {
+            *below = 1;
+            break;   /* nearest first: the rest score no higher */
+        }
+        ids[m] = ids[i];
+        sc[m] = (float)v;
+        m++;
+    }
+    struct cat_product *rows;
+    size_t nrows;
+    int rc = db_ensure(&c->app->db, s->cfg, err, errlen);
+    if (rc < 0) return DB_ECONN;
+    rc = cat_fetch(c->app->db, c->ar, ids, m, &s->f, &rows, &nrows, err, errlen);
+    if (rc != DB_OK) return rc;
+    s->nsem = 0;
+    for (size_t i = 0; i < m; i++) {
+        struct cat_product *p = cat_find(rows, nrows, ids[i]);
+        if (!p) continue;
+        s->sem[s->nsem] = (struct az_hit){.row = p, .score = sc[i], .vec_rank = (int)s->nsem + 1};
+        s->nsem++;
+    }
+    return DB_OK;
+}
+
+static int az_semantic(struct az *s)
+{
+    struct ctx *c = s->c;
+    int64_t t0 = req_mono_ms();
+    const struct cfg *cfg = s->cfg;
+    int rc = az_progress(s, "semantic_search", NULL, -1, 25, "Searching the product index by meaning");
+    if (rc) return rc;
+    if (s->sem_code) {
+        s->ms_semantic = req_mono_ms() - t0;
+        rc = az_progress(s, "semantic_search", az_code(s->sem_code), 0, 50, "No semantic search: %s", s->sem_msg);
+        return rc ? rc : az_results(s, "semantic", json_object_new_array(), 0, NULL);
+    }
+    /* Over-fetch: start at max(aza_candidates, 4 * limit); while fewer than
+     * limit pass the filters and every candidate so far reached minScore,
+     * search again with AZ_GROWTH times as many, up to aza_max_candidates. */
+    long count = vidx_meta(s->vx)->count;
+    int cap = cfg->aza_max_candidates < count ? cfg->aza_max_candidates : (int)(count > 0 ? count : 1);
+    int k = cfg->aza_candidates > 4 * s->limit ? cfg->aza_candidates : (int)(4 * s->limit);
+    if (k > cap) k = cap;
+    int64_t *ids = ar_alloc(c->ar, (size_t)cap * sizeof(*ids));
+    float *sc = ar_alloc(c->ar, (size_t)cap * sizeof(*sc));
+    s->sem = ar_alloc(c->ar, (size_t)cap * sizeof(*s->sem));
+    if (!ids || !sc || !s->sem) return SINK_EIO;
+    int rounds = 0, below = 0;
+    char err[512] = "";
+    for (;;) {
+        rounds++;
+        rc = az_round(s, k, ids, sc, &below, err, sizeof(err));
+        if (rc == 1) {
+            s->sem_code = "INDEX_UNAVAILABLE";
+            snprintf(s->sem_msg, sizeof(s->sem_msg), "the index search failed");
+            LOG_ERROR(s->route, s->rid, NULL, "Vector search failed (k = %d)", k);
+            s->nsem = 0;
+            s->ms_semantic = req_mono_ms() - t0;
+            rc = az_progress(s, "semantic_search", az_code(s->sem_code), 0, 50,
+                             "The index search failed; answering from text search");
+            return rc ? rc : az_results(s, "semantic", json_object_new_array(), 0, NULL);
+        }
+        if (rc != DB_OK) return az_db_fail(s, rc, "semantic_search", err);
+        if ((size_t)s->limit <= s->nsem || below || k >= cap) break;
+        k = k * AZ_GROWTH < cap ? k * AZ_GROWTH : cap;
+    }
+    s->sem_capped = !below;
+    s->ms_semantic = req_mono_ms() - t0;
+    json_object *x = json_object_new_object();
+    json_object_object_add(x, "candidates", json_object_new_int(s->examined));
+    json_object_object_add(x, "rounds", json_object_new_int(rounds));
+    rc = az_progress(s, "semantic_search", x, (long)s->nsem, 50,
+                     "%zu product%s at cosine >= %.4g pass the filters (%d nearest examined, %s)", s->nsem,
+                     s->nsem == 1 ? "" : "s", s->min_score, s->examined, vidx_meta(s->vx)->kind);
+    if (rc) return rc;
+    json_object *cards = json_object_new_array();
+    for (size_t i = 0; i < s->nsem && i < (size_t)s->limit; i++) json_object_array_add(cards, az_card(&s->sem[i]));
+    return az_results(s, "semantic", cards, (long)s->nsem, NULL);
+}
+
+static int az_id_cmp(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int az_text(struct az *s)
+{
+    struct ctx *c = s->c;
+    int64_t t0 = req_mono_ms();
+    int rc;
+    if (!s->sem_code && s->nsem >= (size_t)s->limit) {
+        json_object *x = json_object_new_object();
+        json_object_object_add(x, "skipped", json_object_new_boolean(1));
+        return az_progress(s, "text_search_fallback", x, 0, 75,
+                           "Not needed: %zu semantic results reached minScore %.4g", s->nsem, s->min_score);
+    }
+    s->text_ran = 1;
+    json_object *x = json_object_new_object();
+    const char *reason = s->sem_code ? s->sem_code : AZ_FEW;
+    json_object_object_add(x, "reason", json_object_new_string(reason));
+    if (s->sem_code) json_object_object_add(x, "code", json_object_new_string(s->sem_code));
+    if (s->sem_code)
+        rc = az_progress(s, "text_search_fallback", x, -1, 50, "%s: %s; answering from full-text search",
+                         s->sem_code, s->sem_msg);
+    else
+        rc = az_progress(s, "text_search_fallback", x, -1, 50, "Only %zu semantic result%s reached minScore %.4g "
+                         "(limit %ld); filling the rest from full-text search", s->nsem, s->nsem == 1 ? "" : "s",
+                         s->min_score, s->limit);
+    if (rc) return rc;
+
+    char err[512] = "";
+    rc = db_ensure(&c->app->db, s->cfg, err, sizeof(err));
+    if (rc < 0) return az_db_fail(s, DB_ECONN, "text_search_fallback", err);
+    struct cat_product *rows;
+    size_t n;
+    rc = cat_text_search(c->app->db, c->ar, s->parsed.residual, &s->f, s->cfg->search_text_candidates, &rows, &n,
+                         &s->text_mode, err, sizeof(err));
+    if (rc != DB_OK) return az_db_fail(s, rc, "text_search_fallback", err);
+    s->text_found = n;
+
+    /* Leave out what semantic search already has; score the rest below
+     * minScore (see az_text_score). */
+    int64_t *seen = ar_alloc(c->ar, (s->nsem ? s->nsem : 1) * sizeof(*seen));
+    s->text = ar_alloc(c->ar, (n ? n : 1) * sizeof(*s->text));
+    if (!seen || !s->text) return SINK_EIO;
+    for (size_t i = 0; i < s->nsem; i++) seen[i] = s->sem[i].row->id;
+    qsort(seen, s->nsem, sizeof(*seen), az_id_cmp);
+    double best = 0;
+    for (size_t i = 0; i < n; i++)
+        if (rows[i].relevance > best) best = rows[i].relevance;
+    for (size_t i = 0; i < n; i++) {
+        if (s->nsem && bsearch(&rows[i].id, seen, s->nsem, sizeof(*seen), az_id_cmp)) continue;
+        /* How good a text match it is, 0..1: relevance over the best one, or
+         * by rank when the text side carries no relevance (browse). */
+        double t = best > 0 ? rows[i].relevance / best : 1.0 - (double)i / (double)n;
+        double v = az_score(s->min_score * t);
+        s->text[s->ntext] = (struct az_hit){.row = &rows[i], .score = v, .text_rank = (int)i + 1};
+        s->ntext++;
+    }
+    s->ms_text = req_mono_ms() - t0;
+    json_object *y = json_object_new_object();
+    json_object_object_add(y, "reason", json_object_new_string(reason));
+    json_object_object_add(y, "textMode", json_object_new_string(s->text_mode));
+    return az_progress(s, "text_search_fallback", y, (long)s->ntext, 75,
+                       "%zu text match%s (%s), %zu not already found by meaning", n, n == 1 ? "" : "es",
+                       s->text_mode, s->ntext);
+}
+
+static int az_scoring(struct az *s)
+{
+    struct ctx *c = s->c;
+    int64_t t0 = req_mono_ms();
+    int rc = az_progress(s, "scoring", NULL, -1, 75, "Ordering by score: semantic results, then text matches");
+    if (rc) return rc;
+    size_t total = s->nsem + s->ntext;
+    const struct cat_product **all = ar_alloc(c->ar, (total ? total : 1) * sizeof(*all));
+    if (!all) return SINK_EIO;
+    for (size_t i = 0; i < s->nsem; i++) all[i] = s->sem[i].row;
+    for (size_t i = 0; i < s->ntext; i++) all[s->nsem + i] = s->text[i].row;
+    json_object *facets = cat_facets(all, total);
+    json_object *cards = json_object_new_array();
+    for (size_t i = 0; i < s->nsem && s->shown_sem < (size_t)s->limit; i++, s->shown_sem++)
+        json_object_array_add(cards, az_card(&s->sem[i]));
+    for (size_t i = 0; i < s->ntext && s->shown_sem + s->shown_text < (size_t)s->limit; i++, s->shown_text++)
+        json_object_array_add(cards, az_card(&s->text[i]));
+    s->ms_scoring = req_mono_ms() - t0;
+    rc = az_progress(s, "scoring", NULL, (long)(s->shown_sem + s->shown_text), 100,
+                     "%zu result%s: %zu semantic, %zu from text", s->shown_sem + s->shown_text,
+                     s->shown_sem + s->shown_text == 1 ? "" : "s", s->shown_sem, s->shown_text);
+    if (rc) {
+        json_object_put(facets);
+        json_object_put(cards);
+        return rc;
+    }
+    json_object *x = json_object_new_object();
+    json_object_object_add(x, "facets", facets);
+    json_object_object_add(x, "semanticCount", json_object_new_int64((int64_t)s->shown_sem));
+    json_object_object_add(x, "textCount", json_object_new_int64((int64_t)s->shown_text));
+    json_object_object_add(x, "capped", json_object_new_boolean(
+                               s->sem_capped || (s->text_ran && s->text_found >= (size_t)s->cfg->search_text_candidates)));
+    return az_results(s, "final", cards, (long)total, x);
+}
+
+/* ---- the route ---------------------------------------------------------------------- */
+
+static json_object *az_counts(const struct az *s)
+{
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "semantic", json_object_new_int64((int64_t)s->nsem));
+    json_object_object_add(o, "text", json_object_new_int64((int64_t)s->ntext));
+    json_object_object_add(o, "candidates", json_object_new_int(s->examined));
+    return o;
+}
+
+static void az_log_done(struct az *s, int64_t dur)
+{
+    json_object *lx = json_object_new_object();
+    json_object_object_add(lx, "query", json_object_new_string(s->query));
+    json_object_object_add(lx, "filters", cat_filters_json(&s->f));
+    json_object_object_add(lx, "total", json_object_new_int64((int64_t)(s->nsem + s->ntext)));
+    json_object_object_add(lx, "semanticCount", json_object_new_int64((int64_t)s->shown_sem));
+    json_object_object_add(lx, "textCount", json_object_new_int64((int64_t)s->shown_text));
+    json_object_object_add(lx, "fallback", s->text_ran ? json_object_new_string(s->sem_code ? s->sem_code : AZ_FEW)
+                                                       : NULL);
+    json_object_object_add(lx, "durationMs", json_object_new_int64(dur));
+    LOG_INFO(s->route, s->rid, lx, "Aza search complete");
+    json_object_put(lx);
+}
+
+int h_aza_search(struct ctx *c)
+{
+    struct az s = {.c = c, .cfg = &c->app->cfg, .route = c->route->name, .rid = c->req->id};
+    if (az_params(&s) < 0) return 0;
+
+    json_object *filters = cat_filters_json(&s.f);
+    json_object *logx = json_object_new_object();
+    json_object_object_add(logx, "query", json_object_new_string(s.query));
+    json_object_object_add(logx, "filters", json_object_get(filters));
+    json_object_object_add(logx, "limit", json_object_new_int64(s.limit));
+    json_object_object_add(logx, "minScore", az_min_json(s.min_score));
+    LOG_INFO(s.route, s.rid, logx, "Aza search started");
+    json_object_put(logx);
+
+    json_object *conn = json_object_new_object();
+    json_object_object_add(conn, "query", json_object_new_string(s.query));
+    json_object_object_add(conn, "filters", filters);
+    json_object_object_add(conn, "parsed", cat_filters_json(&s.parsed.f));
+    json_object_object_add(conn, "limit", json_object_new_int64(s.limit));
+    json_object_object_add(conn, "minScore", az_min_json(s.min_score));
+    int rc = hx_connected(c, conn);
+    if (!rc) rc = az_embedding(&s);
+    if (!rc) rc = az_semantic(&s);
+    if (!rc) rc = az_text(&s);
+    if (!rc) rc = az_scoring(&s);
+    if (rc == AZ_DONE) return 0;   /* an error event was sent */
+    if (rc) return rc;
+
+    int64_t dur = hx_elapsed(c);
+    json_object *done = json_object_new_object();
+    json_object_object_add(done, "total", json_object_new_int64((int64_t)(s.nsem + s.ntext)));
+    json_object_object_add(done, "duration", json_object_new_int64(dur));
+    json_object_object_add(done, "semanticCount", json_object_new_int64((int64_t)s.shown_sem));
+    json_object_object_add(done, "textCount", json_object_new_int64((int64_t)s.shown_text));
+    json_object_object_add(done, "minScore", az_min_json(s.min_score));
+    json_object_object_add(done, "counts", az_counts(&s));
+    json_object_object_add(done, "fallback",
+                           s.text_ran ? json_object_new_string(s.sem_code ? s.sem_code : AZ_FEW) : NULL);
+    json_object *tm = json_object_new_object();
+    json_object_object_add(tm, "embeddingMs", json_object_new_int64(s.ms_embed));
+    json_object_object_add(tm, "semanticMs", json_object_new_int64(s.ms_semantic));
+    json_object_object_add(tm, "textMs", json_object_new_int64(s.ms_text));
+    json_object_object_add(tm, "scoringMs", json_object_new_int64(s.ms_scoring));
+    json_object_object_add(done, "timings", tm);
+    az_log_done(&s, dur);
+    return sink_emit(c->sink, "complete", done);
+}
