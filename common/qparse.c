@@ -781,6 +781,40 @@ void qp_filters_init(struct qp_filters *f)
     f->in_stock = -1;
 }
 
+static void qp_copy(char *dst, size_t cap, const char *src, int lower)
+{
+    snprintf(dst, cap, "%s", src);
+    if (lower)
+        for (; *dst; dst++) *dst = (char)tolower((unsigned char)*dst);
+}
+
+void qp_filters_override(struct qp_filters *f, const struct qp_given *g)
+{
+    const char *name, *fam, *canon;
+    if (g->size && *g->size) qp_copy(f->size, sizeof(f->size), (canon = qp_size_canon(g->size)) ? canon : g->size, 0);
+    if (g->color && *g->color) {
+        if (qp_color_lookup(g->color, &name, &fam) == 0) {
+            qp_copy(f->color, sizeof(f->color), name, 0);
+            qp_copy(f->color_family, sizeof(f->color_family), fam, 0);
+        } else {
+            qp_copy(f->color, sizeof(f->color), g->color, 1);
+            f->color_family[0] = '\0';
+        }
+    }
+    if (g->category && *g->category) {
+        canon = qp_category_canon(g->category);
+        qp_copy(f->category, sizeof(f->category), canon ? canon : g->category, !canon);
+    }
+    if (g->designer && *g->designer) qp_copy(f->designer, sizeof(f->designer), g->designer, 0);
+    if (g->occasion && *g->occasion) {
+        canon = qp_occasion_canon(g->occasion);
+        qp_copy(f->occasion, sizeof(f->occasion), canon ? canon : g->occasion, !canon);
+    }
+    if (g->min_price >= 0) f->min_price = g->min_price;
+    if (g->max_price >= 0) f->max_price = g->max_price;
+    if (g->in_stock >= 0) f->in_stock = g->in_stock;
+}
+
 void qp_parse(const char *q, struct qp_result *out)
 {
     struct qp_state st;

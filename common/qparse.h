@@ -38,6 +38,22 @@ struct qp_result {
 /* Sets every filter to "not set". */
 void qp_filters_init(struct qp_filters *f);
 
+/* Filters a request gives explicitly (query parameters, a JSON `filters`
+ * object). Strings NULL or "" and prices < 0 and in_stock -1 are "not
+ * given". Borrowed. */
+struct qp_given {
+    const char *size, *color, *category, *designer, *occasion;
+    double min_price, max_price;
+    int in_stock;
+};
+
+/* Sets every filter g gives over f (what the query said), field by field,
+ * canonicalised as query words are: sizes ("2xl" -> "XXL"), colours (name
+ * and family; an unknown colour lower-cased, no family), categories and
+ * occasions (unknown ones lower-cased); designer as given. Values longer
+ * than a field are cut. */
+void qp_filters_override(struct qp_filters *f, const struct qp_given *g);
+
 /* Parses q (UTF-8, any length; the first QP_MAX_INPUT bytes are read). */
 void qp_parse(const char *q, struct qp_result *out);
 

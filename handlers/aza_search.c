@@ -14,7 +14,6 @@
  *   scoring               the final list, facets            -> results stage final
  * Catalog reads, cards and the filter clause are common/catalog's; the
  * index and embedder are index/pidx's. Memory: the request arena. */
-#include <ctype.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -111,39 +110,6 @@ static void az_put(void *p)
     json_object_put(p);
 }
 
-static void az_copy(char *dst, size_t cap, const char *src, int lower)
-{
-    snprintf(dst, cap, "%s", src);
-    if (lower)
-        for (; *dst; dst++) *dst = (char)tolower((unsigned char)*dst);
-}
-
-/* Explicit filters over the ones the query named, canonicalised as product
- * search does (sizes, colour families, categories, occasions). */
-static void az_override(struct qp_filters *f, const char *const v[AZ_NFILTERS])
-{
-    const char *name, *fam, *canon;
-    if (v[0] && *v[0]) az_copy(f->size, sizeof(f->size), (canon = qp_size_canon(v[0])) ? canon : v[0], 0);
-    if (v[1] && *v[1]) {
-        if (qp_color_lookup(v[1], &name, &fam) == 0) {
-            az_copy(f->color, sizeof(f->color), name, 0);
-            az_copy(f->color_family, sizeof(f->color_family), fam, 0);
-        } else {
-            az_copy(f->color, sizeof(f->color), v[1], 1);
-            f->color_family[0] = '\0';
-        }
-    }
-    if (v[2] && *v[2]) {
-        canon = qp_category_canon(v[2]);
-        az_copy(f->category, sizeof(f->category), canon ? canon : v[2], !canon);
-    }
-    if (v[3] && *v[3]) az_copy(f->designer, sizeof(f->designer), v[3], 0);
-    if (v[4] && *v[4]) {
-        canon = qp_occasion_canon(v[4]);
-        az_copy(f->occasion, sizeof(f->occasion), canon ? canon : v[4], !canon);
-    }
-}
-
 /* `filters`: every key must be a known filter (a misspelt one would
  * silently widen the search), each of its type. The values are looked up
  * under "filters.<name>" so that a 400 names the field by its full path.
@@ -184,10 +150,9 @@ static int az_filters(struct az *s, json_object *fo)
     }
     if (minp >= 0 && maxp >= 0 && minp > maxp)
         return hx_bad_field(c, "filters.minPrice", "filters.minPrice must not be greater than filters.maxPrice");
-    az_override(&s->f, sv);
-    if (minp >= 0) s->f.min_price = minp;
-    if (maxp >= 0) s->f.max_price = maxp;
-    if (in_stock >= 0) s->f.in_stock = in_stock;
+    const struct qp_given given = {.size = sv[0], .color = sv[1], .category = sv[2], .designer = sv[3],
+                                   .occasion = sv[4], .min_price = minp, .max_price = maxp, .in_stock = in_stock};
+    qp_filters_override(&s->f, &given);
     return 0;
 }
 
@@ -293,7 +258,13 @@ static int az_embedding(struct az *s)
     int64_t t0 = req_mono_ms();
     int rc = az_progress(s, "embedding", NULL, -1, 0, "Embedding the query");
     if (rc) return rc;
-    enum pidx_state st = pidx_get(&c->app->pidx, s->cfg, &s->emb, &s->vx, s->sem_msg, sizeof(s->sem_msg));
+    char eerr[512] = "";
+    s->emb = hx_embedder(c, eerr, sizeof(eerr));
+    enum pidx_state st = pidx_get(&c->app->pidx, s->cfg, s->emb, &s->vx, s->sem_msg, sizeof(s->sem_msg));
+    if (st == PIDX_NO_EMBEDDER && eerr[0]) {
+        size_t l = strlen(s->sem_msg);
+        snprintf(s->sem_msg + l, sizeof(s->sem_msg) - l, ": %s", eerr);
+    }
     if (st != PIDX_READY) {
         s->sem_code = "INDEX_UNAVAILABLE";
         if (st == PIDX_ABSENT) LOG_INFO(s->route, s->rid, NULL, "Product index unavailable: %s", s->sem_msg);

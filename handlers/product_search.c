@@ -131,16 +131,6 @@ static int ps_price(struct ctx *c, const char *name, double *out)
     return 0;
 }
 
-static void ps_copy(char *dst, size_t cap, const char *src)
-{
-    snprintf(dst, cap, "%s", src);
-}
-
-static void ps_lower(char *s)
-{
-    for (; *s; s++) *s = (char)tolower((unsigned char)*s);
-}
-
 /* Validates every parameter (400 naming the field) and merges the explicit
  * filters over what q said. 0, or -1 after rejecting. */
 static int ps_params(struct ps *s)
@@ -175,36 +165,9 @@ static int ps_params(struct ps *s)
 
     qp_parse(s->q, &s->parsed);
     s->f = s->parsed.f;
-    struct qp_filters *f = &s->f;
-    if (size) {
-        const char *canon = qp_size_canon(size);
-        ps_copy(f->size, sizeof(f->size), canon ? canon : size);
-    }
-    if (color) {
-        const char *name, *fam;
-        if (qp_color_lookup(color, &name, &fam) == 0) {
-            ps_copy(f->color, sizeof(f->color), name);
-            ps_copy(f->color_family, sizeof(f->color_family), fam);
-        } else {
-            ps_copy(f->color, sizeof(f->color), color);
-            ps_lower(f->color);
-            f->color_family[0] = '\0';
-        }
-    }
-    if (category) {
-        const char *canon = qp_category_canon(category);
-        ps_copy(f->category, sizeof(f->category), canon ? canon : category);
-        if (!canon) ps_lower(f->category);
-    }
-    if (designer) ps_copy(f->designer, sizeof(f->designer), designer);
-    if (occasion) {
-        const char *canon = qp_occasion_canon(occasion);
-        ps_copy(f->occasion, sizeof(f->occasion), canon ? canon : occasion);
-        if (!canon) ps_lower(f->occasion);
-    }
-    if (minp >= 0) f->min_price = minp;
-    if (maxp >= 0) f->max_price = maxp;
-    if (in_stock >= 0) f->in_stock = in_stock;
+    const struct qp_given given = {.size = size, .color = color, .category = category, .designer = designer,
+                                   .occasion = occasion, .min_price = minp, .max_price = maxp, .in_stock = in_stock};
+    qp_filters_override(&s->f, &given);
     s->bq = cat_boolean_query(c->ar, s->parsed.residual);
     return 0;
 }

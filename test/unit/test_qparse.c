@@ -181,12 +181,57 @@ static void t_lexicons(void)
     CU_ASSERT_PTR_NULL(tags[2]);
 }
 
+/* Explicit filters over what the query said, canonicalised (both product
+ * search parameters and Aza search's `filters` go through it). */
+static void t_override(void)
+{
+    struct qp_result r;
+    qp_parse("red lehenga size M under 5000 in stock", &r);
+    struct qp_filters f = r.f;
+    CU_ASSERT_STRING_EQUAL(f.color_family, "red");
+    CU_ASSERT_EQUAL(f.in_stock, 1);
+
+    struct qp_given none = {.min_price = -1, .max_price = -1, .in_stock = -1, .size = "", .color = NULL};
+    qp_filters_override(&f, &none);
+    CU_ASSERT_EQUAL(memcmp(&f, &r.f, sizeof(f)), 0);
+
+    struct qp_given g = {.size = "2xl", .color = "Navy Blue", .category = "Sarees", .designer = "Naina Oberoi",
+                         .occasion = "Shaadi", .min_price = 1000, .max_price = -1, .in_stock = 0};
+    qp_filters_override(&f, &g);
+    CU_ASSERT_STRING_EQUAL(f.size, "XXL");
+    CU_ASSERT_STRING_EQUAL(f.color, "navy");
+    CU_ASSERT_STRING_EQUAL(f.color_family, "blue");
+    CU_ASSERT_STRING_EQUAL(f.category, "saree");
+    CU_ASSERT_STRING_EQUAL(f.designer, "Naina Oberoi");
+    CU_ASSERT_STRING_EQUAL(f.occasion, "wedding");
+    CU_ASSERT_EQUAL(f.min_price, 1000);
+    CU_ASSERT_EQUAL(f.max_price, 5000);   /* from the query: not given */
+    CU_ASSERT_EQUAL(f.in_stock, 0);
+
+    /* Unknown values: kept (lower-cased), no colour family; long ones cut. */
+    struct qp_given u = {.size = "Petite", .color = "Peacock-ISH", .category = "Toasters", .occasion = "Picnic",
+                         .min_price = -1, .max_price = -1, .in_stock = -1};
+    qp_filters_override(&f, &u);
+    CU_ASSERT_STRING_EQUAL(f.size, "Petite");
+    CU_ASSERT_STRING_EQUAL(f.color, "peacock-ish");
+    CU_ASSERT_STRING_EQUAL(f.color_family, "");
+    CU_ASSERT_STRING_EQUAL(f.category, "toasters");
+    CU_ASSERT_STRING_EQUAL(f.occasion, "picnic");
+    char longname[300];
+    memset(longname, 'd', sizeof(longname) - 1);
+    longname[sizeof(longname) - 1] = '\0';
+    struct qp_given l = {.designer = longname, .min_price = -1, .max_price = -1, .in_stock = -1};
+    qp_filters_override(&f, &l);
+    CU_ASSERT_EQUAL(strlen(f.designer), sizeof(f.designer) - 1);
+}
+
 void register_qparse(void)
 {
     static const struct unit_case cases[] = {
         {"phrasings table", t_table},
         {"residual terms", t_residual_terms},
         {"lexicons", t_lexicons},
+        {"explicit filters override the query's", t_override},
         {NULL, NULL},
     };
     unit_suite("qparse", cases);

@@ -1,0 +1,213 @@
+#!/usr/bin/env bash
+# Aza search latency at catalog scale: wrk through a private nginx against
+# POST /aza/search/stream and POST /aza/search (a rotation of queries, one of
+# them nonsense so the text fallback runs), at c=1 and c=2 with 2 workers,
+# and GET /api/products/search/stream with the same queries on the same stack
+# for a side-by-side figure. The catalog is generated (troika-admin
+# gen-catalog), imported and indexed (build-index) first.
+# Writes bench/results/aza.md. A benchmark, not a test.
+#
+#   bench/run-aza.sh            (after make; uses ./troika-fcgi, ./troika-admin)
+# Environment: BENCH_PRODUCTS (100000), BENCH_DURATION (10s), TROIKA_FCGI,
+# TROIKA_ADMIN, BENCH_OUT (result file).
+set -euo pipefail
+
+cd "$(dirname "$(readlink -f "$0")")/.."
+ROOT=$PWD
+export TROIKA_FCGI=${TROIKA_FCGI:-$ROOT/troika-fcgi}
+ADMIN=${TROIKA_ADMIN:-$(dirname "$TROIKA_FCGI")/troika-admin}
+PRODUCTS=${BENCH_PRODUCTS:-100000}
+DURATION=${BENCH_DURATION:-10s}
+OUT=${BENCH_OUT:-$ROOT/bench/results/aza.md}
+WORKERS=2
+export PATH="$PATH:/usr/sbin:/sbin"
+
+[ -x "$TROIKA_FCGI" ] || { echo "bench: $TROIKA_FCGI not built (run make)" >&2; exit 1; }
+[ -x "$ADMIN" ] || { echo "bench: $ADMIN not built (run make)" >&2; exit 1; }
+command -v wrk >/dev/null || { echo "bench: wrk not installed (apt-get install wrk)" >&2; exit 1; }
+
+work=$(mktemp -d /tmp/troika-bench-aza-XXXXXX)
+state=$work/state.json
+/usr/bin/python3 bench/stack.py --workers "$WORKERS" --state "$state" >"$work/stack.log" 2>&1 &
+stack_pid=$!
+cleanup() {
+    kill -TERM "$stack_pid" 2>/dev/null || true
+    wait "$stack_pid" 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+for _ in $(seq 600); do
+    [ -s "$state" ] && break
+    kill -0 "$stack_pid" 2>/dev/null || { cat "$work/stack.log"; echo "bench: the stack did not start" >&2; exit 1; }
+    sleep 0.1
+done
+[ -s "$state" ] || { cat "$work/stack.log"; echo "bench: timed out starting the stack" >&2; exit 1; }
+
+js() { /usr/bin/python3 -c 'import json,sys; v=json.load(open(sys.argv[1]))[sys.argv[2]]; print(" ".join(map(str,v)) if isinstance(v,list) else v)' "$state" "$1"; }
+URL=$(js url)
+CONF=$(js tmp)/troika/troika.conf
+
+echo "bench: generating and importing $PRODUCTS products"
+t0=$(date +%s.%N)
+"$ADMIN" -c "$CONF" gen-catalog --count "$PRODUCTS" --seed 1 --out "$work/catalog.jsonl" >/dev/null
+"$ADMIN" -c "$CONF" import-products "$work/catalog.jsonl" >"$work/import.log"
+t1=$(date +%s.%N)
+"$ADMIN" -c "$CONF" build-index >"$work/index.log"
+t2=$(date +%s.%N)
+index_line=$(grep -m1 'wrote' "$work/index.log" | sed 's/^ *//')
+import_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", b - a}')
+index_s=$(awk -v a="$t1" -v b="$t2" 'BEGIN {printf "%.1f", b - a}')
+
+# The query rotation: everyday searches, Hinglish, explicit filters, and one
+# nonsense query that finds nothing by meaning (the text fallback runs).
+QUERIES=(
+    'red silk lehenga for a wedding'
+    'navy blue sherwani for the groom'
+    'pastel anarkali for haldi'
+    'lehnga under 20k'
+    'kanjeevaram saree'
+    'men kurta for sangeet size L'
+    'laal saree shaadi ke liye'
+    'xqzvw blorptangle'
+)
+aza_bodies=$(/usr/bin/python3 -c '
+import json, sys
+out = []
+for i, q in enumerate(sys.argv[1:]):
+    b = {"query": q, "limit": 8}
+    if i == 1:
+        b["filters"] = {"inStock": True, "maxPrice": 60000}
+    out.append(json.dumps(json.dumps(b)))
+print(", ".join(out))' "${QUERIES[@]}")
+ps_paths=$(/usr/bin/python3 -c '
+import sys, urllib.parse
+print(", ".join("\"/api/products/search/stream?limit=8&q=%s\"" % urllib.parse.quote(q) for q in sys.argv[1:]))' "${QUERIES[@]}")
+
+cat >"$work/aza.lua" <<EOF
+local bodies = { $aza_bodies }
+local i = 0
+request = function()
+    i = i % #bodies + 1
+    return wrk.format("POST", wrk.path, {["Content-Type"] = "application/json"}, bodies[i])
+end
+EOF
+cat >"$work/nonsense.lua" <<EOF
+request = function()
+    return wrk.format("POST", wrk.path, {["Content-Type"] = "application/json"},
+                      '{"query": "xqzvw blorptangle", "limit": 8}')
+end
+EOF
+cat >"$work/ps.lua" <<EOF
+local paths = { $ps_paths }
+local i = 0
+request = function()
+    i = i % #paths + 1
+    return wrk.format("GET", paths[i])
+end
+EOF
+
+# Every query answers with a complete event before anything is timed.
+for b in "${QUERIES[@]}"; do
+    body=$(/usr/bin/python3 -c 'import json,sys; print(json.dumps({"query": sys.argv[1], "limit": 8}))' "$b")
+    events=$(curl -sN -X POST -H 'Content-Type: application/json' --data "$body" "$URL/aza/search/stream")
+    grep -q '^event: complete' <<<"$events" || { echo "bench: no complete event for: $b" >&2; exit 1; }
+done
+sample=$(curl -s -X POST -H 'Content-Type: application/json' \
+    --data '{"query": "red silk lehenga for a wedding", "limit": 8}' "$URL/aza/search")
+sample_line=$(/usr/bin/python3 -c '
+import json, sys
+d = json.loads(sys.argv[1])
+print("total %s, %d results, semanticCount %s, textCount %s, timings %s" % (d["total"], len(d["products"]),
+      d["semanticCount"], d["textCount"], json.dumps(d["timings"])))' "$sample")
+nonsense=$(curl -s -X POST -H 'Content-Type: application/json' \
+    --data '{"query": "xqzvw blorptangle", "limit": 8}' "$URL/aza/search")
+nonsense_line=$(/usr/bin/python3 -c '
+import json, sys
+d = json.loads(sys.argv[1])
+print("fallback %s, semanticCount %s, textCount %s" % (d["fallback"], d["semanticCount"], d["textCount"]))' "$nonsense")
+
+declare -A RPS P50 P99 NON2XX RAW
+run_wrk() {
+    local name=$1 conns=$2 script=$3 path=$4 out
+    out=$(wrk -t1 -c"$conns" -d"$DURATION" --latency -s "$script" "$URL$path")
+    RAW[$name]=$out
+    RPS[$name]=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
+    P50[$name]=$(awk '$1 == "50%" {print $2}' <<<"$out")
+    P99[$name]=$(awk '$1 == "99%" {print $2}' <<<"$out")
+    NON2XX[$name]=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' <<<"$out")
+    NON2XX[$name]=${NON2XX[$name]:-0}
+    echo "$name: ${RPS[$name]} req/s, p50 ${P50[$name]}, p99 ${P99[$name]}, non-2xx ${NON2XX[$name]}"
+}
+
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+# warm-up: page cache for the index and the tables, the workers' connections
+wrk -t1 -c2 -d3s -s "$work/aza.lua" "$URL/aza/search/stream" >/dev/null
+wrk -t1 -c2 -d2s -s "$work/ps.lua" "$URL/" >/dev/null
+NAMES=()
+for c in 1 2; do
+    run_wrk "aza-stream-c$c" "$c" "$work/aza.lua" /aza/search/stream; NAMES+=("aza-stream-c$c")
+    run_wrk "aza-normal-c$c" "$c" "$work/aza.lua" /aza/search; NAMES+=("aza-normal-c$c")
+    run_wrk "product-search-c$c" "$c" "$work/ps.lua" /; NAMES+=("product-search-c$c")
+done
+run_wrk "aza-fallback-c1" 1 "$work/nonsense.lua" /aza/search/stream; NAMES+=("aza-fallback-c1")
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+
+cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+dirty=$(git status --porcelain -- fcgi common handlers index 2>/dev/null | grep -q . && echo " (+ uncommitted changes)" || true)
+row() { echo "| $2 | $3 | ${RPS[$1]} | ${P50[$1]} | ${P99[$1]} | ${NON2XX[$1]} |"; }
+
+mkdir -p "$(dirname "$OUT")"
+{
+    echo "# Aza search benchmark"
+    echo
+    echo "Written by \`bench/run-aza.sh\`. wrk (1 thread, c connections) through a"
+    echo "private nginx (shipped site config) to troika-fcgi with $WORKERS workers over a"
+    echo "unix socket, log level INFO, a private MariaDB, builtin embedder. Each run"
+    echo "lasts $DURATION and rotates the queries below; product search gets the same"
+    echo "queries on the same stack in the same minute, so the two routes compare"
+    echo "under the same load. Load and server share the machine's 2 cores: these are"
+    echo "relative figures."
+    echo
+    echo "## Set-up"
+    echo
+    echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); troika commit $commit$dirty"
+    echo "- cores (nproc): $(nproc); CPU: $cpu; kernel: $(uname -sr)"
+    echo "- catalog: $PRODUCTS generated products (gen-catalog --seed 1), generated and"
+    echo "  imported in $import_s s; build-index in $index_s s:"
+    echo "  $index_line"
+    echo "- config as shipped: aza_min_score, aza_candidates, search_nprobe (0: the index's"
+    echo "  default), max_requests = 1000 (workers are recycled during the runs)"
+    echo "- load average (1/5/15 min) before the runs: $load_before; after: $load_after"
+    echo "  (other work on the machine competes with wrk, nginx, MariaDB and the app)"
+    echo "- one answer, \"red silk lehenga for a wedding\": $sample_line"
+    echo "- the nonsense query \"xqzvw blorptangle\": $nonsense_line"
+    echo
+    echo "Queries (limit 8; the second with filters inStock true, maxPrice 60000 on"
+    echo "the Aza side):"
+    echo
+    for q in "${QUERIES[@]}"; do echo "- \`$q\`"; done
+    echo
+    echo "## Latency"
+    echo
+    echo "| route | c | requests/s | p50 | p99 | non-2xx |"
+    echo "|---|---|---|---|---|---|"
+    for c in 1 2; do
+        row "aza-stream-c$c" "POST /aza/search/stream" "$c"
+        row "aza-normal-c$c" "POST /aza/search" "$c"
+        row "product-search-c$c" "GET /api/products/search/stream" "$c"
+    done
+    row aza-fallback-c1 "POST /aza/search/stream, nonsense query only (text fallback every time)" 1
+    echo
+    echo "## wrk output"
+    for name in "${NAMES[@]}"; do
+        echo
+        echo "### $name"
+        echo
+        echo '```'
+        echo "${RAW[$name]}"
+        echo '```'
+    done
+} >"$OUT"
+echo "bench: wrote $OUT"
