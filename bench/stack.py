@@ -11,8 +11,10 @@ until SIGTERM, SIGINT or end of standard input; then it tears it all down.
 import argparse
 import json
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "integration"))
@@ -26,6 +28,9 @@ def main():
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="a troika.conf override (repeatable)")
     ap.add_argument("--watch-stdin", action="store_true", help="also stop at end of standard input")
+    ap.add_argument("--db-buffer-pool", metavar="SIZE",
+                    help="innodb_buffer_pool_size of the private MariaDB (the harness's is 32M, too small "
+                         "to hold a large catalog), e.g. 512M")
     args = ap.parse_args()
 
     # Production-like defaults: INFO logging, not the tests' DEBUG.
@@ -40,7 +45,25 @@ def main():
     if args.watch_stdin:
         threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()
 
-    stack = harness.Stack(workers=args.workers, overrides=overrides).start()
+    db = None
+    if args.db_buffer_pool:
+        pool = args.db_buffer_pool
+
+        class BenchDB(harness.MariaDB):
+            def _common_args(self):
+                return super()._common_args() + ["--innodb-buffer-pool-size=" + pool]
+        db_dir = tempfile.mkdtemp(prefix="troika-bench-db-")
+        db = BenchDB(db_dir)
+        db.tmp = db_dir
+        db.start()
+        db.setup()
+    try:
+        stack = harness.Stack(workers=args.workers, overrides=overrides, db=db).start()
+    except BaseException:
+        if db is not None:
+            db.stop()
+            shutil.rmtree(db.tmp, ignore_errors=True)
+        raise
     try:
         state = {
             "port": stack.port,
@@ -64,6 +87,9 @@ def main():
             pass
     finally:
         stack.close()
+        if db is not None:
+            db.stop()
+            shutil.rmtree(db.tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
