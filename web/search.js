@@ -1,0 +1,178 @@
+// search.js: the product search box of the demo page. Streams
+// api/products/search/stream with EventSource and shows the steps as they
+// run, the cards of each stage (text, semantic, final) and the facets of the
+// final results. A facet click adds it as an explicit filter parameter.
+// Plain browser JavaScript, no build step; paths are relative (base_path).
+"use strict";
+
+(function () {
+  const $ = (id) => document.getElementById(id);
+  const form = $("search-form"), qIn = $("q"), steps = $("search-steps"), chips = $("search-filters"),
+        cards = $("search-cards"), facets = $("search-facets"), stageEl = $("search-stage");
+  const extra = {};           // explicit filters chosen from the facets
+  let es = null;
+
+  const FAMILY_CSS = {
+    red: "#a3162d", pink: "#d6487e", orange: "#e07a3c", yellow: "#d9b632", gold: "#b8912f",
+    green: "#2f7d4f", blue: "#23508f", purple: "#6f3f8f", white: "#e9e4d8", beige: "#cdb89a",
+    brown: "#7a5236", grey: "#7c7f85", silver: "#b5b8bd", black: "#222", multicolour: "#8a6fb0",
+  };
+  const COLOR_FAMILY = {
+    maroon: "red", crimson: "red", wine: "red", ruby: "red", red: "red", "rani pink": "pink",
+    "blush pink": "pink", fuchsia: "pink", pink: "pink", peach: "orange", coral: "orange", rust: "orange",
+    saffron: "orange", orange: "orange", mustard: "yellow", yellow: "yellow", gold: "gold",
+    "antique gold": "gold", ivory: "white", "off-white": "white", cream: "white", white: "white",
+    champagne: "beige", beige: "beige", emerald: "green", "bottle green": "green", sage: "green",
+    mint: "green", "mehendi green": "green", teal: "green", green: "green", navy: "blue",
+    "royal blue": "blue", "powder blue": "blue", "sky blue": "blue", turquoise: "blue", blue: "blue",
+    lavender: "purple", lilac: "purple", purple: "purple", plum: "purple", black: "black",
+    charcoal: "grey", grey: "grey", silver: "silver", multicolour: "multicolour",
+  };
+
+  const el = (tag, cls, text) => {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  };
+  const inr = (v, cur) => (cur === "INR" ? "₹" : (cur || "") + " ") +
+    Number(v).toLocaleString("en-IN", { maximumFractionDigits: 2 });
+
+  function stepRow(name) {
+    let row = steps.querySelector('[data-step="' + name + '"]');
+    if (!row) {
+      row = el("li");
+      row.dataset.step = name;
+      row.append(el("span", "step-name", name), el("span", "step-msg"));
+      steps.append(row);
+    }
+    return row;
+  }
+
+  function onProgress(d) {
+    const row = stepRow(d.step);
+    const done = d.count !== undefined;
+    row.className = d.code ? "warn" : done ? "done" : "running";
+    row.querySelector(".step-msg").textContent = (d.code ? d.code + ": " : "") + d.message;
+  }
+
+  function onConnected(d) {
+    chips.textContent = "";
+    const f = d.filters || {};
+    for (const [k, v] of Object.entries(f)) chips.append(el("span", "chip", k + ": " + v));
+    if (d.residual) chips.append(el("span", "chip text", "text: " + d.residual));
+    if (!Object.keys(f).length && !d.residual) chips.append(el("span", "chip", "no filters"));
+  }
+
+  function card(p) {
+    const c = el("article", "card");
+    // one stripe per colour, by family (the catalog's image URLs are examples)
+    const cols = (p.colors && p.colors.length ? p.colors : ["multicolour"])
+      .map((x) => FAMILY_CSS[COLOR_FAMILY[x] || "multicolour"]);
+    const sw = el("div", "swatch");
+    sw.style.background = cols.length === 1 ? cols[0] : "linear-gradient(90deg, " +
+      cols.map((x, i) => x + " " + (100 * i / cols.length) + "% " + (100 * (i + 1) / cols.length) + "%").join(", ") + ")";
+    sw.append(el("span", "cat", p.category));
+    c.append(sw);
+    const body = el("div", "body");
+    body.append(el("h3", null, p.title));
+    body.append(el("div", "designer", p.designer || ""));
+    const price = el("div", "price", inr(p.price, p.currency));
+    if (!p.inStock) price.append(el("span", "oos", " out of stock"));
+    body.append(price);
+    body.append(el("div", "meta", (p.colors || []).join(", ")));
+    body.append(el("div", "meta", "Sizes: " + (p.sizes || []).join(" ")));
+    const r = p.ranks || {};
+    body.append(el("div", "score", "score " + p.score + " · text #" + (r.text ?? "–") +
+                                   " · vector #" + (r.vector ?? "–")));
+    c.append(body);
+    return c;
+  }
+
+  function onResults(d) {
+    const names = { text: "Text matches", semantic: "Semantic matches", final: "Results" };
+    stageEl.textContent = names[d.stage] + " · " + d.total + " product" + (d.total === 1 ? "" : "s") +
+      (d.capped ? "+" : "") + (d.stage === "final" ? "" : " (refining…)");
+    cards.textContent = "";
+    cards.classList.toggle("prelim", d.stage !== "final");
+    for (const p of d.products) cards.append(card(p));
+    if (d.stage === "final") showFacets(d.facets || {});
+  }
+
+  function showFacets(f) {
+    facets.textContent = "";
+    const groups = [["sizes", "size", "Size"], ["colors", "color", "Colour"],
+                    ["categories", "category", "Category"], ["designers", "designer", "Designer"]];
+    for (const [key, param, label] of groups) {
+      const list = f[key] || [];
+      if (!list.length) continue;
+      const box = el("div", "facet");
+      box.append(el("h4", null, label));
+      for (const v of list) {
+        const b = el("button", extra[param] === v.value ? "on" : "", v.value + " (" + v.count + ")");
+        b.type = "button";
+        b.addEventListener("click", () => {
+          if (extra[param] === v.value) delete extra[param];
+          else extra[param] = v.value;
+          run();
+        });
+        box.append(b);
+      }
+      facets.append(box);
+    }
+    if (f.price && f.price.min !== null && f.price.min !== undefined) {
+      const box = el("div", "facet");
+      box.append(el("h4", null, "Price"), el("div", null, inr(f.price.min, "INR") + " – " + inr(f.price.max, "INR")));
+      facets.append(box);
+    }
+  }
+
+  function run() {
+    if (es) es.close();
+    const q = qIn.value.trim();
+    if (!q) return;
+    const params = new URLSearchParams({ q, limit: $("limit").value });
+    if ($("instock").checked) params.set("inStock", "true");
+    for (const [k, v] of Object.entries(extra)) params.set(k, v);
+    steps.textContent = "";
+    cards.textContent = "";
+    facets.textContent = "";
+    stageEl.textContent = "Searching…";
+    const t0 = performance.now();
+    es = new EventSource("api/products/search/stream?" + params.toString());
+    const on = (type, fn) => es.addEventListener(type, (e) => {
+      if (e.data === undefined) return;    // a connection error, not an `error` event
+      fn(JSON.parse(e.data));
+    });
+    on("connected", onConnected);
+    on("progress", onProgress);
+    on("results", onResults);
+    on("complete", (d) => {
+      $("search-time").textContent = d.duration + " ms on the server, " +
+        (performance.now() - t0).toFixed(0) + " ms here";
+    });
+    on("error", (d) => { stageEl.textContent = d.code + ": " + d.message; });
+    on("close", () => es.close());
+    es.onerror = () => { if (es.readyState !== EventSource.CLOSED) es.close(); };
+  }
+
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    for (const k of Object.keys(extra)) delete extra[k];
+    run();
+  });
+  for (const a of document.querySelectorAll("[data-example]")) {
+    a.addEventListener("click", (ev) => {
+      ev.preventDefault();
+      qIn.value = a.dataset.example;
+      for (const k of Object.keys(extra)) delete extra[k];
+      run();
+    });
+  }
+  // ?q=... in the page address runs that search at once (handy for links).
+  const start = new URLSearchParams(location.search).get("q");
+  if (start) {
+    qIn.value = start;
+    run();
+  }
+})();
