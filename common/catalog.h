@@ -39,8 +39,13 @@ void cat_filter_sql(const struct qp_filters *f, buf_t *sql, struct db_param *p, 
 
 /* The boolean-mode expression for the residual words: "+silk +zardo*"
  * (every word required, the last one also as a prefix). Words under three
- * characters are left out. "" when no word is left. */
-const char *cat_boolean_query(arena_t *ar, const char *residual);
+ * characters are left out. "" when no word is left. When there is a single
+ * word and f names a category, the category's words are required too
+ * ("+silk* +saree"): every product of the category has them in its indexed
+ * category column, so nothing is lost, and InnoDB ranks far fewer
+ * documents when the lone word is a frequent one (docs/search.md). f may be
+ * NULL. */
+const char *cat_boolean_query(arena_t *ar, const char *residual, const struct qp_filters *f);
 
 /* Full-text candidates that pass the filters, best first, at most limit.
  * Boolean mode first; when that finds nothing, natural-language mode; with
@@ -65,6 +70,12 @@ struct json_object *cat_card(const struct cat_product *p, double score, int text
 /* Facets over rows[0..n): counts per size (in size order), colour family,
  * category and designer (most first), and price min/max. New object. */
 struct json_object *cat_facets(const struct cat_product *const *rows, size_t n);
+
+/* Appends the text a product is embedded from (build-index): "title.
+ * category. designer. colours. tags. description", empty parts left out;
+ * colors_json is the JSON array text of the colors column. */
+void cat_embed_text(buf_t *b, const char *title, const char *category, const char *designer,
+                    const char *colors_json, const char *tags, const char *description);
 
 /* The filters as JSON (only those set), for `connected` and the logs. */
 struct json_object *cat_filters_json(const struct qp_filters *f);

@@ -82,7 +82,7 @@ struct cfg {
     double search_text_weight;       /* weighted: share of the text score, 0..1 */
     int search_text_candidates;
     int search_vector_candidates;
-    int search_nprobe;               /* 0: the index's build default */
+    int search_nprobe;               /* IVF lists probed; 0: the index's build default */
     double search_min_vector_score;  /* cosine below this is not a match */
     int search_step_delay_ms;        /* test knob: pause between steps; 0 in production */
 

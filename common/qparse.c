@@ -193,12 +193,16 @@ static const struct qp_word qp_sizes[] = {
     {"free", "Free Size"}, {"one size", "Free Size"}, {"onesize", "Free Size"},
 };
 
-/* InnoDB's default FULLTEXT stopwords, then filler words of shopping
- * queries (English and Hinglish) that would otherwise become required terms. */
-static const char *const qp_stopwords[] = {
+/* InnoDB's default FULLTEXT stopwords (INFORMATION_SCHEMA.INNODB_FT_DEFAULT_STOPWORD). */
+static const char *const qp_ft_stopwords[] = {
     "a", "about", "an", "are", "as", "at", "be", "by", "com", "de", "en", "for", "from", "how", "i",
     "in", "is", "it", "la", "of", "on", "or", "that", "the", "this", "to", "was", "what", "when",
-    "where", "who", "will", "with", "und", "www",
+    "where", "who", "will", "with", "und", "www", NULL,
+};
+
+/* Filler words of shopping queries (English and Hinglish) that would
+ * otherwise become required terms. */
+static const char *const qp_stopwords[] = {
     "and", "also", "any", "all", "can", "do", "does", "me", "my", "show", "find", "search", "want",
     "need", "looking", "look", "buy", "get", "give", "please", "pls", "some", "something", "good",
     "nice", "best", "latest", "new", "wear", "wears", "outfit", "outfits", "dress", "dresses",
@@ -841,7 +845,7 @@ void qp_parse(const char *q, struct qp_result *out)
     for (int i = 0; i < st.n; i++) {
         const struct qp_tok *t = &st.t[i];
         if (t->used || (t->kind != TK_WORD && t->kind != TK_NUM)) continue;
-        if (qp_chars(t->s) < 3 || qp_in(t->s, qp_stopwords)) continue;
+        if (qp_chars(t->s) < 3 || qp_in(t->s, qp_ft_stopwords) || qp_in(t->s, qp_stopwords)) continue;
         size_t len = strlen(t->s);
         if (o + len + 2 > sizeof(out->residual)) break;
         if (o) out->residual[o++] = ' ';
@@ -886,6 +890,11 @@ const char *qp_color_family(const char *s)
 {
     const char *fam;
     return qp_color_lookup(s, NULL, &fam) == 0 ? fam : NULL;
+}
+
+int qp_ft_stopword(const char *w)
+{
+    return qp_in(w, qp_ft_stopwords);
 }
 
 int qp_is_family(const char *s)

@@ -69,6 +69,9 @@ int qp_color_lookup(const char *s, const char **name, const char **family);
 /* Family of a colour name, or NULL when unknown. */
 const char *qp_color_family(const char *s);
 
+/* 1 when w (lower-case) is one of InnoDB's default FULLTEXT stopwords. */
+int qp_ft_stopword(const char *w);
+
 /* 1 when s names a colour family ("red", "blue", ...). */
 int qp_is_family(const char *s);
 

@@ -34,7 +34,7 @@ static int rk_cmp(const void *pa, const void *pb)
     c = rk_rank_cmp(a->vec_rank, b->vec_rank);
     if (c) return c;
     if (a->tiebreak != b->tiebreak) return a->tiebreak > b->tiebreak ? -1 : 1;
-    return a->id < b->id ? -1 : a->id > b->id;
+    return a->id > b->id ? -1 : a->id < b->id;   /* newer first, as the SQL lists */
 }
 
 void rk_fuse(struct rk_item *items, size_t n, size_t n_text, const struct rk_params *p)

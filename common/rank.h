@@ -35,8 +35,9 @@ struct rk_item {
 double rk_rrf(int rank, int k);
 
 /* Scores items[0..n) and sorts them best first. Ties: the better text
- * rank, the better vector rank, the larger tiebreak, the smaller id, so the
- * order is total and repeatable. n_text is the length of the text list. */
+ * rank, the better vector rank, the larger tiebreak, the larger (newer) id,
+ * so the order is total and repeatable. n_text is the length of the text
+ * list. */
 void rk_fuse(struct rk_item *items, size_t n, size_t n_text, const struct rk_params *p);
 
 /* "rrf" / "weighted" to a method; -1 when unknown. */

@@ -168,7 +168,7 @@ static int ps_params(struct ps *s)
     const struct qp_given given = {.size = size, .color = color, .category = category, .designer = designer,
                                    .occasion = occasion, .min_price = minp, .max_price = maxp, .in_stock = in_stock};
     qp_filters_override(&s->f, &given);
-    s->bq = cat_boolean_query(c->ar, s->parsed.residual);
+    s->bq = cat_boolean_query(c->ar, s->parsed.residual, &s->f);
     return 0;
 }
 
@@ -468,7 +468,7 @@ int ps_search(struct ctx *c, const struct ps_spec *spec, struct ps_out *out)
     snprintf(s.parsed.residual, sizeof(s.parsed.residual), "%s", spec->residual ? spec->residual : "");
     s.parsed.f = spec->f;
     s.f = spec->f;
-    s.bq = cat_boolean_query(c->ar, s.parsed.residual);
+    s.bq = cat_boolean_query(c->ar, s.parsed.residual, &s.f);
     int rc = ps_pipeline(&s);
     out->first_results_ms = s.first_results_ms;
     if (rc) return rc;

@@ -6,7 +6,7 @@
  * Products are read from the database in id order, a page at a time; the
  * text embedded for a product is "title. category. designer. colours. tags.
  * description" (search_embed_text in the handler embeds queries with the
- * same embedder). Memory: the vectors of the whole catalog (n * dim floats)
+ * same embedder; common/catalog.c cat_embed_text). Memory: the vectors of the whole catalog (n * dim floats)
  * are held until vidx_build writes them. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,32 +16,13 @@
 
 #include <json-c/json.h>
 
+#include "common/catalog.h"
 #include "common/db.h"
 #include "index/embed.h"
 #include "index/vidx.h"
 #include "tools/admin.h"
 
 enum { AX_PAGE = 2000 };
-
-/* "a, b, c" from a JSON array text; "" when it is not one. */
-static void ax_join(buf_t *b, const char *json)
-{
-    json_object *a = json ? json_tokener_parse(json) : NULL;
-    if (a && json_object_is_type(a, json_type_array)) {
-        for (size_t i = 0; i < json_object_array_length(a); i++) {
-            if (i) buf_adds(b, ", ");
-            buf_adds(b, json_object_get_string(json_object_array_get_idx(a, i)));
-        }
-    }
-    if (a) json_object_put(a);
-}
-
-static void ax_part(buf_t *b, const char *s)
-{
-    if (!s || !*s) return;
-    if (b->len) buf_adds(b, ". ");
-    buf_adds(b, s);
-}
 
 /* 1 when the index exists, was built by e, and is newer than every change
  * to the catalog (same count, built after the last update). */
@@ -154,16 +135,10 @@ int adm_build_index(struct adm *a, int argc, char **argv)
             if (!m) break;
             for (size_t k = 0; k < m; k++) {
                 size_t r = r0 + k;
-                buf_t b, cols;
+                buf_t b;
                 buf_init(&b, page_ar, 1 << 16);
-                buf_init(&cols, page_ar, 4096);
-                ax_join(&cols, db_cell(&rows, r, 4));
-                ax_part(&b, db_cell(&rows, r, 1));
-                ax_part(&b, db_cell(&rows, r, 2));
-                ax_part(&b, db_cell(&rows, r, 3));
-                ax_part(&b, cols.p);
-                ax_part(&b, db_cell(&rows, r, 5));
-                ax_part(&b, db_cell(&rows, r, 6));
+                cat_embed_text(&b, db_cell(&rows, r, 1), db_cell(&rows, r, 2), db_cell(&rows, r, 3),
+                               db_cell(&rows, r, 4), db_cell(&rows, r, 5), db_cell(&rows, r, 6));
                 texts[k] = b.p ? b.p : "";
                 ids[n + k] = strtoll(db_cell(&rows, r, 0), NULL, 10);
             }

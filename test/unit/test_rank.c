@@ -52,17 +52,17 @@ static void t_rrf_k_matters(void)
 
 static void t_ties_total_order(void)
 {
-    /* Same score, same ranks: popularity, then the smaller id. */
+    /* Same score, same ranks: popularity, then the larger (newer) id. */
     struct rk_item it[] = {
-        {.id = 9, .vec_rank = 3, .tiebreak = 5},
         {.id = 7, .vec_rank = 3, .tiebreak = 5},
+        {.id = 9, .vec_rank = 3, .tiebreak = 5},
         {.id = 8, .vec_rank = 3, .tiebreak = 50},
     };
     struct rk_params p = {RK_RRF, 60, 0.5};
     rk_fuse(it, 3, 0, &p);
     CU_ASSERT_EQUAL(it[0].id, 8);
-    CU_ASSERT_EQUAL(it[1].id, 7);
-    CU_ASSERT_EQUAL(it[2].id, 9);
+    CU_ASSERT_EQUAL(it[1].id, 9);
+    CU_ASSERT_EQUAL(it[2].id, 7);
 }
 
 static void t_weighted(void)

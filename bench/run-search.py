@@ -1,0 +1,303 @@
+#!/usr/bin/python3
+"""Product search benchmark: writes bench/results/search.md. Not a test.
+
+At --count generated products (default 100,000): import time (and the
+unchanged rerun), build-index time and index size, recall@10 of the IVF
+index against brute force over an nprobe sweep, search latency in-process
+(bench/search_bench through rt_dispatch) and through nginx with wrk at
+concurrency 1 and 2 against 2 workers, and each worker's memory with the
+index mapped (smaps_rollup, and the products.faiss mapping in smaps).
+
+Run from the build folder after `make check` (or `make troika-fcgi
+troika-admin bench/search_bench`):
+
+    bench/run-search.py [--count 100000] [--duration 20] [--out bench/results/search.md]
+"""
+
+import argparse
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "test", "integration"))
+import harness  # noqa: E402
+
+QUERIES = os.path.join(HERE, "search-queries.txt")
+
+
+class BenchDB(harness.MariaDB):
+    """The harness's MariaDB with a buffer pool that holds a 100k catalog."""
+
+    def _common_args(self):
+        return super()._common_args() + ["--innodb-buffer-pool-size=512M"]
+
+
+def run(argv, env=None, timeout=3600):
+    t0 = time.monotonic()
+    res = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, timeout=timeout)
+    dt = time.monotonic() - t0
+    if res.returncode not in (0, 3):
+        raise RuntimeError("%s failed (%d):\n%s\n%s" % (argv, res.returncode, res.stdout.decode(),
+                                                          res.stderr.decode()))
+    return res.stdout.decode(), res.stderr.decode(), dt
+
+
+def smaps_rollup(pid):
+    out = {}
+    with open("/proc/%d/smaps_rollup" % pid) as f:
+        for line in f:
+            m = re.match(r"^(\w+):\s+(\d+) kB", line)
+            if m:
+                out[m.group(1)] = int(m.group(2))
+    return out
+
+
+def smaps_of(pid, needle):
+    """Fields of the mappings whose path contains needle, summed (kB)."""
+    out, cur = {}, False
+    with open("/proc/%d/smaps" % pid) as f:
+        for line in f:
+            if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line):
+                cur = needle in line
+                if cur:
+                    out["perms"] = line.split()[1]
+                continue
+            if cur:
+                m = re.match(r"^(\w+):\s+(\d+) kB", line)
+                if m:
+                    out[m.group(1)] = out.get(m.group(1), 0) + int(m.group(2))
+    return out
+
+
+def wrk(port, conns, duration, script):
+    argv = ["wrk", "-t%d" % conns, "-c%d" % conns, "-d%ds" % duration, "--latency", "-s", script,
+            "http://127.0.0.1:%d" % port]
+    out, _, _ = run(argv, timeout=duration + 120)
+    res = {"raw": out}
+    m = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    res["rps"] = float(m.group(1)) if m else None
+    dist = dict(re.findall(r"^\s+(\d+)%\s+([\d.]+\w+)", out, re.M))
+
+    def ms(v):
+        n = float(re.match(r"[\d.]+", v).group())
+        return n / 1000 if v.endswith("us") else n * 1000 if v.endswith("s") and not v.endswith("ms") else n
+    res["p50"] = ms(dist["50"])
+    res["p90"] = ms(dist["90"])
+    res["p99"] = ms(dist["99"])
+    m = re.search(r"(\d+) requests in", out)
+    res["requests"] = int(m.group(1)) if m else None
+    m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    res["non2xx"] = int(m.group(1)) if m else 0
+    return res
+
+
+def machine():
+    model = "?"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    mem = "?"
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemTotal"):
+                mem = "%.1f GB" % (int(line.split()[1]) / 1048576)
+    vers = []
+    for argv in (["mariadbd", "--version"], ["nginx", "-v"]):
+        r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        vers.append(r.stdout.decode().strip().splitlines()[0])
+    load = open("/proc/loadavg").read().split()[:3]
+    return "%s, %d cores, %s RAM, Linux %s; %s; %s; load average before the runs %s" % (
+        model, os.cpu_count(), mem, platform.release(), vers[0], vers[1], " ".join(load))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--count", type=int, default=100000)
+    ap.add_argument("--duration", type=int, default=20, help="seconds per wrk run")
+    ap.add_argument("--iterations", type=int, default=10, help="in-process passes over the queries")
+    ap.add_argument("--nprobe", default="1,2,4,8,16,32,64,96,128,192,256")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="a troika.conf override for the stack (repeatable)")
+    ap.add_argument("--out", default=os.path.join(HERE, "results", "search.md"))
+    args = ap.parse_args()
+
+    build = os.path.dirname(harness.find_fcgi_binary())
+    admin_bin = os.path.join(build, "troika-admin")
+    bench_bin = os.path.join(build, "bench", "search_bench")
+    for b in (admin_bin, bench_bin):
+        if not os.access(b, os.X_OK):
+            sys.exit("%s is not built (make troika-admin bench/search_bench)" % b)
+
+    print("machine:", machine(), flush=True)
+    tmp = tempfile.mkdtemp(prefix="troika-bench-search-")
+    db = BenchDB(tmp)
+    db.start()
+    db.setup()
+    # No recycling during the runs: the memory figures are of workers that
+    # served the whole benchmark.
+    overrides = {"log_level": "INFO", "max_requests": "0"}
+    for kv in args.set:
+        k, _, v = kv.partition("=")
+        overrides[k.strip()] = v.strip()
+    stack = harness.Stack(workers=2, db=db, overrides=overrides).start()
+    r = {"machine": machine(), "count": args.count}
+    try:
+        conf = stack.app.conf_path
+        env = stack.app.environ()
+        admin = lambda *a: run([admin_bin, "-c", conf] + list(a), env=env)  # noqa: E731
+
+        catalog = os.path.join(tmp, "catalog.jsonl")
+        _, _, r["gen_s"] = admin("gen-catalog", "--count", str(args.count), "--seed", "1", "--out", catalog)
+        r["catalog_mb"] = os.path.getsize(catalog) / 1048576
+        print("gen-catalog: %.1f s, %.1f MB" % (r["gen_s"], r["catalog_mb"]), flush=True)
+        out, _, r["import_s"] = admin("import-products", catalog, "--json")
+        r["import"] = json.loads(out)
+        print("import: %.1f s %s" % (r["import_s"], {k: r["import"][k] for k in
+                                                    ("inserted", "updated", "unchanged", "rejected")}), flush=True)
+        out, _, r["reimport_s"] = admin("import-products", catalog, "--json")
+        r["reimport"] = json.loads(out)
+        print("re-import: %.1f s unchanged=%d" % (r["reimport_s"], r["reimport"]["unchanged"]), flush=True)
+        out, _, r["index_s"] = admin("build-index")
+        r["index_out"] = out
+        idx = stack.app.settings["index_dir"]
+        r["files"] = {f: os.path.getsize(os.path.join(idx, f)) for f in sorted(os.listdir(idx))}
+        with open(os.path.join(idx, "products.meta.json")) as f:
+            r["meta"] = json.load(f)
+        print("build-index: %.1f s %s" % (r["index_s"], r["files"]), flush=True)
+        sizes = db.query("SELECT table_name, ROUND((data_length + index_length) / 1048576, 1) "
+                                      "FROM information_schema.tables WHERE table_schema = 'troika' "
+                                      "AND table_name LIKE 'product%'").stdout.decode()
+        r["tables"] = [line.split("\t") for line in sizes.strip().splitlines()]
+
+        out, err, _ = run([bench_bin, "-c", conf, "recall", QUERIES, args.nprobe], env=env)
+        r["recall"] = json.loads(out)
+        print("recall:", out.strip(), flush=True)
+
+        out, _, _ = run([bench_bin, "-c", conf, "latency", QUERIES, str(args.iterations)], env=env)
+        r["inproc"] = json.loads(out)
+        print("in-process:", out.strip(), flush=True)
+
+        # wrk through nginx: the queries in turn, as SSE streams
+        with open(QUERIES) as f:
+            qs = [line.strip() for line in f if line.strip() and not line.startswith("#")]
+        script = os.path.join(tmp, "search.lua")
+        enc = [subprocess.run([sys.executable, "-c", "import sys, urllib.parse; "
+                               "print(urllib.parse.quote_plus(sys.argv[1]))", q],
+                              stdout=subprocess.PIPE).stdout.decode().strip() for q in qs]
+        with open(script, "w") as f:
+            f.write("local qs = {%s}\nlocal i = 0\n" % ", ".join('"%s"' % q for q in enc))
+            f.write("request = function()\n  i = i % #qs + 1\n  return wrk.format(\"GET\", "
+                    "\"/api/products/search/stream?limit=8&q=\" .. qs[i])\nend\n")
+        for c in (1, 2):
+            r["wrk%d" % c] = wrk(stack.port, c, args.duration, script)
+            w = r["wrk%d" % c]
+            print("wrk c=%d: %.1f req/s p50 %.2f ms p99 %.2f ms non2xx %d" % (c, w["rps"], w["p50"], w["p99"],
+                                                                                w["non2xx"]), flush=True)
+
+        # Both workers have served every query (the FastCGI accept spreads
+        # requests): each has touched the same inverted lists of the mapped
+        # index. Memory of each worker, index mapped, after the runs:
+        for q in enc * 3:
+            harness.http_request("127.0.0.1", stack.port, "GET", "/api/products/search?limit=8&q=" + q)
+        r["workers"] = []
+        for pid in stack.app.worker_pids():
+            roll = smaps_rollup(pid)
+            fa = smaps_of(pid, "products.faiss")
+            ids = smaps_of(pid, "products.ids")
+            r["workers"].append({"pid": pid, "rollup": roll, "faiss": fa, "ids": ids})
+            print("worker %d: Pss %d kB private %d kB; faiss map %s" % (
+                pid, roll.get("Pss", 0), roll.get("Private_Clean", 0) + roll.get("Private_Dirty", 0), fa),
+                flush=True)
+        r["master"] = smaps_rollup(stack.app.master_pid)
+    finally:
+        stack.close()
+        db.stop()
+    write_md(r, args)
+    print("wrote", args.out)
+
+
+def write_md(r, args):
+    im, ri, m = r["import"], r["reimport"], r["meta"]
+    L = []
+    L.append("# Product search benchmark\n")
+    L.append("`bench/run-search.py --count %d` (%s). Machine: %s.\n" % (
+        r["count"], time.strftime("%Y-%m-%d"), r["machine"]))
+    L.append("A private MariaDB 10.11 (`innodb_buffer_pool_size` 512M), `troika-fcgi` with 2 workers and "
+             "a private nginx, as in the integration tests; config defaults (`search_*`, builtin "
+             "embedder, 384 dims); log level INFO. Queries: the %d lines of "
+             "[search-queries.txt](../search-queries.txt), used in turn.\n" % r["inproc"]["queries"])
+    L.append("## Catalog and index\n")
+    L.append("| step | time | result |")
+    L.append("|---|---|---|")
+    L.append("| `gen-catalog --count %d` | %.1f s | %.1f MB of JSON Lines |" % (r["count"], r["gen_s"],
+                                                                             r["catalog_mb"]))
+    L.append("| `import-products` (empty database) | %.1f s | %d inserted, %d rejected (%.0f products/s) |" % (
+        r["import_s"], im["inserted"], im["rejected"], im["inserted"] / r["import_s"]))
+    L.append("| `import-products` again (same file) | %.1f s | %d unchanged, nothing written |" % (
+        r["reimport_s"], ri["unchanged"]))
+    L.append("| `build-index` | %.1f s | %s, nlist %d, default nprobe %d |" % (r["index_s"], m["kind"], m["nlist"],
+                                                                             m["nprobe"]))
+    L.append("")
+    L.append("Index files: " + ", ".join("`%s` %.1f MB" % (k, v / 1048576) for k, v in r["files"].items()) + ".")
+    L.append("Tables (data + indexes): " + ", ".join("`%s` %s MB" % (t[0], t[1]) for t in r["tables"]) + ".\n")
+    L.append("```\n" + r["index_out"].strip() + "\n```\n")
+
+    rc = r["recall"]
+    L.append("## Recall@10 of the IVF index (nprobe sweep)\n")
+    L.append("The %d queries embedded with the builtin embedder; the exact 10 nearest products by brute force "
+             "over all %d vectors (%.1f ms a query, single thread) against `vidx_search` (memory-mapped "
+             "IVFFlat, nlist %d):\n" % (rc["queries"], rc["products"], rc["exact_ms_per_query"], rc["nlist"]))
+    L.append("| nprobe | recall@10 | ms per search |")
+    L.append("|---|---|---|")
+    for s in rc["sweep"]:
+        mark = " (build default)" if s["nprobe"] == rc["default_nprobe"] else ""
+        L.append("| %d%s | %.3f | %.3f |" % (s["nprobe"], mark, s["recall_at_10"], s["ms_per_search"]))
+    L.append("")
+
+    ip, w1, w2 = r["inproc"], r["wrk1"], r["wrk2"]
+    L.append("## Search latency\n")
+    L.append("| where | concurrency | requests | p50 | p90 | p99 | req/s |")
+    L.append("|---|---|---|---|---|---|---|")
+    L.append("| in-process (`bench/search_bench`, rt_dispatch + SSE sink to nowhere) | 1 | %d | %.2f ms | %.2f ms "
+             "| %.2f ms | %.0f |" % (ip["requests"], ip["p50_ms"], ip["p90_ms"], ip["p99_ms"], ip["req_per_s"]))
+    for c, w in ((1, w1), (2, w2)):
+        L.append("| through nginx (wrk, `/api/products/search/stream`, %d s) | %d | %d | %.2f ms | %.2f ms | "
+                 "%.2f ms | %.0f |" % (args.duration, c, w["requests"], w["p50"], w["p90"], w["p99"], w["rps"]))
+    L.append("")
+    L.append("Each response is a whole stream (connected, 8 progress, 3 results, complete, close; "
+             "%d bytes on average). Non-2xx responses: c=1 %d, c=2 %d.\n" % (
+                 ip["bytes_per_response"], w1["non2xx"], w2["non2xx"]))
+
+    L.append("## Memory of the workers, index mapped\n")
+    L.append("`/proc/<pid>/smaps_rollup` after the runs (kB), and the `products.faiss` mapping from "
+             "`/proc/<pid>/smaps`:\n")
+    L.append("| process | Rss | Pss | Private_Dirty | Anonymous | Private_Clean | faiss map: Size | Rss | Pss "
+             "| Shared_Clean | Private_Clean |")
+    L.append("|---|---|---|---|---|---|---|---|---|---|---|")
+    for wk in r["workers"]:
+        ro, fa = wk["rollup"], wk["faiss"]
+        L.append("| worker %d | %d | %d | %d | %d | %d | %d (%s) | %d | %d | %d | %d |" % (
+            wk["pid"], ro.get("Rss", 0), ro.get("Pss", 0), ro.get("Private_Dirty", 0), ro.get("Anonymous", 0),
+            ro.get("Private_Clean", 0), fa.get("Size", 0), fa.get("perms", "-"), fa.get("Rss", 0), fa.get("Pss", 0),
+            fa.get("Shared_Clean", 0), fa.get("Private_Clean", 0)))
+    ma = r["master"]
+    L.append("| master | %d | %d | %d | %d | %d | – | | | | |" % (
+        ma.get("Rss", 0), ma.get("Pss", 0), ma.get("Private_Dirty", 0), ma.get("Anonymous", 0),
+        ma.get("Private_Clean", 0)))
+    L.append("")
+    with open(args.out + ".raw.json", "w") as f:
+        json.dump(r, f, indent=1)
+    with open(args.out, "w") as f:
+        f.write("\n".join(L) + "\n")
+
+
+if __name__ == "__main__":
+    main()
