@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "log.h"
+#include "troika_paths.h"
 #include "rl.h"
 
 #ifndef TROIKA_DATADIR

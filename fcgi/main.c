@@ -14,6 +14,7 @@
 #include <fcgiapp.h>
 
 #include "troika_build.h"
+#include "troika_paths.h"
 #include "common/config.h"
 #include "common/log.h"
 #include "fcgi/app.h"

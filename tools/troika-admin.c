@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "troika_build.h"
+#include "troika_paths.h"
 #include "common/config.h"
 #include "common/db.h"
 #include "common/log.h"
