@@ -131,7 +131,7 @@ def bench_openai(db, runs, warm):
         "log_level": "INFO", "upload_api_keys": KEY, "llm_provider": "openai", "llm_url": url,
         "tts_provider": "openai", "tts_url": url, "llm_api_key": "bench"}).start()
     res = {"first_text": [], "first_audio": [], "upstream_ttft": [], "overhead": [], "before": [], "relay": [],
-           "app_first_delta": [], "app_session": [], "app_retrieval": []}
+           "app_first_delta": [], "app_session": [], "app_retrieval": [], "app_store": []}
     try:
         upload(st, "bench")
         fake_call(port, "POST", "/_control", {"answer": ANSWER, "first_token_ms": 300, "tokens_per_s": 30})
@@ -155,6 +155,7 @@ def bench_openai(db, runs, warm):
             res["app_first_delta"].append(done["timings"]["firstTokenMs"] / 1000.0)
             res["app_session"].append(done["timings"]["sessionMs"] / 1000.0)
             res["app_retrieval"].append(done["timings"]["retrievalMs"] / 1000.0)
+            res["app_store"].append(done["timings"]["storeMs"] / 1000.0)
     finally:
         st.close()
         fake.stop()
@@ -245,7 +246,16 @@ def main():
         row("app: session step, one transaction (`timings.sessionMs`)", oa["app_session"]),
         row("app: retrieval step (`timings.retrievalMs`)", oa["app_retrieval"]),
         "",
-        "Target: overhead <= 5 ms p99. Measured p99: %.1f ms (%s)." % (ov99, "met" if ov99 <= 5 else "NOT met"),
+        "Target: overhead <= 5 ms p99. Measured: p50 %.1f ms, p90 %.1f ms, p99 %.1f ms (%s)."
+        % (pct([x * 1000 for x in oa["overhead"]], 50), pct([x * 1000 for x in oa["overhead"]], 90), ov99,
+           "met" if ov99 <= 5 else "NOT met"),
+        "The app's own steps before it calls the upstream (session reads + retrieval) took p50 %.1f ms,"
+        % pct([(a + b) * 1000 for a, b in zip(oa["app_session"], oa["app_retrieval"])], 50),
+        "p99 %.1f ms; the rest of `before` is nginx, FastCGI, curl and the fixture's own accept and parse."
+        % pct([(a + b) * 1000 for a, b in zip(oa["app_session"], oa["app_retrieval"])], 99),
+        "The session and question are committed after the request to the upstream is sent",
+        "(`timings.storeMs`, p50 %.1f ms, overlaps the upstream's first-token time)."
+        % pct([x * 1000 for x in oa["app_store"]], 50),
         "",
         "## builtin providers (no network)",
         "",

@@ -41,21 +41,15 @@ int sess_history(struct db *d, arena_t *ar, const char *id, int max_turns, struc
     *out = NULL;
     *n = 0;
     if (max_turns <= 0) return DB_OK;
-    /* The newest user messages that start the turns, then everything from
-     * the oldest of them on. */
-    struct db_param p[2] = {DB_STR(id), DB_INT(max_turns)};
+    /* Everything from the oldest of the newest max_turns user messages on
+     * (one statement: each is a round trip or three). */
+    struct db_param q[4] = {DB_STR(id), DB_STR(id), DB_INT(max_turns), DB_INT(2LL * max_turns + 2)};
     struct db_rows rs;
     int rc = db_query(d, ar,
-                      "SELECT MIN(id) FROM (SELECT id FROM messages WHERE session_id = ? AND role = 'user' "
-                      "ORDER BY id DESC LIMIT ?) t",
-                      p, 2, 1, &rs, err, errlen);
-    if (rc != DB_OK || rs.nrows == 0 || !db_cell(&rs, 0, 0)) return rc;
-    long long first = atoll(db_cell(&rs, 0, 0));
-    struct db_param q[3] = {DB_STR(id), DB_INT(first), DB_INT(2LL * max_turns + 2)};
-    rc = db_query(d, ar,
-                  "SELECT role, content, partial, entities FROM messages WHERE session_id = ? AND id >= ? "
-                  "ORDER BY id LIMIT ?",
-                  q, 3, 0, &rs, err, errlen);
+                      "SELECT role, content, partial, entities FROM messages WHERE session_id = ? AND id >= "
+                      "(SELECT MIN(id) FROM (SELECT id FROM messages WHERE session_id = ? AND role = 'user' "
+                      "ORDER BY id DESC LIMIT ?) t) ORDER BY id LIMIT ?",
+                      q, 4, 0, &rs, err, errlen);
     if (rc != DB_OK) return rc;
     struct sess_msg *m = ar_calloc(ar, rs.nrows ? rs.nrows : 1, sizeof(*m));
     if (!m) {

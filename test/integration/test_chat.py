@@ -428,7 +428,7 @@ class OpenAIChatTest(unittest.TestCase):
         try:
             cls.st = stack(workers=1, llm_provider="openai", llm_url=cls.fake.url, llm_api_key=LLM_KEY,
                            llm_model="fake-chat", llm_stall_timeout_ms=str(cls.STALL_MS), llm_timeout_ms="20000",
-                           llm_max_tokens="60", tts_provider="openai", tts_url=cls.fake.url + "/v1",
+                           llm_max_tokens="60", chat_history_turns="2", tts_provider="openai", tts_url=cls.fake.url + "/v1",
                            tts_api_key=LLM_KEY, tts_model="fake-tts")
             upload(cls.st, cls.bot, "policies.md", POLICIES, "Store policies")
         except BaseException:
@@ -483,6 +483,22 @@ class OpenAIChatTest(unittest.TestCase):
                                               "Can I return an item?"])
         with open(self.st.app.log_file, encoding="utf-8", errors="replace") as f:
             self.assertNotIn(LLM_KEY, f.read())
+
+    def test_history_is_the_last_turns(self):
+        sid = None
+        for i in range(1, 5):
+            self.fake.control(answer="Answer %d." % i)
+            body = {"query": "Question %d?" % i, "chatbotId": self.bot}
+            if sid:
+                body["sessionId"] = sid
+            c, evs = chat(self.st, body)
+            sid = by(evs, "connected")[0]["sessionId"]
+            self.assertEqual(final_text(evs), "Answer %d." % i)
+        body = [r for r in self.fake.requests("/v1/chat/completions") if r["body"].get("stream")][-1]["body"]
+        # chat_history_turns = 2: the 2nd and 3rd turns, then the question
+        self.assertEqual([(m["role"], m["content"]) for m in body["messages"][1:]],
+                         [("user", "Question 2?"), ("assistant", "Answer 2."), ("user", "Question 3?"),
+                          ("assistant", "Answer 3."), ("user", "Question 4?")])
 
     def test_stop_reason_length(self):
         self.fake.control(answer=" ".join("word%d" % i for i in range(80)) + ".")
