@@ -231,7 +231,7 @@ def main():
         % len(ANSWER.split()),
         "client's time to the first `text` event minus the upstream's own first-token time (request",
         "received -> first token written, measured by the fixture); `before` = client send -> the",
-        "upstream has the request (nginx, FastCGI, session insert + history, retrieval with the query",
+        "upstream has the request (nginx, FastCGI, session reads and history, retrieval with the query",
         "embedding, the vector index and FULLTEXT, the prompt); `relay` = the upstream wrote its first",
         "token -> the client has the `text` event (curl, SSE parse, event, FastCGI, nginx).",
         "",
@@ -243,7 +243,8 @@ def main():
         row("  before: send -> upstream has the request", oa["before"]),
         row("  relay: upstream first token -> client event", oa["relay"]),
         row("app: request start -> first delta (`timings.firstTokenMs`)", oa["app_first_delta"]),
-        row("app: session step, one transaction (`timings.sessionMs`)", oa["app_session"]),
+        row("app: session step, reads (`timings.sessionMs`)", oa["app_session"]),
+        row("app: session + question commit, after the upstream call (`timings.storeMs`)", oa["app_store"]),
         row("app: retrieval step (`timings.retrievalMs`)", oa["app_retrieval"]),
         "",
         "Target: overhead <= 5 ms p99. Measured: p50 %.1f ms, p90 %.1f ms, p99 %.1f ms (%s)."
