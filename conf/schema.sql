@@ -47,6 +47,10 @@ CREATE TABLE IF NOT EXISTS products (
     KEY k_products_price (price),
     KEY k_products_popularity (popularity),
     KEY k_products_stock (in_stock, popularity),
+    -- covers a segment (category + price band) for the sales agent's market
+    -- figures and the search filters: counts, price order, stock, designers
+    -- and popularity come from the index alone, without reading the rows
+    KEY k_products_segment (category, price, in_stock, popularity, designer),
     FULLTEXT KEY ft_products_text (title, description, tags, designer, category)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 

@@ -304,20 +304,17 @@ static int tk_history(struct tk_run *t, char *err, size_t errlen)
     if (rc != DB_OK) return rc;
     t->hist = m;
     t->nhist = n;
-    int found_ref = 0;
-    for (size_t i = n; i-- > 0;) {
-        if (!m[i].entities) continue;
+    /* the newest user message with entities, and the answer that followed it */
+    for (size_t i = n; i-- > 0 && !t->have_prev;) {
+        if (!m[i].entities || strcmp(m[i].role, "user") != 0) continue;
         json_object *o = json_tokener_parse(m[i].entities);
-        if (!o) continue;
-        if (!strcmp(m[i].role, "assistant") && !found_ref && !t->have_prev) {
-            json_object *v;
-            if (json_object_object_get_ex(o, "priceRef", &v)) t->prev_ref = json_object_get_double(v);
-            found_ref = 1;
-        } else if (!strcmp(m[i].role, "user") && !t->have_prev) {
-            t->have_prev = it_entities_parse(o, &t->prev) == 0;
+        t->have_prev = o && it_entities_parse(o, &t->prev) == 0;
+        if (o) json_object_put(o);
+        for (size_t j = i + 1; t->have_prev && j < n && strcmp(m[j].role, "user") != 0; j++) {
+            json_object *a = m[j].entities ? json_tokener_parse(m[j].entities) : NULL, *v;
+            if (a && json_object_object_get_ex(a, "priceRef", &v)) t->prev_ref = json_object_get_double(v);
+            if (a) json_object_put(a);
         }
-        json_object_put(o);
-        if (t->have_prev) break;
     }
     return DB_OK;
 }
@@ -364,8 +361,13 @@ static int tk_step_market(struct tk_run *t)
     struct ctx *c = t->c;
     char err[512];
     int rc;
+    const struct it_entities *e = &t->it.e;
     if (!it_wants_products(&t->it))
         return sink_progress(c->sink, "market_intelligence", "Skipped: no products asked about", 0, 100);
+    if (!e->category[0] && !e->color[0] && e->budget_min <= 0 && e->budget_max <= 0 && !e->occasion[0])
+        return sink_progress(c->sink, "market_intelligence",
+                             "Skipped: nothing narrows the catalog to a segment yet (a garment, colour, budget "
+                             "or occasion)", 0, 100);
     if ((rc = sink_progress(c->sink, "market_intelligence", "Reading the market for this segment", -1, 0)))
         return rc;
     if ((rc = tk_db(t, err, sizeof(err))) != DB_OK ||
@@ -384,8 +386,8 @@ static int tk_step_market(struct tk_run *t)
         struct it_entities ae;
         tk_segment_entities(&t->market.asked, &ae);
         tk_describe(c->ar, &ae, c->app->cfg.currency, 1, &asked);
-        snprintf(m, sizeof(m), "No %s in the catalog; figures for all %s", asked ? asked : "match",
-                 t->segment_desc);
+        snprintf(m, sizeof(m), "No %s in the catalog; the figures describe the whole %s category",
+                 asked ? asked : "match", t->segment_desc);
     } else {
         snprintf(m, sizeof(m), "%ld products in the segment %s", t->market.count, t->segment_desc);
     }

@@ -121,18 +121,27 @@ static long tk_long(const char *s)
     return s ? strtol(s, NULL, 10) : 0;
 }
 
+/* fmt holds exactly one %s: the WHERE clause. Parameters: pre (bound
+ * before the WHERE clause's), the clause's, then extra. */
+static int tk_query2(struct db *d, arena_t *ar, const char *fmt, const struct db_param *pre, size_t npre,
+                     const struct tk_where *w, const struct db_param *extra, size_t nextra, size_t max_rows,
+                     struct db_rows *out, char *err, size_t errlen)
+{
+    char sql[TK_SQL_MAX];
+    struct db_param p[TK_MAXP + 8];
+    snprintf(sql, sizeof(sql), fmt, w->sql);
+    size_t np = 0;
+    for (size_t i = 0; i < npre && np < 4; i++) p[np++] = pre[i];
+    for (size_t i = 0; i < w->np; i++) p[np++] = w->p[i];
+    for (size_t i = 0; i < nextra && np < sizeof(p) / sizeof(p[0]); i++) p[np++] = extra[i];
+    return db_query(d, ar, sql, p, np, max_rows, out, err, errlen);
+}
+
 static int tk_query(struct db *d, arena_t *ar, const char *fmt, const struct tk_where *w,
                     const struct db_param *extra, size_t nextra, size_t max_rows, struct db_rows *out, char *err,
                     size_t errlen)
 {
-    char sql[TK_SQL_MAX];
-    struct db_param p[TK_MAXP + 8];
-    /* fmt holds exactly one %s: the WHERE clause */
-    snprintf(sql, sizeof(sql), fmt, w->sql);
-    size_t np = 0;
-    for (size_t i = 0; i < w->np; i++) p[np++] = w->p[i];
-    for (size_t i = 0; i < nextra && np < sizeof(p) / sizeof(p[0]); i++) p[np++] = extra[i];
-    return db_query(d, ar, sql, p, np, max_rows, out, err, errlen);
+    return tk_query2(d, ar, fmt, NULL, 0, w, extra, nextra, max_rows, out, err, errlen);
 }
 
 /* count, in-stock count, min, max, distinct designers */
@@ -219,7 +228,9 @@ static int tk_trending_q(struct db *d, arena_t *ar, const struct tk_where *w, st
     struct db_rows rs;
     int rc = tk_query(d, ar,
                       "SELECT p.sku, p.title, COALESCE(p.designer, ''), p.price, p.popularity, p.in_stock "
-                      "FROM products p WHERE %s ORDER BY p.popularity DESC, p.id LIMIT 5",
+                      "FROM products p JOIN (SELECT p.id FROM products p WHERE %s "
+                      "ORDER BY p.popularity DESC, p.id LIMIT 5) top ON top.id = p.id "
+                      "ORDER BY p.popularity DESC, p.id",
                       w, NULL, 0, TK_TOP, &rs, err, errlen);
     if (rc != DB_OK) return rc;
     m->ntrending = 0;
@@ -235,53 +246,86 @@ static int tk_trending_q(struct db *d, arena_t *ar, const struct tk_where *w, st
     return DB_OK;
 }
 
-/* Neighbours for suggestions: other colour families (category + budget)
- * and the price bands below and above (category + colour). */
-static int tk_neighbours_q(struct db *d, arena_t *ar, struct tk_market *m, char *err, size_t errlen)
+static int tk_count_cmp(const void *a, const void *b)
+{
+    const struct tk_count *x = a, *y = b;
+    if (x->count != y->count) return x->count > y->count ? -1 : 1;
+    return strcmp(x->name, y->name);
+}
+
+/* Colours, one grouped pass over the segment without its colour (category
+ * + budget): GROUP BY family, colour WITH ROLLUP gives the shades with
+ * their counts and each family's count of distinct products. The segment's
+ * top colours are the shades of its family (all shades when it has none);
+ * the other families feed the suggestions. */
+static int tk_colors_q(struct db *d, arena_t *ar, struct tk_market *m, char *err, size_t errlen)
 {
     struct tk_where w;
-    int rc;
-    if (m->seg.category[0] || m->seg.occasion[0]) {
-        tk_where_build(&m->seg, TK_W_CAT | TK_W_BUDGET | TK_W_OCC, &w);
-        struct db_param ex[1] = {DB_STR(m->seg.color_family)};
-        struct db_rows rs;
-        rc = tk_query(d, ar,
-                      "SELECT c.family, COUNT(DISTINCT p.id) AS n FROM products p JOIN product_colors c "
-                      "ON c.product_id = p.id WHERE %s AND c.family <> ? GROUP BY c.family "
-                      "ORDER BY n DESC, c.family LIMIT 4",
-                      &w, ex, 1, 4, &rs, err, errlen);
-        if (rc != DB_OK) return rc;
-        m->nother_colors = 0;
-        for (size_t i = 0; i < rs.nrows && m->nother_colors < 4; i++) {
-            if (!db_cell(&rs, i, 0)) continue;
-            struct tk_count *c = &m->other_colors[m->nother_colors++];
-            snprintf(c->name, sizeof(c->name), "%s", db_cell(&rs, i, 0));
-            c->count = tk_long(db_cell(&rs, i, 1));
+    struct db_rows rs;
+    /* without a garment or an occasion, "the segment without its colour" is
+     * most of the catalog: stay in the segment and offer no other colours */
+    int wide = !m->seg.category[0] && !m->seg.occasion[0];
+    tk_where_build(&m->seg, TK_W_CAT | TK_W_BUDGET | TK_W_OCC | (wide ? TK_W_COLOR : 0), &w);
+    int rc = tk_query(d, ar,
+                      "SELECT c.family, c.color, COUNT(DISTINCT p.id) FROM products p JOIN product_colors c "
+                      "ON c.product_id = p.id WHERE %s GROUP BY c.family, c.color WITH ROLLUP",
+                      &w, NULL, 0, 0, &rs, err, errlen);
+    if (rc != DB_OK) return rc;
+    size_t cap = rs.nrows ? rs.nrows : 1, nshade = 0, nfam = 0;
+    struct tk_count *shades = ar_calloc(ar, cap, sizeof(*shades)), *fams = ar_calloc(ar, cap, sizeof(*fams));
+    if (!shades || !fams) {
+        snprintf(err, errlen, "out of memory");
+        return DB_EQUERY;
+    }
+    const char *segfam = m->seg.color_family;
+    for (size_t i = 0; i < rs.nrows; i++) {
+        const char *fam = db_cell(&rs, i, 0), *col = db_cell(&rs, i, 1);
+        long n = tk_long(db_cell(&rs, i, 2));
+        if (!fam) continue;   /* the grand total */
+        if (col) {
+            if (!*segfam || !strcmp(fam, segfam)) {
+                snprintf(shades[nshade].name, sizeof(shades[nshade].name), "%s", col);
+                shades[nshade++].count = n;
+            }
+        } else if (*fam && strcmp(fam, segfam) != 0 && !wide) {
+            snprintf(fams[nfam].name, sizeof(fams[nfam].name), "%s", fam);
+            fams[nfam++].count = n;
         }
     }
-    /* the bands: below the budget (or the first quartile), above it (or the third) */
+    qsort(shades, nshade, sizeof(*shades), tk_count_cmp);
+    qsort(fams, nfam, sizeof(*fams), tk_count_cmp);
+    m->ntop_colors = nshade < TK_TOP ? nshade : TK_TOP;
+    memcpy(m->colors, shades, m->ntop_colors * sizeof(*shades));
+    m->nother_colors = nfam < 4 ? nfam : 4;
+    memcpy(m->other_colors, fams, m->nother_colors * sizeof(*fams));
+    return DB_OK;
+}
+
+/* The price bands next to the segment (category + colour): below the
+ * budget (or the first quartile) and above it (or the third). */
+static int tk_bands_q(struct db *d, arena_t *ar, struct tk_market *m, char *err, size_t errlen)
+{
     double lo = m->seg.min > 0 ? m->seg.min : (m->seg.max > 0 ? 0 : m->q1);
     double hi = m->seg.max > 0 ? m->seg.max : (m->seg.min > 0 ? 0 : m->q3);
     if (m->count < 4 && m->seg.min <= 0 && m->seg.max <= 0) lo = hi = 0;
-    tk_where_build(&m->seg, TK_W_CAT | TK_W_COLOR | TK_W_OCC, &w);
     memset(&m->below, 0, sizeof(m->below));
     memset(&m->above, 0, sizeof(m->above));
+    if (lo <= 0 && hi <= 0) return DB_OK;
+    struct tk_where w;
     struct db_rows rs;
+    tk_where_build(&m->seg, TK_W_CAT | TK_W_COLOR | TK_W_OCC, &w);
+    struct db_param pre[2] = {DB_DOUBLE(lo), DB_DOUBLE(hi > 0 ? hi : 1e18)};
+    int rc = tk_query2(d, ar, "SELECT COALESCE(SUM(p.price < ?), 0), COALESCE(SUM(p.price > ?), 0) FROM products p "
+                              "WHERE %s",
+                       pre, 2, &w, NULL, 0, 1, &rs, err, errlen);
+    if (rc != DB_OK || rs.nrows != 1) return rc;
     if (lo > 0) {
-        struct db_param ex[1] = {DB_DOUBLE(lo)};
-        rc = tk_query(d, ar, "SELECT COUNT(*) FROM products p WHERE %s AND p.price < ?", &w, ex, 1, 1, &rs, err,
-                      errlen);
-        if (rc != DB_OK) return rc;
         m->below.max = lo;
-        m->below.count = rs.nrows ? tk_long(db_cell(&rs, 0, 0)) : 0;
+        m->below.count = tk_long(db_cell(&rs, 0, 0));
     }
     if (hi > 0) {
-        struct db_param ex[1] = {DB_DOUBLE(hi)};
-        rc = tk_query(d, ar, "SELECT COUNT(*) FROM products p WHERE %s AND p.price > ?", &w, ex, 1, 1, &rs, err,
-                      errlen);
-        if (rc != DB_OK) return rc;
         m->above.min = hi;
-        m->above.count = rs.nrows ? tk_long(db_cell(&rs, 0, 0)) : 0;
+        m->above.count = tk_long(db_cell(&rs, 0, 1));
     }
     return DB_OK;
 }
@@ -311,13 +355,9 @@ int tk_market_compute(struct db *d, arena_t *ar, const struct it_entities *e, st
                   "AND p.designer <> '' GROUP BY p.designer ORDER BY n DESC, p.designer LIMIT 5",
                   &w, m->designers, TK_TOP, &m->ntop_designers, err, errlen);
     if (rc != DB_OK) return rc;
-    rc = tk_top_q(d, ar,
-                  "SELECT c.color, COUNT(DISTINCT p.id) AS n FROM products p JOIN product_colors c "
-                  "ON c.product_id = p.id WHERE %s GROUP BY c.color ORDER BY n DESC, c.color LIMIT 5",
-                  &w, m->colors, TK_TOP, &m->ntop_colors, err, errlen);
-    if (rc != DB_OK) return rc;
+    if ((rc = tk_colors_q(d, ar, m, err, errlen)) != DB_OK) return rc;
     if ((rc = tk_trending_q(d, ar, &w, m, err, errlen)) != DB_OK) return rc;
-    return tk_neighbours_q(d, ar, m, err, errlen);
+    return tk_bands_q(d, ar, m, err, errlen);
 }
 
 static json_object *tk_counts_json(const struct tk_count *c, size_t n)
