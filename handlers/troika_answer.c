@@ -286,8 +286,13 @@ static size_t tk_pick(const struct tk_facts *f, const char *size)
 static int tk_alternates(buf_t *b, const struct tk_facts *f, size_t skip)
 {
     size_t idx[2], n = 0;
-    for (size_t i = 0; i < f->nproducts && n < 2; i++)
-        if (i != skip) idx[n++] = i;
+    const char *pick = skip < f->nproducts ? f->products[skip].title : "";
+    for (size_t i = 0; i < f->nproducts && n < 2; i++) {
+        /* a catalog may hold two products of one title: name each title once */
+        const char *ti = f->products[i].title;
+        if (i == skip || !strcmp(ti, pick) || (n == 1 && !strcmp(ti, f->products[idx[0]].title))) continue;
+        idx[n++] = i;
+    }
     if (!n) return 0;
     int rc = buf_adds(b, " Also worth a look: ");
     for (size_t i = 0; i < n; i++) {

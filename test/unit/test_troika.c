@@ -100,6 +100,13 @@ static void t_builtin_answer(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(text, "My pick for the sangeet: Ruby Zardozi Lehenga Set"));
     CU_ASSERT_PTR_NOT_NULL(strstr(text, "Also worth a look: Crimson Gota Patti Lehenga"));
 
+    /* one title is named once, even when two products carry it */
+    struct tk_product twins[3] = {prods[0], prods[0], prods[1]};
+    twins[1].sku = "TRK-LEH-001B";
+    f2.products = twins;
+    CU_ASSERT_EQUAL(tk_answer_builtin(ar, &f2, &text), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "Also worth a look: Maroon Mirror Work Lehenga (\xE2\x82\xB9" "42,000)."));
+
     /* relaxation is said */
     f.relaxed = TK_RELAX_BUDGET | TK_RELAX_SIZE;
     struct it_entities wide = r.e;
