@@ -34,7 +34,11 @@ struct it_cue {
 
 static const struct it_cue it_cues[] = {
     /* support: orders, returns, shipping (a polite pointer) */
-    {"order", IT_SUPPORT, 5}, {"orders", IT_SUPPORT, 5}, {"order status", IT_SUPPORT, 6},
+    /* "order" alone may mean buying ("I want to order a lehenga") */
+    {"my order", IT_SUPPORT, 6}, {"my orders", IT_SUPPORT, 6}, {"order status", IT_SUPPORT, 6},
+    {"order id", IT_SUPPORT, 6}, {"order number", IT_SUPPORT, 6}, {"mera order", IT_SUPPORT, 6},
+    {"meri order", IT_SUPPORT, 6}, {"the order", IT_SUPPORT, 4}, {"placed an order", IT_SUPPORT, 6},
+    {"an order", IT_SUPPORT, 3}, {"order a", IT_PRODUCT_SEARCH, 3}, {"to order", IT_PRODUCT_SEARCH, 3},
     {"track*", IT_SUPPORT, 5}, {"return", IT_SUPPORT, 5}, {"returns", IT_SUPPORT, 5},
     {"return policy", IT_SUPPORT, 6}, {"refund*", IT_SUPPORT, 5}, {"exchange", IT_SUPPORT, 5},
     {"shipping", IT_SUPPORT, 5}, {"shipment", IT_SUPPORT, 5}, {"ship", IT_SUPPORT, 4},

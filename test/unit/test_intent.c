@@ -130,6 +130,8 @@ static const struct it_case cases[] = {
     {"mera order kab aayega", SU, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0},
     {"refund nahi aaya", SU, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0},
     {"cancel my order please", SU, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0},
+    {"I placed an order last week, can I exchange the size?", SU, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0},
+    {"I want to order a red lehenga", PS, "lehenga", "red", "red", NULL, NULL, NULL, NULL, 0, 0},
     /* other */
     {"what is the weather today", OT, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0},
     {"tell me a joke", OT, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0},
