@@ -193,7 +193,7 @@ void cfg_defaults(struct cfg *c)
     c->search_text_weight = 0.5;
     c->search_text_candidates = 200;
     c->search_vector_candidates = 100;
-    c->search_nprobe = 64;
+    c->search_nprobe = 0;
     c->search_min_vector_score = 0.2;
     c->search_step_delay_ms = 0;
     c->aza_min_score = 0.3;
