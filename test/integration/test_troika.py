@@ -588,6 +588,35 @@ class OpenAITest(TroikaCase):
         self.assertEqual(intent["entities"]["fabric"], "silk")
         self.assertIsNone(intent["entities"]["designer"])   # not a catalog designer
 
+    def test_client_leaves_mid_answer(self):
+        sentences = " ".join("Sentence number %d is about the Ruby Zardozi Lehenga Set." % i for i in range(1, 30))
+        self.fake.control(answer=sentences, tokens_per_s=40)
+        c = self.stack.sse(STREAM, method="POST", body={"message": HEADLINE}, timeout=30)
+        sid = None
+        try:
+            while True:
+                e = c.next_event()
+                self.assertIsNotNone(e, "the stream ended before any text")
+                if e.event == "connected":
+                    sid = e.json()["sessionId"]
+                if e.event == "text":
+                    break
+        finally:
+            c.close()
+        # the answer so far is stored as partial, and the upstream transfer is stopped
+        rows = harness.wait_for(lambda: sql_rows("SELECT role, partial FROM messages WHERE session_id = '%s' "
+                                                 "ORDER BY id" % sid) if len(sql_rows(
+            "SELECT id FROM messages WHERE session_id = '%s'" % sid)) == 2 else None, 10, "the partial answer")
+        self.assertEqual(rows, [["user", "0"], ["assistant", "1"]])
+        streamed = [r for r in self.fake.requests() if r["path"] == "/v1/chat/completions" and r["body"].get("stream")]
+        harness.wait_for(lambda: [r for r in self.fake.requests() if r["path"] == "/v1/chat/completions"
+                                  and r["body"].get("stream") and r.get("closed_at")], 5, "the upstream hang-up")
+        self.assertEqual(len(streamed), 1)
+        # the worker is free again
+        self.fake.control(tokens_per_s=0)
+        events = self.chat({"message": "namaste"})
+        self.assertEqual(events[-1][0], "close")
+
     def test_upstream_failure_falls_back(self):
         self.fake.control(chat_status=500)
         events = self.chat({"message": HEADLINE})
