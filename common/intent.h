@@ -7,8 +7,9 @@
  * categories come from the product-search query parser (common/qparse);
  * this module adds intent cues, occasions, fabrics, designers, budget
  * bands ("around 40k") and follow-up cues ("instead", "cheaper").
- * it_resolve() then fills what the message left out from the conversation
- * and the customer's context, recording where each entity came from.
+ * it_resolve() (intent_resolve.c, with the JSON shapes) then fills what
+ * the message left out from the conversation and the customer's context,
+ * recording where each entity came from.
  * Pure functions over caller-owned structs; no allocation, no globals. */
 #ifndef TROIKA_INTENT_H
 #define TROIKA_INTENT_H
