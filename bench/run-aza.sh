@@ -8,7 +8,7 @@
 # Writes bench/results/aza.md. A benchmark, not a test.
 #
 #   bench/run-aza.sh            (after make; uses ./troika-fcgi, ./troika-admin)
-# Environment: BENCH_PRODUCTS (100000), BENCH_DURATION (10s), TROIKA_FCGI,
+# Environment: BENCH_PRODUCTS (100000), BENCH_DURATION (20s), TROIKA_FCGI,
 # TROIKA_ADMIN, BENCH_OUT (result file).
 set -euo pipefail
 
@@ -17,7 +17,7 @@ ROOT=$PWD
 export TROIKA_FCGI=${TROIKA_FCGI:-$ROOT/troika-fcgi}
 ADMIN=${TROIKA_ADMIN:-$(dirname "$TROIKA_FCGI")/troika-admin}
 PRODUCTS=${BENCH_PRODUCTS:-100000}
-DURATION=${BENCH_DURATION:-10s}
+DURATION=${BENCH_DURATION:-20s}
 OUT=${BENCH_OUT:-$ROOT/bench/results/aza.md}
 WORKERS=2
 export PATH="$PATH:/usr/sbin:/sbin"
@@ -61,43 +61,45 @@ index_line=$(grep -m1 'wrote' "$work/index.log" | sed 's/^ *//')
 import_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", b - a}')
 index_s=$(awk -v a="$t1" -v b="$t2" 'BEGIN {printf "%.1f", b - a}')
 
-# The query rotation: everyday searches, Hinglish, explicit filters, and one
-# nonsense query that finds nothing by meaning (the text fallback runs).
-QUERIES=(
-    'red silk lehenga for a wedding'
-    'navy blue sherwani for the groom'
-    'pastel anarkali for haldi'
-    'lehnga under 20k'
-    'kanjeevaram saree'
-    'men kurta for sangeet size L'
-    'laal saree shaadi ke liye'
-    'xqzvw blorptangle'
-)
-aza_bodies=$(/usr/bin/python3 -c '
+# The query rotation: product search's 50 shopper queries
+# (bench/search-queries.txt, as bench/run-search.py uses them), so the two
+# routes are measured on the same questions. Aza also runs them with
+# explicit filters (inStock, maxPrice 60000: the over-fetch rounds), and a
+# nonsense query on its own (the text fallback every time).
+mapfile -t QUERIES < <(grep -v '^[[:space:]]*\(#\|$\)' bench/search-queries.txt)
+NONSENSE='xqzvw blorptangle'
+aza_bodies() {
+    /usr/bin/python3 -c '
 import json, sys
+filters = json.loads(sys.argv[1])
 out = []
-for i, q in enumerate(sys.argv[1:]):
+for q in sys.argv[2:]:
     b = {"query": q, "limit": 8}
-    if i == 1:
-        b["filters"] = {"inStock": True, "maxPrice": 60000}
+    if filters:
+        b["filters"] = filters
     out.append(json.dumps(json.dumps(b)))
-print(", ".join(out))' "${QUERIES[@]}")
+print(", ".join(out))' "$@"
+}
 ps_paths=$(/usr/bin/python3 -c '
 import sys, urllib.parse
 print(", ".join("\"/api/products/search/stream?limit=8&q=%s\"" % urllib.parse.quote(q) for q in sys.argv[1:]))' "${QUERIES[@]}")
 
-cat >"$work/aza.lua" <<EOF
-local bodies = { $aza_bodies }
+for f in plain filtered; do
+    if [ $f = plain ]; then bodies=$(aza_bodies '{}' "${QUERIES[@]}"); else
+        bodies=$(aza_bodies '{"inStock": true, "maxPrice": 60000}' "${QUERIES[@]}"); fi
+    cat >"$work/aza-$f.lua" <<EOF
+local bodies = { $bodies }
 local i = 0
 request = function()
     i = i % #bodies + 1
     return wrk.format("POST", wrk.path, {["Content-Type"] = "application/json"}, bodies[i])
 end
 EOF
+done
 cat >"$work/nonsense.lua" <<EOF
 request = function()
     return wrk.format("POST", wrk.path, {["Content-Type"] = "application/json"},
-                      '{"query": "xqzvw blorptangle", "limit": 8}')
+                      '{"query": "$NONSENSE", "limit": 8}')
 end
 EOF
 cat >"$work/ps.lua" <<EOF
@@ -110,24 +112,22 @@ end
 EOF
 
 # Every query answers with a complete event before anything is timed.
-for b in "${QUERIES[@]}"; do
+for b in "${QUERIES[@]}" "$NONSENSE"; do
     body=$(/usr/bin/python3 -c 'import json,sys; print(json.dumps({"query": sys.argv[1], "limit": 8}))' "$b")
     events=$(curl -sN -X POST -H 'Content-Type: application/json' --data "$body" "$URL/aza/search/stream")
     grep -q '^event: complete' <<<"$events" || { echo "bench: no complete event for: $b" >&2; exit 1; }
 done
-# Where the time goes, per query: 7 sequential requests to the normal twin
+# Where the time goes, per query: 5 sequential requests to the normal twin
 # (one at a time, nothing else running), medians of the server's own timings.
-per_query=$(/usr/bin/python3 - "$URL" "${QUERIES[@]}" <<'PY'
+per_query=$(/usr/bin/python3 - "$URL" "${QUERIES[@]}" "$NONSENSE" <<'PY'
 import json, statistics, sys, urllib.request
 url, queries = sys.argv[1], sys.argv[2:]
 print("| query | total | semantic / text shown | fallback | candidates (rounds) | duration ms | embedding | semantic_search | text_search_fallback | scoring |")
 print("|---|---|---|---|---|---|---|---|---|---|")
-for i, q in enumerate(queries):
+for q in queries:
     body = {"query": q, "limit": 8}
-    if i == 1:
-        body["filters"] = {"inStock": True, "maxPrice": 60000}
     runs = []
-    for _ in range(7):
+    for _ in range(5):
         req = urllib.request.Request(url + "/aza/search", data=json.dumps(body).encode(),
                                      headers={"Content-Type": "application/json"})
         runs.append(json.load(urllib.request.urlopen(req)))
@@ -156,14 +156,15 @@ run_wrk() {
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 # warm-up: page cache for the index and the tables, the workers' connections
-wrk -t1 -c2 -d3s -s "$work/aza.lua" "$URL/aza/search/stream" >/dev/null
+wrk -t1 -c2 -d3s -s "$work/aza-plain.lua" "$URL/aza/search/stream" >/dev/null
 wrk -t1 -c2 -d2s -s "$work/ps.lua" "$URL/" >/dev/null
 NAMES=()
 for c in 1 2; do
-    run_wrk "aza-stream-c$c" "$c" "$work/aza.lua" /aza/search/stream; NAMES+=("aza-stream-c$c")
-    run_wrk "aza-normal-c$c" "$c" "$work/aza.lua" /aza/search; NAMES+=("aza-normal-c$c")
+    run_wrk "aza-stream-c$c" "$c" "$work/aza-plain.lua" /aza/search/stream; NAMES+=("aza-stream-c$c")
+    run_wrk "aza-normal-c$c" "$c" "$work/aza-plain.lua" /aza/search; NAMES+=("aza-normal-c$c")
     run_wrk "product-search-c$c" "$c" "$work/ps.lua" /; NAMES+=("product-search-c$c")
 done
+run_wrk "aza-filtered-c1" 1 "$work/aza-filtered.lua" /aza/search/stream; NAMES+=("aza-filtered-c1")
 run_wrk "aza-fallback-c1" 1 "$work/nonsense.lua" /aza/search/stream; NAMES+=("aza-fallback-c1")
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -172,6 +173,8 @@ commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 dirty=$(git status --porcelain -- fcgi common handlers index 2>/dev/null | grep -q . && echo " (+ uncommitted changes)" || true)
 row() { echo "| $2 | $3 | ${RPS[$1]} | ${P50[$1]} | ${P99[$1]} | ${NON2XX[$1]} |"; }
 
+conf_val() { awk -F' *= *' -v k="$1" 'tolower($1) == k {v=$2} END {print v}' "$CONF"; }
+
 mkdir -p "$(dirname "$OUT")"
 {
     echo "# Aza search benchmark"
@@ -179,10 +182,12 @@ mkdir -p "$(dirname "$OUT")"
     echo "Written by \`bench/run-aza.sh\`. wrk (1 thread, c connections) through a"
     echo "private nginx (shipped site config) to troika-fcgi with $WORKERS workers over a"
     echo "unix socket, log level INFO, a private MariaDB, builtin embedder. Each run"
-    echo "lasts $DURATION and rotates the queries below; product search gets the same"
-    echo "queries on the same stack in the same minute, so the two routes compare"
-    echo "under the same load. Load and server share the machine's 2 cores: these are"
-    echo "relative figures."
+    echo "lasts $DURATION and takes product search's ${#QUERIES[@]} shopper queries"
+    echo "([bench/search-queries.txt](../search-queries.txt)) in turn, limit 8;"
+    echo "GET /api/products/search/stream gets the same queries on the same stack in"
+    echo "the same minutes, so the two routes compare under the same load. Product"
+    echo "search's own figures: [search.md](search.md). Load and server share the"
+    echo "machine's 2 cores: these are relative figures."
     echo
     echo "## Set-up"
     echo
@@ -191,21 +196,13 @@ mkdir -p "$(dirname "$OUT")"
     echo "- catalog: $PRODUCTS generated products (gen-catalog --seed 1), generated and"
     echo "  imported in $import_s s; build-index in $index_s s:"
     echo "  $index_line"
-    echo "- config as shipped: aza_min_score, aza_candidates, search_nprobe (0: the index's"
-    echo "  default), max_requests = 1000 (workers are recycled during the runs)"
+    echo "- config as shipped: aza_min_score $(conf_val aza_min_score), aza_candidates $(conf_val aza_candidates),"
+    echo "  search_nprobe $(conf_val search_nprobe) (0: the index's default), max_requests $(conf_val max_requests)"
+    echo "- MariaDB innodb_buffer_pool_size 512M (holds the catalog)"
     echo "- load average (1/5/15 min) before the runs: $load_before; after: $load_after"
     echo "  (other work on the machine competes with wrk, nginx, MariaDB and the app)"
-    echo "- MariaDB innodb_buffer_pool_size 512M (holds the catalog)"
     echo
-    echo "## Per query"
-    echo
-    echo "The rotation (limit 8; the second with filters inStock true, maxPrice 60000"
-    echo "on the Aza side), one request at a time, median of 7; milliseconds as the"
-    echo "server measured them (\`complete.duration\` and \`timings\`):"
-    echo
-    echo "$per_query"
-    echo
-    echo "## Latency"
+    echo "## Latency through nginx"
     echo
     echo "| route | c | requests/s | p50 | p99 | non-2xx |"
     echo "|---|---|---|---|---|---|"
@@ -214,7 +211,15 @@ mkdir -p "$(dirname "$OUT")"
         row "aza-normal-c$c" "POST /aza/search" "$c"
         row "product-search-c$c" "GET /api/products/search/stream" "$c"
     done
-    row aza-fallback-c1 "POST /aza/search/stream, nonsense query only (text fallback every time)" 1
+    row aza-filtered-c1 "POST /aza/search/stream, the same queries with filters inStock true, maxPrice 60000" 1
+    row aza-fallback-c1 "POST /aza/search/stream, \`$NONSENSE\` only (text fallback every time)" 1
+    echo
+    echo "## Per query"
+    echo
+    echo "One request at a time to POST /aza/search, median of 5; milliseconds as the"
+    echo "server measured them (\`complete.duration\` and \`timings\`)."
+    echo
+    echo "$per_query"
     echo
     echo "## wrk output"
     for name in "${NAMES[@]}"; do
