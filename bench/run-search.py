@@ -363,20 +363,22 @@ def write_md(r, args):
                  "see docs/search.md) roughly halves it, but a frequent word stays at 25-45 ms. The generated "
                  "descriptions repeat fabric, handwork and occasion words, which makes such words frequent; "
                  "a real catalog's fabric words are frequent too.")
-        L.append("- Browsing a category by popularity with a narrow price band (`saree around 40k`: "
-                 "34,000-46,000) walks the `(category, popularity)` index past most sarees before 200 "
-                 "fall in the band; a `(category, price)` index fixed that query (38 -> 3 ms) but MariaDB "
-                 "then also chose it for wide bands (`lehenga under 50000`: 10 -> 40 ms), so it is not in "
-                 "the schema.")
+        L.append("- Browsing (no text words) is an ORDER BY popularity with LIMIT, where MariaDB 10.11's plan "
+                 "choice matters more than the data: on a freshly loaded table it scanned the whole popularity "
+                 "index for `ivory groom sherwani` (78 ms instead of 9 ms), so a category browse without a "
+                 "price filter is pinned to `(category, popularity)`. With a price filter the optimizer keeps "
+                 "the choice, because the `(category, price, ...)` segment index (added for the sales agent) "
+                 "answers narrow bands in ~3 ms; for wide ones it is slower (`red lehenga size M under 50000`: "
+                 "~27 ms).")
         L.append("- What would meet the target: a per-worker cache of the text step for repeated (head) "
                  "queries, keyed by expression and filters and dropped when the catalog changes; moving "
                  "frequent attribute words (fabrics, handwork) from the text query into indexed tag filters, "
                  "as colours and sizes already are; or a search engine built for top-k retrieval in front "
                  "of MariaDB. None is done here.\n")
     L.append("The machine is shared: other engineers' builds and benchmarks ran at the same time (load average "
-             "before the runs: see the top); repeated runs varied by up to 2x at concurrency 2 (an earlier "
-             "run with nprobe 64, otherwise the same code: c=2 p50 13.5 ms, p99 47.1 ms, 134 req/s; c=1 p99 42.8 ms). With two "
-             "cores shared by nginx, two workers, MariaDB and wrk, c=2 is CPU-bound.\n")
+             "before the runs: see the top). Three runs with the same query plans gave c=1 p99 of 42.4, 42.8 and "
+             "46.4 ms; c=2 p99 ranged from 45 to 97 ms with the load of others (with two cores shared by "
+             "nginx, two workers, MariaDB and wrk, c=2 is CPU-bound).\n")
     if not args.from_raw:
         with open(args.out + ".raw.json", "w") as f:
             json.dump(r, f, indent=1)

@@ -195,6 +195,15 @@ static int cat_text_run(struct db *db, arena_t *ar, const char *mode_sql, const 
                    mode_sql, mode_sql);
         p[np++] = DB_STR(expr);
         p[np++] = DB_STR(expr);
+    } else if (f->category[0] && f->min_price < 0 && f->max_price < 0) {
+        /* Browsing one category by popularity: walk (category, popularity)
+         * and stop at the limit. Left to itself, MariaDB 10.11 sometimes
+         * scans the whole popularity index of a freshly loaded table instead
+         * (78 ms against 9 ms for "ivory groom sherwani" at 100k products).
+         * With a price filter the (category, price, ...) segment index can
+         * be the better path, so the optimizer keeps the choice there. */
+        buf_adds(&sql, "SELECT " CAT_COLS ", 0 AS rel FROM products p FORCE INDEX (k_products_category_pop) "
+                       "WHERE 1 = 1");
     } else {
         buf_adds(&sql, "SELECT " CAT_COLS ", 0 AS rel FROM products p WHERE 1 = 1");
     }

@@ -661,6 +661,16 @@ int adm_import(struct adm *a, int argc, char **argv)
     if (!strcmp(fmt, "csv")) ai_csv_all(r, buf, len);
     else ai_jsonl(r, buf, len);
     ai_flush(r);
+    if (!r->fatal && !r->dry && r->inserted + r->updated > 0) {
+        /* Fresh statistics after a bulk change, so that the optimizer's
+         * plans for the search filters do not depend on when InnoDB's
+         * background sampling last ran. */
+        struct db_rows rows;
+        char err[512];
+        if (db_query(r->db, a->ar, "ANALYZE TABLE products, product_sizes, product_colors, product_tags", NULL, 0, 0,
+                     &rows, err, sizeof(err)) != DB_OK)
+            fprintf(stderr, "import-products: ANALYZE TABLE failed (the import itself is complete): %s\n", err);
+    }
     ai_print(r, path, !strcmp(fmt, "csv") ? "CSV" : "JSON Lines", adm_now() - t0, as_json);
     if (r->fatal) {
         fprintf(stderr, "import-products: stopped: %s\n", r->fatal_msg);
