@@ -296,6 +296,8 @@ def write_md(r, args):
     L.append("Each response is a whole stream (connected, 8 progress, 3 results, complete, close; "
              "%d bytes on average). Non-2xx responses: c=1 %d, c=2 %d.\n" % (
                  ip["bytes_per_response"], w1["non2xx"], w2["non2xx"]))
+    L.append("Aza search (`POST /aza/search/stream`, semantic-first) on the same 50 queries, measured beside "
+             "product search on one stack by `bench/run-aza.sh`: [aza.md](aza.md).\n")
 
     L.append("### Where the time goes\n")
     L.append("Each query through nginx (normal route, best of 3), with the server's step timings from "
