@@ -616,6 +616,60 @@ class Stack:
 
 
 # --------------------------------------------------------------------------
+# a test module's shared database, and its test cases' logs
+
+def shared_db_module(namespace, prefix="troika-it-db-", after=None):
+    """Gives a test module (namespace: its globals()) one MariaDB for all its
+    tests: defines its setUpModule/tearDownModule, which keep the running
+    database in the module's SHARED_DB (None until then), and remove its temp
+    folder afterwards unless TROIKA_KEEP_TMP=1. after(db), if given, runs once
+    the schema is in place; when it fails the database is stopped."""
+    namespace["SHARED_DB"] = None
+
+    def setUpModule():
+        tmp = tempfile.mkdtemp(prefix=prefix)
+        _TMP_DIRS.add(tmp)
+        db = MariaDB(tmp)
+        db.tmp = tmp
+        namespace["SHARED_DB"] = db
+        try:
+            db.start()
+            db.setup()
+            if after is not None:
+                after(db)
+        except BaseException:
+            db.stop()
+            raise
+
+    def tearDownModule():
+        db = namespace["SHARED_DB"]
+        if db is not None:
+            db.stop()
+            if os.environ.get("TROIKA_KEEP_TMP") != "1":
+                shutil.rmtree(db.tmp, ignore_errors=True)
+            _TMP_DIRS.discard(db.tmp)
+
+    namespace["setUpModule"] = setUpModule
+    namespace["tearDownModule"] = tearDownModule
+
+
+class LogsOnFailure:
+    """A TestCase mixin (list it before unittest.TestCase): a failing test's
+    report ends with the logs of the class's stack (self.stack, when set)."""
+
+    def run(self, result=None):
+        before = len(result.failures) + len(result.errors) if result else 0
+        out = super().run(result)
+        stack = getattr(self, "stack", None)
+        if result and len(result.failures) + len(result.errors) > before and stack:
+            try:
+                print("\n=== logs for %s ===\n%s" % (self.id(), stack.diagnostics()))
+            except Exception:  # noqa: BLE001
+                pass
+        return out
+
+
+# --------------------------------------------------------------------------
 # HTTP and SSE clients
 
 class Response:

@@ -26,7 +26,7 @@ DECISION = re.compile(r"-(?P<rid>[A-Za-z0-9]+)\] Rate limit (?P<what>admitted|re
                       r"remaining=(?P<rem>\d+) at_us=(?P<at>\d+) pid=(?P<pid>\d+)")
 
 
-class ApacheCase:
+class ApacheCase(harness.LogsOnFailure):
     """The tests both modes share (a mixin: not run on its own)."""
     MODE = None
 
@@ -40,16 +40,6 @@ class ApacheCase:
     @classmethod
     def tearDownClass(cls):
         cls.stack.close()
-
-    def run(self, result=None):
-        before = len(result.failures) + len(result.errors) if result else 0
-        out = super().run(result)
-        if result and len(result.failures) + len(result.errors) > before and hasattr(self, "stack"):
-            try:
-                print("\n=== logs for %s ===\n%s" % (self.id(), self.stack.diagnostics()))
-            except Exception:  # noqa: BLE001
-                pass
-        return out
 
     def test_events_arrive_one_by_one(self):
         interval = 400

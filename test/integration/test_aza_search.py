@@ -13,9 +13,7 @@ gives; the normal twin's list equal to the stream's final one; and a 400 /
 import json
 import os
 import re
-import shutil
 import subprocess
-import tempfile
 import unittest
 
 import harness
@@ -41,32 +39,19 @@ def admin(conf_path, *args):
     return out
 
 
-def setUpModule():
-    global SHARED_DB
-    tmp = tempfile.mkdtemp(prefix="troika-it-aza-")
-    SHARED_DB = harness.MariaDB(tmp)
-    SHARED_DB.tmp = tmp
-    try:
-        SHARED_DB.start()
-        SHARED_DB.setup()
-        # A config that points at the shared database, for troika-admin.
-        conf = harness.Troika(tmp, SHARED_DB).conf_path
-        catalog = os.path.join(tmp, "catalog.jsonl")
-        admin(conf, "gen-catalog", "--count", str(CATALOG_SIZE), "--seed", "7", "--out", catalog)
-        admin(conf, "import-products", catalog)
-    except BaseException:
-        SHARED_DB.stop()
-        raise
+def import_catalog(db):
+    """The module's catalog, imported into the shared database by troika-admin."""
+    # A config that points at the shared database, for troika-admin.
+    conf = harness.Troika(db.tmp, db).conf_path
+    catalog = os.path.join(db.tmp, "catalog.jsonl")
+    admin(conf, "gen-catalog", "--count", str(CATALOG_SIZE), "--seed", "7", "--out", catalog)
+    admin(conf, "import-products", catalog)
 
 
-def tearDownModule():
-    if SHARED_DB is not None:
-        SHARED_DB.stop()
-        if os.environ.get("TROIKA_KEEP_TMP") != "1":
-            shutil.rmtree(SHARED_DB.tmp, ignore_errors=True)
+harness.shared_db_module(globals(), prefix="troika-it-aza-", after=import_catalog)
 
 
-class AzaCase(unittest.TestCase):
+class AzaCase(harness.LogsOnFailure, unittest.TestCase):
     WORKERS = 2
     BUILD_INDEX = True
     OVERRIDES = {"max_requests": "0"}
@@ -84,16 +69,6 @@ class AzaCase(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.stack.close()
-
-    def run(self, result=None):
-        before = len(result.failures) + len(result.errors) if result else 0
-        out = super().run(result)
-        if result and len(result.failures) + len(result.errors) > before:
-            try:
-                print("\n=== logs for %s ===\n%s" % (self.id(), self.stack.diagnostics()))
-            except Exception:  # noqa: BLE001
-                pass
-        return out
 
     # -- clients --------------------------------------------------------
     def stream(self, body):

@@ -71,24 +71,7 @@ RANK = rank_file()
 SHARED_DB = None
 
 
-def setUpModule():
-    global SHARED_DB
-    tmp = tempfile.mkdtemp(prefix="troika-it-chat-db-")
-    SHARED_DB = harness.MariaDB(tmp)
-    SHARED_DB.tmp = tmp
-    try:
-        SHARED_DB.start()
-        SHARED_DB.setup()
-    except BaseException:
-        SHARED_DB.stop()
-        raise
-
-
-def tearDownModule():
-    if SHARED_DB is not None:
-        SHARED_DB.stop()
-        if os.environ.get("TROIKA_KEEP_TMP") != "1":
-            shutil.rmtree(SHARED_DB.tmp, ignore_errors=True)
+harness.shared_db_module(globals(), prefix="troika-it-chat-db-")
 
 
 def norm(s):

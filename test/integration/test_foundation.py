@@ -23,28 +23,10 @@ REQ_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 SHARED_DB = None
 
 
-def setUpModule():
-    global SHARED_DB
-    tmp = __import__("tempfile").mkdtemp(prefix="troika-it-db-")
-    harness._TMP_DIRS.add(tmp)
-    SHARED_DB = harness.MariaDB(tmp)
-    SHARED_DB.tmp = tmp
-    try:
-        SHARED_DB.start()
-        SHARED_DB.setup()
-    except BaseException:
-        SHARED_DB.stop()
-        raise
+harness.shared_db_module(globals())
 
 
-def tearDownModule():
-    if SHARED_DB is not None:
-        SHARED_DB.stop()
-        if os.environ.get("TROIKA_KEEP_TMP") != "1":
-            __import__("shutil").rmtree(SHARED_DB.tmp, ignore_errors=True)
-
-
-class StackCase(unittest.TestCase):
+class StackCase(harness.LogsOnFailure, unittest.TestCase):
     """One stack for the whole class; its logs are shown when a test fails."""
 
     WORKERS = 2
@@ -60,17 +42,6 @@ class StackCase(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.stack.close()
-
-    def run(self, result=None):
-        # Attach the stack's logs to a failing test's report.
-        before = len(result.failures) + len(result.errors) if result else 0
-        out = super().run(result)
-        if result and len(result.failures) + len(result.errors) > before:
-            try:
-                print("\n=== logs for %s ===\n%s" % (self.id(), self.stack.diagnostics()))
-            except Exception:  # noqa: BLE001
-                pass
-        return out
 
     # -- helpers --------------------------------------------------------
     def assert_error_body(self, resp, status, code):

@@ -2,7 +2,6 @@
 the shared counters equal what the test sent, whichever worker served each
 request."""
 
-import os
 import re
 import time
 import unittest
@@ -13,25 +12,7 @@ SHARED_DB = None
 SAMPLE = re.compile(r'^([a-z_]+)(\{[^}]*\})? ([0-9.e+-]+|\+Inf)$')
 
 
-def setUpModule():
-    global SHARED_DB
-    import tempfile
-    tmp = tempfile.mkdtemp(prefix="troika-it-db-")
-    SHARED_DB = harness.MariaDB(tmp)
-    SHARED_DB.tmp = tmp
-    try:
-        SHARED_DB.start()
-        SHARED_DB.setup()
-    except BaseException:
-        SHARED_DB.stop()
-        raise
-
-
-def tearDownModule():
-    if SHARED_DB is not None:
-        SHARED_DB.stop()
-        if os.environ.get("TROIKA_KEEP_TMP") != "1":
-            __import__("shutil").rmtree(SHARED_DB.tmp, ignore_errors=True)
+harness.shared_db_module(globals())
 
 
 def parse_metrics(text):

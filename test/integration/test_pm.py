@@ -15,25 +15,7 @@ import harness
 SHARED_DB = None
 
 
-def setUpModule():
-    global SHARED_DB
-    import tempfile
-    tmp = tempfile.mkdtemp(prefix="troika-it-db-")
-    SHARED_DB = harness.MariaDB(tmp)
-    SHARED_DB.tmp = tmp
-    try:
-        SHARED_DB.start()
-        SHARED_DB.setup()
-    except BaseException:
-        SHARED_DB.stop()
-        raise
-
-
-def tearDownModule():
-    if SHARED_DB is not None:
-        SHARED_DB.stop()
-        if os.environ.get("TROIKA_KEEP_TMP") != "1":
-            __import__("shutil").rmtree(SHARED_DB.tmp, ignore_errors=True)
+harness.shared_db_module(globals())
 
 
 def metric(stack, name, labels=""):
@@ -44,23 +26,13 @@ def metric(stack, name, labels=""):
     return 0.0
 
 
-class PmCase(unittest.TestCase):
+class PmCase(harness.LogsOnFailure, unittest.TestCase):
     WORKERS = 2
     OVERRIDES = {}
 
     def setUp(self):
         self.stack = harness.Stack(workers=self.WORKERS, overrides=self.OVERRIDES, db=SHARED_DB).start()
         self.addCleanup(self.stack.close)
-
-    def run(self, result=None):
-        before = len(result.failures) + len(result.errors) if result else 0
-        out = super().run(result)
-        if result and len(result.failures) + len(result.errors) > before:
-            try:
-                print("\n=== logs for %s ===\n%s" % (self.id(), self.stack.diagnostics()))
-            except Exception:  # noqa: BLE001
-                pass
-        return out
 
     def log_text(self):
         with open(self.stack.app.log_file, encoding="utf-8", errors="replace") as f:

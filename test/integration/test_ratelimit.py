@@ -47,25 +47,7 @@ DECISION = re.compile(r"-(?P<rid>[A-Za-z0-9]+)\] Rate limit (?P<what>admitted|re
                       r"remaining=(?P<rem>\d+) at_us=(?P<at>\d+) pid=(?P<pid>\d+)")
 
 
-def setUpModule():
-    global SHARED_DB
-    import tempfile
-    tmp = tempfile.mkdtemp(prefix="troika-it-db-")
-    SHARED_DB = harness.MariaDB(tmp)
-    SHARED_DB.tmp = tmp
-    try:
-        SHARED_DB.start()
-        SHARED_DB.setup()
-    except BaseException:
-        SHARED_DB.stop()
-        raise
-
-
-def tearDownModule():
-    if SHARED_DB is not None:
-        SHARED_DB.stop()
-        if os.environ.get("TROIKA_KEEP_TMP") != "1":
-            __import__("shutil").rmtree(SHARED_DB.tmp, ignore_errors=True)
+harness.shared_db_module(globals())
 
 
 class Probe:
@@ -117,7 +99,7 @@ def decisions_from_log(path):
     return out
 
 
-class LimiterCase(unittest.TestCase):
+class LimiterCase(harness.LogsOnFailure, unittest.TestCase):
     OVERRIDES = {}
     WORKERS = 4
     _seq = 0
@@ -133,16 +115,6 @@ class LimiterCase(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.stack.close()
-
-    def run(self, result=None):
-        before = len(result.failures) + len(result.errors) if result else 0
-        out = super().run(result)
-        if result and len(result.failures) + len(result.errors) > before:
-            try:
-                print("\n=== logs for %s ===\n%s" % (self.id(), self.stack.diagnostics()))
-            except Exception:  # noqa: BLE001
-                pass
-        return out
 
     def rid(self):
         LimiterCase._seq += 1

@@ -75,7 +75,7 @@ def generate(stack, path, count, seed=7, fmt="jsonl"):
           "--out", path)
 
 
-class SearchCase(unittest.TestCase):
+class SearchCase(harness.LogsOnFailure, unittest.TestCase):
     WORKERS = 2
     OVERRIDES = None
     CATALOG = 0          # products generated and imported in setUpClass
@@ -99,16 +99,6 @@ class SearchCase(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.stack.close()
-
-    def run(self, result=None):
-        before = len(result.failures) + len(result.errors) if result else 0
-        out = super().run(result)
-        if result and len(result.failures) + len(result.errors) > before:
-            try:
-                print("\n=== logs for %s ===\n%s" % (self.id(), self.stack.diagnostics()))
-            except Exception:  # noqa: BLE001
-                pass
-        return out
 
     def write(self, name, lines):
         path = os.path.join(self.tmp, name)

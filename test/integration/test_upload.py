@@ -47,24 +47,7 @@ RANK = rank_file()
 SHARED_DB = None
 
 
-def setUpModule():
-    global SHARED_DB
-    tmp = tempfile.mkdtemp(prefix="troika-it-upload-db-")
-    SHARED_DB = harness.MariaDB(tmp)
-    SHARED_DB.tmp = tmp
-    try:
-        SHARED_DB.start()
-        SHARED_DB.setup()
-    except BaseException:
-        SHARED_DB.stop()
-        raise
-
-
-def tearDownModule():
-    if SHARED_DB is not None:
-        SHARED_DB.stop()
-        if os.environ.get("TROIKA_KEEP_TMP") != "1":
-            shutil.rmtree(SHARED_DB.tmp, ignore_errors=True)
+harness.shared_db_module(globals(), prefix="troika-it-upload-db-")
 
 
 def fixture(name):
@@ -103,7 +86,7 @@ def parse_sse(text):
     return events
 
 
-class Upload(unittest.TestCase):
+class Upload(harness.LogsOnFailure, unittest.TestCase):
     """Helpers shared by the upload test classes."""
 
     OVERRIDES = {}
@@ -125,16 +108,6 @@ class Upload(unittest.TestCase):
     def tearDownClass(cls):
         if cls.stack:
             cls.stack.close()
-
-    def run(self, result=None):
-        before = len(result.failures) + len(result.errors) if result else 0
-        out = super().run(result)
-        if result and len(result.failures) + len(result.errors) > before and self.stack:
-            try:
-                print("\n=== logs for %s ===\n%s" % (self.id(), self.stack.diagnostics()))
-            except Exception:  # noqa: BLE001
-                pass
-        return out
 
     # -- client ---------------------------------------------------------
     def post(self, path, body, ctype, key=KEY, headers=None, timeout=60):
