@@ -26,7 +26,6 @@ import json
 import os
 import platform
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,6 +34,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), 
 sys.path.insert(0, os.path.join(ROOT, "test", "integration"))
 os.environ.setdefault("TROIKA_FCGI", os.path.join(ROOT, "troika-fcgi"))
 import harness  # noqa: E402
+from stack import HEAD, git_head, pct, row, start_db, stop_db  # noqa: E402
 
 KEY = "bench-chat-key"
 FAKE = os.path.join(ROOT, "test", "fixtures", "fake_openai.py")
@@ -55,24 +55,6 @@ Silk sarees must be dry cleaned only. Store zari work wrapped in a muslin cloth,
 ANSWER = ("Unworn items can be returned within 7 days [1]. Refunds reach you in 5 working days [1]. "
           "Custom lehengas cannot be returned [1].")
 QUERY = "How many days do I have to return an item?"
-
-
-def pct(xs, p):
-    xs = sorted(xs)
-    if not xs:
-        return float("nan")
-    k = (len(xs) - 1) * p / 100.0
-    lo, hi = int(k), min(int(k) + 1, len(xs) - 1)
-    return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
-
-
-def row(name, xs):
-    ms = [x * 1000 for x in xs]
-    return "| %s | %d | %.1f | %.1f | %.1f | %.1f | %.1f |" % (
-        name, len(ms), min(ms), pct(ms, 50), pct(ms, 90), pct(ms, 99), max(ms))
-
-
-HEAD = "| measure (ms) | n | min | p50 | p90 | p99 | max |\n|---|---|---|---|---|---|---|"
 
 
 def multipart(chatbot, text):
@@ -181,14 +163,6 @@ def bench_builtin(db, runs, warm, tts):
     return res
 
 
-def git_head():
-    try:
-        return subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], stdout=subprocess.PIPE,
-                              stderr=subprocess.DEVNULL).stdout.decode().strip()
-    except OSError:
-        return "?"
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=40)
@@ -196,17 +170,13 @@ def main():
     ap.add_argument("--out", default=os.path.join(ROOT, "bench", "results", "chat.md"))
     args = ap.parse_args()
     load = open("/proc/loadavg").read().split()[:3]
-    dbdir = tempfile.mkdtemp(prefix="chat-bench-db-")
-    db = harness.MariaDB(dbdir)
-    db.start()
-    db.setup()
+    db = start_db("chat-bench-db-")
     try:
         oa = bench_openai(db, args.runs, args.warm)
         b0 = bench_builtin(db, args.runs * 2, args.warm, False)
         b1 = bench_builtin(db, args.runs * 2, args.warm, True)
     finally:
-        db.stop()
-        shutil.rmtree(dbdir, ignore_errors=True)
+        stop_db(db)
     ov99 = pct([x * 1000 for x in oa["overhead"]], 99)
     lines = [
         "# Chat streaming latency",

@@ -13,6 +13,7 @@ set -euo pipefail
 
 cd "$(dirname "$(readlink -f "$0")")/.."
 ROOT=$PWD
+. bench/stack.sh
 export TROIKA_FCGI=${TROIKA_FCGI:-$ROOT/troika-fcgi}
 DURATION=${BENCH_DURATION:-10s}
 CONNS=${BENCH_CONNECTIONS:-8}
@@ -24,26 +25,7 @@ export PATH="$PATH:/usr/sbin:/sbin"
 [ -x "$TROIKA_FCGI" ] || { echo "bench: $TROIKA_FCGI not built (run make)" >&2; exit 1; }
 command -v wrk >/dev/null || { echo "bench: wrk not installed (apt-get install wrk)" >&2; exit 1; }
 
-work=$(mktemp -d /tmp/troika-bench-XXXXXX)
-state=$work/state.json
-/usr/bin/python3 bench/stack.py --workers "$WORKERS" --state "$state" >"$work/stack.log" 2>&1 &
-stack_pid=$!
-cleanup() {
-    kill -TERM "$stack_pid" 2>/dev/null || true
-    wait "$stack_pid" 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-for _ in $(seq 600); do
-    [ -s "$state" ] && break
-    kill -0 "$stack_pid" 2>/dev/null || { cat "$work/stack.log"; echo "bench: the stack did not start" >&2; exit 1; }
-    sleep 0.1
-done
-[ -s "$state" ] || { cat "$work/stack.log"; echo "bench: timed out starting the stack" >&2; exit 1; }
-
-js() { /usr/bin/python3 -c 'import json,sys; v=json.load(open(sys.argv[1]))[sys.argv[2]]; print(" ".join(map(str,v)) if isinstance(v,list) else v)' "$state" "$1"; }
-URL=$(js url)
+stack_up "$(mktemp -d /tmp/troika-bench-XXXXXX)" --workers "$WORKERS"
 MASTER=$(js master)
 
 # children PID: live child pids (workers are recycled after max_requests,

@@ -20,6 +20,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), 
 sys.path.insert(0, os.path.join(ROOT, "test", "integration"))
 os.environ.setdefault("TROIKA_FCGI", os.path.join(ROOT, "troika-fcgi"))
 import harness  # noqa: E402
+from stack import cpu_model  # noqa: E402
 
 DURATION = os.environ.get("BENCH_DURATION", "10s")
 CONNS = os.environ.get("BENCH_CONNECTIONS", "8")
@@ -63,12 +64,7 @@ def main():
     micro = subprocess.run([os.path.join(ROOT, "bench", "rl_bench")], stdout=subprocess.PIPE,
                            check=True).stdout.decode()
     print(micro)
-    cpu = "?"
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+    cpu = cpu_model()
     out = os.path.join(ROOT, "bench", "results", "ops.md")
     os.makedirs(os.path.dirname(out), exist_ok=True)
     with open(out, "w") as f:

@@ -27,15 +27,9 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "test", "integration"))
 import harness  # noqa: E402
+from stack import BenchDB, cpu_model  # noqa: E402
 
 QUERIES = os.path.join(HERE, "search-queries.txt")
-
-
-class BenchDB(harness.MariaDB):
-    """The harness's MariaDB with a buffer pool that holds a 100k catalog."""
-
-    def _common_args(self):
-        return super()._common_args() + ["--innodb-buffer-pool-size=512M"]
 
 
 def run(argv, env=None, timeout=3600):
@@ -98,12 +92,7 @@ def wrk(port, conns, duration, script):
 
 
 def machine():
-    model = "?"
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
+    model = cpu_model()
     mem = "?"
     with open("/proc/meminfo") as f:
         for line in f:
@@ -143,7 +132,8 @@ def main():
 
     print("machine:", machine(), flush=True)
     tmp = tempfile.mkdtemp(prefix="troika-bench-search-")
-    db = BenchDB(tmp)
+    # A buffer pool that holds a 100k catalog.
+    db = BenchDB(tmp, "512M")
     db.start()
     db.setup()
     # No recycling during the runs: the memory figures are of workers that

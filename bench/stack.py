@@ -6,6 +6,10 @@ stack's ports and pids as JSON to --state once it answers, and keeps it up
 until SIGTERM, SIGINT or end of standard input; then it tears it all down.
 
     bench/stack.py --workers 2 --state /tmp/s.json [--set key=value ...]
+
+Imported (`import stack` from a bench/ script), it is the benchmarks' shared
+set-up: a private MariaDB with a larger buffer pool, and the percentile table
+rows and machine facts the results files print.
 """
 
 import argparse
@@ -13,12 +17,86 @@ import json
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import threading
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "integration"))
+ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+sys.path.insert(0, os.path.join(ROOT, "test", "integration"))
 import harness  # noqa: E402
+
+
+class BenchDB(harness.MariaDB):
+    """The harness's MariaDB, with an innodb_buffer_pool_size (e.g. "512M")
+    that holds a large catalog as a production server would: the tests' 32 MB
+    pool measures the disk, not the app. buffer_pool None keeps the harness's."""
+
+    def __init__(self, base_dir, buffer_pool=None):
+        super().__init__(base_dir)
+        self.buffer_pool = buffer_pool
+
+    def _common_args(self):
+        extra = ["--innodb-buffer-pool-size=" + self.buffer_pool] if self.buffer_pool else []
+        return super()._common_args() + extra
+
+
+def start_db(prefix, buffer_pool=None):
+    """A private MariaDB in a new temp folder (its .tmp), started, with the
+    schema; stop_db ends it and removes the folder."""
+    tmp = tempfile.mkdtemp(prefix=prefix)
+    db = BenchDB(tmp, buffer_pool)
+    db.tmp = tmp
+    try:
+        db.start()
+        db.setup()
+    except BaseException:
+        stop_db(db)
+        raise
+    return db
+
+
+def stop_db(db):
+    db.stop()
+    shutil.rmtree(db.tmp, ignore_errors=True)
+
+
+def pct(xs, p):
+    """The p-th percentile of xs, interpolated; nan for none."""
+    xs = sorted(xs)
+    if not xs:
+        return float("nan")
+    k = (len(xs) - 1) * p / 100.0
+    lo, hi = int(k), min(int(k) + 1, len(xs) - 1)
+    return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
+
+
+HEAD = "| measure (ms) | n | min | p50 | p90 | p99 | max |\n|---|---|---|---|---|---|---|"
+
+
+def row(name, xs, scale=1000.0):
+    """A HEAD table row for the times xs (seconds, shown in ms by scale)."""
+    ms = [x * scale for x in xs]
+    if not ms:
+        return "| %s | 0 | | | | | |" % name
+    return "| %s | %d | %.1f | %.1f | %.1f | %.1f | %.1f |" % (
+        name, len(ms), min(ms), pct(ms, 50), pct(ms, 90), pct(ms, 99), max(ms))
+
+
+def git_head():
+    try:
+        return subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL).stdout.decode().strip()
+    except OSError:
+        return "?"
+
+
+def cpu_model():
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return "?"
 
 
 def main():
@@ -45,24 +123,12 @@ def main():
     if args.watch_stdin:
         threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()
 
-    db = None
-    if args.db_buffer_pool:
-        pool = args.db_buffer_pool
-
-        class BenchDB(harness.MariaDB):
-            def _common_args(self):
-                return super()._common_args() + ["--innodb-buffer-pool-size=" + pool]
-        db_dir = tempfile.mkdtemp(prefix="troika-bench-db-")
-        db = BenchDB(db_dir)
-        db.tmp = db_dir
-        db.start()
-        db.setup()
+    db = start_db("troika-bench-db-", args.db_buffer_pool) if args.db_buffer_pool else None
     try:
         stack = harness.Stack(workers=args.workers, overrides=overrides, db=db).start()
     except BaseException:
         if db is not None:
-            db.stop()
-            shutil.rmtree(db.tmp, ignore_errors=True)
+            stop_db(db)
         raise
     try:
         state = {
@@ -88,8 +154,7 @@ def main():
     finally:
         stack.close()
         if db is not None:
-            db.stop()
-            shutil.rmtree(db.tmp, ignore_errors=True)
+            stop_db(db)
 
 
 if __name__ == "__main__":

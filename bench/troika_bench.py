@@ -19,10 +19,8 @@ import datetime
 import json
 import os
 import platform
-import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
@@ -30,6 +28,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), 
 sys.path.insert(0, os.path.join(ROOT, "test", "integration"))
 os.environ.setdefault("TROIKA_FCGI", os.path.join(ROOT, "troika-fcgi"))
 import harness  # noqa: E402
+from stack import HEAD, git_head, pct, row, start_db, stop_db  # noqa: E402
 
 STREAM = "/api/troika/intelligent-chat/stream"
 ADMIN = os.path.join(ROOT, "troika-admin")
@@ -50,26 +49,6 @@ MESSAGES = [
     ("laal lehenga chahiye 50k tak", False),
     ("namaste", False),
 ]
-
-
-def pct(xs, p):
-    xs = sorted(xs)
-    if not xs:
-        return float("nan")
-    k = (len(xs) - 1) * p / 100.0
-    lo, hi = int(k), min(int(k) + 1, len(xs) - 1)
-    return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
-
-
-HEAD = "| measure (ms) | n | min | p50 | p90 | p99 | max |\n|---|---|---|---|---|---|---|"
-
-
-def row(name, xs, scale=1000.0):
-    ms = [x * scale for x in xs]
-    if not ms:
-        return "| %s | 0 | | | | | |" % name
-    return "| %s | %d | %.1f | %.1f | %.1f | %.1f | %.1f |" % (
-        name, len(ms), min(ms), pct(ms, 50), pct(ms, 90), pct(ms, 99), max(ms))
 
 
 def admin(st, *args, timeout=3600):
@@ -147,23 +126,6 @@ def run(st, clients, runs, warm):
     return out, time.monotonic() - t0
 
 
-class BenchDB(harness.MariaDB):
-    """The harness's MariaDB with a buffer pool that holds the 100k catalog
-    (~170 MB of data and indexes), as a production server would; the tests'
-    32 MB pool measures the disk, not the app."""
-
-    def _common_args(self):
-        return super()._common_args() + ["--innodb-buffer-pool-size=256M"]
-
-
-def git_head():
-    try:
-        return subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], stdout=subprocess.PIPE,
-                              stderr=subprocess.DEVNULL).stdout.decode().strip()
-    except OSError:
-        return "?"
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--count", type=int, default=100000)
@@ -172,13 +134,11 @@ def main():
     ap.add_argument("--out", default=os.path.join(ROOT, "bench", "results", "troika.md"))
     args = ap.parse_args()
     load0 = open("/proc/loadavg").read().split()[:3]
-    tmp = tempfile.mkdtemp(prefix="troika-bench-")
-    db = BenchDB(tmp)
-    db.start()
-    db.setup()
+    # A buffer pool that holds the 100k catalog (~170 MB of data and indexes).
+    db = start_db("troika-bench-", "256M")
     st = harness.Stack(workers=2, overrides={"log_level": "INFO"}, db=db).start()
     try:
-        cat = os.path.join(tmp, "catalog.jsonl")
+        cat = os.path.join(db.tmp, "catalog.jsonl")
         t_gen, _ = admin(st, "gen-catalog", "--count", str(args.count), "--seed", "1", "--out", cat)
         t_imp, imp_out = admin(st, "import-products", cat)
         t_idx, _ = admin(st, "build-index")
@@ -191,8 +151,7 @@ def main():
         load2 = open("/proc/loadavg").read().split()[:3]
     finally:
         st.close()
-        db.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
+        stop_db(db)
 
     lines = [
         "# Troika sales agent benchmark (`bench/troika_bench.py`)",

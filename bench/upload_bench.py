@@ -30,6 +30,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), 
 sys.path.insert(0, os.path.join(ROOT, "test", "integration"))
 os.environ.setdefault("TROIKA_FCGI", os.path.join(ROOT, "troika-fcgi"))
 import harness  # noqa: E402
+from stack import cpu_model  # noqa: E402
 
 KEY = "bench-upload-key"
 MIB = 1024 * 1024
@@ -162,12 +163,7 @@ def upload_once(name, ctype, data, rank, db):
 
 
 def machine():
-    model = "?"
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
+    model = cpu_model()
     with open("/proc/loadavg") as f:
         load = " ".join(f.read().split()[:3])
     return "%d cores (%s), load average before the runs %s" % (os.cpu_count(), model, load)
