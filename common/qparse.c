@@ -7,6 +7,7 @@
  * The first value found for a filter wins; a second colour or category word
  * stays in the residual text. All state lives in a struct on the stack. */
 #include "common/qparse.h"
+#include "common/u8.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -768,15 +769,6 @@ static int qp_lexicon(struct qp_state *st, int i)
     return 0;
 }
 
-/* Length in characters (UTF-8 code points). */
-static size_t qp_chars(const char *s)
-{
-    size_t n = 0;
-    for (; *s; s++)
-        if (((unsigned char)*s & 0xC0) != 0x80) n++;
-    return n;
-}
-
 void qp_filters_init(struct qp_filters *f)
 {
     memset(f, 0, sizeof(*f));
@@ -845,7 +837,7 @@ void qp_parse(const char *q, struct qp_result *out)
     for (int i = 0; i < st.n; i++) {
         const struct qp_tok *t = &st.t[i];
         if (t->used || (t->kind != TK_WORD && t->kind != TK_NUM)) continue;
-        if (qp_chars(t->s) < 3 || qp_in(t->s, qp_ft_stopwords) || qp_in(t->s, qp_stopwords)) continue;
+        if (u8_chars(t->s, strlen(t->s)) < 3 || qp_in(t->s, qp_ft_stopwords) || qp_in(t->s, qp_stopwords)) continue;
         size_t len = strlen(t->s);
         if (o + len + 2 > sizeof(out->residual)) break;
         if (o) out->residual[o++] = ' ';

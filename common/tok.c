@@ -505,14 +505,6 @@ long tok_bpe_count_simple(const struct tok *t, const char *p, size_t n)
 
 /* ---- estimate ------------------------------------------------------------ */
 
-static size_t u8_chars(const char *s, size_t n)
-{
-    size_t c = 0;
-    for (size_t i = 0; i < n; i++)
-        if (((unsigned char)s[i] & 0xC0) != 0x80) c++;
-    return c;
-}
-
 static size_t tok_estimate(const char *s, size_t n)
 {
     size_t c = u8_chars(s, n);

@@ -106,6 +106,14 @@ char *u8_repair(arena_t *ar, const char *s, size_t n, size_t *outlen)
     return out;
 }
 
+size_t u8_chars(const char *s, size_t n)
+{
+    size_t c = 0;
+    for (size_t i = 0; i < n; i++)
+        if (((unsigned char)s[i] & 0xC0) != 0x80) c++;
+    return c;
+}
+
 size_t u8_floor(const char *s, size_t n, size_t max)
 {
     if (max >= n) return n;

@@ -24,6 +24,10 @@ size_t u8_complete_prefix(const char *s, size_t n);
  * Borrowed: valid until the arena is reset. */
 char *u8_repair(struct arena *ar, const char *s, size_t n, size_t *outlen);
 
+/* Length of s[0..n) in characters (code points: the bytes that do not
+ * continue a sequence). */
+size_t u8_chars(const char *s, size_t n);
+
 /* Largest cut point <= max that does not split a character. */
 size_t u8_floor(const char *s, size_t n, size_t max);
 

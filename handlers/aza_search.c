@@ -27,6 +27,7 @@
 #include "common/db.h"
 #include "common/log.h"
 #include "common/qparse.h"
+#include "common/u8.h"
 #include "fcgi/app.h"
 #include "fcgi/request.h"
 #include "fcgi/router.h"
@@ -106,14 +107,6 @@ static const struct az_fdef {
 };
 enum { AZ_NFILTERS = sizeof(az_fdefs) / sizeof(az_fdefs[0]) };
 
-static size_t az_chars(const char *s)
-{
-    size_t n = 0;
-    for (; *s; s++)
-        if (((unsigned char)*s & 0xC0) != 0x80) n++;
-    return n;
-}
-
 static void az_put(void *p)
 {
     json_object_put(p);
@@ -174,7 +167,7 @@ static int az_params(struct az *s)
     const char *q;
     if (hx_json_body(c, &body) < 0) return -1;
     if (hx_field_str(c, body, "query", 1, (size_t)-1, 1, &q) < 0) return -1;
-    if (az_chars(q) > AZ_QUERY_MAX) {
+    if (u8_chars(q, strlen(q)) > AZ_QUERY_MAX) {
         char m[96];
         snprintf(m, sizeof(m), "query must be at most %d characters", AZ_QUERY_MAX);
         return hx_bad_field(c, "query", m);

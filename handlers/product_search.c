@@ -76,14 +76,6 @@ struct ps {
 
 /* ---- parameters --------------------------------------------------------------- */
 
-static size_t ps_chars(const char *s)
-{
-    size_t n = 0;
-    for (; *s; s++)
-        if (((unsigned char)*s & 0xC0) != 0x80) n++;
-    return n;
-}
-
 static char *ps_trim(arena_t *ar, const char *s)
 {
     while (isspace((unsigned char)*s)) s++;
@@ -105,7 +97,7 @@ static int ps_text(struct ctx *c, const char *name, size_t max, const char **out
         return hx_bad_field(c, name, m);
     }
     char *t = ps_trim(c->ar, v);
-    if (ps_chars(t) > max) {
+    if (u8_chars(t, strlen(t)) > max) {
         char m[96];
         snprintf(m, sizeof(m), "%s must be at most %zu characters", name, max);
         return hx_bad_field(c, name, m);

@@ -48,14 +48,6 @@ static int tk_bad(struct ctx *c, const char *field, const char *fmt, const char 
     return hx_bad_field(c, field, m);
 }
 
-static size_t tk_u8_chars(const char *s)
-{
-    size_t n = 0;
-    for (; *s; s++)
-        if (((unsigned char)*s & 0xC0) != 0x80) n++;
-    return n;
-}
-
 /* A number, or an object {min, max}, or a phrase ("around 40k"). */
 static int tk_parse_budget(struct ctx *c, json_object *b, struct it_context *cx)
 {
@@ -161,7 +153,7 @@ static int tk_parse(struct ctx *c, struct tk_in *in)
     if (!strcmp(field, "query") && (!json_object_object_get_ex(body, "query", &v) || json_object_is_type(v, json_type_null)))
         return hx_bad_field(c, "message", "message is required (query is accepted as an alias)");
     if (hx_field_str(c, body, field, 1, (size_t)TK_MESSAGE_MAX * 4, 1, &in->message) < 0) return -1;
-    if (tk_u8_chars(in->message) > TK_MESSAGE_MAX) {
+    if (u8_chars(in->message, strlen(in->message)) > TK_MESSAGE_MAX) {
         char m[96];
         snprintf(m, sizeof(m), "%s is longer than %d characters", field, TK_MESSAGE_MAX);
         return hx_bad_field(c, field, m);

@@ -19,14 +19,6 @@
 #include "common/u8.h"
 #include "tools/admin.h"
 
-static size_t ap_chars(const char *s)
-{
-    size_t n = 0;
-    for (; *s; s++)
-        if (((unsigned char)*s & 0xC0) != 0x80) n++;
-    return n;
-}
-
 /* Trimmed copy in the arena. */
 static char *ap_trim(arena_t *ar, const char *s)
 {
@@ -90,7 +82,7 @@ static int ap_str(arena_t *ar, json_object *o, const char *key, size_t maxchars,
         snprintf(why, whylen, "%s contains control characters (a line break?)", key);
         return -1;
     }
-    if (ap_chars(t) > maxchars) {
+    if (u8_chars(t, strlen(t)) > maxchars) {
         snprintf(why, whylen, "%s is longer than %zu characters", key, maxchars);
         return -1;
     }
@@ -156,7 +148,7 @@ static int ap_list(arena_t *ar, json_object *o, const char *key, size_t maxn, si
         }
         char *t2 = ap_trim(ar, s);
         if (!*t2) continue;
-        if (ap_has_ctl(t2, 0) || ap_chars(t2) > maxchars) {
+        if (ap_has_ctl(t2, 0) || u8_chars(t2, strlen(t2)) > maxchars) {
             snprintf(why, whylen, "%s[%zu] is longer than %zu characters or has control characters", key, i,
                      maxchars);
             return -1;

@@ -193,6 +193,16 @@ static void t_floor(void)
     }
 }
 
+static void t_chars(void)
+{
+    const char *s = "a\xE2\x82\xAC" "b\xF0\x9F\x8E\x89";   /* a € b 🎉 */
+    CU_ASSERT_EQUAL(u8_chars("", 0), 0);
+    CU_ASSERT_EQUAL(u8_chars("abc", 3), 3);
+    CU_ASSERT_EQUAL(u8_chars(s, strlen(s)), 4);
+    CU_ASSERT_EQUAL(u8_chars(s, 4), 2);                    /* only the range counts */
+    CU_ASSERT_EQUAL(u8_chars("\xE0\xA4\xB2\xE0\xA4\xBE\xE0\xA4\xB2", 9), 3);   /* लाल */
+}
+
 void register_u8(void)
 {
     static const struct unit_case cases[] = {
@@ -202,6 +212,7 @@ void register_u8(void)
         {"repair: each invalid byte becomes U+FFFD", t_repair},
         {"complete_prefix: holds back only an unfinished character", t_complete_prefix},
         {"floor: never splits a character", t_floor},
+        {"chars: counts code points, not bytes", t_chars},
         {NULL, NULL},
     };
     unit_suite("u8", cases);
