@@ -288,6 +288,12 @@ struct cat_product *cat_find(struct cat_product *rows, size_t n, int64_t id)
     return n ? bsearch(&key, rows, n, sizeof(*rows), cat_id_cmp) : NULL;
 }
 
+int cat_row_id_cmp(const void *a, const void *b)
+{
+    int64_t x = (*(struct cat_product *const *)a)->id, y = (*(struct cat_product *const *)b)->id;
+    return x < y ? -1 : x > y;
+}
+
 /* ---- JSON ------------------------------------------------------------------ */
 
 static json_object *cat_json_array(const char *text)

@@ -62,6 +62,9 @@ int cat_fetch(struct db *db, arena_t *ar, const int64_t *ids, size_t nids, const
 /* Binary search in rows sorted by id; NULL when absent. */
 struct cat_product *cat_find(struct cat_product *rows, size_t n, int64_t id);
 
+/* qsort/bsearch order of an array of struct cat_product pointers: by id. */
+int cat_row_id_cmp(const void *a, const void *b);
+
 /* A product card: sku, title, price, currency, category, designer, colors,
  * sizes, inStock, imageUrl, url, score, and ranks {text, vector} (0 = not
  * ranked there: null). New object, owned by the caller. */

@@ -8,6 +8,7 @@
 #include "fcgi/sink.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -464,15 +465,38 @@ int sink_emit(struct sink *s, const char *event, json_object *data)
     return rc;
 }
 
-int sink_progress(struct sink *s, const char *step, const char *message, long count, int percent)
+/* The progress event: o's fields, step, message, count, percent, code. */
+static int sink_progress_obj(struct sink *s, json_object *o, const char *code, const char *step, const char *message,
+                             long count, int percent)
 {
-    json_object *o = json_object_new_object();
     if (!o) return SINK_EIO;
     json_object_object_add(o, "step", json_object_new_string(step));
     json_object_object_add(o, "message", json_object_new_string(message));
     if (count >= 0) json_object_object_add(o, "count", json_object_new_int64(count));
     if (percent >= 0) json_object_object_add(o, "percent", json_object_new_int(percent));
+    if (code) json_object_object_add(o, "code", json_object_new_string(code));
     return sink_emit(s, "progress", o);
+}
+
+int sink_progress(struct sink *s, const char *step, const char *message, long count, int percent)
+{
+    return sink_progress_obj(s, json_object_new_object(), NULL, step, message, count, percent);
+}
+
+int sink_progressf(struct sink *s, struct json_object *extra, const char *code, const char *step, long count,
+                   int percent, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    return sink_progress_obj(s, extra ? extra : json_object_new_object(), code, step, msg, count, percent);
+}
+
+int sink_cancelled(void *sink)
+{
+    return sink_check(sink) != 0;
 }
 
 int sink_error(struct sink *s, const char *code, const char *message)

@@ -101,6 +101,16 @@ int sink_emit(struct sink *s, const char *event, struct json_object *data);
 /* Shorthand for a progress event. */
 int sink_progress(struct sink *s, const char *step, const char *message, long count, int percent);
 
+/* A progress event with a formatted message: extra's fields first (takes
+ * extra; may be NULL), then step, message, count (< 0: left out), percent
+ * (< 0: left out), then `code` when code is not NULL. 0 or SINK_E*. */
+int sink_progressf(struct sink *s, struct json_object *extra, const char *code, const char *step, long count,
+                   int percent, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+
+/* A cancel callback for long library calls (embedder, extractor), arg the
+ * request's sink: nonzero once the stream must end. */
+int sink_cancelled(void *sink);
+
 /* An error after the stream opened: `error` event (SSE) or an error
  * document (JSON). Only the first error is sent. */
 int sink_error(struct sink *s, const char *code, const char *message);

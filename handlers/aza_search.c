@@ -183,26 +183,6 @@ static int az_params(struct az *s)
 
 /* ---- events ----------------------------------------------------------------------- */
 
-static int az_progress(struct az *s, const char *step, json_object *extra, long count, int percent,
-                       const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-
-/* A progress event; takes extra (may be NULL: more fields such as code). */
-static int az_progress(struct az *s, const char *step, json_object *extra, long count, int percent,
-                       const char *fmt, ...)
-{
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    json_object *o = extra ? extra : json_object_new_object();
-    json_object_object_add(o, "step", json_object_new_string(step));
-    json_object_object_add(o, "message", json_object_new_string(msg));
-    if (count >= 0) json_object_object_add(o, "count", json_object_new_int64(count));
-    if (percent >= 0) json_object_object_add(o, "percent", json_object_new_int(percent));
-    return sink_emit(s->c->sink, "progress", o);
-}
-
 static json_object *az_code(const char *code)
 {
     json_object *o = json_object_new_object();
@@ -213,12 +193,7 @@ static json_object *az_code(const char *code)
 /* A database failure after the stream opened: error event, ERROR log. */
 static int az_db_fail(struct az *s, int rc, const char *what, const char *err)
 {
-    const char *code = rc == DB_ECONN ? "DB_CONNECTION_ERROR" : "DB_QUERY_ERROR";
-    LOG_ERROR(s->route, s->rid, NULL, "Aza search failed in %s: %s: %s", what, code, err);
-    char m[256];
-    snprintf(m, sizeof(m), rc == DB_ECONN ? "The product database is unreachable (%s)"
-                                          : "The product database could not answer (%s)", what);
-    int e = sink_error(s->c->sink, code, m);
+    int e = hx_db_fail(s->c, "Aza search", rc, what, err);
     return e ? e : AZ_DONE;
 }
 
@@ -249,16 +224,11 @@ static json_object *az_min_json(double v)
 
 /* ---- steps ------------------------------------------------------------------------ */
 
-static int az_cancel(void *arg)
-{
-    return sink_check((struct sink *)arg) != 0;
-}
-
 static int az_embedding(struct az *s)
 {
     struct ctx *c = s->c;
     int64_t t0 = req_mono_ms();
-    int rc = az_progress(s, "embedding", NULL, -1, 0, "Embedding the query");
+    int rc = sink_progressf(s->c->sink, NULL, NULL, "embedding", -1, 0, "Embedding the query");
     if (rc) return rc;
     char eerr[512] = "";
     s->emb = hx_embedder(c, eerr, sizeof(eerr));
@@ -272,7 +242,7 @@ static int az_embedding(struct az *s)
         if (st == PIDX_ABSENT) LOG_INFO(s->route, s->rid, NULL, "Product index unavailable: %s", s->sem_msg);
         else LOG_ERROR(s->route, s->rid, NULL, "Product index unavailable: %s", s->sem_msg);
         s->ms_embed = req_mono_ms() - t0;
-        return az_progress(s, "embedding", az_code(s->sem_code), 0, 25,
+        return sink_progressf(s->c->sink, az_code(s->sem_code), NULL, "embedding", 0, 25,
                            "Skipped: the product index is unavailable (%s)", s->sem_msg);
     }
     struct embedder *e = s->emb;
@@ -281,7 +251,7 @@ static int az_embedding(struct az *s)
     char err[512] = "";
     int timeout = 0;
     const char *texts[1] = {s->query};
-    e->cancel = az_cancel;
+    e->cancel = sink_cancelled;
     e->cancel_arg = c->sink;
     rc = e->embed(e, texts, 1, s->qv, &timeout, err, sizeof(err));
     e->cancel = NULL;
@@ -292,9 +262,10 @@ static int az_embedding(struct az *s)
         s->sem_code = timeout ? "UPSTREAM_TIMEOUT" : "UPSTREAM_ERROR";
         snprintf(s->sem_msg, sizeof(s->sem_msg), "embedding the query failed: %s", err);
         LOG_ERROR(s->route, s->rid, NULL, "Semantic search skipped: %s", s->sem_msg);
-        return az_progress(s, "embedding", az_code(s->sem_code), 0, 25, "Embedding failed (%s)", err);
+        return sink_progressf(s->c->sink, az_code(s->sem_code), NULL, "embedding", 0, 25, "Embedding failed (%s)", err);
     }
-    return az_progress(s, "embedding", NULL, e->dim, 25, "Query embedded with %s (%d dimensions)", e->name,
+    return sink_progressf(s->c->sink, NULL, NULL, "embedding", e->dim, 25,
+                          "Query embedded with %s (%d dimensions)", e->name,
                        e->dim);
 }
 
@@ -313,12 +284,6 @@ static int az_results(struct az *s, const char *stage, json_object *products, lo
 static int az_id_cmp(const void *a, const void *b)
 {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-static int az_row_cmp(const void *a, const void *b)
-{
-    int64_t x = (*(struct cat_product *const *)a)->id, y = (*(struct cat_product *const *)b)->id;
     return x < y ? -1 : x > y;
 }
 
@@ -350,7 +315,7 @@ static int az_fetch_new(struct az *s, const int64_t *ids, size_t m, char *err, s
     memcpy(s->done + s->ndone, todo, nt * sizeof(*todo));
     s->ndone += nt;
     qsort(s->done, s->ndone, sizeof(*s->done), az_id_cmp);
-    qsort(s->pass, s->npass, sizeof(*s->pass), az_row_cmp);
+    qsort(s->pass, s->npass, sizeof(*s->pass), cat_row_id_cmp);
     return DB_OK;
 }
 
@@ -385,7 +350,7 @@ static int az_round(struct az *s, int k, int64_t *ids, float *sc, int *below, ch
     s->nsem = 0;
     for (size_t i = 0; i < m; i++) {
         struct cat_product key = {.id = ids[i]}, *kp = &key;
-        struct cat_product **hit = s->npass ? bsearch(&kp, s->pass, s->npass, sizeof(*s->pass), az_row_cmp) : NULL;
+        struct cat_product **hit = s->npass ? bsearch(&kp, s->pass, s->npass, sizeof(*s->pass), cat_row_id_cmp) : NULL;
         if (!hit) continue;
         s->sem[s->nsem] = (struct az_hit){.row = *hit, .score = sc[i], .vec_rank = (int)s->nsem + 1};
         s->nsem++;
@@ -401,11 +366,13 @@ static int az_semantic(struct az *s)
     struct ctx *c = s->c;
     int64_t t0 = req_mono_ms();
     const struct cfg *cfg = s->cfg;
-    int rc = az_progress(s, "semantic_search", NULL, -1, 25, "Searching the product index by meaning");
+    int rc = sink_progressf(s->c->sink, NULL, NULL, "semantic_search", -1, 25,
+                            "Searching the product index by meaning");
     if (rc) return rc;
     if (s->sem_code) {
         s->ms_semantic = req_mono_ms() - t0;
-        rc = az_progress(s, "semantic_search", az_code(s->sem_code), 0, 50, "No semantic search: %s", s->sem_msg);
+        rc = sink_progressf(s->c->sink, az_code(s->sem_code), NULL, "semantic_search", 0, 50,
+                            "No semantic search: %s", s->sem_msg);
         return rc ? rc : az_results(s, "semantic", json_object_new_array(), 0, NULL);
     }
     /* Over-fetch: start at max(aza_candidates, 4 * limit); while fewer than
@@ -434,7 +401,7 @@ static int az_semantic(struct az *s)
             LOG_ERROR(s->route, s->rid, NULL, "Vector search failed (k = %d)", k);
             s->nsem = 0;
             s->ms_semantic = req_mono_ms() - t0;
-            rc = az_progress(s, "semantic_search", az_code(s->sem_code), 0, 50,
+            rc = sink_progressf(s->c->sink, az_code(s->sem_code), NULL, "semantic_search", 0, 50,
                              "The index search failed; answering from text search");
             return rc ? rc : az_results(s, "semantic", json_object_new_array(), 0, NULL);
         }
@@ -447,7 +414,7 @@ static int az_semantic(struct az *s)
     json_object *x = json_object_new_object();
     json_object_object_add(x, "candidates", json_object_new_int(s->examined));
     json_object_object_add(x, "rounds", json_object_new_int(rounds));
-    rc = az_progress(s, "semantic_search", x, (long)s->nsem, 50,
+    rc = sink_progressf(s->c->sink, x, NULL, "semantic_search", (long)s->nsem, 50,
                      "%zu product%s at cosine >= %.4g pass the filters (%d nearest examined, %s)", s->nsem,
                      s->nsem == 1 ? "" : "s", s->min_score, s->examined, vidx_meta(s->vx)->kind);
     if (rc) return rc;
@@ -464,7 +431,7 @@ static int az_text(struct az *s)
     if (!s->sem_code && s->nsem >= (size_t)s->limit) {
         json_object *x = json_object_new_object();
         json_object_object_add(x, "skipped", json_object_new_boolean(1));
-        return az_progress(s, "text_search_fallback", x, 0, 75,
+        return sink_progressf(s->c->sink, x, NULL, "text_search_fallback", 0, 75,
                            "Not needed: %zu semantic results reached minScore %.4g", s->nsem, s->min_score);
     }
     s->text_ran = 1;
@@ -473,10 +440,12 @@ static int az_text(struct az *s)
     json_object_object_add(x, "reason", json_object_new_string(reason));
     if (s->sem_code) json_object_object_add(x, "code", json_object_new_string(s->sem_code));
     if (s->sem_code)
-        rc = az_progress(s, "text_search_fallback", x, -1, 50, "%s: %s; answering from full-text search",
+        rc = sink_progressf(s->c->sink, x, NULL, "text_search_fallback", -1, 50,
+                            "%s: %s; answering from full-text search",
                          s->sem_code, s->sem_msg);
     else
-        rc = az_progress(s, "text_search_fallback", x, -1, 50, "Only %zu semantic result%s reached minScore %.4g "
+        rc = sink_progressf(s->c->sink, x, NULL, "text_search_fallback", -1, 50,
+                            "Only %zu semantic result%s reached minScore %.4g "
                          "(limit %ld); filling the rest from full-text search", s->nsem, s->nsem == 1 ? "" : "s",
                          s->min_score, s->limit);
     if (rc) return rc;
@@ -514,7 +483,7 @@ static int az_text(struct az *s)
     json_object *y = json_object_new_object();
     json_object_object_add(y, "reason", json_object_new_string(reason));
     json_object_object_add(y, "textMode", json_object_new_string(s->text_mode));
-    return az_progress(s, "text_search_fallback", y, (long)s->ntext, 75,
+    return sink_progressf(s->c->sink, y, NULL, "text_search_fallback", (long)s->ntext, 75,
                        "%zu text match%s (%s), %zu not already found by meaning", n, n == 1 ? "" : "es",
                        s->text_mode, s->ntext);
 }
@@ -523,7 +492,8 @@ static int az_scoring(struct az *s)
 {
     struct ctx *c = s->c;
     int64_t t0 = req_mono_ms();
-    int rc = az_progress(s, "scoring", NULL, -1, 75, "Ordering by score: semantic results, then text matches");
+    int rc = sink_progressf(s->c->sink, NULL, NULL, "scoring", -1, 75,
+                            "Ordering by score: semantic results, then text matches");
     if (rc) return rc;
     size_t total = s->nsem + s->ntext;
     const struct cat_product **all = ar_alloc(c->ar, (total ? total : 1) * sizeof(*all));
@@ -537,7 +507,7 @@ static int az_scoring(struct az *s)
     for (size_t i = 0; i < s->ntext && s->shown_sem + s->shown_text < (size_t)s->limit; i++, s->shown_text++)
         json_object_array_add(cards, az_card(&s->text[i]));
     s->ms_scoring = req_mono_ms() - t0;
-    rc = az_progress(s, "scoring", NULL, (long)(s->shown_sem + s->shown_text), 100,
+    rc = sink_progressf(s->c->sink, NULL, NULL, "scoring", (long)(s->shown_sem + s->shown_text), 100,
                      "%zu result%s: %zu semantic, %zu from text", s->shown_sem + s->shown_text,
                      s->shown_sem + s->shown_text == 1 ? "" : "s", s->shown_sem, s->shown_text);
     if (rc) {

@@ -7,6 +7,7 @@
 
 #include <json-c/json.h>
 
+#include "common/db.h"
 #include "common/hc.h"
 #include "common/llm.h"
 #include "common/log.h"
@@ -56,6 +57,16 @@ int hx_connected(struct ctx *c, json_object *fields)
 int64_t hx_elapsed(const struct ctx *c)
 {
     return req_mono_ms() - c->req->t0_ms;
+}
+
+int hx_db_fail(struct ctx *c, const char *who, int rc, const char *what, const char *err)
+{
+    const char *code = rc == DB_ECONN ? "DB_CONNECTION_ERROR" : "DB_QUERY_ERROR";
+    LOG_ERROR(c->route->name, c->req->id, NULL, "%s failed in %s: %s: %s", who, what, code, err);
+    char m[256];
+    snprintf(m, sizeof(m), rc == DB_ECONN ? "The product database is unreachable (%s)"
+                                          : "The product database could not answer (%s)", what);
+    return sink_error(c->sink, code, m);
 }
 
 struct hc *hx_hc(struct ctx *c, char *err, size_t errlen)

@@ -49,4 +49,9 @@ struct tok *hx_tokenizer(struct ctx *c);
 /* Milliseconds since the request started. */
 int64_t hx_elapsed(const struct ctx *c);
 
+/* A catalog query failed (rc: DB_ECONN or another DB_E*) after the stream
+ * opened, in step `what` of the search named `who`: ERROR log with err,
+ * DB_CONNECTION_ERROR or DB_QUERY_ERROR `error` event. 0 or SINK_E*. */
+int hx_db_fail(struct ctx *c, const char *who, int rc, const char *what, const char *err);
+
 #endif

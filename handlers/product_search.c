@@ -166,26 +166,6 @@ static int ps_params(struct ps *s)
 
 /* ---- events ----------------------------------------------------------------------- */
 
-static int ps_progress(struct ps *s, const char *step, const char *code, long count, int percent,
-                       const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-
-static int ps_progress(struct ps *s, const char *step, const char *code, long count, int percent, const char *fmt,
-                       ...)
-{
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    json_object *o = json_object_new_object();
-    json_object_object_add(o, "step", json_object_new_string(step));
-    json_object_object_add(o, "message", json_object_new_string(msg));
-    if (count >= 0) json_object_object_add(o, "count", json_object_new_int64(count));
-    if (percent >= 0) json_object_object_add(o, "percent", json_object_new_int(percent));
-    if (code) json_object_object_add(o, "code", json_object_new_string(code));
-    return sink_emit(s->c->sink, "progress", o);
-}
-
 /* Test knob (search_step_delay_ms): a pause between steps. */
 static int ps_pause(struct ps *s)
 {
@@ -195,13 +175,7 @@ static int ps_pause(struct ps *s)
 /* A database failure after the stream opened: error event, ERROR log. */
 static int ps_db_fail(struct ps *s, int rc, const char *what, const char *err)
 {
-    const char *code = rc == DB_ECONN ? "DB_CONNECTION_ERROR" : "DB_QUERY_ERROR";
-    LOG_ERROR(s->route, s->rid, NULL, "Product search failed in %s: %s: %s", what, code, err);
-    char m[256];
-    snprintf(m, sizeof(m), rc == DB_ECONN ? "The product database is unreachable (%s)"
-                                          : "The product database could not answer (%s)",
-             what);
-    int e = sink_error(s->c->sink, code, m);
+    int e = hx_db_fail(s->c, "Product search", rc, what, err);
     return e ? e : PS_DONE;
 }
 
@@ -224,8 +198,10 @@ static int ps_text_search(struct ps *s)
 {
     struct ctx *c = s->c;
     int64_t t0 = req_mono_ms();
-    int rc = *s->bq ? ps_progress(s, "text_search", NULL, -1, 0, "Searching product text for %s", s->bq)
-                    : ps_progress(s, "text_search", NULL, -1, 0, "No words left to match: listing the "
+    int rc = *s->bq ? sink_progressf(s->c->sink, NULL, NULL, "text_search", -1, 0,
+                                     "Searching product text for %s", s->bq)
+                    : sink_progressf(s->c->sink, NULL, NULL, "text_search", -1, 0,
+                                     "No words left to match: listing the "
                                                                   "filtered catalog by popularity");
     if (rc) return rc;
     char err[512] = "";
@@ -235,7 +211,7 @@ static int ps_text_search(struct ps *s)
                          &s->ntext, &s->text_mode, err, sizeof(err));
     if (rc != DB_OK) return ps_db_fail(s, rc, "text_search", err);
     s->ms_text = req_mono_ms() - t0;
-    rc = ps_progress(s, "text_search", NULL, (long)s->ntext, 25, "%zu text match%s (%s)", s->ntext,
+    rc = sink_progressf(s->c->sink, NULL, NULL, "text_search", (long)s->ntext, 25, "%zu text match%s (%s)", s->ntext,
                      s->ntext == 1 ? "" : "es", s->text_mode);
     if (rc) return rc;
     json_object *cards = json_object_new_array();
@@ -249,16 +225,11 @@ static int ps_text_search(struct ps *s)
     return ps_results(s, "text", cards, (long)s->ntext, extra);
 }
 
-static int ps_cancel(void *arg)
-{
-    return sink_check((struct sink *)arg) != 0;
-}
-
 static int ps_vector_search(struct ps *s)
 {
     struct ctx *c = s->c;
     int64_t t0 = req_mono_ms();
-    int rc = ps_progress(s, "vector_search", NULL, -1, 25, "Searching products by meaning");
+    int rc = sink_progressf(s->c->sink, NULL, NULL, "vector_search", -1, 25, "Searching products by meaning");
     if (rc) return rc;
     char eerr[512] = "";
     struct embedder *e = hx_embedder(c, eerr, sizeof(eerr));
@@ -273,7 +244,8 @@ static int ps_vector_search(struct ps *s)
         if (s->idx == PIDX_ABSENT) LOG_INFO(s->route, s->rid, NULL, "Vector index unavailable: %s", s->idx_msg);
         else LOG_ERROR(s->route, s->rid, NULL, "Vector index unavailable: %s", s->idx_msg);
         s->ms_vector = req_mono_ms() - t0;
-        return ps_progress(s, "vector_search", s->vec_code, 0, 50, "Vector index unavailable: %s; answering from "
+        return sink_progressf(s->c->sink, NULL, s->vec_code, "vector_search", 0, 50,
+                              "Vector index unavailable: %s; answering from "
                            "text search only", s->idx_msg);
     }
     float *qv = ar_alloc(c->ar, (size_t)e->dim * sizeof(float));
@@ -284,7 +256,7 @@ static int ps_vector_search(struct ps *s)
     char err[512] = "";
     int timeout = 0;
     const char *texts[1] = {s->q};
-    e->cancel = ps_cancel;
+    e->cancel = sink_cancelled;
     e->cancel_arg = c->sink;
     rc = e->embed(e, texts, 1, qv, &timeout, err, sizeof(err));
     e->cancel = NULL;
@@ -295,7 +267,8 @@ static int ps_vector_search(struct ps *s)
         snprintf(s->idx_msg, sizeof(s->idx_msg), "embedding the query failed: %s", err);
         LOG_ERROR(s->route, s->rid, NULL, "Vector search skipped: %s", s->idx_msg);
         s->ms_vector = req_mono_ms() - t0;
-        return ps_progress(s, "vector_search", s->vec_code, 0, 50, "Vector search skipped (%s); answering from "
+        return sink_progressf(s->c->sink, NULL, s->vec_code, "vector_search", 0, 50,
+                              "Vector search skipped (%s); answering from "
                            "text search only", s->idx_msg);
     }
     int nout = 0;
@@ -304,7 +277,8 @@ static int ps_vector_search(struct ps *s)
         snprintf(s->idx_msg, sizeof(s->idx_msg), "the index search failed");
         LOG_ERROR(s->route, s->rid, NULL, "Vector search failed");
         s->ms_vector = req_mono_ms() - t0;
-        return ps_progress(s, "vector_search", s->vec_code, 0, 50, "Vector search failed; answering from text "
+        return sink_progressf(s->c->sink, NULL, s->vec_code, "vector_search", 0, 50,
+                              "Vector search failed; answering from text "
                            "search only");
     }
     /* Keep real hits at or above the threshold (results are nearest first). */
@@ -317,7 +291,8 @@ static int ps_vector_search(struct ps *s)
     }
     s->nv = n;
     s->ms_vector = req_mono_ms() - t0;
-    return ps_progress(s, "vector_search", NULL, (long)n, 50, "%zu nearest product%s (cosine >= %.2f, %s, %d lists "
+    return sink_progressf(s->c->sink, NULL, NULL, "vector_search", (long)n, 50,
+                          "%zu nearest product%s (cosine >= %.2f, %s, %d lists "
                        "probed)", n, n == 1 ? "" : "s", s->cfg->search_min_vector_score, vidx_meta(vx)->kind,
                        s->cfg->search_nprobe > 0 ? s->cfg->search_nprobe : vidx_meta(vx)->nprobe);
 }
@@ -326,7 +301,8 @@ static int ps_filters(struct ps *s)
 {
     struct ctx *c = s->c;
     int64_t t0 = req_mono_ms();
-    int rc = ps_progress(s, "filters", NULL, -1, 50, "Applying the filters to %zu vector candidate%s (the text "
+    int rc = sink_progressf(s->c->sink, NULL, NULL, "filters", -1, 50,
+                            "Applying the filters to %zu vector candidate%s (the text "
                          "matches were filtered in SQL)", s->nv, s->nv == 1 ? "" : "s");
     if (rc) return rc;
     if (s->nv) {
@@ -349,19 +325,14 @@ static int ps_filters(struct ps *s)
         }
     }
     s->ms_filters = req_mono_ms() - t0;
-    rc = ps_progress(s, "filters", NULL, (long)s->nvf, 75, "%zu of %zu vector candidates match the filters; %zu "
+    rc = sink_progressf(s->c->sink, NULL, NULL, "filters", (long)s->nvf, 75,
+                        "%zu of %zu vector candidates match the filters; %zu "
                      "text matches", s->nvf, s->nv, s->ntext);
     if (rc || s->idx != PIDX_READY || s->vec_code) return rc;
     json_object *cards = json_object_new_array();
     for (size_t i = (size_t)s->offset; i < s->nvf && i < (size_t)(s->offset + s->limit); i++)
         json_object_array_add(cards, cat_card(s->vrows[i], s->vrow_scores[i], 0, (int)i + 1));
     return ps_results(s, "semantic", cards, (long)s->nvf, NULL);
-}
-
-static int ps_id_cmp(const void *a, const void *b)
-{
-    int64_t x = (*(struct cat_product *const *)a)->id, y = (*(struct cat_product *const *)b)->id;
-    return x < y ? -1 : x > y;
 }
 
 static int ps_ranking(struct ps *s)
@@ -372,8 +343,10 @@ static int ps_ranking(struct ps *s)
                            .k = s->cfg->search_rrf_k,
                            .text_weight = s->cfg->search_text_weight};
     int rc = rp.method == RK_RRF
-                 ? ps_progress(s, "ranking", NULL, -1, 75, "Fusing the text and vector rankings (RRF, k = %d)", rp.k)
-                 : ps_progress(s, "ranking", NULL, -1, 75, "Blending text and vector scores (text weight %.2f)",
+                 ? sink_progressf(s->c->sink, NULL, NULL, "ranking", -1, 75,
+                                  "Fusing the text and vector rankings (RRF, k = %d)", rp.k)
+                 : sink_progressf(s->c->sink, NULL, NULL, "ranking", -1, 75,
+                                  "Blending text and vector scores (text weight %.2f)",
                                rp.text_weight);
     if (rc) return rc;
     size_t cap = s->ntext + s->nvf;
@@ -383,7 +356,7 @@ static int ps_ranking(struct ps *s)
     if (!s->items || !byid || !s->item_rows) return SINK_EIO;
     /* Text candidates first, then vector candidates not among them. */
     for (size_t i = 0; i < s->ntext; i++) byid[i] = &s->text[i];
-    qsort(byid, s->ntext, sizeof(*byid), ps_id_cmp);
+    qsort(byid, s->ntext, sizeof(*byid), cat_row_id_cmp);
     size_t n = 0;
     for (size_t i = 0; i < s->ntext; i++) {
         const struct cat_product *p = &s->text[i];
@@ -393,7 +366,7 @@ static int ps_ranking(struct ps *s)
     }
     for (size_t j = 0; j < s->nvf; j++) {
         struct cat_product key = {.id = s->vrows[j]->id}, *kp = &key;
-        struct cat_product **hit = s->ntext ? bsearch(&kp, byid, s->ntext, sizeof(*byid), ps_id_cmp) : NULL;
+        struct cat_product **hit = s->ntext ? bsearch(&kp, byid, s->ntext, sizeof(*byid), cat_row_id_cmp) : NULL;
         if (hit) {
             size_t at = (size_t)(*hit - s->text);
             s->items[at].vec_rank = (int)j + 1;
@@ -413,7 +386,7 @@ static int ps_ranking(struct ps *s)
     }
     json_object *facets = cat_facets((const struct cat_product *const *)s->item_rows, n);
     s->ms_ranking = req_mono_ms() - t0;
-    rc = ps_progress(s, "ranking", NULL, (long)n, 100, "%zu product%s ranked", n, n == 1 ? "" : "s");
+    rc = sink_progressf(s->c->sink, NULL, NULL, "ranking", (long)n, 100, "%zu product%s ranked", n, n == 1 ? "" : "s");
     if (rc) {
         json_object_put(facets);
         return rc;

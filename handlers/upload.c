@@ -314,11 +314,6 @@ static int progress(struct up *u, const char *step, const char *msg, long count,
     return sink_progress(u->s, step, msg, count, pct);
 }
 
-static int sink_cancel(void *arg)
-{
-    return sink_check(arg) != 0;
-}
-
 /* Called about every MiB of text while chunking. */
 static int chunk_progress(void *arg, size_t done)
 {
@@ -486,7 +481,7 @@ int h_upload(struct ctx *c)
     struct up_text text;
     size_t bad = 0;
     size_t max_text = (size_t)cfg->max_upload * 4;
-    int ex_rc = up_extract(c->ar, type, f.file.p, f.file.len, max_text, &text, &bad, why, sizeof(why), sink_cancel,
+    int ex_rc = up_extract(c->ar, type, f.file.p, f.file.len, max_text, &text, &bad, why, sizeof(why), sink_cancelled,
                            c->sink);
     if ((rc = sink_check(c->sink))) return rc;
     if (ex_rc != UP_EX_OK) {
@@ -542,7 +537,7 @@ int h_upload(struct ctx *c)
     if (!vecs || !texts || !scratch) return fail(&u, "PROCESSING_ERROR", "Out of memory for the embeddings");
     snprintf(msg, sizeof(msg), "Embedding %zu chunks with %s", ch.n, e->name);
     if ((rc = progress(&u, "embedding", msg, (long)ch.n, 0))) return rc;
-    e->cancel = sink_cancel;
+    e->cancel = sink_cancelled;
     e->cancel_arg = c->sink;
     for (size_t at = 0; at < ch.n; at += batch) {
         size_t k = ch.n - at < batch ? ch.n - at : batch, o = 0;

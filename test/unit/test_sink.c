@@ -160,6 +160,35 @@ static void t_sse_headers_and_ids(void)
     sfx_close(&f);
 }
 
+/* sink_progressf: the message formatted; extra's fields kept, count and
+ * percent left out when negative, code added when given. */
+static void t_progressf(void)
+{
+    struct sfx f;
+    sfx_open(&f);
+    sfx_start(&f, SINK_SSE);
+    CU_ASSERT_EQUAL(sink_progressf(&f.s, obj1("mode", "boolean"), "EMBED_FAILED", "embedding", 0, 25,
+                                   "%zu of %d (%s)", (size_t)3, 7, "x"), 0);
+    CU_ASSERT_EQUAL(sink_progressf(&f.s, NULL, NULL, "scoring", -1, -1, "done"), 0);
+    CU_ASSERT_EQUAL_FATAL(sfx_finish(&f), 0);
+    const struct cap_event *e = cap_find(&f.p, "progress", 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+    json_object *v;
+    CU_ASSERT_STRING_EQUAL(cap_str(e->data, "mode"), "boolean");
+    CU_ASSERT_STRING_EQUAL(cap_str(e->data, "code"), "EMBED_FAILED");
+    CU_ASSERT_STRING_EQUAL(cap_str(e->data, "step"), "embedding");
+    CU_ASSERT_STRING_EQUAL(cap_str(e->data, "message"), "3 of 7 (x)");
+    CU_ASSERT(json_object_object_get_ex(e->data, "count", &v) && json_object_get_int(v) == 0);
+    CU_ASSERT(json_object_object_get_ex(e->data, "percent", &v) && json_object_get_int(v) == 25);
+    e = cap_find(&f.p, "progress", (size_t)(e - f.p.ev) + 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+    CU_ASSERT_STRING_EQUAL(cap_str(e->data, "message"), "done");
+    CU_ASSERT_FALSE(json_object_object_get_ex(e->data, "count", NULL));
+    CU_ASSERT_FALSE(json_object_object_get_ex(e->data, "percent", NULL));
+    CU_ASSERT_FALSE(json_object_object_get_ex(e->data, "code", NULL));
+    sfx_close(&f);
+}
+
 /* Text with newlines, quotes, control characters and non-ASCII arrives as
  * the same string, in data lines without raw line breaks. */
 static void t_sse_escaping(void)
@@ -663,6 +692,7 @@ void register_sink(void)
 {
     static const struct unit_case cases[] = {
         {"sse: headers, ids, requestId/timestamp, close last", t_sse_headers_and_ids},
+        {"progressf: formatted message, extra fields, code, counts left out", t_progressf},
         {"sse: newlines, quotes, control chars, non-ASCII", t_sse_escaping},
         {"sse: text cut mid-UTF-8 is repaired; held-back text is exact", t_sse_cut_utf8},
         {"sse: payloads split at streaming_chunk_size", t_sse_chunking},
