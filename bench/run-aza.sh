@@ -123,16 +123,10 @@ for q in queries:
 PY
 )
 
-declare -A RPS P50 P99 NON2XX RAW
 run_wrk() {
     local name=$1 conns=$2 script=$3 path=$4 out
     out=$(wrk -t1 -c"$conns" -d"$DURATION" --latency -s "$script" "$URL$path")
-    RAW[$name]=$out
-    RPS[$name]=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
-    P50[$name]=$(awk '$1 == "50%" {print $2}' <<<"$out")
-    P99[$name]=$(awk '$1 == "99%" {print $2}' <<<"$out")
-    NON2XX[$name]=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' <<<"$out")
-    NON2XX[$name]=${NON2XX[$name]:-0}
+    wrk_record "$name" "$out"
     echo "$name: ${RPS[$name]} req/s, p50 ${P50[$name]}, p99 ${P99[$name]}, non-2xx ${NON2XX[$name]}"
 }
 
@@ -202,15 +196,6 @@ mkdir -p "$(dirname "$OUT")"
     echo "server measured them (\`complete.duration\` and \`timings\`)."
     echo
     echo "$per_query"
-    echo
-    echo "## wrk output"
-    for name in "${NAMES[@]}"; do
-        echo
-        echo "### $name"
-        echo
-        echo '```'
-        echo "${RAW[$name]}"
-        echo '```'
-    done
+    wrk_raw_section "${NAMES[@]}"
 } >"$OUT"
 echo "bench: wrote $OUT"

@@ -53,16 +53,10 @@ mem_table() {
     done
 }
 
-declare -A RPS P50 P99 NON2XX RAW
 run_wrk() {
     local name=$1 path=$2 out
     out=$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "$URL$path")
-    RAW[$name]=$out
-    RPS[$name]=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
-    P50[$name]=$(awk '$1 == "50%" {print $2}' <<<"$out")
-    P99[$name]=$(awk '$1 == "99%" {print $2}' <<<"$out")
-    NON2XX[$name]=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' <<<"$out")
-    NON2XX[$name]=${NON2XX[$name]:-0}
+    wrk_record "$name" "$out"
     echo "$name: ${RPS[$name]} req/s, p50 ${P50[$name]}, p99 ${P99[$name]}, non-2xx ${NON2XX[$name]}"
 }
 
@@ -132,15 +126,6 @@ mkdir -p "$(dirname "$OUT")"
     echo "After the runs above:"
     echo
     echo "$mem_loaded"
-    echo
-    echo "## wrk output"
-    for name in health selftest; do
-        echo
-        echo "### $name"
-        echo
-        echo '```'
-        echo "${RAW[$name]}"
-        echo '```'
-    done
+    wrk_raw_section health selftest
 } >"$OUT"
 echo "bench: wrote $OUT"

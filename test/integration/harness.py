@@ -49,6 +49,17 @@ def os_user():
     return pwd.getpwuid(os.getuid()).pw_name
 
 
+def rank_file():
+    """The cl100k_base rank file from tools/fetch-tokenizer.sh's cache, or None."""
+    try:
+        out = subprocess.run([os.path.join(SRC_DIR, "tools", "fetch-tokenizer.sh")], stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, timeout=120, check=True)
+        path = out.stdout.decode().strip()
+        return path if os.path.isfile(path) else None
+    except (subprocess.SubprocessError, OSError):
+        return None
+
+
 def free_port():
     """A loopback TCP port that was free a moment ago."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:

@@ -57,17 +57,7 @@ Free alterations are offered within 14 days for lehengas bought at full price.
 """
 
 
-def rank_file():
-    try:
-        out = subprocess.run([os.path.join(SRC, "tools", "fetch-tokenizer.sh")], stdout=subprocess.PIPE,
-                             stderr=subprocess.DEVNULL, timeout=120, check=True)
-        path = out.stdout.decode().strip()
-        return path if os.path.isfile(path) else None
-    except (subprocess.SubprocessError, OSError):
-        return None
-
-
-RANK = rank_file()
+RANK = harness.rank_file()
 SHARED_DB = None
 
 

@@ -32,18 +32,7 @@ NORMAL = "/api/context/upload-file"
 MAX_UPLOAD = 1024 * 1024
 
 
-def rank_file():
-    """The cl100k_base rank file from tools/fetch-tokenizer.sh's cache, or None."""
-    try:
-        out = subprocess.run([os.path.join(SRC, "tools", "fetch-tokenizer.sh")], stdout=subprocess.PIPE,
-                             stderr=subprocess.DEVNULL, timeout=120, check=True)
-        path = out.stdout.decode().strip()
-        return path if os.path.isfile(path) else None
-    except (subprocess.SubprocessError, OSError):
-        return None
-
-
-RANK = rank_file()
+RANK = harness.rank_file()
 SHARED_DB = None
 
 
