@@ -293,14 +293,14 @@ static int az_id_cmp(const void *a, const void *b)
 static int az_fetch_new(struct az *s, const int64_t *ids, size_t m, char *err, size_t errlen)
 {
     struct ctx *c = s->c;
-    int64_t *todo = ar_alloc(c->ar, (m ? m : 1) * sizeof(*todo));
-    if (!todo) {
+    int64_t *unseen = ar_alloc(c->ar, (m ? m : 1) * sizeof(*unseen));
+    if (!unseen) {
         snprintf(err, errlen, "out of memory");
         return DB_EQUERY;
     }
     size_t nt = 0;
     for (size_t i = 0; i < m; i++)
-        if (!s->ndone || !bsearch(&ids[i], s->done, s->ndone, sizeof(*s->done), az_id_cmp)) todo[nt++] = ids[i];
+        if (!s->ndone || !bsearch(&ids[i], s->done, s->ndone, sizeof(*s->done), az_id_cmp)) unseen[nt++] = ids[i];
     if (!nt) return DB_OK;
     int rc = db_ensure(&c->app->db, s->cfg, err, errlen);
     if (rc < 0) return DB_ECONN;
@@ -308,11 +308,11 @@ static int az_fetch_new(struct az *s, const int64_t *ids, size_t m, char *err, s
         size_t n = nt - off < AZ_FETCH_CHUNK ? nt - off : AZ_FETCH_CHUNK;
         struct cat_product *rows;
         size_t nrows;
-        rc = cat_fetch(c->app->db, c->ar, todo + off, n, &s->f, &rows, &nrows, err, errlen);
+        rc = cat_fetch(c->app->db, c->ar, unseen + off, n, &s->f, &rows, &nrows, err, errlen);
         if (rc != DB_OK) return rc;
         for (size_t j = 0; j < nrows; j++) s->pass[s->npass++] = &rows[j];
     }
-    memcpy(s->done + s->ndone, todo, nt * sizeof(*todo));
+    memcpy(s->done + s->ndone, unseen, nt * sizeof(*unseen));
     s->ndone += nt;
     qsort(s->done, s->ndone, sizeof(*s->done), az_id_cmp);
     qsort(s->pass, s->npass, sizeof(*s->pass), cat_row_id_cmp);
