@@ -457,9 +457,13 @@ int sink_emit(struct sink *s, const char *event, json_object *data)
     int rc;
     if (s->responded) {
         rc = SINK_EIO;
-    } else {
+    } else if (s->mode == SINK_SSE) {
         sink_stamp(s, data);
-        rc = s->mode == SINK_SSE ? sink_sse_emit(s, event, data, 0) : sink_json_emit(s, event, data);
+        rc = sink_sse_emit(s, event, data, 0);
+    } else {
+        /* No stamp: the JSON document drops every event's requestId and
+         * timestamp (json_merge) and carries one pair of its own. */
+        rc = sink_json_emit(s, event, data);
     }
     json_object_put(data);
     return rc;
@@ -510,9 +514,9 @@ int sink_error(struct sink *s, const char *code, const char *message)
     json_object_object_add(o, "error", json_object_new_string(sink_describe(code)));
     json_object_object_add(o, "code", json_object_new_string(code));
     json_object_object_add(o, "partial", json_object_new_boolean(s->content_sent));
-    sink_stamp(s, o);
     int rc;
     if (s->mode == SINK_SSE) {
+        sink_stamp(s, o);
         rc = sink_sse_emit(s, "error", o, 1);
     } else {
         if (!s->doc) s->doc = json_object_new_object();
