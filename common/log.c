@@ -50,6 +50,49 @@ int log_reopen(void)
     return 0;
 }
 
+static char *log_digits(char *p, unsigned v, int n)
+{
+    for (int i = n - 1; i >= 0; i--, v /= 10) p[i] = (char)('0' + v % 10);
+    return p + n;
+}
+
+void log_timestamp(char out[32], long long wall_ms)
+{
+    /* Days to a civil date: H. Hinnant's civil_from_days (proleptic
+     * Gregorian, exact for every day); no gmtime_r, strftime or printf on
+     * the per-event path. */
+    long long secs = wall_ms / 1000, ms = wall_ms % 1000;
+    if (ms < 0) ms += 1000, secs--;
+    long long days = secs / 86400, sod = secs % 86400;
+    if (sod < 0) sod += 86400, days--;
+    long long z = days + 719468;
+    long long era = (z >= 0 ? z : z - 146096) / 146097;
+    unsigned doe = (unsigned)(z - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    unsigned mp = (5 * doy + 2) / 153;
+    unsigned d = doy - (153 * mp + 2) / 5 + 1;
+    unsigned m = mp < 10 ? mp + 3 : mp - 9;
+    long long y = (long long)yoe + era * 400 + (m <= 2);
+    char *p = out;
+    if (y >= 0 && y <= 9999) p = log_digits(p, (unsigned)y, 4);
+    else p += snprintf(p, 12, "%lld", y);
+    *p++ = '-';
+    p = log_digits(p, m, 2);
+    *p++ = '-';
+    p = log_digits(p, d, 2);
+    *p++ = 'T';
+    p = log_digits(p, (unsigned)(sod / 3600), 2);
+    *p++ = ':';
+    p = log_digits(p, (unsigned)(sod / 60 % 60), 2);
+    *p++ = ':';
+    p = log_digits(p, (unsigned)(sod % 60), 2);
+    *p++ = '.';
+    p = log_digits(p, (unsigned)ms, 3);
+    *p++ = 'Z';
+    *p = '\0';
+}
+
 static const char *const log_names[] = {"DEBUG", "INFO", "ERROR"};
 
 void log_write(int level, const char *route, const char *rid, json_object *extra,
@@ -57,13 +100,11 @@ void log_write(int level, const char *route, const char *rid, json_object *extra
 {
     char line[8192];
     struct timeval tv;
-    struct tm tm;
     gettimeofday(&tv, NULL);
-    gmtime_r(&tv.tv_sec, &tm);
-    int n = (int)strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
+    log_timestamp(line, (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000);
+    int n = (int)strlen(line);
     int has_rid = rid && *rid;
-    n += snprintf(line + n, sizeof(line) - (size_t)n, ".%03dZ %s [%s%s%s] ", (int)(tv.tv_usec / 1000),
-                  log_names[level < 0 ? 0 : level > 2 ? 2 : level], route ? route : "app",
+    n += snprintf(line + n, sizeof(line) - (size_t)n, " %s [%s%s%s] ", log_names[level < 0 ? 0 : level > 2 ? 2 : level], route ? route : "app",
                   has_rid ? "-" : "", has_rid ? rid : "");
     va_list ap;
     va_start(ap, fmt);

@@ -20,6 +20,10 @@ int log_reopen(void);
 /* "DEBUG"/"INFO"/"ERROR" (any case) to a level, or -1. */
 int log_level_parse(const char *s);
 
+/* UTC time `wall_ms` (ms since the epoch) as "YYYY-MM-DDTHH:MM:SS.mmmZ":
+ * the one formatter of the log lines and the events' `timestamp`. Pure. */
+void log_timestamp(char out[32], long long wall_ms);
+
 /* Borrowed extra: serialized on one line, may be NULL. */
 void log_write(int level, const char *route, const char *rid, struct json_object *extra,
                const char *fmt, ...) __attribute__((format(printf, 5, 6)));

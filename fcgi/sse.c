@@ -3,7 +3,8 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
+
+#include "common/log.h"
 
 size_t sse_split(const char *json, size_t len, size_t max, size_t *cuts, size_t maxcuts)
 {
@@ -70,11 +71,7 @@ int sse_write_event(const struct sse_io *io, unsigned long id, const char *event
 
 void sse_timestamp(char out[32], long long wall_ms)
 {
-    time_t t = (time_t)(wall_ms / 1000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    size_t n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out + n, 32 - n, ".%03dZ", (int)(wall_ms % 1000));
+    log_timestamp(out, wall_ms);
 }
 
 size_t sse_json_str(char *out, size_t cap, const char *s)

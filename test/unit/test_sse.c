@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <json-c/json.h>
 
@@ -256,6 +257,26 @@ static void t_timestamp(void)
     CU_ASSERT_STRING_EQUAL(ts, "2023-11-14T22:13:20.123Z");
     sse_timestamp(ts, 1700000000007LL);
     CU_ASSERT_STRING_EQUAL(ts, "2023-11-14T22:13:20.007Z");
+    /* The hand-written calendar agrees with gmtime_r + strftime: every day
+     * from 1900 to 2400 (leap days, century years), at a varying second. */
+    int bad = 0;
+    for (long long day = -25567; day <= 157000 && bad < 3; day++) {
+        long long sec = day * 86400 + ((day * 7919) % 86400 + 86400) % 86400;
+        long long frac = (day % 1000 + 1000) % 1000, ms = sec * 1000 + frac;
+        time_t t = (time_t)sec;
+        struct tm tm;
+        char want[40];
+        gmtime_r(&t, &tm);
+        size_t n = strftime(want, sizeof(want), "%Y-%m-%dT%H:%M:%S", &tm);
+        snprintf(want + n, sizeof(want) - n, ".%03dZ", (int)frac);
+        sse_timestamp(ts, ms);
+        if (strcmp(ts, want) != 0) {
+            bad++;
+            CU_FAIL("timestamp differs from gmtime_r");
+            fprintf(stderr, "ms=%lld got %s want %s\n", ms, ts, want);
+        }
+    }
+    CU_ASSERT_EQUAL(bad, 0);
 }
 
 static void t_json_str(void)
