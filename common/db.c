@@ -1,6 +1,7 @@
 /* db.c: connection management and prepared statements over MariaDB
  * Connector/C. Statements are prepared per call (a worker runs a handful
- * per request); results are copied into the request arena. */
+ * per request); results, binds and fetch buffers live in the request arena
+ * (db_exec, which has none, binds on its stack). */
 #include "common/db.h"
 
 #include <stdio.h>
@@ -11,6 +12,9 @@
 #include <mysql.h>
 
 #include "common/config.h"
+
+/* Parameters db_exec binds on its stack; more go to the heap. */
+enum { DB_SMALL_BINDS = 8 };
 
 struct db {
     MYSQL *my;
@@ -128,8 +132,10 @@ static int db_finish_fail(struct db *d, MYSQL_STMT *st, char *err, size_t errlen
     return rc;
 }
 
-static int db_prepare(struct db *d, const char *sql, const struct db_param *p, size_t np,
-                      MYSQL_STMT **out, MYSQL_BIND **binds_out, char *err, size_t errlen)
+/* Prepares sql and binds p[0..np) through b (np zeroed binds, the
+ * caller's: they must outlive the execute). */
+static int db_prepare(struct db *d, const char *sql, const struct db_param *p, size_t np, MYSQL_BIND *b,
+                      MYSQL_STMT **out, char *err, size_t errlen)
 {
     *out = NULL;
     if (!d || !d->my) {
@@ -145,12 +151,6 @@ static int db_prepare(struct db *d, const char *sql, const struct db_param *p, s
     if (mysql_stmt_param_count(st) != np) {
         snprintf(err, errlen, "statement wants %lu parameters, got %zu", mysql_stmt_param_count(st), np);
         mysql_stmt_close(st);
-        return DB_EQUERY;
-    }
-    MYSQL_BIND *b = np ? calloc(np, sizeof(*b)) : NULL;
-    if (np && !b) {
-        mysql_stmt_close(st);
-        snprintf(err, errlen, "out of memory");
         return DB_EQUERY;
     }
     for (size_t i = 0; i < np; i++) {
@@ -174,31 +174,47 @@ static int db_prepare(struct db *d, const char *sql, const struct db_param *p, s
     }
     if (np && mysql_stmt_bind_param(st, b)) {
         snprintf(err, errlen, "%s", mysql_stmt_error(st));
-        free(b);
         mysql_stmt_close(st);
         return DB_EQUERY;
     }
     *out = st;
-    *binds_out = b;
     return DB_OK;
+}
+
+/* Binds for np parameters: `small` when they fit (the usual case), else
+ * the heap (*heap then owns them). NULL when out of memory. */
+static MYSQL_BIND *db_binds(MYSQL_BIND *small, size_t nsmall, size_t np, MYSQL_BIND **heap)
+{
+    *heap = NULL;
+    if (np <= nsmall) {
+        memset(small, 0, nsmall * sizeof(*small));
+        return small;
+    }
+    return *heap = calloc(np, sizeof(MYSQL_BIND));
 }
 
 int db_exec(struct db *d, const char *sql, const struct db_param *p, size_t np,
             unsigned long long *affected, unsigned long long *insert_id, char *err, size_t errlen)
 {
     MYSQL_STMT *st;
-    MYSQL_BIND *b = NULL;
-    int rc = db_prepare(d, sql, p, np, &st, &b, err, errlen);
-    if (rc != DB_OK) return rc;
+    MYSQL_BIND small[DB_SMALL_BINDS], *heap;
+    MYSQL_BIND *b = db_binds(small, DB_SMALL_BINDS, np, &heap);
+    if (!b) {
+        snprintf(err, errlen, "out of memory");
+        return DB_EQUERY;
+    }
+    int rc = db_prepare(d, sql, p, np, b, &st, err, errlen);
+    if (rc != DB_OK) goto out;
     if (mysql_stmt_execute(st)) {
-        free(b);
-        return db_finish_fail(d, st, err, errlen);
+        rc = db_finish_fail(d, st, err, errlen);
+        goto out;
     }
     if (affected) *affected = mysql_stmt_affected_rows(st);
     if (insert_id) *insert_id = mysql_stmt_insert_id(st);
-    free(b);
     mysql_stmt_close(st);
-    return DB_OK;
+out:
+    free(heap);
+    return rc;
 }
 
 int db_query(struct db *d, arena_t *ar, const char *sql, const struct db_param *p, size_t np,
@@ -206,29 +222,32 @@ int db_query(struct db *d, arena_t *ar, const char *sql, const struct db_param *
 {
     memset(out, 0, sizeof(*out));
     MYSQL_STMT *st;
-    MYSQL_BIND *b = NULL, *rb = NULL;
+    MYSQL_BIND *rb = NULL;
     MYSQL_RES *meta = NULL;
     unsigned long *lens = NULL;
     my_bool *nulls = NULL;
     char (*numbuf)[64] = NULL;   /* FLOAT/DOUBLE columns, fetched directly */
-    int rc = db_prepare(d, sql, p, np, &st, &b, err, errlen);
-    if (rc != DB_OK) return rc;
-    if (mysql_stmt_execute(st)) {
-        free(b);
-        return db_finish_fail(d, st, err, errlen);
+    /* Binds and fetch buffers: the request arena (they go with the rows). */
+    MYSQL_BIND *b = np ? ar_calloc(ar, np, sizeof(*b)) : NULL;
+    if (np && !b) {
+        snprintf(err, errlen, "out of memory");
+        return DB_EQUERY;
     }
+    int rc = db_prepare(d, sql, p, np, b, &st, err, errlen);
+    if (rc != DB_OK) return rc;
+    if (mysql_stmt_execute(st)) return db_finish_fail(d, st, err, errlen);
     meta = mysql_stmt_result_metadata(st);
     size_t nc = meta ? mysql_num_fields(meta) : 0;
     out->ncols = nc;
     if (nc) {
         out->names = ar_calloc(ar, nc, sizeof(char *));
         MYSQL_FIELD *f = mysql_fetch_fields(meta);
-        for (size_t i = 0; i < nc; i++) out->names[i] = ar_strdup(ar, f[i].name);
-        rb = calloc(nc, sizeof(*rb));
-        lens = calloc(nc, sizeof(*lens));
-        nulls = calloc(nc, sizeof(*nulls));
-        numbuf = calloc(nc, sizeof(*numbuf));
-        if (!rb || !lens || !nulls || !numbuf) {
+        for (size_t i = 0; out->names && i < nc; i++) out->names[i] = ar_strdup(ar, f[i].name);
+        rb = ar_calloc(ar, nc, sizeof(*rb));
+        lens = ar_calloc(ar, nc, sizeof(*lens));
+        nulls = ar_calloc(ar, nc, sizeof(*nulls));
+        numbuf = ar_calloc(ar, nc, sizeof(*numbuf));
+        if (!out->names || !rb || !lens || !nulls || !numbuf) {
             snprintf(err, errlen, "out of memory");
             rc = DB_EQUERY;
             goto out;
@@ -325,11 +344,6 @@ int db_query(struct db *d, arena_t *ar, const char *sql, const struct db_param *
 out:
     if (meta) mysql_free_result(meta);
     if (st) mysql_stmt_close(st);
-    free(b);
-    free(rb);
-    free(lens);
-    free(nulls);
-    free(numbuf);
     return rc;
 }
 
