@@ -16,6 +16,7 @@
 
 #include <json-c/json.h>
 
+#include "common/b64.h"
 #include "common/u8.h"
 
 /* cl100k_base's split pattern (tiktoken's current spelling: possessive
@@ -104,40 +105,6 @@ static int tok_insert(struct tok *t, uint32_t r)
 }
 
 /* ---- rank file ----------------------------------------------------------- */
-
-static int b64val(int c)
-{
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+' || c == '-') return 62;
-    if (c == '/' || c == '_') return 63;
-    return -1;
-}
-
-/* Decodes base64 s[0..n) into out (room for 3n/4 bytes); length or -1. */
-static long b64_decode(const char *s, size_t n, unsigned char *out)
-{
-    unsigned acc = 0;
-    int bits = 0;
-    long o = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '=') {
-            for (size_t j = i; j < n; j++)
-                if (s[j] != '=') return -1;
-            break;
-        }
-        int v = b64val((unsigned char)s[i]);
-        if (v < 0) return -1;
-        acc = (acc << 6) | (unsigned)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[o++] = (unsigned char)(acc >> bits);
-        }
-    }
-    return o;
-}
 
 /* Parses "bpe_ranks": lines of `<name> <first rank> <b64> <b64> ...`. */
 static int tok_parse_ranks(struct tok *t, const char *s, size_t n, char *why, size_t whylen)
