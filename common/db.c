@@ -1,7 +1,11 @@
 /* db.c: connection management and prepared statements over MariaDB
- * Connector/C. Statements are prepared per call (a worker runs a handful
- * per request); results, binds and fetch buffers live in the request arena
- * (db_exec, which has none, binds on its stack). */
+ * Connector/C. Prepared statements are kept per connection, keyed by their
+ * SQL text (DB_CACHE of them, least recently used goes first), so a
+ * statement a worker ran before costs one round trip instead of three
+ * (prepare, execute, close); a failed statement is closed, and a lost
+ * connection takes every kept statement with it. Results, binds and fetch
+ * buffers live in the request arena (db_exec, which has none, binds on its
+ * stack). The kept SQL texts are malloc'd: the connection's lifetime. */
 #include "common/db.h"
 
 #include <stdio.h>
@@ -16,10 +20,37 @@
 /* Parameters db_exec binds on its stack; more go to the heap. */
 enum { DB_SMALL_BINDS = 8 };
 
+/* Prepared statements kept per connection. */
+enum { DB_CACHE = 32 };
+
+struct db_kept {
+    char *sql;                /* NULL: a free slot */
+    size_t len;
+    MYSQL_STMT *st;
+    unsigned long long used;  /* for LRU */
+};
+
 struct db {
     MYSQL *my;
     const struct cfg *cfg;
+    struct db_kept kept[DB_CACHE];
+    unsigned long long clock;
 };
+
+static void db_kept_drop(struct db_kept *k)
+{
+    if (k->st) mysql_stmt_close(k->st);
+    free(k->sql);
+    memset(k, 0, sizeof(*k));
+}
+
+/* Closes every kept statement and the connection. */
+static void db_disconnect(struct db *d)
+{
+    for (int i = 0; i < DB_CACHE; i++) db_kept_drop(&d->kept[i]);
+    if (d->my) mysql_close(d->my);
+    d->my = NULL;
+}
 
 static MYSQL *db_connect(const struct cfg *c, char *err, size_t errlen)
 {
@@ -64,7 +95,7 @@ struct db *db_open(const struct cfg *c, char *err, size_t errlen)
 void db_close(struct db *d)
 {
     if (!d) return;
-    if (d->my) mysql_close(d->my);
+    db_disconnect(d);
     free(d);
 }
 
@@ -76,7 +107,7 @@ MYSQL *db_handle(struct db *d)
 int db_ping(struct db *d, char *err, size_t errlen)
 {
     if (d->my && mysql_ping(d->my) == 0) return 0;
-    if (d->my) mysql_close(d->my);
+    db_disconnect(d);
     d->my = db_connect(d->cfg, err, errlen);
     return d->my ? 0 : -1;
 }
@@ -108,28 +139,73 @@ static int db_class(unsigned e)
     }
 }
 
-static int db_fail_stmt(struct db *d, MYSQL_STMT *st, char *err, size_t errlen)
+/* A statement failed: fills err, closes it (kept or not), and on a lost
+ * connection forgets the connection (the next db_ensure reconnects).
+ * Returns the failure class. */
+/* Closes st, kept or not. */
+static void db_stmt_drop(struct db *d, MYSQL_STMT *st)
 {
-    unsigned e = st ? mysql_stmt_errno(st) : mysql_errno(d->my);
-    snprintf(err, errlen, "%s", st ? mysql_stmt_error(st) : mysql_error(d->my));
-    int cls = db_class(e);
-    if (cls == DB_ECONN) {
-        /* Forget the connection; the next db_ensure reconnects. */
-        if (st) mysql_stmt_close(st);
-        mysql_close(d->my);
-        d->my = NULL;
-        return -1000 + cls;   /* marker: statement already closed */
-    }
+    for (int i = 0; i < DB_CACHE; i++)
+        if (d->kept[i].st == st) {
+            db_kept_drop(&d->kept[i]);
+            return;
+        }
+    mysql_stmt_close(st);
+}
+
+static int db_fail(struct db *d, MYSQL_STMT *st, char *err, size_t errlen)
+{
+    int cls = db_class(mysql_stmt_errno(st));
+    snprintf(err, errlen, "%s", mysql_stmt_error(st));
+    db_stmt_drop(d, st);
+    if (cls == DB_ECONN) db_disconnect(d);
     return cls;
 }
 
-/* Turns the result of db_fail_stmt into a class, closing st when needed. */
-static int db_finish_fail(struct db *d, MYSQL_STMT *st, char *err, size_t errlen)
+/* The kept statement for sql, prepared (and kept) when new. NULL with err
+ * filled and *rc set on failure. */
+static MYSQL_STMT *db_stmt(struct db *d, const char *sql, char *err, size_t errlen, int *rc)
 {
-    int rc = db_fail_stmt(d, st, err, errlen);
-    if (rc <= -999) return rc + 1000;   /* st already closed */
+    size_t len = strlen(sql);
+    struct db_kept *slot = &d->kept[0];
+    for (int i = 0; i < DB_CACHE; i++) {
+        struct db_kept *k = &d->kept[i];
+        if (k->sql && k->len == len && memcmp(k->sql, sql, len) == 0) {
+            k->used = ++d->clock;
+            return k->st;
+        }
+        if (!k->sql ? slot->sql != NULL : (slot->sql && k->used < slot->used)) slot = k;
+    }
+    MYSQL_STMT *st = mysql_stmt_init(d->my);
+    if (!st) {
+        snprintf(err, errlen, "out of memory");
+        *rc = DB_EQUERY;
+        return NULL;
+    }
+    if (mysql_stmt_prepare(st, sql, len)) {
+        *rc = db_fail(d, st, err, errlen);
+        return NULL;
+    }
+    char *copy = malloc(len + 1);
+    if (!copy) return st;   /* runs, but is not kept: the caller closes it */
+    memcpy(copy, sql, len + 1);
+    db_kept_drop(slot);
+    slot->sql = copy;
+    slot->len = len;
+    slot->st = st;
+    slot->used = ++d->clock;
+    return st;
+}
+
+/* After a successful run: a kept statement stays, another one is closed. */
+static void db_stmt_done(struct db *d, MYSQL_STMT *st)
+{
+    for (int i = 0; i < DB_CACHE; i++)
+        if (d->kept[i].st == st) {
+            mysql_stmt_free_result(st);
+            return;
+        }
     mysql_stmt_close(st);
-    return rc;
 }
 
 /* Prepares sql and binds p[0..np) through b (np zeroed binds, the
@@ -142,15 +218,12 @@ static int db_prepare(struct db *d, const char *sql, const struct db_param *p, s
         snprintf(err, errlen, "no database connection");
         return DB_ECONN;
     }
-    MYSQL_STMT *st = mysql_stmt_init(d->my);
-    if (!st) {
-        snprintf(err, errlen, "out of memory");
-        return DB_EQUERY;
-    }
-    if (mysql_stmt_prepare(st, sql, strlen(sql))) return db_finish_fail(d, st, err, errlen);
+    int rc = DB_OK;
+    MYSQL_STMT *st = db_stmt(d, sql, err, errlen, &rc);
+    if (!st) return rc;
     if (mysql_stmt_param_count(st) != np) {
         snprintf(err, errlen, "statement wants %lu parameters, got %zu", mysql_stmt_param_count(st), np);
-        mysql_stmt_close(st);
+        db_stmt_drop(d, st);
         return DB_EQUERY;
     }
     for (size_t i = 0; i < np; i++) {
@@ -173,8 +246,7 @@ static int db_prepare(struct db *d, const char *sql, const struct db_param *p, s
         }
     }
     if (np && mysql_stmt_bind_param(st, b)) {
-        snprintf(err, errlen, "%s", mysql_stmt_error(st));
-        mysql_stmt_close(st);
+        db_fail(d, st, err, errlen);
         return DB_EQUERY;
     }
     *out = st;
@@ -206,12 +278,12 @@ int db_exec(struct db *d, const char *sql, const struct db_param *p, size_t np,
     int rc = db_prepare(d, sql, p, np, b, &st, err, errlen);
     if (rc != DB_OK) goto out;
     if (mysql_stmt_execute(st)) {
-        rc = db_finish_fail(d, st, err, errlen);
+        rc = db_fail(d, st, err, errlen);
         goto out;
     }
     if (affected) *affected = mysql_stmt_affected_rows(st);
     if (insert_id) *insert_id = mysql_stmt_insert_id(st);
-    mysql_stmt_close(st);
+    db_stmt_done(d, st);
 out:
     free(heap);
     return rc;
@@ -235,7 +307,7 @@ int db_query(struct db *d, arena_t *ar, const char *sql, const struct db_param *
     }
     int rc = db_prepare(d, sql, p, np, b, &st, err, errlen);
     if (rc != DB_OK) return rc;
-    if (mysql_stmt_execute(st)) return db_finish_fail(d, st, err, errlen);
+    if (mysql_stmt_execute(st)) return db_fail(d, st, err, errlen);
     meta = mysql_stmt_result_metadata(st);
     size_t nc = meta ? mysql_num_fields(meta) : 0;
     out->ncols = nc;
@@ -276,11 +348,8 @@ int db_query(struct db *d, arena_t *ar, const char *sql, const struct db_param *
         int f = nc ? mysql_stmt_fetch(st) : MYSQL_NO_DATA;
         if (f == MYSQL_NO_DATA) break;
         if (f == 1) {
-            rc = db_fail_stmt(d, st, err, errlen);
-            if (rc <= -999) {
-                st = NULL;
-                rc += 1000;
-            }
+            rc = db_fail(d, st, err, errlen);
+            st = NULL;   /* closed */
             goto out;
         }
         if (max_rows && out->nrows >= max_rows) continue;
@@ -343,7 +412,8 @@ int db_query(struct db *d, arena_t *ar, const char *sql, const struct db_param *
     rc = DB_OK;
 out:
     if (meta) mysql_free_result(meta);
-    if (st) mysql_stmt_close(st);
+    if (st && rc == DB_OK) db_stmt_done(d, st);
+    else if (st) db_stmt_drop(d, st);   /* its results may be half read */
     return rc;
 }
 
