@@ -2,8 +2,9 @@
  *
  * The filter clause is built once per request and appended to both the
  * full-text query and the fetch of vector candidates, so both candidate
- * sets obey exactly the same filters. Size, colour and occasion filters are
- * EXISTS lookups on the indexed child tables (conf/schema.sql). */
+ * sets obey exactly the same filters. Size, colour, occasion, fabric and
+ * handwork filters are EXISTS lookups on the indexed child tables
+ * (conf/schema.sql). */
 #include "common/catalog.h"
 
 #include <math.h>
@@ -57,6 +58,23 @@ void cat_filter_sql(const struct qp_filters *f, buf_t *sql, struct db_param *p, 
             p[(*np)++] = DB_STR(tags[i]);
         }
         buf_adds(sql, "))");
+    }
+    /* Fabric and handwork: the same indexed tag lookup ((tag, product_id)),
+     * so frequent words such as "silk" never reach FULLTEXT. */
+    if (f->fabric[0]) {
+        const char *solo[2] = {f->fabric, NULL};
+        const char *const *tags = qp_fabric_tags(f->fabric);
+        if (!tags) tags = solo;
+        buf_adds(sql, " AND EXISTS (SELECT 1 FROM product_tags fb WHERE fb.product_id = p.id AND fb.tag IN (");
+        for (int i = 0; tags[i] && i < 5; i++) {
+            buf_adds(sql, i ? ", ?" : "?");
+            p[(*np)++] = DB_STR(tags[i]);
+        }
+        buf_adds(sql, "))");
+    }
+    if (f->work[0]) {
+        buf_adds(sql, " AND EXISTS (SELECT 1 FROM product_tags fw WHERE fw.product_id = p.id AND fw.tag = ?)");
+        p[(*np)++] = DB_STR(f->work);
     }
     if (f->min_price >= 0) {
         buf_adds(sql, " AND p.price >= ?");
@@ -494,6 +512,8 @@ json_object *cat_filters_json(const struct qp_filters *f)
     if (f->category[0]) json_object_object_add(o, "category", json_object_new_string(f->category));
     if (f->designer[0]) json_object_object_add(o, "designer", json_object_new_string(f->designer));
     if (f->occasion[0]) json_object_object_add(o, "occasion", json_object_new_string(f->occasion));
+    if (f->fabric[0]) json_object_object_add(o, "fabric", json_object_new_string(f->fabric));
+    if (f->work[0]) json_object_object_add(o, "work", json_object_new_string(f->work));
     if (f->min_price >= 0) json_object_object_add(o, "minPrice", cat_money(f->min_price, NULL));
     if (f->max_price >= 0) json_object_object_add(o, "maxPrice", cat_money(f->max_price, NULL));
     if (f->in_stock >= 0) json_object_object_add(o, "inStock", json_object_new_boolean(f->in_stock));

@@ -30,7 +30,7 @@ struct cat_product {
     double relevance;               /* FULLTEXT relevance (text search), else 0 */
 };
 
-enum { CAT_MAX_FILTER_PARAMS = 16 };
+enum { CAT_MAX_FILTER_PARAMS = 24 };   /* 1+1+1+1+4 (occasion)+5 (fabric)+1 (work)+3 */
 
 /* Appends " AND ..." conditions on the products alias `p` for every filter
  * that is set, and their parameters to p[*np..] (room for

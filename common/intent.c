@@ -1,9 +1,9 @@
 /* intent.c: builtin intent analysis; see intent.h.
  *
  * The message is cut into lower-case words; const cue tables (English and
- * Latin-script Hinglish) vote for an intent, name follow-up cues, fabrics
- * and filler words; sizes, colours, prices, categories and occasions come
- * from qp_parse(). Everything lives on the stack; tables are const. */
+ * Latin-script Hinglish) vote for an intent, name follow-up cues and
+ * filler words; sizes, colours, prices, categories, occasions and fabrics
+ * come from qp_parse() (the lexicon product search filters with). Everything lives on the stack; tables are const. */
 #include "common/intent.h"
 
 #include <math.h>
@@ -149,23 +149,6 @@ static const struct it_follow it_follows[] = {
     {"any size", IT_CUE_ANY_SIZE}, {"all sizes", IT_CUE_ANY_SIZE}, {"koi bhi size", IT_CUE_ANY_SIZE},
     {"no budget", IT_CUE_NO_BUDGET}, {"any budget", IT_CUE_NO_BUDGET},
     {"budget no bar", IT_CUE_NO_BUDGET}, {"any price", IT_CUE_NO_BUDGET},
-};
-
-struct it_word {
-    const char *phrase;
-    const char *canon;
-};
-
-static const struct it_word it_fabrics[] = {
-    {"raw silk", "raw silk"}, {"silk", "silk"}, {"banarasi", "banarasi silk"},
-    {"benarasi", "banarasi silk"}, {"kanjivaram", "kanjivaram silk"},
-    {"kanjeevaram", "kanjivaram silk"}, {"kanchipuram", "kanjivaram silk"},
-    {"chiffon", "chiffon"}, {"georgette", "georgette"}, {"velvet", "velvet"},
-    {"organza", "organza"}, {"net", "net"}, {"cotton", "cotton"}, {"linen", "linen"},
-    {"crepe", "crepe"}, {"satin", "satin"}, {"chanderi", "chanderi"}, {"tussar", "tussar"},
-    {"tussar silk", "tussar"}, {"brocade", "brocade"}, {"tulle", "tulle"}, {"khadi", "khadi"},
-    {"muslin", "muslin"}, {"jacquard", "jacquard"}, {"modal", "modal"}, {"rayon", "rayon"},
-    {"chinon", "chinon"}, {"mulmul", "muslin"}, {"resham", "silk"},
 };
 
 /* Words that are understood but carry no entity: people, shopping nouns,
@@ -348,10 +331,9 @@ static void it_name_words(const char *name, struct it_toks *out)
 static int it_word_distinct(const char *w, const struct it_lexicon *lx, size_t self)
 {
     if (strlen(w) < 5) return 0;
-    if (qp_category_canon(w) || qp_color_family(w) || qp_occasion_canon(w) || qp_size_canon(w))
+    if (qp_category_canon(w) || qp_color_family(w) || qp_occasion_canon(w) || qp_size_canon(w) ||
+        qp_fabric_canon(w) || qp_work_canon(w))
         return 0;
-    for (size_t i = 0; i < IT_LEN(it_fabrics); i++)
-        if (strcmp(w, it_fabrics[i].phrase) == 0) return 0;
     struct it_toks o;
     for (size_t d = 0; d < lx->ndesigners; d++) {
         if (d == self || !lx->designers[d]) continue;
@@ -433,6 +415,11 @@ static void it_from_qparse(const struct qp_result *q, struct it_entities *e, int
         e->src[IT_F_OCCASION] = IT_SRC_MESSAGE;
         (*nent)++;
     }
+    if (f->fabric[0]) {   /* the same lexicon as the search filter */
+        it_copy(e->fabric, sizeof(e->fabric), f->fabric);
+        e->src[IT_F_FABRIC] = IT_SRC_MESSAGE;
+        (*nent)++;
+    }
     if (f->min_price >= 0 || f->max_price >= 0) {
         e->budget_min = f->min_price > 0 ? f->min_price : 0;
         e->budget_max = f->max_price > 0 ? f->max_price : 0;
@@ -480,13 +467,6 @@ int it_analyze(const char *msg, const struct it_lexicon *lx, struct it_result *o
     for (size_t c = 0; c < IT_LEN(it_follows); c++)
         if (it_find(&t, it_follows[c].phrase)) out->cues |= it_follows[c].cue;
 
-    for (size_t c = 0; c < IT_LEN(it_fabrics); c++) {
-        if (!out->e.fabric[0] && it_find(&t, it_fabrics[c].phrase)) {
-            it_copy(out->e.fabric, sizeof(out->e.fabric), it_fabrics[c].canon);
-            out->e.src[IT_F_FABRIC] = IT_SRC_MESSAGE;
-            nent++;
-        }
-    }
     it_find_designer(&t, lx, &out->e);
     if (out->e.designer[0]) nent++;
     for (size_t i = 0; i < t.n; i++)

@@ -3,9 +3,9 @@
  * it_analyze() reads one message (English or Latin-script Hinglish) and
  * returns an intent, the entities it names (category, colour with its
  * family, size, budget band, occasion, designer, fabric) and a confidence
- * from how much of the message was recognised. Sizes, colours, prices and
- * categories come from the product-search query parser (common/qparse);
- * this module adds intent cues, occasions, fabrics, designers, budget
+ * from how much of the message was recognised. Sizes, colours, prices,
+ * categories, occasions and fabrics come from the product-search query
+ * parser (common/qparse); this module adds intent cues, designers, budget
  * bands ("around 40k") and follow-up cues ("instead", "cheaper").
  * it_resolve() (intent_resolve.c, with the JSON shapes) then fills what
  * the message left out from the conversation and the customer's context,
@@ -68,7 +68,7 @@ struct it_entities {
     double budget_target;            /* X of "around X" (0 otherwise) */
     char occasion[32];               /* canonical, as qparse names it */
     char designer[128];              /* as the catalog spells it */
-    char fabric[24];
+    char fabric[32];                 /* canonical, as qparse names it (a catalog tag) */
     enum it_src src[IT_F_COUNT];
 };
 

@@ -2,8 +2,9 @@
  *
  * The query is cut into tokens (words, numbers, and the marks ₹ - < > ~ +),
  * then scanned left to right: price phrases, stock words, sizes, colours,
- * categories and occasions mark the tokens they use, and whatever is left
- * (minus stopwords and words under three characters) is the residual text.
+ * categories, occasions, fabrics and handwork mark the tokens they use,
+ * and whatever is left (minus stopwords and words under three characters)
+ * is the residual text.
  * The first value found for a filter wins; a second colour or category word
  * stays in the residual text. All state lives in a struct on the stack.
  * The word lists are in qparse_lex.c. */
@@ -474,7 +475,8 @@ static int qp_stock(struct qp_state *st, int i)
     return 0;
 }
 
-/* Colours, categories and occasions: two-word phrases first. */
+/* Colours, categories, occasions, fabrics and handwork: two-word phrases
+ * first. */
 static int qp_lexicon(struct qp_state *st, int i)
 {
     const char *w = qp_w(st, i);
@@ -506,6 +508,20 @@ static int qp_lexicon(struct qp_state *st, int i)
         c = qp_occasion_find(key);
         if (c && !f->occasion[0]) {
             snprintf(f->occasion, sizeof(f->occasion), "%s", c);
+            return span;
+        }
+        c = qp_fabric_find(key);
+        if (c && !f->fabric[0]) {
+            snprintf(f->fabric, sizeof(f->fabric), "%s", c);
+            return span;
+        }
+        c = qp_work_find(key);
+        if (c && !f->work[0]) {
+            snprintf(f->work, sizeof(f->work), "%s", c);
+            /* "zardozi work", "aari embroidery": the noun is part of it */
+            const char *next = qp_w(st, i + span);
+            if (next && (!strcmp(next, "work") || !strcmp(next, "embroidery") || !strcmp(next, "embroidered")))
+                span++;
             return span;
         }
     }
@@ -548,6 +564,14 @@ void qp_filters_override(struct qp_filters *f, const struct qp_given *g)
     if (g->occasion && *g->occasion) {
         canon = qp_occasion_canon(g->occasion);
         qp_copy(f->occasion, sizeof(f->occasion), canon ? canon : g->occasion, !canon);
+    }
+    if (g->fabric && *g->fabric) {
+        canon = qp_fabric_canon(g->fabric);
+        qp_copy(f->fabric, sizeof(f->fabric), canon ? canon : g->fabric, !canon);
+    }
+    if (g->work && *g->work) {
+        canon = qp_work_canon(g->work);
+        qp_copy(f->work, sizeof(f->work), canon ? canon : g->work, !canon);
     }
     if (g->min_price >= 0) f->min_price = g->min_price;
     if (g->max_price >= 0) f->max_price = g->max_price;

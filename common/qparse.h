@@ -1,6 +1,6 @@
 /* qparse.h: query understanding for product search, and the lexicons it
  * shares with the catalog importer (canonical sizes, colour families,
- * categories, occasions).
+ * categories, occasions, fabrics, handwork).
  *
  * qp_parse turns "laal lehenga size M under ₹5k" into filters (colour family
  * red, category lehenga, size M, maxPrice 5000) and the residual text left
@@ -24,6 +24,8 @@ struct qp_filters {
     char category[64];      /* canonical ("lehenga") */
     char designer[128];
     char occasion[32];      /* canonical ("wedding") */
+    char fabric[32];        /* canonical, a catalog tag ("banarasi silk", "velvet") */
+    char work[32];          /* handwork, canonical, a catalog tag ("zardozi", "mirror work") */
     double min_price;
     double max_price;
     int in_stock;
@@ -42,16 +44,16 @@ void qp_filters_init(struct qp_filters *f);
  * object). Strings NULL or "" and prices < 0 and in_stock -1 are "not
  * given". Borrowed. */
 struct qp_given {
-    const char *size, *color, *category, *designer, *occasion;
+    const char *size, *color, *category, *designer, *occasion, *fabric, *work;
     double min_price, max_price;
     int in_stock;
 };
 
 /* Sets every filter g gives over f (what the query said), field by field,
  * canonicalised as query words are: sizes ("2xl" -> "XXL"), colours (name
- * and family; an unknown colour lower-cased, no family), categories and
- * occasions (unknown ones lower-cased); designer as given. Values longer
- * than a field are cut. */
+ * and family; an unknown colour lower-cased, no family), categories,
+ * occasions, fabrics and handwork (unknown ones lower-cased); designer as
+ * given. Values longer than a field are cut. */
 void qp_filters_override(struct qp_filters *f, const struct qp_given *g);
 
 /* Parses q (UTF-8, any length; the first QP_MAX_INPUT bytes are read). */
@@ -85,6 +87,20 @@ const char *qp_occasion_canon(const char *s);
 /* The tags that count as `occasion` (canonical first), NULL-terminated:
  * the SQL filter accepts a product carrying any of them. */
 const char *const *qp_occasion_tags(const char *occasion);
+
+/* Canonical fabric for s ("banarsi" -> "banarasi silk", "kanjivaram" ->
+ * "kanjeevaram silk", "velvets" -> "velvet"), or NULL. Canonical names are
+ * the catalog's tags (tools/admin_gen.c writes them). */
+const char *qp_fabric_canon(const char *s);
+
+/* The tags that count as `fabric`, NULL-terminated: "silk" accepts every
+ * silk ("raw silk", "banarasi silk", ...), "cotton" also "mul cotton";
+ * other fabrics only themselves. NULL for a fabric not in the lexicon. */
+const char *const *qp_fabric_tags(const char *fabric);
+
+/* Canonical handwork for s ("gota" -> "gota patti", "chikan" ->
+ * "chikankari", "sequins" -> "sequin"), or NULL. */
+const char *qp_work_canon(const char *s);
 
 /* Price band used for "around X": [X * (1 - QP_AROUND), X * (1 + QP_AROUND)]. */
 #define QP_AROUND 0.15

@@ -1,6 +1,6 @@
 /* qparse_lex.c: the word lists of query understanding (colours and their
- * families, categories, occasions and their tags, sizes, stopwords, with
- * their Hinglish spellings) and the lookups over them: those the parser in
+ * families, categories, occasions and their tags, fabrics, handwork, sizes,
+ * stopwords, with their Hinglish spellings) and the lookups over them: those the parser in
  * qparse.c uses (qparse_lex.h) and those other modules use (qparse.h). */
 #include "common/qparse.h"
 #include "common/qparse_lex.h"
@@ -154,8 +154,8 @@ static const struct qp_word qp_occasions[] = {
 };
 
 struct qp_occ_tags {
-    const char *occasion;
-    const char *tags[5];
+    const char *occasion;   /* (or fabric) */
+    const char *tags[6];
 };
 
 static const struct qp_occ_tags qp_occ_tags_tab[] = {
@@ -173,6 +173,66 @@ static const struct qp_occ_tags qp_occ_tags_tab[] = {
     {"cocktail", {"cocktail", "party", NULL}},
     {"casual", {"casual", NULL}},
     {"office", {"office", NULL}},
+};
+
+/* Fabrics: canonical names are the catalog's tags, as tools/admin_gen.c
+ * writes them; then common spellings. */
+static const struct qp_word qp_fabrics[] = {
+    {"silk", "silk"}, {"silks", "silk"}, {"pure silk", "silk"}, {"silk blend", "silk"},
+    {"raw silk", "raw silk"}, {"rawsilk", "raw silk"},
+    {"banarasi silk", "banarasi silk"}, {"banarasi", "banarasi silk"}, {"banarsi", "banarasi silk"},
+    {"banarsi silk", "banarasi silk"}, {"benarasi", "banarasi silk"}, {"benarasi silk", "banarasi silk"},
+    {"benarsi", "banarasi silk"}, {"banaras silk", "banarasi silk"},
+    {"kanjeevaram silk", "kanjeevaram silk"}, {"kanjeevaram", "kanjeevaram silk"},
+    {"kanjivaram", "kanjeevaram silk"}, {"kanjivaram silk", "kanjeevaram silk"},
+    {"kanjiveeram", "kanjeevaram silk"}, {"kanchipuram", "kanjeevaram silk"},
+    {"kanchipuram silk", "kanjeevaram silk"}, {"kanchi silk", "kanjeevaram silk"},
+    {"tussar silk", "tussar silk"}, {"tussar", "tussar silk"}, {"tussore", "tussar silk"},
+    {"tussah", "tussar silk"}, {"tassar", "tussar silk"}, {"tassar silk", "tussar silk"},
+    {"cotton", "cotton"}, {"cottons", "cotton"}, {"pure cotton", "cotton"},
+    {"mul cotton", "mul cotton"}, {"mulmul", "mul cotton"}, {"mul mul", "mul cotton"},
+    {"mulmul cotton", "mul cotton"},
+    {"linen", "linen"}, {"linens", "linen"}, {"chanderi", "chanderi"}, {"chanderi silk", "chanderi"},
+    {"georgette", "georgette"}, {"georgettes", "georgette"}, {"organza", "organza"}, {"organzas", "organza"},
+    {"net", "net"}, {"chiffon", "chiffon"}, {"chiffons", "chiffon"}, {"crepe", "crepe"}, {"crepes", "crepe"},
+    {"satin", "satin"}, {"velvet", "velvet"}, {"velvets", "velvet"}, {"brocade", "brocade"},
+    {"brocades", "brocade"}, {"tulle", "tulle"}, {"jacquard", "jacquard"}, {"modal", "modal"},
+    {"khadi", "khadi"}, {"wool blend", "wool blend"}, {"wool", "wool blend"}, {"woollen", "wool blend"},
+    {"muslin", "muslin"}, {"rayon", "rayon"}, {"chinon", "chinon"},
+};
+
+/* Fabrics that stand for a family of tags; the others only for themselves. */
+static const struct qp_occ_tags qp_fab_tags_tab[] = {
+    {"silk", {"silk", "raw silk", "banarasi silk", "kanjeevaram silk", "tussar silk", NULL}},
+    {"cotton", {"cotton", "mul cotton", NULL}},
+};
+
+/* Handwork and embroidery: canonical names are the catalog's tags
+ * (tools/admin_gen.c), then spellings. A following "work", "embroidery"
+ * or "embroidered" belongs to the phrase (qp_lexicon). */
+static const struct qp_word qp_works[] = {
+    {"zardozi", "zardozi"}, {"zardosi", "zardozi"}, {"zardoshi", "zardozi"},
+    {"gota patti", "gota patti"}, {"gota", "gota patti"}, {"gotta patti", "gota patti"},
+    {"gotta", "gota patti"}, {"gotapatti", "gota patti"}, {"gota pati", "gota patti"},
+    {"mirror work", "mirror work"}, {"mirror", "mirror work"}, {"mirrorwork", "mirror work"},
+    {"shisha", "mirror work"}, {"sheesha", "mirror work"},
+    {"chikankari", "chikankari"}, {"chikan", "chikankari"}, {"chikan kari", "chikankari"},
+    {"chikankaari", "chikankari"}, {"chickenkari", "chikankari"},
+    {"sequin", "sequin"}, {"sequins", "sequin"}, {"sequinned", "sequin"}, {"sequined", "sequin"},
+    {"sequence", "sequin"},
+    {"thread embroidery", "thread embroidery"}, {"thread", "thread embroidery"},
+    {"threadwork", "thread embroidery"},
+    {"resham", "resham"}, {"aari", "aari"}, {"ari work", "aari"}, {"dabka", "dabka"}, {"dapka", "dabka"},
+    {"bandhani", "bandhani"}, {"bandhej", "bandhani"}, {"bandini", "bandhani"}, {"bandhini", "bandhani"},
+    {"block print", "block print"}, {"block printed", "block print"}, {"block prints", "block print"},
+    {"blockprint", "block print"},
+    {"leheriya", "leheriya"}, {"lehariya", "leheriya"}, {"leheria", "leheriya"}, {"laheriya", "leheriya"},
+    {"kalamkari", "kalamkari"}, {"ikat", "ikat"}, {"phulkari", "phulkari"}, {"zari", "zari"},
+    {"kantha", "kantha"}, {"pearl embellished", "pearl embellished"}, {"pearl work", "pearl embellished"},
+    {"cutdana", "cutdana"}, {"cut dana", "cutdana"}, {"marori", "marori"}, {"marodi", "marori"},
+    {"hand painted", "hand painted"}, {"handpainted", "hand painted"}, {"hand paint", "hand painted"},
+    {"floral print", "floral print"}, {"floral printed", "floral print"}, {"floral prints", "floral print"},
+    {"applique", "applique"}, {"appliqu\xC3\xA9", "applique"},
 };
 
 static const struct qp_word qp_sizes[] = {
@@ -237,6 +297,16 @@ const char *qp_category_find(const char *w)
 const char *qp_occasion_find(const char *w)
 {
     return qp_lookup(qp_occasions, sizeof(qp_occasions) / sizeof(qp_occasions[0]), w);
+}
+
+const char *qp_fabric_find(const char *w)
+{
+    return qp_lookup(qp_fabrics, sizeof(qp_fabrics) / sizeof(qp_fabrics[0]), w);
+}
+
+const char *qp_work_find(const char *w)
+{
+    return qp_lookup(qp_works, sizeof(qp_works) / sizeof(qp_works[0]), w);
 }
 
 int qp_filler(const char *w)
@@ -350,4 +420,25 @@ const char *const *qp_occasion_tags(const char *occasion)
     for (size_t i = 0; i < sizeof(qp_occ_tags_tab) / sizeof(qp_occ_tags_tab[0]); i++)
         if (strcmp(qp_occ_tags_tab[i].occasion, occasion) == 0) return qp_occ_tags_tab[i].tags;
     return NULL;
+}
+
+const char *qp_fabric_canon(const char *s)
+{
+    char w[80];
+    qp_norm(s, w, sizeof(w));
+    return qp_lookup(qp_fabrics, sizeof(qp_fabrics) / sizeof(qp_fabrics[0]), w);
+}
+
+const char *const *qp_fabric_tags(const char *fabric)
+{
+    for (size_t i = 0; i < sizeof(qp_fab_tags_tab) / sizeof(qp_fab_tags_tab[0]); i++)
+        if (strcmp(qp_fab_tags_tab[i].occasion, fabric) == 0) return qp_fab_tags_tab[i].tags;
+    return NULL;
+}
+
+const char *qp_work_canon(const char *s)
+{
+    char w[80];
+    qp_norm(s, w, sizeof(w));
+    return qp_lookup(qp_works, sizeof(qp_works) / sizeof(qp_works[0]), w);
 }

@@ -21,6 +21,11 @@ const struct qp_color *qp_color_find(const char *w);
 const char *qp_category_find(const char *w);
 const char *qp_occasion_find(const char *w);
 
+/* The canonical fabric / handwork (a catalog tag) the word names, or NULL.
+ * Static storage. */
+const char *qp_fabric_find(const char *w);
+const char *qp_work_find(const char *w);
+
 /* 1 for a filler word of shopping queries (English and Hinglish) that
  * would otherwise become a required term. */
 int qp_filler(const char *w);

@@ -102,8 +102,9 @@ static const struct az_fdef {
     size_t max;
 } az_fdefs[] = {
     {"size", AZ_FSTR, 31},      {"color", AZ_FSTR, 63},      {"category", AZ_FSTR, 63},
-    {"designer", AZ_FSTR, 127}, {"occasion", AZ_FSTR, 31},   {"minPrice", AZ_FNUM, 0},
-    {"maxPrice", AZ_FNUM, 0},   {"inStock", AZ_FBOOL, 0},
+    {"designer", AZ_FSTR, 127}, {"occasion", AZ_FSTR, 31},   {"fabric", AZ_FSTR, 31},
+    {"work", AZ_FSTR, 31},      {"minPrice", AZ_FNUM, 0},    {"maxPrice", AZ_FNUM, 0},
+    {"inStock", AZ_FBOOL, 0},
 };
 enum { AZ_NFILTERS = sizeof(az_fdefs) / sizeof(az_fdefs[0]) };
 
@@ -131,8 +132,8 @@ static int az_filters(struct az *s, json_object *fo)
         if (!full) return hx_bad_field(c, "filters", "out of memory");
         if (i == AZ_NFILTERS) {
             char m[256];
-            snprintf(m, sizeof(m), "%s is not a filter; use size, color, category, designer, occasion, minPrice, "
-                                   "maxPrice or inStock", full);
+            snprintf(m, sizeof(m), "%s is not a filter; use size, color, category, designer, occasion, fabric, "
+                                   "work, minPrice, maxPrice or inStock", full);
             return hx_bad_field(c, full, m);
         }
         json_object_object_add(scoped, full, json_object_get(val));
@@ -153,7 +154,8 @@ static int az_filters(struct az *s, json_object *fo)
     if (minp >= 0 && maxp >= 0 && minp > maxp)
         return hx_bad_field(c, "filters.minPrice", "filters.minPrice must not be greater than filters.maxPrice");
     const struct qp_given given = {.size = sv[0], .color = sv[1], .category = sv[2], .designer = sv[3],
-                                   .occasion = sv[4], .min_price = minp, .max_price = maxp, .in_stock = in_stock};
+                                   .occasion = sv[4], .fabric = sv[5], .work = sv[6], .min_price = minp,
+                                   .max_price = maxp, .in_stock = in_stock};
     qp_filters_override(&s->f, &given);
     return 0;
 }

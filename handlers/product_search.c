@@ -139,11 +139,12 @@ static int ps_params(struct ps *s)
     if (hx_param_int(c, "limit", 8, 1, 50, &s->limit) < 0) return -1;
     if (hx_param_int(c, "offset", 0, 0, 100000, &s->offset) < 0) return -1;
 
-    const char *size, *color, *category, *designer, *occasion, *stock;
+    const char *size, *color, *category, *designer, *occasion, *fabric, *work, *stock;
     double minp, maxp;
     if (ps_text(c, "size", 31, &size) < 0 || ps_text(c, "color", 63, &color) < 0 ||
         ps_text(c, "category", 63, &category) < 0 || ps_text(c, "designer", 127, &designer) < 0 ||
-        ps_text(c, "occasion", 31, &occasion) < 0 || ps_price(c, "minPrice", &minp) < 0 ||
+        ps_text(c, "occasion", 31, &occasion) < 0 || ps_text(c, "fabric", 31, &fabric) < 0 ||
+        ps_text(c, "work", 31, &work) < 0 || ps_price(c, "minPrice", &minp) < 0 ||
         ps_price(c, "maxPrice", &maxp) < 0 || ps_text(c, "inStock", 5, &stock) < 0)
         return -1;
     int in_stock = -1;
@@ -158,7 +159,8 @@ static int ps_params(struct ps *s)
     qp_parse(s->q, &s->parsed);
     s->f = s->parsed.f;
     const struct qp_given given = {.size = size, .color = color, .category = category, .designer = designer,
-                                   .occasion = occasion, .min_price = minp, .max_price = maxp, .in_stock = in_stock};
+                                   .occasion = occasion, .fabric = fabric, .work = work, .min_price = minp,
+                                   .max_price = maxp, .in_stock = in_stock};
     qp_filters_override(&s->f, &given);
     s->bq = cat_boolean_query(c->ar, s->parsed.residual, &s->f);
     return 0;

@@ -13,95 +13,122 @@ struct qp_case {
     double min, max;     /* -1: not set */
     int stock;           /* -1: not set */
     const char *residual;
+    const char *fabric, *work;   /* NULL: not set */
 };
 
 #define N -1
 
 static const struct qp_case qp_cases[] = {
     /* the seed example and plain words */
-    {"lehenga", "", "", "", "lehenga", "", N, N, N, ""},
-    {"red lehenga size M under 5000", "M", "red", "red", "lehenga", "", N, 5000, N, ""},
-    {"Lehengas", "", "", "", "lehenga", "", N, N, N, ""},
-    {"lengha choli embroidered", "", "", "", "lehenga", "", N, N, N, "choli embroidered"},
-    {"lehenga choli velvet", "", "", "", "lehenga", "", N, N, N, "velvet"},
-    {"silk sari", "", "", "", "saree", "", N, N, N, "silk"},
-    {"banarasi sarees", "", "", "", "saree", "", N, N, N, "banarasi"},
-    {"Kurtis for office", "", "", "", "kurta", "office", N, N, N, ""},
-    {"sherwanis for groom", "", "", "", "sherwani", "wedding", N, N, N, ""},
-    {"indo-western fusion", "", "", "", "indo-western", "", N, N, N, "fusion"},
-    {"co-ord set in linen", "", "", "", "co-ord set", "", N, N, N, "linen"},
+    {"lehenga", "", "", "", "lehenga", "", N, N, N, "", NULL, NULL},
+    {"red lehenga size M under 5000", "M", "red", "red", "lehenga", "", N, 5000, N, "", NULL, NULL},
+    {"Lehengas", "", "", "", "lehenga", "", N, N, N, "", NULL, NULL},
+    {"lengha choli embroidered", "", "", "", "lehenga", "", N, N, N, "choli embroidered", NULL, NULL},
+    {"lehenga choli velvet", "", "", "", "lehenga", "", N, N, N, "", "velvet", NULL},
+    {"silk sari", "", "", "", "saree", "", N, N, N, "", "silk", NULL},
+    {"banarasi sarees", "", "", "", "saree", "", N, N, N, "", "banarasi silk", NULL},
+    {"Kurtis for office", "", "", "", "kurta", "office", N, N, N, "", NULL, NULL},
+    {"sherwanis for groom", "", "", "", "sherwani", "wedding", N, N, N, "", NULL, NULL},
+    {"indo-western fusion", "", "", "", "indo-western", "", N, N, N, "fusion", NULL, NULL},
+    {"co-ord set in linen", "", "", "", "co-ord set", "", N, N, N, "", "linen", NULL},
     /* colours and their families */
-    {"maroon velvet lehenga", "", "red", "maroon", "lehenga", "", N, N, N, "velvet"},
-    {"crimson saree", "", "red", "crimson", "saree", "", N, N, N, ""},
-    {"wine gown", "", "red", "wine", "gown", "", N, N, N, ""},
-    {"navy blue sherwani", "", "blue", "navy", "sherwani", "", N, N, N, ""},
-    {"Navy kurta", "", "blue", "navy", "kurta", "", N, N, N, ""},
-    {"off-white chikankari kurta", "", "white", "off-white", "kurta", "", N, N, N, "chikankari"},
-    {"emerald green anarkali", "", "green", "emerald", "anarkali", "", N, N, N, ""},
-    {"mehendi green lehenga", "", "green", "mehendi green", "lehenga", "", N, N, N, ""},
-    {"rani pink gota patti dupatta", "", "pink", "rani pink", "dupatta", "", N, N, N, "gota patti"},
-    {"red and gold lehenga", "", "red", "red", "lehenga", "", N, N, N, "gold"},
+    {"maroon velvet lehenga", "", "red", "maroon", "lehenga", "", N, N, N, "", "velvet", NULL},
+    {"crimson saree", "", "red", "crimson", "saree", "", N, N, N, "", NULL, NULL},
+    {"wine gown", "", "red", "wine", "gown", "", N, N, N, "", NULL, NULL},
+    {"navy blue sherwani", "", "blue", "navy", "sherwani", "", N, N, N, "", NULL, NULL},
+    {"Navy kurta", "", "blue", "navy", "kurta", "", N, N, N, "", NULL, NULL},
+    {"off-white chikankari kurta", "", "white", "off-white", "kurta", "", N, N, N, "", NULL, "chikankari"},
+    {"emerald green anarkali", "", "green", "emerald", "anarkali", "", N, N, N, "", NULL, NULL},
+    {"mehendi green lehenga", "", "green", "mehendi green", "lehenga", "", N, N, N, "", NULL, NULL},
+    {"rani pink gota patti dupatta", "", "pink", "rani pink", "dupatta", "", N, N, N, "", NULL, "gota patti"},
+    {"red and gold lehenga", "", "red", "red", "lehenga", "", N, N, N, "gold", NULL, NULL},
     /* Hinglish colour and occasion words */
-    {"laal lehenga shaadi ke liye", "", "red", "red", "lehenga", "wedding", N, N, N, ""},
-    {"hara kurta", "", "green", "green", "kurta", "", N, N, N, ""},
-    {"neela saree", "", "blue", "blue", "saree", "", N, N, N, ""},
-    {"peeli haldi outfit", "", "yellow", "yellow", "", "haldi", N, N, N, ""},
-    {"shadi sherwani", "", "", "", "sherwani", "wedding", N, N, N, ""},
-    {"mehndi sharara", "", "", "", "sharara", "mehendi", N, N, N, ""},
-    {"bridal lehenga", "", "", "", "lehenga", "wedding", N, N, N, ""},
-    {"sangeet party wear", "", "", "", "", "sangeet", N, N, N, "party"},
+    {"laal lehenga shaadi ke liye", "", "red", "red", "lehenga", "wedding", N, N, N, "", NULL, NULL},
+    {"hara kurta", "", "green", "green", "kurta", "", N, N, N, "", NULL, NULL},
+    {"neela saree", "", "blue", "blue", "saree", "", N, N, N, "", NULL, NULL},
+    {"peeli haldi outfit", "", "yellow", "yellow", "", "haldi", N, N, N, "", NULL, NULL},
+    {"shadi sherwani", "", "", "", "sherwani", "wedding", N, N, N, "", NULL, NULL},
+    {"mehndi sharara", "", "", "", "sharara", "mehendi", N, N, N, "", NULL, NULL},
+    {"bridal lehenga", "", "", "", "lehenga", "wedding", N, N, N, "", NULL, NULL},
+    {"sangeet party wear", "", "", "", "", "sangeet", N, N, N, "party", NULL, NULL},
     /* sizes */
-    {"kurta size XL", "XL", "", "", "kurta", "", N, N, N, ""},
-    {"gown xxl", "XXL", "", "", "gown", "", N, N, N, ""},
-    {"anarkali 2XL", "XXL", "", "", "anarkali", "", N, N, N, ""},
-    {"sherwani size 40", "40", "", "", "sherwani", "", N, N, N, ""},
-    {"bandhgala 38", "38", "", "", "bandhgala", "", N, N, N, ""},
-    {"free size dupatta", "Free Size", "", "", "dupatta", "", N, N, N, ""},
-    {"kurta M", "M", "", "", "kurta", "", N, N, N, ""},
-    {"kurta m", "", "", "", "kurta", "", N, N, N, ""},
-    {"small kurta", "S", "", "", "kurta", "", N, N, N, ""},
+    {"kurta size XL", "XL", "", "", "kurta", "", N, N, N, "", NULL, NULL},
+    {"gown xxl", "XXL", "", "", "gown", "", N, N, N, "", NULL, NULL},
+    {"anarkali 2XL", "XXL", "", "", "anarkali", "", N, N, N, "", NULL, NULL},
+    {"sherwani size 40", "40", "", "", "sherwani", "", N, N, N, "", NULL, NULL},
+    {"bandhgala 38", "38", "", "", "bandhgala", "", N, N, N, "", NULL, NULL},
+    {"free size dupatta", "Free Size", "", "", "dupatta", "", N, N, N, "", NULL, NULL},
+    {"kurta M", "M", "", "", "kurta", "", N, N, N, "", NULL, NULL},
+    {"kurta m", "", "", "", "kurta", "", N, N, N, "", NULL, NULL},
+    {"small kurta", "S", "", "", "kurta", "", N, N, N, "", NULL, NULL},
     /* prices */
-    {"saree below ₹5k", "", "", "", "saree", "", N, 5000, N, ""},
-    {"kurta less than Rs 3,000", "", "", "", "kurta", "", N, 3000, N, ""},
-    {"lehenga between 2000 and 4000", "", "", "", "lehenga", "", 2000, 4000, N, ""},
-    {"gown 2k-4k", "", "", "", "gown", "", 2000, 4000, N, ""},
-    {"sherwani above 10000", "", "", "", "sherwani", "", 10000, N, N, ""},
-    {"bridal lehenga under 1.5 lakh", "", "", "", "lehenga", "wedding", N, 150000, N, ""},
-    {"lehenga 1.5 lakh", "", "", "", "lehenga", "", 127500, 172500, N, ""},
-    {"saree around 40k", "", "", "", "saree", "", 34000, 46000, N, ""},
-    {"kurta upto 2500 rupees", "", "", "", "kurta", "", N, 2500, N, ""},
-    {"lehenga from 20k to 50k", "", "", "", "lehenga", "", 20000, 50000, N, ""},
-    {"gown 15000+", "", "", "", "gown", "", 15000, N, N, ""},
-    {"saree 5000 and above", "", "", "", "saree", "", 5000, N, N, ""},
-    {"saree under 2.5L", "", "", "", "saree", "", N, 250000, N, ""},
-    {"lehenga budget 60k", "", "", "", "lehenga", "", N, 60000, N, ""},
-    {"saree 3000-6000", "", "", "", "saree", "", 3000, 6000, N, ""},
-    {"sherwani over 1 crore", "", "", "", "sherwani", "", 10000000, N, N, ""},
-    {"kurta 1,50,000 rs", "", "", "", "kurta", "", 127500, 172500, N, ""},
+    {"saree below ₹5k", "", "", "", "saree", "", N, 5000, N, "", NULL, NULL},
+    {"kurta less than Rs 3,000", "", "", "", "kurta", "", N, 3000, N, "", NULL, NULL},
+    {"lehenga between 2000 and 4000", "", "", "", "lehenga", "", 2000, 4000, N, "", NULL, NULL},
+    {"gown 2k-4k", "", "", "", "gown", "", 2000, 4000, N, "", NULL, NULL},
+    {"sherwani above 10000", "", "", "", "sherwani", "", 10000, N, N, "", NULL, NULL},
+    {"bridal lehenga under 1.5 lakh", "", "", "", "lehenga", "wedding", N, 150000, N, "", NULL, NULL},
+    {"lehenga 1.5 lakh", "", "", "", "lehenga", "", 127500, 172500, N, "", NULL, NULL},
+    {"saree around 40k", "", "", "", "saree", "", 34000, 46000, N, "", NULL, NULL},
+    {"kurta upto 2500 rupees", "", "", "", "kurta", "", N, 2500, N, "", NULL, NULL},
+    {"lehenga from 20k to 50k", "", "", "", "lehenga", "", 20000, 50000, N, "", NULL, NULL},
+    {"gown 15000+", "", "", "", "gown", "", 15000, N, N, "", NULL, NULL},
+    {"saree 5000 and above", "", "", "", "saree", "", 5000, N, N, "", NULL, NULL},
+    {"saree under 2.5L", "", "", "", "saree", "", N, 250000, N, "", NULL, NULL},
+    {"lehenga budget 60k", "", "", "", "lehenga", "", N, 60000, N, "", NULL, NULL},
+    {"saree 3000-6000", "", "", "", "saree", "", 3000, 6000, N, "", NULL, NULL},
+    {"sherwani over 1 crore", "", "", "", "sherwani", "", 10000000, N, N, "", NULL, NULL},
+    {"kurta 1,50,000 rs", "", "", "", "kurta", "", 127500, 172500, N, "", NULL, NULL},
     /* Hinglish amounts and bounds */
-    {"50k tak ka lehenga", "", "", "", "lehenga", "", N, 50000, N, ""},
-    {"saree 3000 ke andar", "", "", "", "saree", "", N, 3000, N, ""},
-    {"kurti 2 hazaar tak", "", "", "", "kurta", "", N, 2000, N, ""},
-    {"lehenga 20 hazaar se zyada", "", "", "", "lehenga", "", 20000, N, N, ""},
-    {"gown 5000 se kam", "", "", "", "gown", "", N, 5000, N, ""},
+    {"50k tak ka lehenga", "", "", "", "lehenga", "", N, 50000, N, "", NULL, NULL},
+    {"saree 3000 ke andar", "", "", "", "saree", "", N, 3000, N, "", NULL, NULL},
+    {"kurti 2 hazaar tak", "", "", "", "kurta", "", N, 2000, N, "", NULL, NULL},
+    {"lehenga 20 hazaar se zyada", "", "", "", "lehenga", "", 20000, N, N, "", NULL, NULL},
+    {"gown 5000 se kam", "", "", "", "gown", "", N, 5000, N, "", NULL, NULL},
     /* stock words */
-    {"lehenga in stock", "", "", "", "lehenga", "", N, N, 1, ""},
-    {"available sarees", "", "", "", "saree", "", N, N, 1, ""},
-    {"ready to ship kurta", "", "", "", "kurta", "", N, N, 1, ""},
-    {"out of stock gowns", "", "", "", "gown", "", N, N, 0, ""},
+    {"lehenga in stock", "", "", "", "lehenga", "", N, N, 1, "", NULL, NULL},
+    {"available sarees", "", "", "", "saree", "", N, N, 1, "", NULL, NULL},
+    {"ready to ship kurta", "", "", "", "kurta", "", N, N, 1, "", NULL, NULL},
+    {"out of stock gowns", "", "", "", "gown", "", N, N, 0, "", NULL, NULL},
     /* residual text: stopwords, short words and filler are left out */
-    {"show me a nice zardozi lehenga for my wedding", "", "", "", "lehenga", "wedding", N, N, N, "zardozi"},
-    {"hand embroidered organza saree", "", "", "", "saree", "", N, N, N, "hand embroidered organza"},
-    {"mirror work", "", "", "", "", "", N, N, N, "mirror work"},
-    {"a to z of silk", "", "", "", "", "", N, N, N, "silk"},
-    {"Anaya Mehrotra velvet", "", "", "", "", "", N, N, N, "anaya mehrotra velvet"},
-    {"lehnga", "", "", "", "lehenga", "", N, N, N, ""},
-    {"under budget kurta", "", "", "", "kurta", "", N, N, N, ""},
-    {"", "", "", "", "", "", N, N, N, ""},
-    {"  !!  ", "", "", "", "", "", N, N, N, ""},
-    {"लहंगा red", "", "red", "red", "", "", N, N, N, "लहंगा"},
+    {"show me a nice zardozi lehenga for my wedding", "", "", "", "lehenga", "wedding", N, N, N, "", NULL, "zardozi"},
+    {"hand embroidered organza saree", "", "", "", "saree", "", N, N, N, "hand embroidered", "organza", NULL},
+    {"mirror work", "", "", "", "", "", N, N, N, "", NULL, "mirror work"},
+    {"a to z of silk", "", "", "", "", "", N, N, N, "", "silk", NULL},
+    {"Anaya Mehrotra velvet", "", "", "", "", "", N, N, N, "anaya mehrotra", "velvet", NULL},
+    {"lehnga", "", "", "", "lehenga", "", N, N, N, "", NULL, NULL},
+    {"under budget kurta", "", "", "", "kurta", "", N, N, N, "", NULL, NULL},
+    {"", "", "", "", "", "", N, N, N, "", NULL, NULL},
+    {"  !!  ", "", "", "", "", "", N, N, N, "", NULL, NULL},
+    {"लहंगा red", "", "red", "red", "", "", N, N, N, "लहंगा", NULL, NULL},
+    /* fabrics and handwork become filters (catalog tags); the rarer words stay */
+    {"kanjeevaram silk saree for wedding", "", "", "", "saree", "wedding", N, N, N, "", "kanjeevaram silk", NULL},
+    {"kanjivaram saree", "", "", "", "saree", "", N, N, N, "", "kanjeevaram silk", NULL},
+    {"Kanchipuram silk", "", "", "", "", "", N, N, N, "", "kanjeevaram silk", NULL},
+    {"banarsi silk dupatta", "", "", "", "dupatta", "", N, N, N, "", "banarasi silk", NULL},
+    {"raw silk sherwani", "", "", "", "sherwani", "", N, N, N, "", "raw silk", NULL},
+    {"tussar saree", "", "", "", "saree", "", N, N, N, "", "tussar silk", NULL},
+    {"mulmul kurta", "", "", "", "kurta", "", N, N, N, "", "mul cotton", NULL},
+    {"cotton kurta set for office", "", "", "", "kurta", "office", N, N, N, "", "cotton", NULL},
+    {"chiffon saree party wear", "", "", "", "saree", "party", N, N, N, "", "chiffon", NULL},
+    {"georgettes", "", "", "", "", "", N, N, N, "", "georgette", NULL},
+    {"net lehenga with sequins", "", "", "", "lehenga", "", N, N, N, "", "net", "sequin"},
+    {"zardozi work velvet lehenga", "", "", "", "lehenga", "", N, N, N, "", "velvet", "zardozi"},
+    {"aari embroidery blouse", "", "", "", "blouse", "", N, N, N, "", NULL, "aari"},
+    {"gota work sharara", "", "", "", "sharara", "", N, N, N, "", NULL, "gota patti"},
+    {"chikan kari kurta", "", "", "", "kurta", "", N, N, N, "", NULL, "chikankari"},
+    {"bandhej dupatta", "", "", "", "dupatta", "", N, N, N, "", NULL, "bandhani"},
+    {"lehariya saree", "", "", "", "saree", "", N, N, N, "", NULL, "leheriya"},
+    {"hand-painted organza saree", "", "", "", "saree", "", N, N, N, "", "organza", "hand painted"},
+    {"thread embroidery kurta", "", "", "", "kurta", "", N, N, N, "", NULL, "thread embroidery"},
+    {"pearl embellished gown", "", "", "", "gown", "", N, N, N, "", NULL, "pearl embellished"},
+    {"pearl gown", "", "white", "pearl white", "gown", "", N, N, N, "", NULL, NULL},
+    {"mirror work lehenga in georgette", "", "", "", "lehenga", "", N, N, N, "", "georgette", "mirror work"},
+    {"silk chiffon saree", "", "", "", "saree", "", N, N, N, "chiffon", "silk", NULL},
+    {"ivory chanderi anarkali with kantha", "", "white", "ivory", "anarkali", "", N, N, N, "", "chanderi", "kantha"},
+    {"peacock motif brocade lehenga", "", "", "", "lehenga", "", N, N, N, "peacock motif", "brocade", NULL},
     {"emerald green lehenga size L under ₹40k in stock for sangeet", "L", "green", "emerald", "lehenga",
-     "sangeet", N, 40000, 1, ""},
+     "sangeet", N, 40000, 1, "", NULL, NULL},
 };
 
 static void t_table(void)
@@ -115,13 +142,14 @@ static void t_table(void)
         int ok = !strcmp(r.f.size, c->size) && !strcmp(r.f.color_family, c->family) &&
                  !strcmp(r.f.color, c->color) && !strcmp(r.f.category, c->category) &&
                  !strcmp(r.f.occasion, c->occasion) && r.f.min_price == c->min &&
-                 r.f.max_price == c->max && r.f.in_stock == c->stock && !strcmp(r.residual, c->residual);
+                 r.f.max_price == c->max && r.f.in_stock == c->stock && !strcmp(r.residual, c->residual) &&
+                 !strcmp(r.f.fabric, c->fabric ? c->fabric : "") && !strcmp(r.f.work, c->work ? c->work : "");
         if (!ok)
             fprintf(stderr,
                     "\nqparse \"%s\": got size=%s family=%s color=%s category=%s occasion=%s "
-                    "min=%g max=%g stock=%d residual=\"%s\"\n",
+                    "min=%g max=%g stock=%d residual=\"%s\" fabric=%s work=%s\n",
                     c->q, r.f.size, r.f.color_family, r.f.color, r.f.category, r.f.occasion,
-                    r.f.min_price, r.f.max_price, r.f.in_stock, r.residual);
+                    r.f.min_price, r.f.max_price, r.f.in_stock, r.residual, r.f.fabric, r.f.work);
         CU_ASSERT(ok);
     }
 }
@@ -130,7 +158,7 @@ static void t_residual_terms(void)
 {
     struct qp_result r;
     qp_parse("hand embroidered organza saree", &r);
-    CU_ASSERT_EQUAL(r.nterms, 3);
+    CU_ASSERT_EQUAL(r.nterms, 2);   /* organza is the fabric filter */
     qp_parse("lehenga", &r);
     CU_ASSERT_EQUAL(r.nterms, 0);
     /* A long query is cut at a word boundary, never mid-word. */
@@ -179,6 +207,37 @@ static void t_lexicons(void)
     CU_ASSERT_STRING_EQUAL(tags[0], "wedding");
     CU_ASSERT_STRING_EQUAL(tags[1], "bridal");
     CU_ASSERT_PTR_NULL(tags[2]);
+
+    /* Every fabric and handwork tools/admin_gen.c writes is its own
+     * canonical name, so a filter finds what the generator tagged. */
+    static const char *const gen_fabrics[] = {
+        "velvet", "raw silk", "organza", "georgette", "net", "banarasi silk", "brocade", "tulle",
+        "kanjeevaram silk", "chiffon", "chanderi", "tussar silk", "cotton", "mul cotton", "linen", "silk",
+        "modal", "khadi", "jacquard", "satin", "crepe", "wool blend", NULL};
+    static const char *const gen_works[] = {
+        "zardozi", "gota patti", "mirror work", "chikankari", "sequin", "thread embroidery", "resham", "aari",
+        "dabka", "bandhani", "block print", "leheriya", "kalamkari", "ikat", "phulkari", "zari", "kantha",
+        "pearl embellished", "cutdana", "marori", "hand painted", "floral print", "applique", NULL};
+    for (int i = 0; gen_fabrics[i]; i++) {
+        const char *c = qp_fabric_canon(gen_fabrics[i]);
+        CU_ASSERT(c && !strcmp(c, gen_fabrics[i]));
+    }
+    for (int i = 0; gen_works[i]; i++) {
+        const char *c = qp_work_canon(gen_works[i]);
+        CU_ASSERT(c && !strcmp(c, gen_works[i]));
+    }
+    CU_ASSERT_STRING_EQUAL(qp_fabric_canon("Kanjivaram Silk"), "kanjeevaram silk");
+    CU_ASSERT_STRING_EQUAL(qp_work_canon("Gota-Patti"), "gota patti");
+    CU_ASSERT_PTR_NULL(qp_fabric_canon("zardozi"));
+    CU_ASSERT_PTR_NULL(qp_work_canon("silk"));
+    /* "silk" accepts every silk; a named silk only itself */
+    tags = qp_fabric_tags("silk");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(tags);
+    int n = 0, banarasi = 0;
+    for (; tags[n]; n++) banarasi |= !strcmp(tags[n], "banarasi silk");
+    CU_ASSERT_EQUAL(n, 5);
+    CU_ASSERT(banarasi);
+    CU_ASSERT_PTR_NULL(qp_fabric_tags("banarasi silk"));
 }
 
 /* Explicit filters over what the query said, canonicalised (both product
@@ -207,6 +266,15 @@ static void t_override(void)
     CU_ASSERT_EQUAL(f.min_price, 1000);
     CU_ASSERT_EQUAL(f.max_price, 5000);   /* from the query: not given */
     CU_ASSERT_EQUAL(f.in_stock, 0);
+
+    struct qp_given fw = {.fabric = "Banarsi", .work = "Zardosi", .min_price = -1, .max_price = -1, .in_stock = -1};
+    qp_filters_override(&f, &fw);
+    CU_ASSERT_STRING_EQUAL(f.fabric, "banarasi silk");
+    CU_ASSERT_STRING_EQUAL(f.work, "zardozi");
+    struct qp_given fu = {.fabric = "Pashmina", .work = "Kasuti", .min_price = -1, .max_price = -1, .in_stock = -1};
+    qp_filters_override(&f, &fu);
+    CU_ASSERT_STRING_EQUAL(f.fabric, "pashmina");
+    CU_ASSERT_STRING_EQUAL(f.work, "kasuti");
 
     /* Unknown values: kept (lower-cased), no colour family; long ones cut. */
     struct qp_given u = {.size = "Petite", .color = "Peacock-ISH", .category = "Toasters", .occasion = "Picnic",
