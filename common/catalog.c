@@ -207,31 +207,81 @@ static int cat_text_run(struct db *db, arena_t *ar, const char *mode_sql, const 
     size_t np = 0;
     buf_t sql;
     buf_init(&sql, ar, 8192);
-    if (expr) {
-        buf_printf(&sql, "SELECT " CAT_COLS ", " CAT_MATCH " AGAINST (? IN %s) AS rel FROM products p WHERE " CAT_MATCH
-                         " AGAINST (? IN %s)",
-                   mode_sql, mode_sql);
-        p[np++] = DB_STR(expr);
-        p[np++] = DB_STR(expr);
-    } else if (f->category[0] && f->min_price < 0 && f->max_price < 0) {
-        /* Browsing one category by popularity: walk (category, popularity)
-         * and stop at the limit. Left to itself, MariaDB 10.11 sometimes
-         * scans the whole popularity index of a freshly loaded table instead
-         * (78 ms against 9 ms for "ivory groom sherwani" at 100k products).
-         * With a price filter the (category, price, ...) segment index can
-         * be the better path, so the optimizer keeps the choice there. */
-        buf_adds(&sql, "SELECT " CAT_COLS ", 0 AS rel FROM products p FORCE INDEX (k_products_category_pop) "
-                       "WHERE 1 = 1");
-    } else {
-        buf_adds(&sql, "SELECT " CAT_COLS ", 0 AS rel FROM products p WHERE 1 = 1");
-    }
+    buf_printf(&sql, "SELECT " CAT_COLS ", " CAT_MATCH " AGAINST (? IN %s) AS rel FROM products p WHERE " CAT_MATCH
+                     " AGAINST (? IN %s)",
+               mode_sql, mode_sql);
+    p[np++] = DB_STR(expr);
+    p[np++] = DB_STR(expr);
+    cat_filter_sql(f, &sql, p, &np);
+    buf_adds(&sql, " ORDER BY rel DESC, p.popularity DESC, p.id DESC LIMIT ?");
+    p[np++] = DB_INT(limit);
+    return db_query(db, ar, sql.p, p, np, 0, rs, err, errlen);
+}
+
+/* Browsing: the filtered catalog by popularity, in two statements. The
+ * first reads only ids, so MariaDB can walk an index that holds every
+ * column it needs ((category, popularity) and the primary key) and check
+ * the filters' EXISTS lookups without fetching a single wide product row;
+ * the second fetches the rows of the `limit` winners by primary key. In one
+ * statement every examined product's row was read: a category browse with
+ * several filters examines thousands (41 against 19 ms for "maroon velvet
+ * bridal lehenga" at 100k products, docs/search.md). */
+static int cat_browse(struct db *db, arena_t *ar, const struct qp_filters *f, int limit, struct cat_product **out,
+                      size_t *n, char *err, size_t errlen)
+{
+    struct db_param p[CAT_MAX_FILTER_PARAMS + 4];
+    size_t np = 0;
+    buf_t sql;
+    buf_init(&sql, ar, 8192);
+    /* A category is browsed through an index that starts with it, named
+     * (FORCE INDEX), since MariaDB 10.11 left to itself sometimes scans the
+     * whole popularity index of a freshly loaded table (78 against 9 ms for
+     * "ivory groom sherwani" at 100k products) or drives from a tag and
+     * sorts (39 against 13 ms for "banarasi saree under 20k"). Without a
+     * price filter, (category, popularity) delivers the order and stops at
+     * the limit; with one, the (category, price, in_stock, popularity,
+     * designer) segment index reads only the price band, every column at
+     * hand, and sorts the band's ids (at 100k products, measured id-only:
+     * 4-9 ms where (category, popularity) took 9-31 ms and the optimizer's
+     * choice 7-33 ms; bench/results/search.md). */
+    if (!f->category[0]) buf_adds(&sql, "SELECT p.id FROM products p WHERE 1 = 1");
+    else if (f->min_price < 0 && f->max_price < 0)
+        buf_adds(&sql, "SELECT p.id FROM products p FORCE INDEX (k_products_category_pop) WHERE 1 = 1");
+    else
+        buf_adds(&sql, "SELECT p.id FROM products p FORCE INDEX (k_products_segment) WHERE 1 = 1");
     cat_filter_sql(f, &sql, p, &np);
     /* One direction throughout, so that (category, popularity) and
      * (in_stock, popularity) can deliver the browse order without a sort. */
-    buf_adds(&sql, expr ? " ORDER BY rel DESC, p.popularity DESC, p.id DESC LIMIT ?"
-                        : " ORDER BY p.popularity DESC, p.id DESC LIMIT ?");
+    buf_adds(&sql, " ORDER BY p.popularity DESC, p.id DESC LIMIT ?");
     p[np++] = DB_INT(limit);
-    return db_query(db, ar, sql.p, p, np, 0, rs, err, errlen);
+    struct db_rows ids;
+    int rc = db_query(db, ar, sql.p, p, np, 0, &ids, err, errlen);
+    if (rc != DB_OK) return rc;
+    *out = NULL;
+    *n = 0;
+    if (!ids.nrows) return DB_OK;
+    int64_t *idv = ar_alloc(ar, ids.nrows * sizeof(*idv));
+    struct cat_product *ordered = ar_calloc(ar, ids.nrows, sizeof(*ordered));
+    if (!idv || !ordered) {
+        snprintf(err, errlen, "out of memory");
+        return DB_EQUERY;
+    }
+    for (size_t i = 0; i < ids.nrows; i++) idv[i] = strtoll(db_cell(&ids, i, 0), NULL, 10);
+    struct qp_filters none;
+    qp_filters_init(&none);
+    struct cat_product *rows;
+    size_t nrows;
+    rc = cat_fetch(db, ar, idv, ids.nrows, &none, &rows, &nrows, err, errlen);
+    if (rc != DB_OK) return rc;
+    /* back in popularity order; a product deleted in between is left out */
+    size_t k = 0;
+    for (size_t i = 0; i < ids.nrows; i++) {
+        struct cat_product *r = cat_find(rows, nrows, idv[i]);
+        if (r) ordered[k++] = *r;
+    }
+    *out = ordered;
+    *n = k;
+    return DB_OK;
 }
 
 int cat_text_search(struct db *db, arena_t *ar, const char *residual, const struct qp_filters *f, int limit,
@@ -242,7 +292,7 @@ int cat_text_search(struct db *db, arena_t *ar, const char *residual, const stru
     const char *bq = cat_boolean_query(ar, residual, f);
     if (!*bq) {
         *mode = "browse";
-        rc = cat_text_run(db, ar, NULL, NULL, f, limit, &rs, err, errlen);
+        return cat_browse(db, ar, f, limit, out, n, err, errlen);
     } else {
         *mode = "boolean";
         rc = cat_text_run(db, ar, "BOOLEAN MODE", bq, f, limit, &rs, err, errlen);

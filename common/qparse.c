@@ -475,6 +475,17 @@ static int qp_stock(struct qp_state *st, int i)
     return 0;
 }
 
+/* 1 when the occasion filter `occasion` already accepts the tag of the
+ * occasion `other` ("cocktail" accepts "party"): a second such word adds
+ * nothing, and left in the text it would be a frequent required word. */
+static int qp_occasion_covers(const char *occasion, const char *other)
+{
+    const char *const *tags = qp_occasion_tags(occasion);
+    for (; tags && *tags; tags++)
+        if (strcmp(*tags, other) == 0) return 1;
+    return 0;
+}
+
 /* Colours, categories, occasions, fabrics and handwork: two-word phrases
  * first. */
 static int qp_lexicon(struct qp_state *st, int i)
@@ -510,6 +521,7 @@ static int qp_lexicon(struct qp_state *st, int i)
             snprintf(f->occasion, sizeof(f->occasion), "%s", c);
             return span;
         }
+        if (c && qp_occasion_covers(f->occasion, c)) return span;   /* "cocktail party": said already */
         c = qp_fabric_find(key);
         if (c && !f->fabric[0]) {
             snprintf(f->fabric, sizeof(f->fabric), "%s", c);

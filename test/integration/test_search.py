@@ -371,8 +371,8 @@ class SearchStreamTest(SearchCase):
                     self.assertEqual(fa["in_stock"], want, sku)
                 elif key == "designer":
                     self.assertEqual(fa["designer"], want, sku)
-                elif key == "tags":
-                    self.assertTrue(fa["tags"] & want, (sku, fa["tags"]))
+                elif key in ("tags", "fabric", "work"):
+                    self.assertTrue(fa["tags"] & want, (sku, key, fa["tags"]))
         return evs
 
     def test_03_every_product_satisfies_every_filter(self):
@@ -398,6 +398,38 @@ class SearchStreamTest(SearchCase):
         f = evs[0][1]["filters"]
         self.assertEqual((f["colorFamily"], f["category"], f["maxPrice"]), ("blue", "saree", 300000))
         self.assertEqual(evs[0][1]["parsed"]["colorFamily"], "red")
+
+    def test_04b_fabric_and_work_filters(self):
+        silks = {"silk", "raw silk", "banarasi silk", "kanjeevaram silk", "tussar silk"}
+        # Words of the query: fabric and handwork are tag filters, not text.
+        evs = self.check_filters({"q": "silk saree with zardozi work"},
+                                 {"category": "saree", "fabric": silks, "work": {"zardozi"}})
+        conn = evs[0][1]
+        self.assertEqual((conn["filters"]["fabric"], conn["filters"]["work"]), ("silk", "zardozi"))
+        self.assertEqual(conn["residual"], "")
+        text = [d for n, d, _ in evs if n == "results" and d["stage"] == "text"][0]
+        self.assertEqual(text["textMode"], "browse")
+        # Nothing the filters allow is lost: the count the database gives
+        # independently is what the search found.
+        want = int(db_rows(self.stack, """
+            SELECT COUNT(*) FROM products p WHERE p.category = 'saree'
+              AND EXISTS (SELECT 1 FROM product_tags t WHERE t.product_id = p.id AND t.tag IN
+                          ('silk', 'raw silk', 'banarasi silk', 'kanjeevaram silk', 'tussar silk'))
+              AND EXISTS (SELECT 1 FROM product_tags t WHERE t.product_id = p.id AND t.tag = 'zardozi')""")[0][0])
+        final = [d for n, d, _ in evs if n == "results"][-1]
+        self.assertGreater(want, 0)
+        self.assertEqual(final["total"], want)
+        # Spellings, and the explicit parameters over the query's words.
+        self.check_filters({"q": "kanjivaram saree"}, {"category": "saree", "fabric": {"kanjeevaram silk"}})
+        evs = self.check_filters({"q": "velvet lehenga with mirror work", "fabric": "Banarsi", "work": "gota"},
+                                 {"category": "lehenga", "fabric": {"banarasi silk"}, "work": {"gota patti"}})
+        self.assertEqual((evs[0][1]["filters"]["fabric"], evs[0][1]["filters"]["work"]),
+                         ("banarasi silk", "gota patti"))
+        self.assertEqual((evs[0][1]["parsed"]["fabric"], evs[0][1]["parsed"]["work"]), ("velvet", "mirror work"))
+        # The rarer words stay text: "hand embroidered" with organza as a filter.
+        evs = read_stream(self.stack, q="hand embroidered organza saree")
+        self.assertEqual(evs[0][1]["residual"], "hand embroidered")
+        self.assertEqual(evs[0][1]["filters"]["fabric"], "organza")
 
     def test_05_normal_twin_equals_final_results(self):
         params = dict(q="emerald anarkali with mirror work", limit=7, offset=2)
@@ -444,7 +476,7 @@ class SearchStreamTest(SearchCase):
         # to natural-language mode instead of killing the query.
         evs = read_stream(self.stack, q="lehnga")
         self.assertEqual(evs[0][1]["filters"].get("category"), "lehenga")
-        evs = read_stream(self.stack, q="zardozi qwertyuiop")
+        evs = read_stream(self.stack, q="silhouette qwertyuiop")
         text = [d for n, d, _ in evs if n == "results" and d["stage"] == "text"][0]
         self.assertEqual(text["textMode"], "natural")
         self.assertGreater(text["total"], 0)
@@ -457,12 +489,14 @@ class SearchStreamTest(SearchCase):
         done = [l for l in log.splitlines() if "Product search complete" in l and "ivory chikankari" in l]
         self.assertTrue(started and done, log[-2000:])
         self.assertIn(" INFO ", started[-1])
-        self.assertIn('"filters":{"color":"ivory","colorFamily":"white","category":"kurta"}', done[-1])
+        self.assertIn('"filters":{"color":"ivory","colorFamily":"white","category":"kurta","work":"chikankari"}', done[-1])
         self.assertIn('"total":', done[-1])
 
     def test_10_rebuilt_index_is_picked_up_without_restart(self):
         pids = self.stack.app.worker_pids()
-        title = "Emerald Silk Zari Kurta Set Quillon"
+        # (no fabric or handwork word: those would filter, and the old
+        # index would have no emerald silk zari kurta to show)
+        title = "Emerald Kurta Set Quillon"
         unique = product("IT-NEW-1", title=title, category="kurta", designer="Studio Kesar",
                          colors=["emerald"], tags=["festive", "silk", "zari"], price=4999,
                          description="An emerald silk kurta set with zari on the yoke, for festive days.")
