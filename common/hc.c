@@ -191,14 +191,17 @@ int hc_start(struct hc *h, arena_t *ar, const struct hc_req *rq, struct hc_xfer 
     curl_easy_setopt(e, CURLOPT_USERAGENT, "troika/0.1");
     if (rq->connect_timeout_ms > 0) curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, rq->connect_timeout_ms);
     if (rq->timeout_ms > 0) curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, rq->timeout_ms);
+    /* The cleanup first: a transfer the arena cannot end would outlive the
+     * memory its callbacks write to. */
+    if (ar_defer(ar, hc_xfer_cleanup, x) < 0) goto oom;
     if (curl_multi_add_handle(h->m, e) != CURLM_OK) {
         curl_slist_free_all(hl);
+        x->headers = NULL;
         snprintf(err, errlen, "curl_multi_add_handle failed");
         return -1;
     }
     h->busy[slot] = 1;
     x->slot = slot;
-    ar_defer(ar, hc_xfer_cleanup, x);
     *out = x;
     return 0;
 oom:
