@@ -252,14 +252,14 @@ static void sink_watch_end(struct sink *s, const char *code, const char *message
     if (n > 0 && (size_t)n < sizeof(data) &&
         sse_write_event(&s->io, ++s->seq, "error", data, (size_t)n, (size_t)s->cfg->streaming_chunk_size) == 0) {
         s->error_sent = 1;
+        s->stats.events++;
         n = snprintf(data, sizeof(data),
                      "{\"message\":\"Stream ended\",\"requestId\":\"%s\",\"timestamp\":\"%s\"}", s->rid, ts);
         if (sse_write_event(&s->io, ++s->seq, "close", data, (size_t)n,
                             (size_t)s->cfg->streaming_chunk_size) == 0)
-            s->closed = 1;
+            s->stats.events++;
     }
-    if (!s->closed) s->closed = 1;   /* a failed write: nothing more can be sent */
-    s->stats.events += 2;
+    s->closed = 1;   /* sent, or a failed write: nothing more can be sent */
 }
 
 static void *sink_watch(void *arg)
