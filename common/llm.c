@@ -136,7 +136,9 @@ static const char *llm_err_of(arena_t *ar, json_object *o)
     return ar_strdup(ar, json_object_to_json_string_ext(e, JSON_C_TO_STRING_PLAIN));
 }
 
-int llm_chunk_parse(arena_t *ar, const char *data, size_t n, struct llm_chunk *out)
+/* llm_chunk_parse with the caller's tokener (reset here), so a stream
+ * parses all its chunks with one. */
+static int llm_chunk_parse_tok(json_tokener *tok, arena_t *ar, const char *data, size_t n, struct llm_chunk *out)
 {
     memset(out, 0, sizeof(*out));
     while (n && (*data == ' ' || *data == '\t')) data++, n--;
@@ -146,7 +148,7 @@ int llm_chunk_parse(arena_t *ar, const char *data, size_t n, struct llm_chunk *o
         return 0;
     }
     int rc = -1;
-    json_tokener *tok = json_tokener_new();
+    if (tok) json_tokener_reset(tok);
     json_object *o = tok ? json_tokener_parse_ex(tok, data, (int)n) : NULL;
     if (!o || json_tokener_get_error(tok) != json_tokener_success || !json_object_is_type(o, json_type_object))
         goto out;
@@ -170,6 +172,13 @@ int llm_chunk_parse(arena_t *ar, const char *data, size_t n, struct llm_chunk *o
     rc = 0;
 out:
     if (o) json_object_put(o);
+    return rc;
+}
+
+int llm_chunk_parse(arena_t *ar, const char *data, size_t n, struct llm_chunk *out)
+{
+    json_tokener *tok = json_tokener_new();
+    int rc = llm_chunk_parse_tok(tok, ar, data, n, out);
     if (tok) json_tokener_free(tok);
     return rc;
 }
@@ -306,6 +315,7 @@ struct llm_run {
     struct llm_result *res;
     llm_delta_fn on_delta;
     void *arg;
+    json_tokener *tok;     /* parses every chunk of the stream */
     char hold[4];          /* an unfinished UTF-8 character */
     size_t holdn;
     int done;              /* [DONE] seen */
@@ -343,7 +353,7 @@ static int llm_on_event(void *arg, const char *data, size_t n)
     struct llm_run *r = arg;
     struct llm_chunk ch;
     if (r->done) return 0;
-    if (llm_chunk_parse(r->ar, data, n, &ch) < 0) return 0;   /* not JSON: skipped (keep-alives) */
+    if (llm_chunk_parse_tok(r->tok, r->ar, data, n, &ch) < 0) return 0;   /* not JSON: skipped (keep-alives) */
     if (ch.done) {
         r->done = 1;
         return 0;
@@ -377,7 +387,12 @@ int llm_stream(struct llm *l, arena_t *ar, const struct llm_opts *o, llm_delta_f
         llm_fail(res, LLM_EINTERNAL, "PROCESSING_ERROR", "%s", err);
         return res->rc;
     }
-    struct llm_run run = {.ar = ar, .res = res, .on_delta = on_delta, .arg = arg};
+    struct llm_run run = {.ar = ar, .res = res, .on_delta = on_delta, .arg = arg, .tok = json_tokener_new()};
+    if (!run.tok) {
+        hc_end(l->hc, x);
+        llm_fail(res, LLM_EINTERNAL, "PROCESSING_ERROR", "out of memory");
+        return res->rc;
+    }
     struct llm_sse sse;
     llm_sse_init(&sse, ar, 1u << 20);
     rc = 0;
@@ -398,6 +413,8 @@ int llm_stream(struct llm *l, arena_t *ar, const struct llm_opts *o, llm_delta_f
         if (st != HC_RUNNING || run.done) break;
     }
     hc_end(l->hc, x);   /* closes the connection when we stopped early */
+    json_tokener_free(run.tok);
+    run.tok = NULL;
     res->upstream_first_byte_ms = hc_first_byte_ms(x);
     res->http_status = hc_status(x);
 
