@@ -112,7 +112,10 @@ int rt_dispatch(struct app *app, struct req *r, struct sink *s, const struct rou
     struct ctx c = {.app = app, .req = r, .sink = s, .ar = r->ar, .route = route};
     int rc = route->fn(&c);
 
-    if (s->responded) return s->http_status;
+    if (s->responded) {
+        sink_finish(s);   /* writes nothing more; releases a JSON document events may have begun */
+        return s->http_status;
+    }
     if (!s->started && s->mode == SINK_SSE && rc == 0) {
         /* A handler that ended without a single event: still a valid stream. */
         json_object *o = json_object_new_object();

@@ -164,6 +164,16 @@ static int h_fake_bad_field(struct ctx *c)
     return hx_bad_field(c, "limit", "limit must be a whole number from 1 to 50");
 }
 
+/* A parameter error found after the first event (JSON mode: the reject
+ * replaces the document the event began). */
+static int h_fake_late_reject(struct ctx *c)
+{
+    seen.calls++;
+    int rc = hx_connected(c, NULL);
+    if (rc) return rc;
+    return hx_bad_field(c, "limit", "limit must be a whole number from 1 to 50");
+}
+
 struct dfx {
     arena_t *ar;
     struct app app;
@@ -472,6 +482,17 @@ static void t_abort_and_gone(void)
 
 /* ---- the real selftest route ------------------------------------------------ */
 
+static void t_late_reject(void)
+{
+    const struct route late = {"/api/fake", RT_GET, 0, h_fake_late_reject, "fake"};
+    struct dfx f;
+    dfx_open(&f);
+    CU_ASSERT_EQUAL(dfx_run(&f, &late, env_get, NULL, 0, 0), 400);
+    expect_reject(&f, 400, "INVALID_PARAMETERS");
+    CU_ASSERT_PTR_NULL(f.s.doc);   /* put by rt_dispatch, not left to leak */
+    dfx_close(&f);
+}
+
 static void t_selftest_route(void)
 {
     const struct route *rt;
@@ -521,6 +542,7 @@ void register_router(void)
         {"dispatch: deadline gives STREAM_TIMEOUT then close", t_deadline},
         {"dispatch: shutdown and a gone client", t_abort_and_gone},
         {"selftest route end to end", t_selftest_route},
+        {"dispatch: a reject after an event releases the JSON document", t_late_reject},
         {NULL, NULL},
     };
     unit_suite("router", cases);
