@@ -114,9 +114,12 @@ void sb_release_pid(void *region, pid_t pid)
     for (uint32_t i = 0; i < r->nslots; i++) sb_release(r, (int)i, pid);
 }
 
+/* snprintf(dst, cap, "%s", src) without printf (three per request). */
 static void sb_copy(char *dst, size_t cap, const char *src)
 {
-    snprintf(dst, cap, "%s", src ? src : "");
+    size_t n = src ? strnlen(src, cap - 1) : 0;
+    if (n) memcpy(dst, src, n);
+    dst[n] = '\0';
 }
 
 void sb_busy(void *region, int slot, const char *route, const char *rid, const char *method, int stream)
