@@ -54,8 +54,20 @@ static int rl_is_mapped(const uint8_t a[16])
 
 void rl_addr_format(const uint8_t a[16], char out[RL_ADDR_TEXT])
 {
-    if (rl_is_mapped(a)) inet_ntop(AF_INET, a + 12, out, RL_ADDR_TEXT);
-    else inet_ntop(AF_INET6, a, out, RL_ADDR_TEXT);
+    if (!rl_is_mapped(a)) {
+        inet_ntop(AF_INET6, a, out, RL_ADDR_TEXT);
+        return;
+    }
+    /* Dotted quad by hand: glibc's inet_ntop formats IPv4 with sprintf,
+     * and this runs on every request. */
+    char *p = out;
+    for (int i = 12; i < 16; i++) {
+        unsigned v = a[i];
+        if (v >= 100) *p++ = (char)('0' + v / 100);
+        if (v >= 10) *p++ = (char)('0' + v / 10 % 10);
+        *p++ = (char)('0' + v % 10);
+        *p++ = i < 15 ? '.' : '\0';
+    }
 }
 
 static void rl_mask(uint8_t a[16], unsigned bits)

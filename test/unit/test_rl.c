@@ -1,6 +1,7 @@
 /* test_rl.c: the rate limiter (common/rl.c) with an injected clock, its
  * address and CIDR handling, the eviction rule, lock recovery after a
  * holder died, and the shared mapping it lives in (common/shm.c). */
+#include <arpa/inet.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -189,6 +190,17 @@ static void t_addresses(void)
     CU_ASSERT(memcmp(a, b, 16) == 0);   /* v4-mapped v6 is the same client */
     rl_addr_format(a, txt);
     CU_ASSERT_STRING_EQUAL(txt, "192.0.2.1");
+    /* every octet value in every position, as inet_ntop writes it */
+    int bad = 0;
+    for (unsigned v = 0; v < 256; v++) {
+        uint8_t q[4] = {(uint8_t)v, (uint8_t)(255 - v), (uint8_t)(v * 7), (uint8_t)(v / 3)};
+        char want[RL_ADDR_TEXT];
+        memcpy(a + 12, q, 4);
+        inet_ntop(AF_INET, q, want, sizeof(want));
+        rl_addr_format(a, txt);
+        bad += strcmp(txt, want) != 0;
+    }
+    CU_ASSERT_EQUAL(bad, 0);
     addr("2001:DB8::1", a);
     rl_addr_format(a, txt);
     CU_ASSERT_STRING_EQUAL(txt, "2001:db8::1");
