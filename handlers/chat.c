@@ -486,10 +486,12 @@ int h_chat(struct ctx *c)
         json_object_object_add(te, "message", json_object_new_string(terr));
         json_object_object_add(done, "ttsError", te);
     }
+    /* the timings go to the event and the log line: formatted once */
+    json_object *ms_sess = chat_ms_json(t_sess), *ms_ret = chat_ms_json(t_ret), *ms_store = chat_ms_json(g.store_ms);
     json_object *tm = json_object_new_object();
-    json_object_object_add(tm, "sessionMs", chat_ms_json(t_sess));
-    json_object_object_add(tm, "retrievalMs", chat_ms_json(t_ret));
-    json_object_object_add(tm, "storeMs", chat_ms_json(g.store_ms));
+    json_object_object_add(tm, "sessionMs", json_object_get(ms_sess));
+    json_object_object_add(tm, "retrievalMs", json_object_get(ms_ret));
+    json_object_object_add(tm, "storeMs", json_object_get(ms_store));
     json_object_object_add(tm, "firstTokenMs", ans_first_text_ms(a)
                                                     ? json_object_new_int64(ans_first_text_ms(a) - c->req->t0_ms)
                                                     : NULL);
@@ -504,9 +506,9 @@ int h_chat(struct ctx *c)
     json_object_object_add(lc, "audioChunks", json_object_new_int(ans_audio_events(a)));
     json_object_object_add(lc, "stopReason", json_object_new_string(res.stop_reason[0] ? res.stop_reason : "stop"));
     json_object_object_add(lc, "durationMs", json_object_new_int64(hx_elapsed(c)));
-    json_object_object_add(lc, "sessionMs", chat_ms_json(t_sess));
-    json_object_object_add(lc, "retrievalMs", chat_ms_json(t_ret));
-    json_object_object_add(lc, "storeMs", chat_ms_json(g.store_ms));
+    json_object_object_add(lc, "sessionMs", ms_sess);
+    json_object_object_add(lc, "retrievalMs", ms_ret);
+    json_object_object_add(lc, "storeMs", ms_store);
     if (ans_first_text_ms(a))
         json_object_object_add(lc, "firstTokenMs", json_object_new_int64(ans_first_text_ms(a) - c->req->t0_ms));
     LOG_INFO(rname, c->req->id, lc, "Chat stream complete");
