@@ -12,6 +12,7 @@ stream (DB_CONNECTION_ERROR after the partial results, then close).
 
 import json
 import os
+import shutil
 import subprocess
 import tempfile
 import time
@@ -99,6 +100,8 @@ class SearchCase(harness.LogsOnFailure, unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.stack.close()
+        if os.environ.get("TROIKA_KEEP_TMP") != "1":
+            shutil.rmtree(cls.tmp, ignore_errors=True)
 
     def write(self, name, lines):
         path = os.path.join(self.tmp, name)
