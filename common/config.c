@@ -25,6 +25,7 @@
 enum cfg_type { CT_STR, CT_INT, CT_BOOL, CT_SIZE, CT_MODE, CT_LOGLEVEL, CT_DOUBLE, CT_CHOICE };
 
 struct cfg_key {
+    const char *def;     /* default as config text, parsed like the file; NULL: zero/empty */
     const char *name;
     enum cfg_type type;
     size_t offset;
@@ -33,107 +34,106 @@ struct cfg_key {
     const char *choices;    /* for CT_CHOICE: "a|b|c" */
 };
 
-#define S(k) {.name = #k, .type = CT_STR, .offset = offsetof(struct cfg, k), .size = sizeof(((struct cfg *)0)->k)}
-#define I(k, lo, hi) {.name = #k, .type = CT_INT, .offset = offsetof(struct cfg, k), .size = sizeof(int), .min = lo, .max = hi}
-#define B(k) {.name = #k, .type = CT_BOOL, .offset = offsetof(struct cfg, k), .size = sizeof(int), .min = 0, .max = 1}
+#define S(k, df) {.name = #k, .type = CT_STR, .offset = offsetof(struct cfg, k), .size = sizeof(((struct cfg *)0)->k), .def = df}
+#define I(k, lo, hi, df) {.name = #k, .type = CT_INT, .offset = offsetof(struct cfg, k), .size = sizeof(int), .min = lo, .max = hi, .def = df}
+#define B(k, df) {.name = #k, .type = CT_BOOL, .offset = offsetof(struct cfg, k), .size = sizeof(int), .min = 0, .max = 1, .def = df}
 /* sizes: a long field, or an int one for sizes that fit */
-#define Z(k, lo, hi) {.name = #k, .type = CT_SIZE, .offset = offsetof(struct cfg, k), .size = sizeof(((struct cfg *)0)->k), .min = lo, .max = hi}
+#define Z(k, lo, hi, df) {.name = #k, .type = CT_SIZE, .offset = offsetof(struct cfg, k), .size = sizeof(((struct cfg *)0)->k), .min = lo, .max = hi, .def = df}
 /* Doubles: bounds are given in thousandths (lo/1000 .. hi/1000). */
-#define D(k, lo, hi) {.name = #k, .type = CT_DOUBLE, .offset = offsetof(struct cfg, k), .size = sizeof(double), .min = lo, .max = hi}
-#define C(k, list) {.name = #k, .type = CT_CHOICE, .offset = offsetof(struct cfg, k), .size = sizeof(((struct cfg *)0)->k), .choices = list}
+#define D(k, lo, hi, df) {.name = #k, .type = CT_DOUBLE, .offset = offsetof(struct cfg, k), .size = sizeof(double), .min = lo, .max = hi, .def = df}
+#define C(k, list, df) {.name = #k, .type = CT_CHOICE, .offset = offsetof(struct cfg, k), .size = sizeof(((struct cfg *)0)->k), .choices = list, .def = df}
 
 static const struct cfg_key cfg_table[] = {
-    S(listen),
-    {.name = "listen_mode", .type = CT_MODE, .offset = offsetof(struct cfg, listen_mode), .size = sizeof(int), .max = 0777},
-    I(listen_backlog, 1, 65535),
-    I(workers, 1, 1024),
-    I(max_requests, 0, INT_MAX),
-    S(pid_file),
-    I(drain_timeout_ms, 0, 3600000),
-    I(request_terminate_timeout_ms, 0, 86400000),
-    S(base_path),
-    S(shm_path),
-    I(scoreboard_slots, 4, 65536),
-    I(respawn_backoff_max_ms, 100, 3600000),
-    I(crash_storm_deaths, 1, 100000),
-    I(crash_storm_window_ms, 1000, 86400000),
-    I(request_terminate_grace_ms, 100, 600000),
-    S(log_file),
-    {.name = "log_level", .type = CT_LOGLEVEL, .offset = offsetof(struct cfg, log_level), .size = sizeof(int)},
-    S(db_host),
-    I(db_port, 0, 65535),
-    S(db_socket),
-    S(db_user),
-    S(db_password),
-    S(db_name),
-    I(db_connect_timeout_ms, 100, 600000),
-    I(db_read_timeout_ms, 100, 3600000),
-    B(streaming_enabled),
-    I(streaming_timeout, 100, 86400000),
-    I(streaming_chunk_size, 64, 1048576),
-    I(streaming_heartbeat_ms, 50, 3600000),
-    I(streaming_rate_limit, 1, 1000000),
-    I(streaming_window_ms, 100, 86400000),
-    S(streaming_rate_whitelist),
-    S(trusted_proxies),
-    S(proxy_header),
-    I(rate_limit_table_size, 16, 16777216),
-    Z(max_json_body, 256, 1L << 30),
-    Z(max_upload, 1024, 1L << 34),
-    Z(max_query_string, 256, 1L << 20),
-    I(max_multipart_parts, 1, 1000),
-    Z(max_part_headers, 256, 1048576),
-    S(index_dir),
-    S(currency),
-    S(embedding_provider),
-    S(embedding_url),
-    S(embedding_model),
-    S(embedding_api_key),
-    I(embedding_dim, 8, 8192),
-    I(embedding_timeout_ms, 100, 600000),
-    I(embedding_connect_timeout_ms, 100, 600000),
-    I(embedding_batch, 1, 2048),
-    S(search_rank_method),
-    I(search_rrf_k, 1, 100000),
-    D(search_text_weight, 0, 1000),
-    I(search_text_candidates, 1, 10000),
-    I(search_vector_candidates, 1, 10000),
-    I(search_nprobe, 0, 65536),
-    D(search_min_vector_score, -1000, 1000),
-    I(search_step_delay_ms, 0, 60000),
-    D(aza_min_score, 0, 1000),
-    I(aza_candidates, 1, 10000),
-    I(aza_max_candidates, 1, 100000),
-    C(llm_provider, "builtin|openai"),
-    S(llm_url),
-    S(llm_model),
-    S(llm_api_key),
-    I(llm_connect_timeout_ms, 100, 600000),
-    I(llm_timeout_ms, 100, 3600000),
-    I(llm_stall_timeout_ms, 100, 3600000),
-    I(llm_max_tokens, 1, 1000000),
-    D(llm_temperature, 0, 2000),
-    C(tts_provider, "builtin|openai"),
-    S(tts_url),
-    S(tts_model),
-    S(tts_api_key),
-    S(tts_voice),
-    S(tts_voices),
-    I(tts_timeout_ms, 100, 600000),
-    I(chat_history_turns, 0, 100),
-    I(chat_top_k, 1, 50),
-    D(chat_min_score, -1000, 1000),
-    S(upload_api_keys),
-    S(tokenizer_file),
-    I(chunk_tokens, 32, 8192),
-    I(chunk_overlap, 0, 4096),
-    S(upload_fault),
-    I(troika_results, 1, 50),
-    I(troika_history_turns, 0, 50),
-    I(troika_budget_relax_pct, 0, 500),
-    I(troika_designer_refresh_ms, 0, 86400000),
-    B(troika_llm_refine),
-};
+    S(listen, "127.0.0.1:9000"),
+    {.name = "listen_mode", .type = CT_MODE, .offset = offsetof(struct cfg, listen_mode), .size = sizeof(int), .max = 0777, .def = "0660"},
+    I(listen_backlog, 1, 65535, "128"),
+    I(workers, 1, 1024, "4"),
+    I(max_requests, 0, INT_MAX, "1000"),
+    S(pid_file, NULL),
+    I(drain_timeout_ms, 0, 3600000, "30000"),
+    I(request_terminate_timeout_ms, 0, 86400000, "0"),
+    S(base_path, NULL),
+    S(shm_path, "/tmp/troika.shm"),
+    I(scoreboard_slots, 4, 65536, "256"),
+    I(respawn_backoff_max_ms, 100, 3600000, "30000"),
+    I(crash_storm_deaths, 1, 100000, "10"),
+    I(crash_storm_window_ms, 1000, 86400000, "60000"),
+    I(request_terminate_grace_ms, 100, 600000, "2000"),
+    S(log_file, NULL),
+    {.name = "log_level", .type = CT_LOGLEVEL, .offset = offsetof(struct cfg, log_level), .size = sizeof(int), .def = "INFO"},
+    S(db_host, "127.0.0.1"),
+    I(db_port, 0, 65535, "3306"),
+    S(db_socket, NULL),
+    S(db_user, "troika"),
+    S(db_password, NULL),
+    S(db_name, "troika"),
+    I(db_connect_timeout_ms, 100, 600000, "2000"),
+    I(db_read_timeout_ms, 100, 3600000, "10000"),
+    B(streaming_enabled, "1"),
+    I(streaming_timeout, 100, 86400000, "30000"),
+    I(streaming_chunk_size, 64, 1048576, "1024"),
+    I(streaming_heartbeat_ms, 50, 3600000, "15000"),
+    I(streaming_rate_limit, 1, 1000000, "30"),
+    I(streaming_window_ms, 100, 86400000, "60000"),
+    S(streaming_rate_whitelist, "127.0.0.1,::1"),
+    S(trusted_proxies, NULL),
+    S(proxy_header, "X-Forwarded-For"),
+    I(rate_limit_table_size, 16, 16777216, "8192"),
+    Z(max_json_body, 256, 1L << 30, "65536"),
+    Z(max_upload, 1024, 1L << 34, "10485760"),
+    Z(max_query_string, 256, 1L << 20, "8192"),
+    I(max_multipart_parts, 1, 1000, "16"),
+    Z(max_part_headers, 256, 1048576, "8192"),
+    S(index_dir, "/var/lib/troika/index"),
+    S(currency, "INR"),
+    S(embedding_provider, "builtin"),
+    S(embedding_url, "https://api.openai.com"),
+    S(embedding_model, "text-embedding-3-small"),
+    S(embedding_api_key, NULL),
+    I(embedding_dim, 8, 8192, "384"),
+    I(embedding_timeout_ms, 100, 600000, "10000"),
+    I(embedding_connect_timeout_ms, 100, 600000, "2000"),
+    I(embedding_batch, 1, 2048, "64"),
+    S(search_rank_method, "rrf"),
+    I(search_rrf_k, 1, 100000, "60"),
+    D(search_text_weight, 0, 1000, "0.5"),
+    I(search_text_candidates, 1, 10000, "200"),
+    I(search_vector_candidates, 1, 10000, "100"),
+    I(search_nprobe, 0, 65536, "0"),
+    D(search_min_vector_score, -1000, 1000, "0.2"),
+    I(search_step_delay_ms, 0, 60000, "0"),
+    D(aza_min_score, 0, 1000, "0.3"),
+    I(aza_candidates, 1, 10000, "100"),
+    I(aza_max_candidates, 1, 100000, "1000"),
+    C(llm_provider, "builtin|openai", "builtin"),
+    S(llm_url, "https://api.openai.com"),
+    S(llm_model, "gpt-4o-mini"),
+    S(llm_api_key, NULL),
+    I(llm_connect_timeout_ms, 100, 600000, "3000"),
+    I(llm_timeout_ms, 100, 3600000, "60000"),
+    I(llm_stall_timeout_ms, 100, 3600000, "15000"),
+    I(llm_max_tokens, 1, 1000000, "512"),
+    D(llm_temperature, 0, 2000, "0.2"),
+    C(tts_provider, "builtin|openai", "builtin"),
+    S(tts_url, "https://api.openai.com"),
+    S(tts_model, "tts-1"),
+    S(tts_api_key, NULL),
+    S(tts_voice, NULL),
+    S(tts_voices, NULL),
+    I(tts_timeout_ms, 100, 600000, "15000"),
+    I(chat_history_turns, 0, 100, "6"),
+    I(chat_top_k, 1, 50, "5"),
+    D(chat_min_score, -1000, 1000, "0.1"),
+    S(upload_api_keys, NULL),
+    S(tokenizer_file, TROIKA_DATADIR "/cl100k_base.json"),
+    I(chunk_tokens, 32, 8192, "512"),
+    I(chunk_overlap, 0, 4096, "64"),
+    S(upload_fault, NULL),
+    I(troika_results, 1, 50, "6"),
+    I(troika_history_turns, 0, 50, "6"),
+    I(troika_budget_relax_pct, 0, 500, "20"),
+    I(troika_designer_refresh_ms, 0, 86400000, "60000"),
+    B(troika_llm_refine, "1"),};
 
 #undef S
 #undef I
@@ -145,83 +145,15 @@ static const struct cfg_key cfg_table[] = {
 void cfg_defaults(struct cfg *c)
 {
     memset(c, 0, sizeof(*c));
-    snprintf(c->listen, sizeof(c->listen), "127.0.0.1:9000");
-    c->listen_mode = 0660;
-    c->listen_backlog = 128;
-    c->workers = 4;
-    c->max_requests = 1000;
-    c->drain_timeout_ms = 30000;
-    c->request_terminate_timeout_ms = 0;
-    snprintf(c->shm_path, sizeof(c->shm_path), "/tmp/troika.shm");
-    c->scoreboard_slots = 256;
-    c->respawn_backoff_max_ms = 30000;
-    c->crash_storm_deaths = 10;
-    c->crash_storm_window_ms = 60000;
-    c->request_terminate_grace_ms = 2000;
-    c->log_level = LOG_LVL_INFO;
-    snprintf(c->db_host, sizeof(c->db_host), "127.0.0.1");
-    c->db_port = 3306;
-    snprintf(c->db_user, sizeof(c->db_user), "troika");
-    snprintf(c->db_name, sizeof(c->db_name), "troika");
-    c->db_connect_timeout_ms = 2000;
-    c->db_read_timeout_ms = 10000;
-    c->streaming_enabled = 1;
-    c->streaming_timeout = 30000;
-    c->streaming_chunk_size = 1024;
-    c->streaming_heartbeat_ms = 15000;
-    c->streaming_rate_limit = 30;
-    c->streaming_window_ms = 60000;
-    snprintf(c->streaming_rate_whitelist, sizeof(c->streaming_rate_whitelist), "127.0.0.1,::1");
-    snprintf(c->proxy_header, sizeof(c->proxy_header), "X-Forwarded-For");
-    c->rate_limit_table_size = 8192;
-    c->max_json_body = 64L * 1024;
-    c->max_upload = 10L * 1024 * 1024;
-    c->max_query_string = 8L * 1024;
-    c->max_multipart_parts = 16;
-    c->max_part_headers = 8 * 1024;
-    snprintf(c->index_dir, sizeof(c->index_dir), "/var/lib/troika/index");
-    snprintf(c->currency, sizeof(c->currency), "INR");
-    snprintf(c->embedding_provider, sizeof(c->embedding_provider), "builtin");
-    snprintf(c->embedding_url, sizeof(c->embedding_url), "https://api.openai.com");
-    snprintf(c->embedding_model, sizeof(c->embedding_model), "text-embedding-3-small");
-    c->embedding_dim = 384;
-    c->embedding_timeout_ms = 10000;
-    c->embedding_connect_timeout_ms = 2000;
-    c->embedding_batch = 64;
-    snprintf(c->search_rank_method, sizeof(c->search_rank_method), "rrf");
-    c->search_rrf_k = 60;
-    c->search_text_weight = 0.5;
-    c->search_text_candidates = 200;
-    c->search_vector_candidates = 100;
-    c->search_nprobe = 0;
-    c->search_min_vector_score = 0.2;
-    c->search_step_delay_ms = 0;
-    c->aza_min_score = 0.3;
-    c->aza_candidates = 100;
-    c->aza_max_candidates = 1000;
-    snprintf(c->llm_provider, sizeof(c->llm_provider), "builtin");
-    snprintf(c->llm_url, sizeof(c->llm_url), "https://api.openai.com");
-    snprintf(c->llm_model, sizeof(c->llm_model), "gpt-4o-mini");
-    c->llm_connect_timeout_ms = 3000;
-    c->llm_timeout_ms = 60000;
-    c->llm_stall_timeout_ms = 15000;
-    c->llm_max_tokens = 512;
-    c->llm_temperature = 0.2;
-    snprintf(c->tts_provider, sizeof(c->tts_provider), "builtin");
-    snprintf(c->tts_url, sizeof(c->tts_url), "https://api.openai.com");
-    snprintf(c->tts_model, sizeof(c->tts_model), "tts-1");
-    c->tts_timeout_ms = 15000;
-    c->chat_history_turns = 6;
-    c->chat_top_k = 5;
-    c->chat_min_score = 0.1;
-    snprintf(c->tokenizer_file, sizeof(c->tokenizer_file), "%s/cl100k_base.json", TROIKA_DATADIR);
-    c->chunk_tokens = 512;
-    c->chunk_overlap = 64;
-    c->troika_results = 6;
-    c->troika_history_turns = 6;
-    c->troika_budget_relax_pct = 20;
-    c->troika_designer_refresh_ms = 60000;
-    c->troika_llm_refine = 1;
+    /* Each default is text in its table row, parsed and checked like a
+     * value from the file; a bad default is a build bug, caught at once. */
+    for (size_t i = 0; i < sizeof(cfg_table) / sizeof(cfg_table[0]); i++) {
+        char err[256];
+        if (cfg_table[i].def && cfg_set(c, cfg_table[i].name, cfg_table[i].def, err, sizeof(err)) < 0) {
+            fprintf(stderr, "troika: bad built-in default: %s\n", err);
+            abort();
+        }
+    }
 }
 
 static const struct cfg_key *cfg_find(const char *key)
