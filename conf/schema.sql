@@ -88,6 +88,16 @@ CREATE TABLE IF NOT EXISTS product_tags (
         REFERENCES products (id) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
+-- Derived from the catalog by troika-admin (import-products, build-index),
+-- never written by the workers: one row per derived table with the version
+-- of the code that built it ("terms_version", "bits_version"), so that an
+-- upgrade that changes how they are built rebuilds them on the next run.
+CREATE TABLE IF NOT EXISTS catalog_meta (
+    k VARCHAR(64) CHARACTER SET ascii NOT NULL PRIMARY KEY,
+    v VARCHAR(255) NOT NULL,
+    updated_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
 -- ---- chat sessions (issue 7; the sales agent shares them) -------------------
 -- A session is a conversation, named by the client's sessionId or a fresh
 -- random one. chatbot_id is where it started (NULL for the sales agent).

@@ -24,6 +24,12 @@ enum { ADM_OK = 0, ADM_FAIL = 1, ADM_USAGE = 2, ADM_PARTIAL = 3 };
 /* The database connection, opened on first use; prints why on failure. */
 struct db *adm_db(struct adm *a);
 
+/* Brings the tables derived from the catalog up to date (word counts,
+ * attribute bitmaps: common/catterms.h, common/catbits.h): rebuilt when
+ * changed is set or another version built them. A failure is printed under
+ * who's name and does not fail the caller: search works without them. */
+void adm_derive(struct adm *a, struct db *db, int changed, const char *who);
+
 /* Seconds on the monotonic clock. */
 double adm_now(void);
 

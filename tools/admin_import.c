@@ -16,6 +16,8 @@
 
 #include <json-c/json.h>
 
+#include "common/catbits.h"
+#include "common/catterms.h"
 #include "common/db.h"
 #include "common/u8.h"
 #include "tools/admin.h"
@@ -593,6 +595,20 @@ static void ai_print(const struct ai_run *r, const char *path, const char *fmt, 
     printf("  time: %.2f s\n", secs);
 }
 
+void adm_derive(struct adm *a, struct db *db, int changed, const char *who)
+{
+    char err[512];
+    int rebuilt = 0;
+    if (ct_sync(db, a->ar, changed, &rebuilt, err, sizeof(err)) != DB_OK)
+        fprintf(stderr, "%s: word counts not rebuilt (search works without them, slower): %s\n", who, err);
+    else if (rebuilt && !changed)
+        printf("%s: rebuilt the word counts (built by another version)\n", who);
+    if (cb_sync(db, a->ar, changed, &rebuilt, err, sizeof(err)) != DB_OK)
+        fprintf(stderr, "%s: attribute bitmaps not rebuilt (search works without them, slower): %s\n", who, err);
+    else if (rebuilt && !changed)
+        printf("%s: rebuilt the attribute bitmaps (built by another version)\n", who);
+}
+
 int adm_import(struct adm *a, int argc, char **argv)
 {
     const char *path = NULL, *fmt = NULL;
@@ -671,6 +687,7 @@ int adm_import(struct adm *a, int argc, char **argv)
                      &rows, err, sizeof(err)) != DB_OK)
             fprintf(stderr, "import-products: ANALYZE TABLE failed (the import itself is complete): %s\n", err);
     }
+    if (!r->fatal && !r->dry) adm_derive(a, r->db, r->inserted + r->updated > 0, "import-products");
     ai_print(r, path, !strcmp(fmt, "csv") ? "CSV" : "JSON Lines", adm_now() - t0, as_json);
     if (r->fatal) {
         fprintf(stderr, "import-products: stopped: %s\n", r->fatal_msg);

@@ -76,6 +76,7 @@ int adm_build_index(struct adm *a, int argc, char **argv)
     }
     struct db *db = adm_db(a);
     if (!db) return ADM_FAIL;
+    adm_derive(a, db, 0, "build-index");
     int rc = ADM_FAIL;
     char err[700];
     float *vecs = NULL;
