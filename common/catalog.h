@@ -37,22 +37,31 @@ enum { CAT_MAX_FILTER_PARAMS = 24 };   /* 1+1+1+1+4 (occasion)+5 (fabric)+1 (wor
  * CAT_MAX_FILTER_PARAMS). Strings are borrowed from f. */
 void cat_filter_sql(const struct qp_filters *f, buf_t *sql, struct db_param *p, size_t *np);
 
-/* The boolean-mode expression for the residual words: "+silk +zardo*"
- * (every word required, the last one also as a prefix). Words under three
+/* The boolean-mode expression for the residual words: "+velvet +zardozi"
+ * (every word required), or with prefix set "+velvet +zardo*" (the last
+ * word also as a prefix). Words under three
  * characters are left out. "" when no word is left. When there is a single
  * word and f names a category, the category's words are required too
- * ("+silk* +saree"): every product of the category has them in its indexed
+ * ("+pastel +lehenga"): every product of the category has them in its indexed
  * category column, so nothing is lost, and InnoDB ranks far fewer
  * documents when the lone word is a frequent one (docs/search.md). f may be
  * NULL. */
-const char *cat_boolean_query(arena_t *ar, const char *residual, const struct qp_filters *f);
+const char *cat_boolean_query(arena_t *ar, const char *residual, const struct qp_filters *f, int prefix);
+
+/* What answered a text search. Strings live in the arena. */
+struct cat_text_info {
+    const char *mode;        /* "boolean", "prefix", "natural" or "browse" */
+    const char *expr;        /* the FULLTEXT expression that ran ("" when browsing) */
+    const char *row_words;   /* words checked on the rows (common/catterms.h), space-separated; "" */
+};
 
 /* Full-text candidates that pass the filters, best first, at most limit.
- * Boolean mode first; when that finds nothing, natural-language mode; with
- * no usable words, the filtered catalog by popularity. *mode names what
- * answered: "boolean", "natural" or "browse". DB_OK or DB_E*. */
+ * Boolean mode over whole words first (planned by ct_plan: rarest first, a
+ * very frequent word checked on the matched rows); when that finds nothing,
+ * every word with the last as a prefix; then natural-language mode; with no
+ * usable words, the filtered catalog by popularity. DB_OK or DB_E*. */
 int cat_text_search(struct db *db, arena_t *ar, const char *residual, const struct qp_filters *f, int limit,
-                    struct cat_product **out, size_t *n, const char **mode, char *err, size_t errlen);
+                    struct cat_product **out, size_t *n, struct cat_text_info *info, char *err, size_t errlen);
 
 /* The products among ids[0..nids) that pass the filters, sorted by id.
  * DB_OK or DB_E*. */

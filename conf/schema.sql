@@ -98,6 +98,16 @@ CREATE TABLE IF NOT EXISTS catalog_meta (
     updated_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
+-- How many products contain each full-text word (common/catterms.h), built
+-- by troika-admin after an import: text search puts the rarest word first
+-- and checks a very frequent one on the matched rows instead of reading its
+-- whole document list. Words in fewer than 20 products are not stored; the
+-- row "#products" holds the product count. term is lower-case.
+CREATE TABLE IF NOT EXISTS search_terms (
+    term VARCHAR(84) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL PRIMARY KEY,
+    docs INT UNSIGNED NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
 -- ---- chat sessions (issue 7; the sales agent shares them) -------------------
 -- A session is a conversation, named by the client's sessionId or a fresh
 -- random one. chatbot_id is where it started (NULL for the sales agent).

@@ -457,9 +457,11 @@ static int az_text(struct az *s)
     if (rc < 0) return az_db_fail(s, DB_ECONN, "text_search_fallback", err);
     struct cat_product *rows;
     size_t n;
+    struct cat_text_info ti;
     rc = cat_text_search(c->app->db, c->ar, s->parsed.residual, &s->f, s->cfg->search_text_candidates, &rows, &n,
-                         &s->text_mode, err, sizeof(err));
+                         &ti, err, sizeof(err));
     if (rc != DB_OK) return az_db_fail(s, rc, "text_search_fallback", err);
+    s->text_mode = ti.mode;
     s->text_found = n;
 
     /* Leave out what semantic search already has; score the rest below

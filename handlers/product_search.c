@@ -162,7 +162,7 @@ static int ps_params(struct ps *s)
                                    .occasion = occasion, .fabric = fabric, .work = work, .min_price = minp,
                                    .max_price = maxp, .in_stock = in_stock};
     qp_filters_override(&s->f, &given);
-    s->bq = cat_boolean_query(c->ar, s->parsed.residual, &s->f);
+    s->bq = cat_boolean_query(c->ar, s->parsed.residual, &s->f, 0);
     return 0;
 }
 
@@ -209,12 +209,27 @@ static int ps_text_search(struct ps *s)
     char err[512] = "";
     rc = db_ensure(&c->app->db, &c->app->cfg, err, sizeof(err));
     if (rc < 0) return ps_db_fail(s, DB_ECONN, "text_search", err);
+    struct cat_text_info ti;
     rc = cat_text_search(c->app->db, c->ar, s->parsed.residual, &s->f, s->cfg->search_text_candidates, &s->text,
-                         &s->ntext, &s->text_mode, err, sizeof(err));
+                         &s->ntext, &ti, err, sizeof(err));
     if (rc != DB_OK) return ps_db_fail(s, rc, "text_search", err);
+    s->text_mode = ti.mode;
     s->ms_text = req_mono_ms() - t0;
-    rc = sink_progressf(s->c->sink, NULL, NULL, "text_search", (long)s->ntext, 25, "%zu text match%s (%s)", s->ntext,
-                     s->ntext == 1 ? "" : "es", s->text_mode);
+    /* what ran: the mode, the FULLTEXT expression, the words checked on rows */
+    json_object *x = json_object_new_object();
+    json_object_object_add(x, "mode", json_object_new_string(ti.mode));
+    json_object_object_add(x, "expression", json_object_new_string(ti.expr));
+    if (*ti.row_words) json_object_object_add(x, "checkedOnRows", json_object_new_string(ti.row_words));
+    if (*ti.row_words)
+        rc = sink_progressf(s->c->sink, x, NULL, "text_search", (long)s->ntext, 25,
+                            "%zu text match%s (%s: %s; checked on the rows: %s)", s->ntext,
+                            s->ntext == 1 ? "" : "es", ti.mode, ti.expr, ti.row_words);
+    else if (*ti.expr)
+        rc = sink_progressf(s->c->sink, x, NULL, "text_search", (long)s->ntext, 25, "%zu text match%s (%s: %s)",
+                            s->ntext, s->ntext == 1 ? "" : "es", ti.mode, ti.expr);
+    else
+        rc = sink_progressf(s->c->sink, x, NULL, "text_search", (long)s->ntext, 25, "%zu text match%s (%s)",
+                            s->ntext, s->ntext == 1 ? "" : "es", ti.mode);
     if (rc) return rc;
     json_object *cards = json_object_new_array();
     for (size_t i = (size_t)s->offset; i < s->ntext && i < (size_t)(s->offset + s->limit); i++) {
@@ -435,7 +450,7 @@ int ps_search(struct ctx *c, const struct ps_spec *spec, struct ps_out *out)
     snprintf(s.parsed.residual, sizeof(s.parsed.residual), "%s", spec->residual ? spec->residual : "");
     s.parsed.f = spec->f;
     s.f = spec->f;
-    s.bq = cat_boolean_query(c->ar, s.parsed.residual, &s.f);
+    s.bq = cat_boolean_query(c->ar, s.parsed.residual, &s.f, 0);
     int rc = ps_pipeline(&s);
     out->first_results_ms = s.first_results_ms;
     if (rc) return rc;

@@ -484,6 +484,77 @@ class SearchStreamTest(SearchCase):
         self.assertEqual(text["textMode"], "natural")
         self.assertGreater(text["total"], 0)
 
+    def test_08b_prefix_only_when_whole_words_find_nothing(self):
+        # whole words first: no prefix in the expression that ran
+        evs = read_stream(self.stack, q="embroidered gown")
+        step = [d for n, d, _ in evs if n == "progress" and d.get("step") == "text_search" and "mode" in d][0]
+        self.assertEqual(step["mode"], "boolean")
+        self.assertNotIn("*", step["expression"])
+        # a word still being typed: the whole word finds nothing, its prefix does
+        evs = read_stream(self.stack, q="embroide")
+        step = [d for n, d, _ in evs if n == "progress" and d.get("step") == "text_search" and "mode" in d][0]
+        text = [d for n, d, _ in evs if n == "results" and d["stage"] == "text"][0]
+        self.assertEqual(step["mode"], "prefix")
+        self.assertEqual(step["expression"], "+embroide*")
+        self.assertEqual(text["textMode"], "prefix")
+        want = int(db_rows(self.stack, "SELECT COUNT(*) FROM products WHERE MATCH(title, description, tags, "
+                                       "designer, category) AGAINST ('+embroide*' IN BOOLEAN MODE)")[0][0])
+        self.assertGreater(want, 0)
+        self.assertEqual(text["total"], min(want, 200))
+
+    def test_08c_word_counts_and_frequent_words_on_rows(self):
+        ft = "MATCH(title, description, tags, designer, category) AGAINST (%s IN BOOLEAN MODE)"
+        # search_terms holds what FULLTEXT itself counts
+        counts = dict((r[0], int(r[1])) for r in db_rows(
+            self.stack, "SELECT term, docs FROM search_terms WHERE term IN "
+                        "('#products', 'hand', 'embroidered', 'saree', 'with')"))
+        self.assertEqual(counts["#products"], 2500)
+        for w in ("hand", "embroidered", "saree"):
+            n = int(db_rows(self.stack, "SELECT COUNT(*) FROM products WHERE " + ft % sql_str("+" + w))[0][0])
+            self.assertEqual(counts[w], n, w)
+        self.assertNotIn("with", counts)   # an InnoDB stopword: never indexed, so not counted
+
+        # "hand" (care lines) is in about half the catalog, "embroidered" in
+        # a few percent: FULLTEXT matches the rare word, "hand" is checked on
+        # the rows, and the products are exactly those of the plain query.
+        want = []
+        for q, cat in (("hand embroidered saree", "saree"), ("hand embroidered lehenga", "lehenga"),
+                       ("hand embroidered kurta", "kurta")):
+            want = [r[0] for r in db_rows(self.stack, (
+                "SELECT p.sku FROM products p WHERE " + ft % "'+hand +embroidered'" +
+                " AND p.category = " + sql_str(cat)))]
+            if 0 < len(want) <= 50:
+                break
+        self.assertTrue(0 < len(want) <= 50, len(want))
+        evs = read_stream(self.stack, q=q, limit=50)
+        step = [d for n, d, _ in evs if n == "progress" and d.get("step") == "text_search" and "mode" in d][0]
+        self.assertEqual(step.get("checkedOnRows"), "hand", step)
+        self.assertNotIn("hand", step["expression"])
+        self.assertIn("+embroidered", step["expression"])
+        text = [d for n, d, _ in evs if n == "results" and d["stage"] == "text"][0]
+        self.assertEqual(text["total"], len(want))
+        self.assertEqual(sorted(c["sku"] for c in text["products"]), sorted(want))
+
+        # Without counts (search_terms emptied): every word as typed, the
+        # same products.
+        db_rows(self.stack, "DELETE FROM search_terms")
+        try:
+            evs = read_stream(self.stack, q=q, limit=50)
+            steps = [d for n, d, _ in evs if n == "progress" and d.get("step") == "text_search" and "mode" in d]
+            self.assertTrue(steps, evs)
+            step = steps[0]
+            self.assertNotIn("checkedOnRows", step)
+            self.assertEqual(step["expression"], "+hand +embroidered")
+            text = [d for n, d, _ in evs if n == "results" and d["stage"] == "text"][0]
+            self.assertEqual(sorted(c["sku"] for c in text["products"]), sorted(want))
+        finally:
+            # another version's counts are rebuilt by the next build-index
+            db_rows(self.stack, "DELETE FROM catalog_meta WHERE k = 'terms_version'")
+            _, out, _ = admin(self.stack, "build-index", "--if-stale")
+            self.assertIn("rebuilt the word counts", out)
+        self.assertEqual(int(db_rows(self.stack, "SELECT docs FROM search_terms WHERE term = 'hand'")[0][0]),
+                         counts["hand"])
+
     def test_09_logs(self):
         read_stream(self.stack, q="ivory chikankari kurta", limit=3)
         with open(self.stack.app.log_file, encoding="utf-8") as f:

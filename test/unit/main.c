@@ -30,6 +30,7 @@ int main(int argc, char **argv)
     register_arena();
     register_config();
     register_mp();
+    register_catterms();
     register_qparse();
     register_inr();
     register_intent();
