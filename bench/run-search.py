@@ -117,10 +117,17 @@ def main():
                     help="a troika.conf override for the stack (repeatable)")
     ap.add_argument("--out", default=os.path.join(HERE, "results", "search.md"))
     ap.add_argument("--from-raw", metavar="JSON", help="only render the page from a saved OUT.raw.json")
-    ap.add_argument("--before", metavar="JSON", default=os.path.join(HERE, "results", "search.before.raw.json"),
-                    help="a saved raw run to compare with (default: the run before fabric and handwork "
-                         "became filters); '' for none")
+    ap.add_argument("--before", metavar="LABEL=JSON", action="append",
+                    help="a saved raw run to compare with (repeatable, oldest first; default: the runs before "
+                         "fabric/handwork filters and before word counts and bitmaps); 'none' for none")
     args = ap.parse_args()
+    if args.before is None:
+        args.before = [
+            "before fabric and handwork filters (8777022)=" + os.path.join(HERE, "results", "search.before.raw.json"),
+            "before word counts and bitmaps (200864c)=" + os.path.join(HERE, "results", "search.r2.raw.json"),
+        ]
+    elif args.before == ["none"]:
+        args.before = []
     if args.from_raw:
         with open(args.from_raw) as f:
             write_md(json.load(f), args)
@@ -211,7 +218,12 @@ def main():
                 d = resp.json()
                 tot = resp.elapsed * 1000
                 if best is None or tot < best[0]:
-                    best = (tot, d["timings"], d["textMode"], d["counts"], d.get("textQuery", ""))
+                    # the expression that ran, and any word checked on the rows
+                    ts = [x for x in d.get("steps", []) if x.get("step") == "text_search" and "mode" in x]
+                    ran = ts[-1]["expression"] if ts else d.get("textQuery", "")
+                    if ts and ts[-1].get("checkedOnRows"):
+                        ran += " (rows: %s)" % ts[-1]["checkedOnRows"]
+                    best = (tot, d["timings"], d["textMode"], d["counts"], ran)
             per.append((best[0], q) + best[1:])
         per.sort(key=lambda x: -x[0])
         r["per_query"] = per
@@ -292,33 +304,38 @@ def write_md(r, args):
     L.append("Aza search (`POST /aza/search/stream`, semantic-first) on the same 50 queries, measured beside "
              "product search on one stack by `bench/run-aza.sh`: [aza.md](aza.md).\n")
 
-    before = None
-    if getattr(args, "before", "") and os.path.exists(args.before):
-        with open(args.before) as f:
-            before = json.load(f)
-    if before:
-        bi, b1, b2 = before["inproc"], before["wrk1"], before["wrk2"]
-        L.append("### Before and after fabric and handwork filters\n")
-        L.append("Before: the same benchmark on the same machine before fabric and handwork words became "
-                 "`fabric`/`work` tag filters and before browsing read ids first (%s, `%s`); load average "
-                 "then: %s. After: this page's run.\n" % (
-                     before.get("date", "2026-11-24"), os.path.relpath(args.before, os.path.dirname(args.out)),
-                     before["machine"].rsplit("load average before the runs ", 1)[-1]))
-        L.append("| where | concurrency | p50 before | p50 after | p99 before | p99 after | req/s before | req/s after |")
-        L.append("|---|---|---|---|---|---|---|---|")
-        L.append("| in-process | 1 | %.2f ms | %.2f ms | %.2f ms | %.2f ms | %.0f | %.0f |" % (
-            bi["p50_ms"], ip["p50_ms"], bi["p99_ms"], ip["p99_ms"], bi["req_per_s"], ip["req_per_s"]))
-        for c, wb, wa in ((1, b1, w1), (2, b2, w2)):
-            L.append("| through nginx | %d | %.2f ms | %.2f ms | %.2f ms | %.2f ms | %.0f | %.0f |" % (
-                c, wb["p50"], wa["p50"], wb["p99"], wa["p99"], wb["rps"], wa["rps"]))
+    befores = []
+    for spec in args.before or []:
+        label, _, path = spec.rpartition("=")
+        if os.path.exists(path):
+            with open(path) as f:
+                befores.append((label or os.path.basename(path), path, json.load(f)))
+    if befores:
+        L.append("### Earlier runs\n")
+        L.append("The same benchmark on the same machine with earlier code; the last column is this page's run.\n")
+        for label, path, b in befores:
+            L.append("- %s: `%s`, load average then %s" % (
+                label, os.path.relpath(path, os.path.dirname(args.out)),
+                b["machine"].rsplit("load average before the runs ", 1)[-1]))
         L.append("")
-        L.append("The slowest queries before (server step timings, ms, as below):\n")
-        L.append("| total | text_search | vector_search | filters | ranking | text mode | FULLTEXT expression | query |")
-        L.append("|---|---|---|---|---|---|---|---|")
-        for tot, q, t, mode, counts, tq in before["per_query"][:8]:
-            L.append("| %.1f | %d | %d | %d | %d | %s | `%s` | %s |" % (
-                tot, t["textMs"], t["vectorMs"], t["filtersMs"], t["rankingMs"], mode, tq or "", q))
+        L.append("| measure | " + " | ".join(l for l, _, _ in befores) + " | now |")
+        L.append("|---|" + "---|" * (len(befores) + 1))
+        rows = [("in-process p50", lambda x: x["inproc"]["p50_ms"]), ("in-process p99", lambda x: x["inproc"]["p99_ms"]),
+                ("nginx c=1 p50", lambda x: x["wrk1"]["p50"]), ("nginx c=1 p99", lambda x: x["wrk1"]["p99"]),
+                ("nginx c=2 p50", lambda x: x["wrk2"]["p50"]), ("nginx c=2 p99", lambda x: x["wrk2"]["p99"])]
+        for name, get in rows:
+            L.append("| %s | " % name + " | ".join("%.2f ms" % get(b) for _, _, b in befores) + " | **%.2f ms** |" % get(r))
+        L.append("| nginx c=1 req/s | " + " | ".join("%.0f" % b["wrk1"]["rps"] for _, _, b in befores) +
+                 " | **%.0f** |" % w1["rps"])
         L.append("")
+        for label, _, b in befores:
+            L.append("The slowest queries %s (server step timings, ms, as below):\n" % label)
+            L.append("| total | text_search | vector_search | filters | ranking | text mode | FULLTEXT expression | query |")
+            L.append("|---|---|---|---|---|---|---|---|")
+            for tot, q, t, mode, counts, tq in b["per_query"][:8]:
+                L.append("| %.1f | %d | %d | %d | %d | %s | `%s` | %s |" % (
+                    tot, t["textMs"], t["vectorMs"], t["filtersMs"], t["rankingMs"], mode, tq or "", q))
+            L.append("")
 
     L.append("### Where the time goes\n")
     L.append("Each query through nginx (normal route, best of 3), with the server's step timings from "
