@@ -84,6 +84,13 @@ int adm_stats(struct adm *a, int argc, char **argv)
         return ADM_FAIL;
     long products = atol(as_cell(&tot, 0, 0));
     json_object *idx = as_index(a, products, atoll(as_cell(&upd, 0, 1)));
+    /* The derived tables' versions (catalog_meta); none on a database
+     * loaded before they existed. */
+    struct db_rows der = {0};
+    char derr[256];
+    if (db_query(adm_db(a), a->ar, "SELECT k, v, updated_at FROM catalog_meta ORDER BY k", NULL, 0, 0, &der, derr,
+                 sizeof(derr)) != DB_OK)
+        der.nrows = 0;
 
     if (as_json) {
         json_object *o = json_object_new_object();
@@ -98,6 +105,14 @@ int adm_stats(struct adm *a, int argc, char **argv)
         json_object_object_add(o, "categories", co);
         json_object_object_add(o, "lastUpdated", json_object_new_string(as_cell(&upd, 0, 0)));
         json_object_object_add(o, "index", idx);
+        json_object *dj = json_object_new_object();
+        for (size_t i = 0; i < der.nrows; i++) {
+            json_object *x = json_object_new_object();
+            json_object_object_add(x, "version", json_object_new_string(as_cell(&der, i, 1)));
+            json_object_object_add(x, "builtAt", json_object_new_string(as_cell(&der, i, 2)));
+            json_object_object_add(dj, db_cell(&der, i, 0), x);
+        }
+        json_object_object_add(o, "derived", dj);
         puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
         json_object_put(o);
         return ADM_OK;
@@ -146,6 +161,15 @@ int adm_stats(struct adm *a, int argc, char **argv)
         json_object_object_get_ex(idx, "error", &err);
         printf("  none: %s\n  (searches answer from full-text only; run troika-admin build-index)\n",
                err ? json_object_get_string(err) : "absent");
+    }
+    printf("Derived tables (import-products rebuilds them; build-index brings them up to date)\n");
+    if (!der.nrows) printf("  none: run troika-admin import-products or build-index\n");
+    for (size_t i = 0; i < der.nrows; i++) {
+        const char *k = as_cell(&der, i, 0);
+        const char *name = !strcmp(k, "terms_version")  ? "word counts (search_terms)"
+                           : !strcmp(k, "bits_version") ? "attribute bitmaps (attr_bitmaps)"
+                                                        : k;
+        printf("  %-34s version %s, built %s\n", name, as_cell(&der, i, 1), as_cell(&der, i, 2));
     }
     json_object_put(idx);
     return ADM_OK;
