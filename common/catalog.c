@@ -14,6 +14,7 @@
 
 #include <json-c/json.h>
 
+#include "common/catbits.h"
 #include "common/db.h"
 #include "common/qparse.h"
 
@@ -218,17 +219,77 @@ static int cat_text_run(struct db *db, arena_t *ar, const char *mode_sql, const 
     return db_query(db, ar, sql.p, p, np, 0, rs, err, errlen);
 }
 
-/* Browsing: the filtered catalog by popularity, in two statements. The
- * first reads only ids, so MariaDB can walk an index that holds every
- * column it needs ((category, popularity) and the primary key) and check
- * the filters' EXISTS lookups without fetching a single wide product row;
- * the second fetches the rows of the `limit` winners by primary key. In one
- * statement every examined product's row was read: a category browse with
- * several filters examines thousands (41 against 19 ms for "maroon velvet
- * bridal lehenga" at 100k products, docs/search.md). */
-static int cat_browse(struct db *db, arena_t *ar, const struct qp_filters *f, int limit, struct cat_product **out,
-                      size_t *n, char *err, size_t errlen)
+/* Browsing through the attribute bitmaps (common/catbits.c): the
+ * survivors of their intersection, read by primary key in one statement
+ * that applies the whole filter clause again (so bitmaps older than the
+ * last change can only leave a product out, never let a wrong one in) and
+ * orders them as the walk does. The IN list is padded to a power of two
+ * with id 0 (no product has it), so that a handful of statement texts is
+ * prepared and kept rather than one per survivor count. */
+static int cat_browse_bits(struct db *db, arena_t *ar, const struct qp_filters *f, int limit, const int64_t *ids,
+                           size_t nids, struct cat_product **out, size_t *n, char *err, size_t errlen)
 {
+    size_t padded = 16;
+    while (padded < nids) padded *= 2;
+    struct db_param *p = ar_alloc(ar, (padded + CAT_MAX_FILTER_PARAMS + 1) * sizeof(*p));
+    buf_t sql;
+    buf_init(&sql, ar, 1 << 20);
+    if (!p || buf_adds(&sql, "SELECT " CAT_COLS " FROM products p WHERE p.id IN (") < 0) {
+        snprintf(err, errlen, "out of memory");
+        return DB_EQUERY;
+    }
+    size_t np = 0;
+    for (size_t i = 0; i < padded; i++) {
+        buf_adds(&sql, i ? ",?" : "?");
+        p[np++] = DB_INT(i < nids ? ids[i] : 0);
+    }
+    buf_addc(&sql, ')');
+    cat_filter_sql(f, &sql, p, &np);
+    buf_adds(&sql, " ORDER BY p.popularity DESC, p.id DESC LIMIT ?");
+    p[np++] = DB_INT(limit);
+    if (sql.toobig) {
+        snprintf(err, errlen, "out of memory");
+        return DB_EQUERY;
+    }
+    struct db_rows rs;
+    int rc = db_query(db, ar, sql.p, p, np, 0, &rs, err, errlen);
+    if (rc != DB_OK) return rc;
+    if (cat_rows(ar, &rs, 0, out, n) < 0) {
+        snprintf(err, errlen, "out of memory");
+        return DB_EQUERY;
+    }
+    return DB_OK;
+}
+
+/* Browsing: the filtered catalog by popularity, newest first among equals.
+ * When the attribute bitmaps leave few enough products (the cost model in
+ * common/catbits.c), those are read by id (cat_browse_bits); otherwise the
+ * SQL walk below, in two statements. The first reads only ids, so MariaDB
+ * can walk an index that holds every column it needs ((category,
+ * popularity) and the primary key) and check the filters' EXISTS lookups
+ * without fetching a single wide product row; the second fetches the rows
+ * of the `limit` winners by primary key. In one statement every examined
+ * product's row was read: a category browse with several filters examines
+ * thousands (41 against 19 ms for "maroon velvet bridal lehenga" at 100k
+ * products, docs/search.md). */
+static int cat_browse(struct db *db, arena_t *ar, const struct qp_filters *f, int limit, struct cat_product **out,
+                      size_t *n, struct cat_browse_info *bi, char *err, size_t errlen)
+{
+    struct cb_plan pl;
+    int rc = cb_plan(db, ar, f, limit, &pl, err, errlen);
+    if (rc != DB_OK) return rc;
+    if (bi) {
+        bi->plan = pl.plan;
+        bi->survivors = pl.cost.survivors;
+        bi->base = pl.cost.base;
+        bi->cost_bits = strcmp(pl.plan, "nobits") ? cb_cost_bits(&pl.cost) : 0;
+        bi->cost_walk = strcmp(pl.plan, "nobits") ? cb_cost_walk(&pl.cost) : 0;
+    }
+    *out = NULL;
+    *n = 0;
+    if (!strcmp(pl.plan, "bitmap"))
+        return pl.nids ? cat_browse_bits(db, ar, f, limit, pl.ids, pl.nids, out, n, err, errlen) : DB_OK;
+
     struct db_param p[CAT_MAX_FILTER_PARAMS + 4];
     size_t np = 0;
     buf_t sql;
@@ -255,10 +316,8 @@ static int cat_browse(struct db *db, arena_t *ar, const struct qp_filters *f, in
     buf_adds(&sql, " ORDER BY p.popularity DESC, p.id DESC LIMIT ?");
     p[np++] = DB_INT(limit);
     struct db_rows ids;
-    int rc = db_query(db, ar, sql.p, p, np, 0, &ids, err, errlen);
+    rc = db_query(db, ar, sql.p, p, np, 0, &ids, err, errlen);
     if (rc != DB_OK) return rc;
-    *out = NULL;
-    *n = 0;
     if (!ids.nrows) return DB_OK;
     int64_t *idv = ar_alloc(ar, ids.nrows * sizeof(*idv));
     struct cat_product *ordered = ar_calloc(ar, ids.nrows, sizeof(*ordered));
@@ -285,14 +344,16 @@ static int cat_browse(struct db *db, arena_t *ar, const struct qp_filters *f, in
 }
 
 int cat_text_search(struct db *db, arena_t *ar, const char *residual, const struct qp_filters *f, int limit,
-                    struct cat_product **out, size_t *n, const char **mode, char *err, size_t errlen)
+                    struct cat_product **out, size_t *n, const char **mode, struct cat_browse_info *bi, char *err,
+                    size_t errlen)
 {
     struct db_rows rs;
     int rc;
+    if (bi) memset(bi, 0, sizeof(*bi));
     const char *bq = cat_boolean_query(ar, residual, f);
     if (!*bq) {
         *mode = "browse";
-        return cat_browse(db, ar, f, limit, out, n, err, errlen);
+        return cat_browse(db, ar, f, limit, out, n, bi, err, errlen);
     } else {
         *mode = "boolean";
         rc = cat_text_run(db, ar, "BOOLEAN MODE", bq, f, limit, &rs, err, errlen);

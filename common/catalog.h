@@ -47,12 +47,26 @@ void cat_filter_sql(const struct qp_filters *f, buf_t *sql, struct db_param *p, 
  * NULL. */
 const char *cat_boolean_query(arena_t *ar, const char *residual, const struct qp_filters *f);
 
+/* How a browse was answered (docs/search.md "Browsing"): plan is
+ * "bitmap" (the attribute bitmaps' survivors, read by primary key),
+ * "walk" (the SQL walk in popularity order: the cost model found it
+ * cheaper) or "nobits" (the walk: no fresh bitmaps); NULL when the text
+ * search did not browse. survivors, base and the two costs are the cost
+ * model's figures (0 with "nobits"). */
+struct cat_browse_info {
+    const char *plan;
+    long survivors, base;
+    double cost_bits, cost_walk;
+};
+
 /* Full-text candidates that pass the filters, best first, at most limit.
  * Boolean mode first; when that finds nothing, natural-language mode; with
  * no usable words, the filtered catalog by popularity. *mode names what
- * answered: "boolean", "natural" or "browse". DB_OK or DB_E*. */
+ * answered: "boolean", "natural" or "browse"; bi (may be NULL) how a
+ * browse was answered. DB_OK or DB_E*. */
 int cat_text_search(struct db *db, arena_t *ar, const char *residual, const struct qp_filters *f, int limit,
-                    struct cat_product **out, size_t *n, const char **mode, char *err, size_t errlen);
+                    struct cat_product **out, size_t *n, const char **mode, struct cat_browse_info *bi, char *err,
+                    size_t errlen);
 
 /* The products among ids[0..nids) that pass the filters, sorted by id.
  * DB_OK or DB_E*. */

@@ -1,19 +1,90 @@
 /* catbits.h: attribute bitmaps of the catalog, for browsing.
  *
  * Built by troika-admin after an import (cb_sync); read by the workers'
- * browse step. See docs/search.md. */
+ * browse step (cb_plan), which intersects them to find the few products a
+ * filter-only search can return. See docs/search.md ("Browsing"). */
 #ifndef TROIKA_CATBITS_H
 #define TROIKA_CATBITS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/arena.h"
 
 struct db;
+struct qp_filters;
+
+/* Bumped whenever what cb_sync writes changes: a different stored version
+ * (catalog_meta "bits_version") makes the next cb_sync rebuild. */
+#define CB_VERSION "1"
+
+/* Bitmaps are built only while every product id is at most CB_MAX_ID (a
+ * bitmap is then at most 1 MB); above it attr_bitmaps is left empty and
+ * browsing walks the SQL indexes. */
+enum { CB_MAX_ID = 8000000 };
 
 /* Rebuilds the bitmaps when force is set or they were built by another
  * version of this code (catalog_meta "bits_version"); *rebuilt says whether
  * it did. Runs in its own transaction. DB_OK or DB_E*. */
 int cb_sync(struct db *db, arena_t *ar, int force, int *rebuilt, char *err, size_t errlen);
+
+/* ---- set operations over bitsets (bit i of byte i/8, LSB first = id i) ---- */
+
+/* Set bits in b[0..n). */
+size_t cb_count(const uint8_t *b, size_t n);
+/* dst[0..n) &= src[0..sn) (bytes past sn count as zero). */
+void cb_and(uint8_t *dst, size_t n, const uint8_t *src, size_t sn);
+/* dst[0..n) &= ~src[0..sn). */
+void cb_andnot(uint8_t *dst, size_t n, const uint8_t *src, size_t sn);
+/* dst[0..n) |= src[0..min(n, sn)). */
+void cb_or(uint8_t *dst, size_t n, const uint8_t *src, size_t sn);
+/* The ids of the set bits, ascending, into ids[0..max); returns how many
+ * were written. */
+size_t cb_list(const uint8_t *b, size_t n, int64_t *ids, size_t max);
+/* The largest id whose bit is set, or -1. */
+int64_t cb_max_id(const uint8_t *b, size_t n);
+
+/* The attr_bitmaps key of an attribute value: prefix ("cat:", "tag:", ...)
+ * and the value as stored. The key column has the child tables' collation
+ * (utf8mb4_unicode_ci), so no case folding happens here: "tag:Velvet"
+ * finds "tag:velvet" exactly when `tag = 'Velvet'` finds 'velvet'. NULL on
+ * ENOMEM or when the key would not fit the column (200 characters). */
+const char *cb_key(arena_t *ar, const char *prefix, const char *value);
+
+/* ---- choosing how to browse ------------------------------------------------- */
+
+/* The cost model (docs/search.md): in row lookups (~1 us each at 100k
+ * products). The bitmap path reads each survivor's row and re-checks the
+ * filters on it; the SQL walk reads index entries in popularity order and
+ * stops after `limit` matches, probing the EXISTS filters of each. */
+struct cb_cost {
+    long base;        /* products the walk draws from: the category's, or all */
+    long survivors;   /* products the bitmaps leave */
+    int limit;        /* rows wanted */
+    int nexists;      /* EXISTS filters (size, colour, occasion, fabric, work) */
+};
+double cb_cost_bits(const struct cb_cost *c);
+double cb_cost_walk(const struct cb_cost *c);
+/* 1 when the bitmap path is expected to be cheaper (ties go to it). */
+int cb_prefer_bits(const struct cb_cost *c);
+
+/* The bitmap path never takes more survivors than this (one bound
+ * parameter each). */
+enum { CB_MAX_SURVIVORS = 16384 };
+
+/* What the bitmaps say about browsing with f. */
+struct cb_plan {
+    const char *plan;       /* "bitmap": use ids; "walk": the SQL walk is expected
+                             * cheaper; "nobits": no fresh bitmaps (none built, or
+                             * a product newer than them) */
+    struct cb_cost cost;
+    int64_t *ids;           /* survivors, ascending (arena), when plan is "bitmap" */
+    size_t nids;
+};
+
+/* The groups of keys f needs (AND of ORs) as one query, the intersection,
+ * and the decision. Allocates from ar. DB_OK or DB_E*. */
+int cb_plan(struct db *db, arena_t *ar, const struct qp_filters *f, int limit, struct cb_plan *out, char *err,
+            size_t errlen);
 
 #endif

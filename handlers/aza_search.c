@@ -457,8 +457,9 @@ static int az_text(struct az *s)
     if (rc < 0) return az_db_fail(s, DB_ECONN, "text_search_fallback", err);
     struct cat_product *rows;
     size_t n;
+    struct cat_browse_info browse;
     rc = cat_text_search(c->app->db, c->ar, s->parsed.residual, &s->f, s->cfg->search_text_candidates, &rows, &n,
-                         &s->text_mode, err, sizeof(err));
+                         &s->text_mode, &browse, err, sizeof(err));
     if (rc != DB_OK) return az_db_fail(s, rc, "text_search_fallback", err);
     s->text_found = n;
 
@@ -485,6 +486,7 @@ static int az_text(struct az *s)
     json_object *y = json_object_new_object();
     json_object_object_add(y, "reason", json_object_new_string(reason));
     json_object_object_add(y, "textMode", json_object_new_string(s->text_mode));
+    if (browse.plan) json_object_object_add(y, "textPlan", json_object_new_string(browse.plan));
     return sink_progressf(s->c->sink, y, NULL, "text_search_fallback", (long)s->ntext, 75,
                        "%zu text match%s (%s), %zu not already found by meaning", n, n == 1 ? "" : "es",
                        s->text_mode, s->ntext);

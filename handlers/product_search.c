@@ -54,6 +54,7 @@ struct ps {
     struct cat_product *text;    /* text candidates, best first */
     size_t ntext;
     const char *text_mode;
+    struct cat_browse_info browse;   /* how a browse was answered (plan NULL otherwise) */
 
     enum pidx_state idx;
     char idx_msg[768];
@@ -210,9 +211,13 @@ static int ps_text_search(struct ps *s)
     rc = db_ensure(&c->app->db, &c->app->cfg, err, sizeof(err));
     if (rc < 0) return ps_db_fail(s, DB_ECONN, "text_search", err);
     rc = cat_text_search(c->app->db, c->ar, s->parsed.residual, &s->f, s->cfg->search_text_candidates, &s->text,
-                         &s->ntext, &s->text_mode, err, sizeof(err));
+                         &s->ntext, &s->text_mode, &s->browse, err, sizeof(err));
     if (rc != DB_OK) return ps_db_fail(s, rc, "text_search", err);
     s->ms_text = req_mono_ms() - t0;
+    if (s->browse.plan)
+        LOG_DEBUG(s->route, s->rid, NULL, "browse plan %s: %ld survivors of %ld, cost bitmap %.0f walk %.0f, %lld ms",
+                  s->browse.plan, s->browse.survivors, s->browse.base, s->browse.cost_bits, s->browse.cost_walk,
+                  (long long)s->ms_text);
     rc = sink_progressf(s->c->sink, NULL, NULL, "text_search", (long)s->ntext, 25, "%zu text match%s (%s)", s->ntext,
                      s->ntext == 1 ? "" : "es", s->text_mode);
     if (rc) return rc;
@@ -224,6 +229,7 @@ static int ps_text_search(struct ps *s)
     }
     json_object *extra = json_object_new_object();
     json_object_object_add(extra, "textMode", json_object_new_string(s->text_mode));
+    json_object_object_add(extra, "textPlan", s->browse.plan ? json_object_new_string(s->browse.plan) : NULL);
     return ps_results(s, "text", cards, (long)s->ntext, extra);
 }
 
@@ -491,6 +497,7 @@ int h_product_search(struct ctx *c)
     json_object_object_add(done, "duration", json_object_new_int64(dur));
     json_object_object_add(done, "counts", ps_counts(&s));
     json_object_object_add(done, "textMode", json_object_new_string(s.text_mode ? s.text_mode : ""));
+    json_object_object_add(done, "textPlan", s.browse.plan ? json_object_new_string(s.browse.plan) : NULL);
     json_object_object_add(done, "vectorSearch",
                            json_object_new_string(s.vec_code ? "unavailable" : "used"));
     json_object *tm = json_object_new_object();
@@ -506,6 +513,7 @@ int h_product_search(struct ctx *c)
     json_object_object_add(lx, "total", json_object_new_int64((int64_t)s.nitems));
     json_object_object_add(lx, "counts", ps_counts(&s));
     json_object_object_add(lx, "textMode", json_object_new_string(s.text_mode ? s.text_mode : ""));
+    if (s.browse.plan) json_object_object_add(lx, "textPlan", json_object_new_string(s.browse.plan));
     json_object_object_add(lx, "vectorSearch", json_object_new_string(s.vec_code ? s.vec_code : "used"));
     json_object_object_add(lx, "durationMs", json_object_new_int64(dur));
     LOG_INFO(s.route, s.rid, lx, "Product search complete");
