@@ -51,11 +51,12 @@ const char *cat_boolean_query(arena_t *ar, const char *residual, const struct qp
  * "bitmap" (the attribute bitmaps' survivors, read by primary key),
  * "walk" (the SQL walk in popularity order: the cost model found it
  * cheaper) or "nobits" (the walk: no fresh bitmaps); NULL when the text
- * search did not browse. survivors, base and the two costs are the cost
- * model's figures (0 with "nobits"). */
+ * search did not browse. survivors (of the bitmaps' intersection), read
+ * (of those, in the popularity tier the bitmap path reads), base and the
+ * two costs are the cost model's figures (0 with "nobits"). */
 struct cat_browse_info {
     const char *plan;
-    long survivors, base;
+    long survivors, read, base;
     double cost_bits, cost_walk;
 };
 

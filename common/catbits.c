@@ -29,6 +29,19 @@ size_t cb_count(const uint8_t *b, size_t n)
     return c;
 }
 
+size_t cb_count_and(const uint8_t *a, size_t n, const uint8_t *b, size_t bn)
+{
+    size_t m = bn < n ? bn : n, c = 0, i = 0;
+    for (; i + 8 <= m; i += 8) {
+        uint64_t x, y;
+        memcpy(&x, a + i, 8);
+        memcpy(&y, b + i, 8);
+        c += (size_t)__builtin_popcountll(x & y);
+    }
+    for (; i < m; i++) c += (size_t)__builtin_popcount((unsigned)(a[i] & b[i]));
+    return c;
+}
+
 void cb_and(uint8_t *dst, size_t n, const uint8_t *src, size_t sn)
 {
     size_t m = sn < n ? sn : n;
@@ -81,17 +94,18 @@ const char *cb_key(arena_t *ar, const char *prefix, const char *value)
 
 /* ---- cost model ---------------------------------------------------------------- */
 
-/* Every survivor's row is read by primary key and its EXISTS filters are
- * probed again (they all pass, so each is probed). */
+/* The bitmap path reads the survivors it keeps (`read`) by primary key,
+ * sorts them and keeps `limit`, then probes the EXISTS filters of those
+ * again. */
 double cb_cost_bits(const struct cb_cost *c)
 {
-    return (double)c->survivors * (1 + c->nexists);
+    double kept = c->read < c->limit ? (double)c->read : (double)c->limit;
+    return (double)c->read * CB_C_READ + kept * c->nexists * CB_C_PROBE;
 }
 
 /* The walk meets a match every base / survivors entries in popularity
- * order and stops at the limit-th, probing the EXISTS filters of each
- * entry (the first failing one ends an entry's checks: counted as all,
- * an upper bound). */
+ * order and stops at the limit-th (all of base when fewer match), probing
+ * the EXISTS filters of each entry. */
 double cb_cost_walk(const struct cb_cost *c)
 {
     double examined = (double)c->base;
@@ -99,7 +113,7 @@ double cb_cost_walk(const struct cb_cost *c)
         double stop = (double)c->limit * (double)c->base / (double)c->survivors;
         if (stop < examined) examined = stop;
     }
-    return examined * (1 + c->nexists);
+    return examined * (CB_C_ENTRY + c->nexists * CB_C_PROBE);
 }
 
 int cb_prefer_bits(const struct cb_cost *c)
@@ -159,6 +173,35 @@ out:
     return rc;
 }
 
+/* Popularity tiers: "pop:1" holds the products whose popularity is at
+ * least that of the product ranked ceil(N / 2^(CB_TIERS + 1 - t)) by
+ * popularity, i.e. about the top 1/256, 1/128, ..., 1/2 of the catalog:
+ * always every product at least as popular as any member (an up-set of
+ * the browse order), whatever the ties. */
+static int cb_tiers(struct db *db, arena_t *ar, arena_t *tmp, uint8_t *bits, size_t len, char *err, size_t errlen)
+{
+    struct db_rows rs;
+    int rc = db_query(db, ar, "SELECT COUNT(*) FROM products", NULL, 0, 0, &rs, err, errlen);
+    if (rc != DB_OK) return rc;
+    long long n = rs.nrows && db_cell(&rs, 0, 0) ? strtoll(db_cell(&rs, 0, 0), NULL, 10) : 0;
+    for (int t = 1; t <= CB_TIERS && n > 0; t++) {
+        long long rank = (n + (1LL << (CB_TIERS + 1 - t)) - 1) >> (CB_TIERS + 1 - t);
+        struct db_param p[1] = {DB_INT(rank - 1)};
+        rc = db_query(db, tmp, "SELECT popularity FROM products ORDER BY popularity DESC LIMIT 1 OFFSET ?", p, 1,
+                      0, &rs, err, errlen);
+        if (rc != DB_OK) return rc;
+        const char *thr = rs.nrows ? db_cell(&rs, 0, 0) : NULL;
+        if (!thr) continue;
+        char key[16];
+        snprintf(key, sizeof(key), "pop:%d", t);
+        const char *value = ar_strdup(ar, thr);
+        ar_reset(tmp);
+        rc = cb_put(db, tmp, key, "SELECT id FROM products WHERE popularity >= ?", value, bits, len, err, errlen);
+        if (rc != DB_OK) return rc;
+    }
+    return DB_OK;
+}
+
 static int cb_build(struct db *db, arena_t *ar, arena_t *tmp, char *err, size_t errlen)
 {
     struct db_rows rs;
@@ -174,6 +217,8 @@ static int cb_build(struct db *db, arena_t *ar, arena_t *tmp, char *err, size_t 
         snprintf(err, errlen, "out of memory");
         return DB_EQUERY;
     }
+    rc = cb_tiers(db, ar, tmp, bits, len, err, errlen);
+    if (rc != DB_OK) return rc;
     for (size_t s = 0; s < sizeof(cb_srcs) / sizeof(cb_srcs[0]); s++) {
         const struct cb_src *src = &cb_srcs[s];
         if (!src->values_sql) {
@@ -231,6 +276,9 @@ out:
 /* ---- planning a browse ------------------------------------------------------------ */
 
 enum { CB_GROUPS = 10, CB_GROUP_KEYS = 6 };
+
+static const char *const cb_tier_keys[CB_TIERS] = {"pop:1", "pop:2", "pop:3", "pop:4",
+                                                   "pop:5", "pop:6", "pop:7", "pop:8"};
 
 /* An AND of ORs: a product survives when, for every group, it has one of
  * the group's keys (none of them when negate). Group 0 is "#all". */
@@ -327,7 +375,7 @@ int cb_plan(struct db *db, arena_t *ar, const struct qp_filters *f, int limit, s
     /* One statement: every group's rows, tagged with the group, and the
      * newest product id (a product newer than the bitmaps makes them
      * stale: walk). */
-    struct db_param p[CB_GROUPS * CB_GROUP_KEYS];
+    struct db_param p[CB_GROUPS * CB_GROUP_KEYS + CB_TIERS];
     size_t np = 0;
     buf_t sql;
     buf_init(&sql, ar, 8192);
@@ -340,7 +388,12 @@ int cb_plan(struct db *db, arena_t *ar, const struct qp_filters *f, int limit, s
         }
         buf_addc(&sql, ')');
     }
-    buf_adds(&sql, " UNION ALL SELECT -1, COALESCE(MAX(id), 0), NULL FROM products");
+    buf_printf(&sql, " UNION ALL SELECT 100 + CAST(SUBSTRING(k, 5) AS INT), n, bits FROM attr_bitmaps WHERE k IN (");
+    for (int t = 1; t <= CB_TIERS; t++) {
+        buf_adds(&sql, t > 1 ? ", ?" : "?");
+        p[np++] = DB_STR(cb_tier_keys[t - 1]);
+    }
+    buf_adds(&sql, ") UNION ALL SELECT -1, COALESCE(MAX(id), 0), NULL FROM products");
     if (sql.toobig) {
         snprintf(err, errlen, "out of memory");
         return DB_EQUERY;
@@ -382,13 +435,31 @@ int cb_plan(struct db *db, arena_t *ar, const struct qp_filters *f, int limit, s
         if (gs.g[g].negate) cb_andnot(w, alllen, t, alllen);
         else cb_and(w, alllen, t, alllen);
     }
-    out->cost.survivors = (long)cb_count(w, alllen);
-    if (!cb_prefer_bits(&out->cost) || out->cost.survivors > CB_MAX_SURVIVORS) {
+    out->cost.survivors = out->cost.read = (long)cb_count(w, alllen);
+    /* The smallest popularity tier that still holds `limit` survivors
+     * holds the `limit` best of them: only its survivors need reading. */
+    for (int tier = 1; tier <= CB_TIERS && out->cost.survivors > limit; tier++) {
+        for (size_t r = 0; r < rs.nrows; r++) {
+            if (atoi(db_cell(&rs, r, 0)) != 100 + tier || !db_cell(&rs, r, 2)) continue;
+            const uint8_t *tb = (const uint8_t *)db_cell(&rs, r, 2);
+            size_t tl = rs.lens[r * rs.ncols + 2];
+            size_t c = cb_count_and(w, alllen, tb, tl);
+            if (c >= (size_t)limit) {
+                cb_and(w, alllen, tb, tl);
+                out->cost.read = (long)c;
+                tier = CB_TIERS;
+            }
+            break;
+        }
+    }
+    const char *force = getenv("CB_FORCE");   /* MEASURE ONLY */
+    if (force && *force == 'w') { out->plan = "walk"; return DB_OK; }
+    if ((!(force && *force == 'b') && !cb_prefer_bits(&out->cost)) || out->cost.read > CB_MAX_SURVIVORS) {
         out->plan = "walk";
         return DB_OK;
     }
     out->plan = "bitmap";
-    out->nids = (size_t)out->cost.survivors;
+    out->nids = (size_t)out->cost.read;
     out->ids = ar_alloc(ar, (out->nids + 1) * sizeof(*out->ids));
     if (!out->ids) {
         snprintf(err, errlen, "out of memory");

@@ -16,7 +16,7 @@ struct qp_filters;
 
 /* Bumped whenever what cb_sync writes changes: a different stored version
  * (catalog_meta "bits_version") makes the next cb_sync rebuild. */
-#define CB_VERSION "1"
+#define CB_VERSION "2"
 
 /* Bitmaps are built only while every product id is at most CB_MAX_ID (a
  * bitmap is then at most 1 MB); above it attr_bitmaps is left empty and
@@ -60,9 +60,23 @@ const char *cb_key(arena_t *ar, const char *prefix, const char *value);
 struct cb_cost {
     long base;        /* products the walk draws from: the category's, or all */
     long survivors;   /* products the bitmaps leave */
+    long read;        /* of those, in the smallest popularity tier holding `limit` */
     int limit;        /* rows wanted */
     int nexists;      /* EXISTS filters (size, colour, occasion, fabric, work) */
 };
+/* Costs in microseconds at 100k products (MariaDB 10.11, cached): reading
+ * one survivor by primary key among many and sorting it; one walked index
+ * entry; one EXISTS probe. */
+#define CB_C_READ 1.7
+#define CB_C_ENTRY 0.3
+#define CB_C_PROBE 1.0
+
+/* Popularity tiers "pop:1".."pop:8": about the top 1/256 .. 1/2 of the
+ * catalog by popularity. */
+enum { CB_TIERS = 8 };
+
+/* Set bits of a[0..n) & b[0..bn). */
+size_t cb_count_and(const uint8_t *a, size_t n, const uint8_t *b, size_t bn);
 double cb_cost_bits(const struct cb_cost *c);
 double cb_cost_walk(const struct cb_cost *c);
 /* 1 when the bitmap path is expected to be cheaper (ties go to it). */
@@ -78,7 +92,7 @@ struct cb_plan {
                              * cheaper; "nobits": no fresh bitmaps (none built, or
                              * a product newer than them) */
     struct cb_cost cost;
-    int64_t *ids;           /* survivors, ascending (arena), when plan is "bitmap" */
+    int64_t *ids;           /* survivors to read (cost.read), ascending (arena), when plan is "bitmap" */
     size_t nids;
 };
 

@@ -215,8 +215,8 @@ static int ps_text_search(struct ps *s)
     if (rc != DB_OK) return ps_db_fail(s, rc, "text_search", err);
     s->ms_text = req_mono_ms() - t0;
     if (s->browse.plan)
-        LOG_DEBUG(s->route, s->rid, NULL, "browse plan %s: %ld survivors of %ld, cost bitmap %.0f walk %.0f, %lld ms",
-                  s->browse.plan, s->browse.survivors, s->browse.base, s->browse.cost_bits, s->browse.cost_walk,
+        LOG_DEBUG(s->route, s->rid, NULL, "browse plan %s: %ld survivors (%ld to read) of %ld, cost bitmap %.0f walk %.0f, %lld ms",
+                  s->browse.plan, s->browse.survivors, s->browse.read, s->browse.base, s->browse.cost_bits, s->browse.cost_walk,
                   (long long)s->ms_text);
     rc = sink_progressf(s->c->sink, NULL, NULL, "text_search", (long)s->ntext, 25, "%zu text match%s (%s)", s->ntext,
                      s->ntext == 1 ? "" : "es", s->text_mode);
@@ -498,6 +498,15 @@ int h_product_search(struct ctx *c)
     json_object_object_add(done, "counts", ps_counts(&s));
     json_object_object_add(done, "textMode", json_object_new_string(s.text_mode ? s.text_mode : ""));
     json_object_object_add(done, "textPlan", s.browse.plan ? json_object_new_string(s.browse.plan) : NULL);
+    if (s.browse.plan) {
+        json_object *b = json_object_new_object();
+        json_object_object_add(b, "survivors", json_object_new_int64(s.browse.survivors));
+        json_object_object_add(b, "read", json_object_new_int64(s.browse.read));
+        json_object_object_add(b, "base", json_object_new_int64(s.browse.base));
+        json_object_object_add(b, "costBitmap", json_object_new_int64((int64_t)s.browse.cost_bits));
+        json_object_object_add(b, "costWalk", json_object_new_int64((int64_t)s.browse.cost_walk));
+        json_object_object_add(done, "browse", b);
+    }
     json_object_object_add(done, "vectorSearch",
                            json_object_new_string(s.vec_code ? "unavailable" : "used"));
     json_object *tm = json_object_new_object();
