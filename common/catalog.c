@@ -263,44 +263,56 @@ static int cat_fetch_ordered(struct db *db, arena_t *ar, const struct db_rows *i
  * list is padded to a power of two with id 0 (no product has it), so that
  * a handful of statement texts is prepared and kept rather than one per
  * survivor count. */
-static int cat_browse_bits(struct db *db, arena_t *ar, const struct qp_filters *f, int limit, const int64_t *ids,
-                           size_t nids, struct cat_product **out, size_t *n, char *err, size_t errlen)
+static int cat_browse_bits(struct db *db, arena_t *ar, const struct qp_filters *f, int limit, struct cb_plan *pl,
+                           struct cat_product **out, size_t *n, char *err, size_t errlen)
 {
-    size_t padded = 16;
-    while (padded < nids) padded *= 2;
-    struct db_param *p = ar_alloc(ar, (padded + CAT_MAX_FILTER_PARAMS + 1) * sizeof(*p));
-    buf_t sql;
-    buf_init(&sql, ar, 1 << 20);
-    int one = nids <= (size_t)limit;
-    if (!p || buf_adds(&sql, one ? "SELECT " CAT_COLS " FROM products p WHERE p.id IN ("
-                                 : "SELECT p.id FROM products p WHERE p.id IN (") < 0) {
-        snprintf(err, errlen, "out of memory");
-        return DB_EQUERY;
+    for (;;) {
+        size_t nids = pl->nids;
+        size_t padded = 16;
+        while (padded < nids) padded *= 2;
+        struct db_param *p = ar_alloc(ar, (padded + CAT_MAX_FILTER_PARAMS + 1) * sizeof(*p));
+        buf_t sql;
+        buf_init(&sql, ar, 1 << 20);
+        int one = nids <= (size_t)limit;
+        if (!p || buf_adds(&sql, one ? "SELECT " CAT_COLS " FROM products p WHERE p.id IN ("
+                                     : "SELECT p.id FROM products p WHERE p.id IN (") < 0) {
+            snprintf(err, errlen, "out of memory");
+            return DB_EQUERY;
+        }
+        size_t np = 0;
+        for (size_t i = 0; i < padded; i++) {
+            buf_adds(&sql, i ? ",?" : "?");
+            p[np++] = DB_INT(i < nids ? pl->ids[i] : 0);
+        }
+        buf_addc(&sql, ')');
+        struct qp_filters row = *f;
+        if (!one) row.size[0] = row.color[0] = row.color_family[0] = row.occasion[0] = row.fabric[0] = row.work[0] = 0;
+        cat_filter_sql(&row, &sql, p, &np);
+        buf_adds(&sql, " ORDER BY p.popularity DESC, p.id DESC LIMIT ?");
+        p[np++] = DB_INT(limit);
+        if (sql.toobig) {
+            snprintf(err, errlen, "out of memory");
+            return DB_EQUERY;
+        }
+        struct db_rows rs;
+        int rc = db_query(db, ar, sql.p, p, np, 0, &rs, err, errlen);
+        if (rc != DB_OK) return rc;
+        if (one) rc = cat_rows(ar, &rs, 0, out, n) < 0 ? DB_EQUERY : DB_OK;
+        else rc = cat_fetch_ordered(db, ar, &rs, f, out, n, err, errlen);
+        if (rc != DB_OK) {
+            if (one) snprintf(err, errlen, "out of memory");
+            return rc;
+        }
+        /* Fewer than limit from a tier: the rest may lie outside it (a
+         * price filter, or a change since the bitmaps were built). */
+        if (*n >= (size_t)limit) return DB_OK;
+        int wider = cb_plan_widen(pl, limit);
+        if (wider < 0) {
+            snprintf(err, errlen, "out of memory");
+            return DB_EQUERY;
+        }
+        if (!wider) return DB_OK;
     }
-    size_t np = 0;
-    for (size_t i = 0; i < padded; i++) {
-        buf_adds(&sql, i ? ",?" : "?");
-        p[np++] = DB_INT(i < nids ? ids[i] : 0);
-    }
-    buf_addc(&sql, ')');
-    struct qp_filters row = *f;
-    if (!one) row.size[0] = row.color[0] = row.color_family[0] = row.occasion[0] = row.fabric[0] = row.work[0] = 0;
-    cat_filter_sql(&row, &sql, p, &np);
-    buf_adds(&sql, " ORDER BY p.popularity DESC, p.id DESC LIMIT ?");
-    p[np++] = DB_INT(limit);
-    if (sql.toobig) {
-        snprintf(err, errlen, "out of memory");
-        return DB_EQUERY;
-    }
-    struct db_rows rs;
-    int rc = db_query(db, ar, sql.p, p, np, 0, &rs, err, errlen);
-    if (rc != DB_OK) return rc;
-    if (!one) return cat_fetch_ordered(db, ar, &rs, f, out, n, err, errlen);
-    if (cat_rows(ar, &rs, 0, out, n) < 0) {
-        snprintf(err, errlen, "out of memory");
-        return DB_EQUERY;
-    }
-    return DB_OK;
 }
 
 /* Browsing: the filtered catalog by popularity, newest first among equals.
@@ -331,7 +343,7 @@ static int cat_browse(struct db *db, arena_t *ar, const struct qp_filters *f, in
     *out = NULL;
     *n = 0;
     if (!strcmp(pl.plan, "bitmap"))
-        return pl.nids ? cat_browse_bits(db, ar, f, limit, pl.ids, pl.nids, out, n, err, errlen) : DB_OK;
+        return pl.nids ? cat_browse_bits(db, ar, f, limit, &pl, out, n, err, errlen) : DB_OK;
 
     struct db_param p[CAT_MAX_FILTER_PARAMS + 4];
     size_t np = 0;

@@ -94,18 +94,19 @@ const char *cb_key(arena_t *ar, const char *prefix, const char *value)
 
 /* ---- cost model ---------------------------------------------------------------- */
 
-/* The bitmap path reads the survivors it keeps (`read`) by primary key,
- * sorts them and keeps `limit`, then probes the EXISTS filters of those
- * again. */
+/* The bitmap path fetches the bitmaps (about 20 of them, a fixed cost),
+ * reads the survivors it keeps (`read`) by primary key, sorts them and
+ * keeps `limit`, then probes the EXISTS filters of those again. */
 double cb_cost_bits(const struct cb_cost *c)
 {
     double kept = c->read < c->limit ? (double)c->read : (double)c->limit;
-    return (double)c->read * CB_C_READ + kept * c->nexists * CB_C_PROBE;
+    return CB_C_FIXED + (double)c->read * CB_C_READ + kept * c->nexists * CB_C_PROBE;
 }
 
 /* The walk meets a match every base / survivors entries in popularity
  * order and stops at the limit-th (all of base when fewer match), probing
- * the EXISTS filters of each entry. */
+ * the EXISTS filters of each entry; with any EXISTS filter MariaDB often
+ * materializes the child rows of the value first (a fixed cost). */
 double cb_cost_walk(const struct cb_cost *c)
 {
     double examined = (double)c->base;
@@ -113,7 +114,7 @@ double cb_cost_walk(const struct cb_cost *c)
         double stop = (double)c->limit * (double)c->base / (double)c->survivors;
         if (stop < examined) examined = stop;
     }
-    return examined * (CB_C_ENTRY + c->nexists * CB_C_PROBE);
+    return examined * (CB_C_ENTRY + c->nexists * CB_C_PROBE) + (c->nexists ? CB_C_SEMIJOIN : 0);
 }
 
 int cb_prefer_bits(const struct cb_cost *c)
@@ -147,10 +148,18 @@ static const struct cb_src cb_srcs[] = {
 
 /* Reads the ids of one value into bits[0..len) (cleared first) and stores
  * the row under key. tmp is reset afterwards. */
+/* Stores bits[0..len) under key (trailing zero bytes left out). */
+static int cb_store(struct db *db, const char *key, const uint8_t *bits, size_t len, char *err, size_t errlen)
+{
+    while (len && !bits[len - 1]) len--;
+    struct db_param p[3] = {DB_STR(key), DB_INT((long long)cb_count(bits, len)), DB_BLOB(bits, len)};
+    return db_exec(db, "INSERT INTO attr_bitmaps (k, n, bits) VALUES (?, ?, ?)", p, 3, NULL, NULL, err, errlen);
+}
+
 static int cb_put(struct db *db, arena_t *tmp, const char *key, const char *ids_sql, const char *value,
                   uint8_t *bits, size_t len, char *err, size_t errlen)
 {
-    struct db_param p[3];
+    struct db_param p[1];
     struct db_rows rs;
     memset(bits, 0, len);
     size_t np = 0;
@@ -162,12 +171,48 @@ static int cb_put(struct db *db, arena_t *tmp, const char *key, const char *ids_
         unsigned long long id = c ? strtoull(c, NULL, 10) : 0;
         if (id / 8 < len) bits[id / 8] |= (uint8_t)(1u << (id % 8));
     }
-    size_t used = len;
-    while (used && !bits[used - 1]) used--;
-    p[0] = DB_STR(key);
-    p[1] = DB_INT((long long)cb_count(bits, used));
-    p[2] = DB_BLOB(bits, used);
-    rc = db_exec(db, "INSERT INTO attr_bitmaps (k, n, bits) VALUES (?, ?, ?)", p, 3, NULL, NULL, err, errlen);
+    rc = cb_store(db, key, bits, len, err, errlen);
+out:
+    ar_reset(tmp);
+    return rc;
+}
+
+/* Price edges: "pmax:E" holds the products priced at most E, "pmin:E"
+ * those priced at least E, for E on a grid of shop-like amounts (1, 1.25,
+ * 1.5, 2, 2.5, 3, 4, 5, 6, 7.5 times 100 .. 10,000,000). A price filter
+ * takes the nearest edge outside its bound: a superset, which the SQL
+ * over the survivors narrows to the exact bound. */
+static const double cb_price_steps[] = {1, 1.25, 1.5, 2, 2.5, 3, 4, 5, 6, 7.5};
+enum { CB_PRICE_DECADES = 6, CB_PRICE_EDGES = 10 * CB_PRICE_DECADES };
+
+static double cb_price_edge(int i)
+{
+    double d = 100;
+    for (int k = 0; k < i / 10; k++) d *= 10;
+    return cb_price_steps[i % 10] * d;
+}
+
+static int cb_prices(struct db *db, arena_t *tmp, uint8_t *bits, size_t len, char *err, size_t errlen)
+{
+    struct db_rows rs;
+    int rc = db_query(db, tmp, "SELECT id, price FROM products", NULL, 0, 0, &rs, err, errlen);
+    if (rc != DB_OK) goto out;
+    for (int dir = 0; dir < 2; dir++)
+        for (int e = 0; e < CB_PRICE_EDGES; e++) {
+            double edge = cb_price_edge(e);
+            memset(bits, 0, len);
+            for (size_t r = 0; r < rs.nrows; r++) {
+                const char *c = db_cell(&rs, r, 0), *pc = db_cell(&rs, r, 1);
+                unsigned long long id = c ? strtoull(c, NULL, 10) : 0;
+                double price = pc ? strtod(pc, NULL) : 0;
+                if (id / 8 < len && (dir ? price >= edge : price <= edge))
+                    bits[id / 8] |= (uint8_t)(1u << (id % 8));
+            }
+            char key[32];
+            snprintf(key, sizeof(key), "%s%.0f", dir ? "pmin:" : "pmax:", edge);
+            rc = cb_store(db, key, bits, len, err, errlen);
+            if (rc != DB_OK) goto out;
+        }
 out:
     ar_reset(tmp);
     return rc;
@@ -218,6 +263,7 @@ static int cb_build(struct db *db, arena_t *ar, arena_t *tmp, char *err, size_t 
         return DB_EQUERY;
     }
     rc = cb_tiers(db, ar, tmp, bits, len, err, errlen);
+    if (rc == DB_OK) rc = cb_prices(db, tmp, bits, len, err, errlen);
     if (rc != DB_OK) return rc;
     for (size_t s = 0; s < sizeof(cb_srcs) / sizeof(cb_srcs[0]); s++) {
         const struct cb_src *src = &cb_srcs[s];
@@ -275,7 +321,7 @@ out:
 
 /* ---- planning a browse ------------------------------------------------------------ */
 
-enum { CB_GROUPS = 10, CB_GROUP_KEYS = 6 };
+enum { CB_GROUPS = 12, CB_GROUP_KEYS = 6 };
 
 static const char *const cb_tier_keys[CB_TIERS] = {"pop:1", "pop:2", "pop:3", "pop:4",
                                                    "pop:5", "pop:6", "pop:7", "pop:8"};
@@ -309,8 +355,8 @@ static void cb_add(struct cb_groups *gs, arena_t *ar, const char *prefix, const 
 }
 
 /* The same filters, the same values, as cat_filter_sql (common/catalog.c):
- * at most 4 occasion tags and 5 fabric tags. Price has no bitmap: the
- * statement over the survivors applies it. */
+ * at most 4 occasion tags and 5 fabric tags. Price only approximately (the
+ * price edges): the statement over the survivors applies it exactly. */
 static void cb_groups_of(const struct qp_filters *f, arena_t *ar, struct cb_groups *gs)
 {
     memset(gs, 0, sizeof(*gs));
@@ -359,12 +405,31 @@ static void cb_groups_of(const struct qp_filters *f, arena_t *ar, struct cb_grou
         one[0] = "1";
         cb_add(gs, ar, "stock:", one, 1, f->in_stock == 0);
     }
+    /* Price: the nearest edges outside the bounds (none past the grid). */
+    char edge[32];
+    if (f->max_price >= 0)
+        for (int e = 0; e < CB_PRICE_EDGES; e++)
+            if (cb_price_edge(e) >= f->max_price) {
+                snprintf(edge, sizeof(edge), "%.0f", cb_price_edge(e));
+                one[0] = edge;
+                cb_add(gs, ar, "pmax:", one, 1, 0);
+                break;
+            }
+    if (f->min_price >= 0)
+        for (int e = CB_PRICE_EDGES - 1; e >= 0; e--)
+            if (cb_price_edge(e) <= f->min_price) {
+                snprintf(edge, sizeof(edge), "%.0f", cb_price_edge(e));
+                one[0] = edge;
+                cb_add(gs, ar, "pmin:", one, 1, 0);
+                break;
+            }
 }
 
 int cb_plan(struct db *db, arena_t *ar, const struct qp_filters *f, int limit, struct cb_plan *out, char *err,
             size_t errlen)
 {
     memset(out, 0, sizeof(*out));
+    out->ar = ar;
     out->plan = "nobits";
     out->cost.limit = limit;
     struct cb_groups gs;
@@ -393,7 +458,8 @@ int cb_plan(struct db *db, arena_t *ar, const struct qp_filters *f, int limit, s
         buf_adds(&sql, t > 1 ? ", ?" : "?");
         p[np++] = DB_STR(cb_tier_keys[t - 1]);
     }
-    buf_adds(&sql, ") UNION ALL SELECT -1, COALESCE(MAX(id), 0), NULL FROM products");
+    buf_adds(&sql, ") UNION ALL SELECT -1, COALESCE(MAX(id), 0), NULL FROM products"
+                   " UNION ALL SELECT -2, v, NULL FROM catalog_meta WHERE k = 'bits_version'");
     if (sql.toobig) {
         snprintf(err, errlen, "out of memory");
         return DB_EQUERY;
@@ -406,17 +472,20 @@ int cb_plan(struct db *db, arena_t *ar, const struct qp_filters *f, int limit, s
     size_t alllen = 0;
     long allcount = 0;
     long long newest = 0;
+    int current = 0;
     for (size_t r = 0; r < rs.nrows; r++) {
         int g = atoi(db_cell(&rs, r, 0));
         const char *n = db_cell(&rs, r, 1);
-        if (g < 0) newest = n ? strtoll(n, NULL, 10) : 0;
+        if (g == -2) current = n && !strcmp(n, CB_VERSION);
+        else if (g < 0) newest = n ? strtoll(n, NULL, 10) : 0;
         else if (g == 0 && db_cell(&rs, r, 2)) {
             all = (const uint8_t *)db_cell(&rs, r, 2);
             alllen = rs.lens[r * rs.ncols + 2];
             allcount = n ? strtol(n, NULL, 10) : 0;
         }
     }
-    if (!all || newest > cb_max_id(all, alllen)) return DB_OK;   /* none built, or stale */
+    /* none built, built by another version (other keys), or stale */
+    if (!all || !current || newest > cb_max_id(all, alllen)) return DB_OK;
 
     uint8_t *w = ar_alloc(ar, alllen + 1), *t = ar_alloc(ar, alllen + 1);
     if (!w || !t) {
@@ -435,36 +504,59 @@ int cb_plan(struct db *db, arena_t *ar, const struct qp_filters *f, int limit, s
         if (gs.g[g].negate) cb_andnot(w, alllen, t, alllen);
         else cb_and(w, alllen, t, alllen);
     }
-    out->cost.survivors = out->cost.read = (long)cb_count(w, alllen);
-    /* The smallest popularity tier that still holds `limit` survivors
-     * holds the `limit` best of them: only its survivors need reading. */
-    for (int tier = 1; tier <= CB_TIERS && out->cost.survivors > limit; tier++) {
-        for (size_t r = 0; r < rs.nrows; r++) {
-            if (atoi(db_cell(&rs, r, 0)) != 100 + tier || !db_cell(&rs, r, 2)) continue;
-            const uint8_t *tb = (const uint8_t *)db_cell(&rs, r, 2);
-            size_t tl = rs.lens[r * rs.ncols + 2];
-            size_t c = cb_count_and(w, alllen, tb, tl);
-            if (c >= (size_t)limit) {
-                cb_and(w, alllen, tb, tl);
-                out->cost.read = (long)c;
-                tier = CB_TIERS;
-            }
-            break;
+    out->cost.survivors = (long)cb_count(w, alllen);
+    out->w = w;
+    out->scratch = t;
+    out->wlen = alllen;
+    for (size_t r = 0; r < rs.nrows; r++) {
+        int g = atoi(db_cell(&rs, r, 0));
+        if (g > 100 && g <= 100 + CB_TIERS && db_cell(&rs, r, 2)) {
+            out->tier[g - 101] = (const uint8_t *)db_cell(&rs, r, 2);
+            out->tierlen[g - 101] = rs.lens[r * rs.ncols + 2];
         }
     }
-    const char *force = getenv("CB_FORCE");   /* MEASURE ONLY */
-    if (force && *force == 'w') { out->plan = "walk"; return DB_OK; }
-    if ((!(force && *force == 'b') && !cb_prefer_bits(&out->cost)) || out->cost.read > CB_MAX_SURVIVORS) {
-        out->plan = "walk";
-        return DB_OK;
-    }
-    out->plan = "bitmap";
-    out->nids = (size_t)out->cost.read;
-    out->ids = ar_alloc(ar, (out->nids + 1) * sizeof(*out->ids));
-    if (!out->ids) {
+    /* The smallest popularity tier that still holds `limit` survivors
+     * holds the `limit` best of them: only its survivors need reading. */
+    out->at = -1;
+    out->cost.read = out->cost.survivors;
+    if (cb_plan_widen(out, limit) < 0) {
         snprintf(err, errlen, "out of memory");
         return DB_EQUERY;
     }
-    out->nids = cb_list(w, alllen, out->ids, out->nids);
+    out->cost.read = (long)out->nids;
+    if (!cb_prefer_bits(&out->cost) || out->cost.read > CB_MAX_SURVIVORS) out->plan = "walk";
+    else out->plan = "bitmap";
     return DB_OK;
+}
+
+int cb_plan_widen(struct cb_plan *pl, long want)
+{
+    if (pl->at >= CB_TIERS) return 0;
+    size_t have = pl->ids ? pl->nids : 0;
+    int at = pl->at + 1;
+    size_t count = (size_t)pl->cost.survivors;
+    for (; at < CB_TIERS; at++) {
+        if (!pl->tier[at]) continue;
+        count = cb_count_and(pl->w, pl->wlen, pl->tier[at], pl->tierlen[at]);
+        if (count >= (size_t)want && count > have) break;
+    }
+    if (at >= CB_TIERS) count = (size_t)pl->cost.survivors;
+    if (pl->ids && count <= have) {
+        pl->at = CB_TIERS;
+        return 0;
+    }
+    pl->at = at;
+    if (!pl->ids || pl->idcap < count) {
+        pl->ids = ar_alloc(pl->ar, (count + 1) * sizeof(*pl->ids));
+        pl->idcap = count;
+        if (!pl->ids) return -1;
+    }
+    if (at < CB_TIERS) {
+        memcpy(pl->scratch, pl->w, pl->wlen);
+        cb_and(pl->scratch, pl->wlen, pl->tier[at], pl->tierlen[at]);
+        pl->nids = cb_list(pl->scratch, pl->wlen, pl->ids, count);
+    } else {
+        pl->nids = cb_list(pl->w, pl->wlen, pl->ids, count);
+    }
+    return 1;
 }

@@ -16,12 +16,12 @@ struct qp_filters;
 
 /* Bumped whenever what cb_sync writes changes: a different stored version
  * (catalog_meta "bits_version") makes the next cb_sync rebuild. */
-#define CB_VERSION "2"
+#define CB_VERSION "3"
 
 /* Bitmaps are built only while every product id is at most CB_MAX_ID (a
  * bitmap is then at most 1 MB); above it attr_bitmaps is left empty and
  * browsing walks the SQL indexes. */
-enum { CB_MAX_ID = 8000000 };
+enum { CB_MAX_ID = 2000000 };
 
 /* Rebuilds the bitmaps when force is set or they were built by another
  * version of this code (catalog_meta "bits_version"); *rebuilt says whether
@@ -64,12 +64,18 @@ struct cb_cost {
     int limit;        /* rows wanted */
     int nexists;      /* EXISTS filters (size, colour, occasion, fabric, work) */
 };
-/* Costs in microseconds at 100k products (MariaDB 10.11, cached): reading
- * one survivor by primary key among many and sorting it; one walked index
- * entry; one EXISTS probe. */
+/* Costs in microseconds at 100k products (MariaDB 10.11, cached; fitted
+ * to the 44 browse queries of bench/search-queries.txt run both ways,
+ * docs/search.md): the bitmap path's fixed cost (its bitmaps and one more
+ * statement); reading one survivor by primary key among many and sorting
+ * it; one walked index entry; one EXISTS probe; what an EXISTS filter costs
+ * the walk at least (2-11 ms measured even with a few hundred entries
+ * examined: MariaDB materializes the value's child rows). */
+#define CB_C_FIXED 300.0
 #define CB_C_READ 1.7
 #define CB_C_ENTRY 0.3
 #define CB_C_PROBE 1.0
+#define CB_C_SEMIJOIN 1500.0
 
 /* Popularity tiers "pop:1".."pop:8": about the top 1/256 .. 1/2 of the
  * catalog by popularity. */
@@ -88,17 +94,32 @@ enum { CB_MAX_SURVIVORS = 16384 };
 
 /* What the bitmaps say about browsing with f. */
 struct cb_plan {
-    const char *plan;       /* "bitmap": use ids; "walk": the SQL walk is expected
+    const char *plan;       /* "bitmap": read ids; "walk": the SQL walk is expected
                              * cheaper; "nobits": no fresh bitmaps (none built, or
                              * a product newer than them) */
     struct cb_cost cost;
-    int64_t *ids;           /* survivors to read (cost.read), ascending (arena), when plan is "bitmap" */
+    int64_t *ids;           /* the survivors to read, ascending (arena): those of
+                             * the smallest popularity tier holding `limit` */
     size_t nids;
+    /* private to catbits.c */
+    arena_t *ar;
+    uint8_t *w, *scratch;   /* the survivors; room for one more bitset */
+    size_t wlen, idcap;
+    const uint8_t *tier[CB_TIERS];
+    size_t tierlen[CB_TIERS];
+    int at;                 /* the tier ids come from; CB_TIERS: all survivors */
 };
 
 /* The groups of keys f needs (AND of ORs) as one query, the intersection,
- * and the decision. Allocates from ar. DB_OK or DB_E*. */
+ * the tier to read and the decision. Allocates from ar. DB_OK or DB_E*. */
 int cb_plan(struct db *db, arena_t *ar, const struct qp_filters *f, int limit, struct cb_plan *out, char *err,
             size_t errlen);
+
+/* Moves ids to the next larger tier holding at least `want` survivors
+ * (and more than now), or to all survivors: for when fewer than `want` of
+ * those read passed what the bitmaps do not know (a price filter, a change
+ * since they were built). 1 when ids grew, 0 when they were all
+ * survivors already, -1 on ENOMEM. */
+int cb_plan_widen(struct cb_plan *pl, long want);
 
 #endif
