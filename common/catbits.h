@@ -19,8 +19,8 @@ struct qp_filters;
 #define CB_VERSION "3"
 
 /* Bitmaps are built only while every product id is at most CB_MAX_ID (a
- * bitmap is then at most 1 MB); above it attr_bitmaps is left empty and
- * browsing walks the SQL indexes. */
+ * bitmap is then at most 250 KB, and a browse fetches about 20); above it
+ * attr_bitmaps is left empty and browsing walks the SQL indexes. */
 enum { CB_MAX_ID = 2000000 };
 
 /* Rebuilds the bitmaps when force is set or they were built by another
