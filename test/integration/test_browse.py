@@ -20,7 +20,8 @@ from test_search import SearchCase, admin, db_rows, read_stream, sql_str
 CANDIDATES = 40   # search_text_candidates: the whole text list fits one results event
 
 OCCASION_TAGS = {"wedding": ["wedding", "bridal"], "festive": ["festive", "diwali", "eid", "navratri"],
-                 "party": ["party", "cocktail"]}
+                 "diwali": ["diwali", "festive"], "eid": ["eid", "festive"], "navratri": ["navratri", "festive"],
+                 "party": ["party", "cocktail"], "cocktail": ["cocktail", "party"]}
 FABRIC_TAGS = {"silk": ["silk", "raw silk", "banarasi silk", "kanjeevaram silk", "tussar silk"],
                "cotton": ["cotton", "mul cotton"]}
 
@@ -37,6 +38,8 @@ BROWSES = [
     ("chikankari kurta 2k-4k", {}, "bitmap"),
     ("kurta", {"minPrice": "2000", "maxPrice": "9000", "inStock": "false"}, None),
     ("gown", {"color": "wine", "occasion": "party"}, "bitmap"),
+    ("men's kurta for diwali", {}, "bitmap"),
+    ("gown for cocktail party", {}, "bitmap"),
     ("lehenga", {}, "walk"),
     ("saree around 40k", {}, None),
 ]
