@@ -48,18 +48,33 @@ void cat_filter_sql(const struct qp_filters *f, buf_t *sql, struct db_param *p, 
  * NULL. */
 const char *cat_boolean_query(arena_t *ar, const char *residual, const struct qp_filters *f, int prefix);
 
+/* How a browse was answered (docs/search.md "Browsing"): plan is
+ * "bitmap" (the attribute bitmaps' survivors, read by primary key),
+ * "walk" (the SQL walk in popularity order: the cost model found it
+ * cheaper) or "nobits" (the walk: no fresh bitmaps); NULL when the text
+ * search did not browse. survivors (of the bitmaps' intersection), read
+ * (of those, in the popularity tier the bitmap path reads), base and the
+ * two costs are the cost model's figures (0 with "nobits"). */
+struct cat_browse_info {
+    const char *plan;
+    long survivors, read, base;
+    double cost_bits, cost_walk;
+};
+
 /* What answered a text search. Strings live in the arena. */
 struct cat_text_info {
     const char *mode;        /* "boolean", "prefix", "natural" or "browse" */
     const char *expr;        /* the FULLTEXT expression that ran ("" when browsing) */
     const char *row_words;   /* words checked on the rows (common/catterms.h), space-separated; "" */
+    struct cat_browse_info browse;   /* how a browse was answered (plan NULL: not a browse) */
 };
 
 /* Full-text candidates that pass the filters, best first, at most limit.
  * Boolean mode over whole words first (planned by ct_plan: rarest first, a
  * very frequent word checked on the matched rows); when that finds nothing,
  * every word with the last as a prefix; then natural-language mode; with no
- * usable words, the filtered catalog by popularity. DB_OK or DB_E*. */
+ * usable words, the filtered catalog by popularity (info->browse says
+ * how). DB_OK or DB_E*. */
 int cat_text_search(struct db *db, arena_t *ar, const char *residual, const struct qp_filters *f, int limit,
                     struct cat_product **out, size_t *n, struct cat_text_info *info, char *err, size_t errlen);
 

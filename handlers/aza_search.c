@@ -487,6 +487,7 @@ static int az_text(struct az *s)
     json_object *y = json_object_new_object();
     json_object_object_add(y, "reason", json_object_new_string(reason));
     json_object_object_add(y, "textMode", json_object_new_string(s->text_mode));
+    if (ti.browse.plan) json_object_object_add(y, "textPlan", json_object_new_string(ti.browse.plan));
     return sink_progressf(s->c->sink, y, NULL, "text_search_fallback", (long)s->ntext, 75,
                        "%zu text match%s (%s), %zu not already found by meaning", n, n == 1 ? "" : "es",
                        s->text_mode, s->ntext);

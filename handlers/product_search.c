@@ -54,6 +54,7 @@ struct ps {
     struct cat_product *text;    /* text candidates, best first */
     size_t ntext;
     const char *text_mode;
+    struct cat_browse_info browse;   /* how a browse was answered (plan NULL otherwise) */
 
     enum pidx_state idx;
     char idx_msg[768];
@@ -215,11 +216,18 @@ static int ps_text_search(struct ps *s)
     if (rc != DB_OK) return ps_db_fail(s, rc, "text_search", err);
     s->text_mode = ti.mode;
     s->ms_text = req_mono_ms() - t0;
+    s->browse = ti.browse;
+    if (s->browse.plan)
+        LOG_DEBUG(s->route, s->rid, NULL,
+                  "browse plan %s: %ld survivors (%ld to read) of %ld, cost bitmap %.0f walk %.0f, %lld ms",
+                  s->browse.plan, s->browse.survivors, s->browse.read, s->browse.base, s->browse.cost_bits,
+                  s->browse.cost_walk, (long long)s->ms_text);
     /* what ran: the mode, the FULLTEXT expression, the words checked on rows */
     json_object *x = json_object_new_object();
     json_object_object_add(x, "mode", json_object_new_string(ti.mode));
     json_object_object_add(x, "expression", json_object_new_string(ti.expr));
     if (*ti.row_words) json_object_object_add(x, "checkedOnRows", json_object_new_string(ti.row_words));
+    if (s->browse.plan) json_object_object_add(x, "plan", json_object_new_string(s->browse.plan));
     if (*ti.row_words)
         rc = sink_progressf(s->c->sink, x, NULL, "text_search", (long)s->ntext, 25,
                             "%zu text match%s (%s: %s; checked on the rows: %s)", s->ntext,
@@ -228,8 +236,9 @@ static int ps_text_search(struct ps *s)
         rc = sink_progressf(s->c->sink, x, NULL, "text_search", (long)s->ntext, 25, "%zu text match%s (%s: %s)",
                             s->ntext, s->ntext == 1 ? "" : "es", ti.mode, ti.expr);
     else
-        rc = sink_progressf(s->c->sink, x, NULL, "text_search", (long)s->ntext, 25, "%zu text match%s (%s)",
-                            s->ntext, s->ntext == 1 ? "" : "es", ti.mode);
+        rc = sink_progressf(s->c->sink, x, NULL, "text_search", (long)s->ntext, 25, "%zu text match%s (%s%s%s)",
+                            s->ntext, s->ntext == 1 ? "" : "es", ti.mode, s->browse.plan ? ": " : "",
+                            s->browse.plan ? s->browse.plan : "");
     if (rc) return rc;
     json_object *cards = json_object_new_array();
     for (size_t i = (size_t)s->offset; i < s->ntext && i < (size_t)(s->offset + s->limit); i++) {
@@ -239,6 +248,7 @@ static int ps_text_search(struct ps *s)
     }
     json_object *extra = json_object_new_object();
     json_object_object_add(extra, "textMode", json_object_new_string(s->text_mode));
+    json_object_object_add(extra, "textPlan", s->browse.plan ? json_object_new_string(s->browse.plan) : NULL);
     return ps_results(s, "text", cards, (long)s->ntext, extra);
 }
 
@@ -506,6 +516,16 @@ int h_product_search(struct ctx *c)
     json_object_object_add(done, "duration", json_object_new_int64(dur));
     json_object_object_add(done, "counts", ps_counts(&s));
     json_object_object_add(done, "textMode", json_object_new_string(s.text_mode ? s.text_mode : ""));
+    json_object_object_add(done, "textPlan", s.browse.plan ? json_object_new_string(s.browse.plan) : NULL);
+    if (s.browse.plan) {
+        json_object *b = json_object_new_object();
+        json_object_object_add(b, "survivors", json_object_new_int64(s.browse.survivors));
+        json_object_object_add(b, "read", json_object_new_int64(s.browse.read));
+        json_object_object_add(b, "base", json_object_new_int64(s.browse.base));
+        json_object_object_add(b, "costBitmap", json_object_new_int64((int64_t)s.browse.cost_bits));
+        json_object_object_add(b, "costWalk", json_object_new_int64((int64_t)s.browse.cost_walk));
+        json_object_object_add(done, "browse", b);
+    }
     json_object_object_add(done, "vectorSearch",
                            json_object_new_string(s.vec_code ? "unavailable" : "used"));
     json_object *tm = json_object_new_object();
@@ -521,6 +541,7 @@ int h_product_search(struct ctx *c)
     json_object_object_add(lx, "total", json_object_new_int64((int64_t)s.nitems));
     json_object_object_add(lx, "counts", ps_counts(&s));
     json_object_object_add(lx, "textMode", json_object_new_string(s.text_mode ? s.text_mode : ""));
+    if (s.browse.plan) json_object_object_add(lx, "textPlan", json_object_new_string(s.browse.plan));
     json_object_object_add(lx, "vectorSearch", json_object_new_string(s.vec_code ? s.vec_code : "used"));
     json_object_object_add(lx, "durationMs", json_object_new_int64(dur));
     LOG_INFO(s.route, s.rid, lx, "Product search complete");

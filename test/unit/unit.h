@@ -32,6 +32,7 @@ void register_sentence(void);
 void register_chat(void);
 void register_suggest(void);
 void register_tts(void);
+void register_catbits(void);
 
 /* Where the cl100k_base rank file is: $TROIKA_TOKENIZER_FILE, else
  * tools/fetch-tokenizer.sh's cache (test_tok.c). */
