@@ -351,11 +351,16 @@ static int sink_sse_open(struct sink *s)
 
 int sink_check(struct sink *s)
 {
-    if (s->state) return s->state;
-    if (s->abort_flag && *s->abort_flag == 2) return s->state = SINK_ETIMEOUT;   /* request_terminate_timeout */
-    if (s->abort_flag && *s->abort_flag) return s->state = SINK_EABORT;
-    if (req_mono_ms() >= s->deadline_ms) return s->state = SINK_ETIMEOUT;
-    return 0;
+    /* state is also written by the watcher (under sink_mu) */
+    pthread_mutex_lock(&sink_mu);
+    if (!s->state) {
+        if (s->abort_flag && *s->abort_flag == 2) s->state = SINK_ETIMEOUT;   /* request_terminate_timeout */
+        else if (s->abort_flag && *s->abort_flag) s->state = SINK_EABORT;
+        else if (req_mono_ms() >= s->deadline_ms) s->state = SINK_ETIMEOUT;
+    }
+    int rc = s->state;
+    pthread_mutex_unlock(&sink_mu);
+    return rc;
 }
 
 static int is_content_event(const char *event)
@@ -511,8 +516,12 @@ int sink_cancelled(void *sink)
 
 int sink_error(struct sink *s, const char *code, const char *message)
 {
-    if (s->error_sent || s->responded) return 0;
+    /* the watcher sets error_sent too (under sink_mu): one error event only */
+    pthread_mutex_lock(&sink_mu);
+    int skip = s->error_sent || s->responded;
     s->error_sent = 1;
+    pthread_mutex_unlock(&sink_mu);
+    if (skip) return 0;
     LOG_ERROR(s->route, s->rid, NULL, "Stream failed: %s: %s", code, message);
     json_object *o = json_object_new_object();
     if (!o) return SINK_EIO;
@@ -553,15 +562,18 @@ int sink_finish(struct sink *s)
 {
     int rc = 0;
     if (s->mode == SINK_SSE) {
-        if (s->started && !s->closed) {
+        pthread_mutex_lock(&sink_mu);   /* the watcher may have closed it */
+        int open = s->started && !s->closed;
+        pthread_mutex_unlock(&sink_mu);
+        if (open) {
             json_object *o = json_object_new_object();
             json_object_object_add(o, "message", json_object_new_string("Stream ended"));
             sink_stamp(s, o);
             rc = sink_sse_emit(s, "close", o, 1);
             json_object_put(o);
-            s->closed = 1;
         }
         pthread_mutex_lock(&sink_mu);
+        s->closed = 1;
         if (sink_cur == s) sink_cur = NULL;
         pthread_mutex_unlock(&sink_mu);
     } else if (!s->responded) {
