@@ -390,8 +390,9 @@ static int sink_sse_emit(struct sink *s, const char *event, json_object *data, i
         if (!s->stats.first_event_ms) s->stats.first_event_ms = s->last_write_ms;
         if (is_content_event(event)) s->content_sent = 1;
     }
+    int first = rc == 0 && s->seq == 1;   /* seq: the watcher counts its events too */
     pthread_mutex_unlock(&sink_mu);
-    if (rc == 0 && s->seq == 1) sink_watch_start();
+    if (first) sink_watch_start();
     return rc;
 }
 
