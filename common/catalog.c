@@ -382,9 +382,11 @@ int cat_text_search(struct db *db, arena_t *ar, const char *residual, const stru
     rc = ct_plan(db, ar, residual, f && f->category[0] ? f->category : NULL, &plan, err, errlen);
     if (rc != DB_OK) return rc;
     info->mode = "boolean";
-    info->expr = plan.expr;
-    info->row_words = plan.row_list;
-    rc = cat_text_run(db, ar, "BOOLEAN MODE", plan.expr, &plan, f, limit, &rs, err, errlen);
+    if (plan.counted) {
+        info->expr = plan.expr;
+        info->row_words = plan.row_list;
+    }   /* else every word as typed: cat_boolean_query's expression, above */
+    rc = cat_text_run(db, ar, "BOOLEAN MODE", info->expr, &plan, f, limit, &rs, err, errlen);
     if (rc == DB_OK && rs.nrows == 0) {
         info->mode = "prefix";
         info->expr = cat_boolean_query(ar, residual, f, 1);

@@ -343,7 +343,6 @@ int ct_plan(struct db *db, arena_t *ar, const char *residual, const char *catego
         v[n++] = (struct ct_word){.w = ar_strdup(ar, low), .docs = -1};
     }
     if (!n) return DB_OK;
-    size_t nres = n;
     if (category) {
         size_t nc = ct_words(category, w, wl, CT_PLAN_WORDS);
         for (size_t i = 0; i < nc && n < CT_PLAN_WORDS; i++) {
@@ -363,21 +362,11 @@ int ct_plan(struct db *db, arena_t *ar, const char *residual, const char *catego
     int rc = ct_lookup(db, ar, v, n, &products, err, errlen);
     if (rc != DB_OK) return rc;
     out->counted = products > 0;
+    if (!out->counted) return DB_OK;   /* the caller requires every word as typed */
 
     buf_t e, rw;
     buf_init(&e, ar, 4096);
     buf_init(&rw, ar, 4096);
-    if (!out->counted) {
-        /* No counts: every query word, as typed, plus the category's words
-         * for a lone word (they narrow what InnoDB ranks). */
-        for (size_t i = 0; i < n; i++) {
-            if (v[i].category && nres > 1) continue;
-            buf_adds(&e, e.len ? " +" : "+");
-            buf_adds(&e, v[i].w);
-        }
-        out->expr = e.p ? e.p : "";
-        return DB_OK;
-    }
     qsort(v, n, sizeof(*v), ct_by_docs);
     size_t best = ct_choose(v, n, products);
     size_t nrow = 0;

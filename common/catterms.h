@@ -52,7 +52,7 @@ struct ct_plan {
     const char *row_words[CT_PLAN_WORDS];   /* words to check on the matched rows */
     size_t nrow_words;
     const char *row_list;         /* the same, space-separated, for messages */
-    int counted;                  /* 1: planned from the counts; 0: no counts (as typed) */
+    int counted;                  /* 1: planned from the counts; 0: no counts, expr "" */
 };
 
 /* The plan for the query words in residual, with the words of the
