@@ -626,3 +626,80 @@ void qp_parse(const char *q, struct qp_result *out)
     }
     out->residual[o] = '\0';
 }
+
+/* ---- designers ------------------------------------------------------------------- */
+
+static int qp_dword(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80;
+}
+
+static int qp_lower(int c)
+{
+    return c >= 'A' && c <= 'Z' ? c + 32 : c;
+}
+
+/* Does name match q at byte p, word by word? *end gets the byte after its
+ * last word; *words the name's word count. */
+static int qp_name_at(const char *q, size_t p, const char *name, size_t *end, size_t *words)
+{
+    size_t i = p, w = 0;
+    const char *s = name;
+    for (;;) {
+        while (*s && !qp_dword((unsigned char)*s)) s++;
+        if (!*s) break;
+        if (w) {   /* between two of the name's words: q has a separator too */
+            if (!q[i] || qp_dword((unsigned char)q[i])) return 0;
+            while (q[i] && !qp_dword((unsigned char)q[i])) i++;
+        }
+        while (*s && qp_dword((unsigned char)*s)) {
+            if (qp_lower((unsigned char)q[i]) != qp_lower((unsigned char)*s)) return 0;
+            i++, s++;
+        }
+        if (q[i] && qp_dword((unsigned char)q[i])) return 0;   /* q's word goes on */
+        w++;
+    }
+    *end = i;
+    *words = w;
+    return w > 0;
+}
+
+/* A one-word name the parser already reads as something else. */
+static int qp_lexicon_word(const char *name)
+{
+    char w[64];
+    size_t k = 0;
+    for (const char *s = name; *s && k + 1 < sizeof(w); s++)
+        if (qp_dword((unsigned char)*s)) w[k++] = (char)qp_lower((unsigned char)*s);
+    w[k] = '\0';
+    return qp_category_canon(w) || qp_color_family(w) || qp_occasion_canon(w) || qp_size_canon(w) ||
+           qp_fabric_canon(w) || qp_work_canon(w);
+}
+
+int qp_take_designer(const char *q, const char *const *designers, size_t n, char *designer, size_t dlen,
+                     char *rest, size_t rlen)
+{
+    size_t qlen = strlen(q), best = n, best_at = 0, best_end = 0, best_words = 0;
+    if (qlen >= rlen) return 0;
+    for (size_t d = 0; d < n; d++) {
+        const char *name = designers[d];
+        if (!name || !*name || strlen(name) >= dlen) continue;
+        for (size_t p = 0; p < qlen; p++) {
+            if (!qp_dword((unsigned char)q[p]) || (p && qp_dword((unsigned char)q[p - 1]))) continue;
+            size_t end, words;
+            if (!qp_name_at(q, p, name, &end, &words)) continue;
+            if (words == 1 && qp_lexicon_word(name)) break;
+            if (best == n || words > best_words || (words == best_words && p < best_at)) {
+                best = d;
+                best_at = p;
+                best_end = end;
+                best_words = words;
+            }
+            break;   /* its first place in q */
+        }
+    }
+    if (best == n) return 0;
+    snprintf(designer, dlen, "%s", designers[best]);
+    snprintf(rest, rlen, "%.*s %s", (int)best_at, q, q + best_end);
+    return 1;
+}

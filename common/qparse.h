@@ -56,6 +56,17 @@ struct qp_given {
  * given. Values longer than a field are cut. */
 void qp_filters_override(struct qp_filters *f, const struct qp_given *g);
 
+/* Finds in q the catalog designer name (designers[0..n)) written whole:
+ * its words consecutive, ASCII case-insensitive, each a whole word of q
+ * ("Studio Kesar sherwani" -> "Studio Kesar"). The longest name wins, then
+ * the first in q. A one-word name counts only when it is not a word the
+ * parser understands (a colour, size, category, occasion, fabric or
+ * handwork). On a match: the name as the catalog spells it in designer,
+ * q with the name's words replaced by a space in rest, and 1; else 0.
+ * Names or a q longer than the buffers are skipped. */
+int qp_take_designer(const char *q, const char *const *designers, size_t n, char *designer, size_t dlen,
+                     char *rest, size_t rlen);
+
 /* Parses q (UTF-8, any length; the first QP_MAX_INPUT bytes are read). */
 void qp_parse(const char *q, struct qp_result *out);
 

@@ -20,7 +20,7 @@ struct pidx;
 struct req;
 struct sink;
 struct route;
-struct tk_cache;
+struct hx_designer_cache;
 
 struct pm_flags {
     volatile sig_atomic_t stop;     /* SIGTERM: finish the request, then exit */
@@ -50,7 +50,7 @@ struct app {
     struct hc *hc;                  /* this worker's HTTP client (common/hc); NULL until used */
     struct llm *llm;                /* LLM provider (common/llm); NULL until used: hx_llm() */
     struct tts *tts;                /* TTS provider (common/tts); NULL until used: hx_tts() */
-    struct tk_cache *troika;        /* the sales agent's per-worker cache (handlers/troika.c) */
+    struct hx_designer_cache *designers;   /* the catalog's designer names (hx_designers) */
 };
 
 /* What a handler gets for one request. */

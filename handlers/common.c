@@ -112,3 +112,51 @@ struct tok *hx_tokenizer(struct ctx *c)
         LOG_ERROR("worker", c->req->id, NULL, "tokenizer: counting with %s: %s", tok_name(c->app->tok), why);
     return c->app->tok;
 }
+
+/* ---- the catalog's designers, per worker ---------------------------------------- */
+
+struct hx_designer_cache {
+    char **names;             /* malloc'd; the worker's lifetime */
+    size_t n;
+    int64_t loaded_ms;
+};
+
+static void hx_designers_clear(struct hx_designer_cache *k)
+{
+    for (size_t i = 0; i < k->n; i++) free(k->names[i]);
+    free(k->names);
+    k->names = NULL;
+    k->n = 0;
+}
+
+const char *const *hx_designers(struct ctx *c, size_t *n)
+{
+    struct app *app = c->app;
+    *n = 0;
+    if (!app->designers) app->designers = calloc(1, sizeof(struct hx_designer_cache));
+    struct hx_designer_cache *k = app->designers;
+    if (!k) return NULL;
+    int64_t now = req_mono_ms();
+    if (!k->loaded_ms || now - k->loaded_ms >= app->cfg.troika_designer_refresh_ms) {
+        char err[256];
+        struct db_rows rs;
+        if (db_ensure(&app->db, &app->cfg, err, sizeof(err)) == 0 &&
+            db_query(app->db, c->ar,
+                     "SELECT DISTINCT designer FROM products WHERE designer IS NOT NULL AND designer <> '' "
+                     "ORDER BY designer LIMIT 5000",
+                     NULL, 0, 5000, &rs, err, sizeof(err)) == DB_OK) {
+            char **list = rs.nrows ? calloc(rs.nrows, sizeof(char *)) : NULL;
+            if (list || !rs.nrows) {
+                hx_designers_clear(k);
+                for (size_t i = 0; i < rs.nrows; i++)
+                    if (db_cell(&rs, i, 0) && (list[k->n] = strdup(db_cell(&rs, i, 0)))) k->n++;
+                k->names = list;
+            }
+        } else {
+            LOG_ERROR(c->route->name, c->req->id, NULL, "Designer list not loaded: %s", err);
+        }
+        k->loaded_ms = now;   /* after a failure: retry after the interval, not on every request */
+    }
+    *n = k->n;
+    return (const char *const *)k->names;
+}

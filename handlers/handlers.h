@@ -46,6 +46,12 @@ struct embedder *hx_embedder(struct ctx *c, char *err, size_t errlen);
  * use and kept. NULL only when out of memory. */
 struct tok *hx_tokenizer(struct ctx *c);
 
+/* The catalog's designer names, for recognising them in a query: loaded
+ * per worker and kept troika_designer_refresh_ms. A failed load keeps the
+ * old list (or none) and is logged: designers are a nicety, not a step.
+ * Borrowed until the next call; *n names. */
+const char *const *hx_designers(struct ctx *c, size_t *n);
+
 /* Milliseconds since the request started. */
 int64_t hx_elapsed(const struct ctx *c);
 

@@ -210,55 +210,12 @@ static const char *tk_strip_counts(arena_t *ar, const char *s)
     return b.p ? b.p : s;
 }
 
-/* ---- per-worker cache: the catalog's designers --------------------------------- */
-
-struct tk_cache {
-    char **designers;         /* malloc'd; the worker's lifetime */
-    size_t n;
-    int64_t loaded_ms;
-};
-
-static void tk_cache_clear(struct tk_cache *k)
-{
-    for (size_t i = 0; i < k->n; i++) free(k->designers[i]);
-    free(k->designers);
-    k->designers = NULL;
-    k->n = 0;
-}
-
-/* The designer list, reloaded every troika_designer_refresh_ms. A failed
- * load keeps the old list (or none): designers are a nicety, not a step. */
+/* The designers the intent analysis can recognise: the worker's cached
+ * catalog list (hx_designers). */
 static void tk_lexicon(struct ctx *c, struct it_lexicon *lx)
 {
-    struct app *app = c->app;
     memset(lx, 0, sizeof(*lx));
-    if (!app->troika) app->troika = calloc(1, sizeof(struct tk_cache));
-    struct tk_cache *k = app->troika;
-    if (!k) return;
-    int64_t now = req_mono_ms();
-    if (!k->loaded_ms || now - k->loaded_ms >= app->cfg.troika_designer_refresh_ms) {
-        char err[256];
-        struct db_rows rs;
-        if (db_ensure(&app->db, &app->cfg, err, sizeof(err)) == 0 &&
-            db_query(app->db, c->ar,
-                     "SELECT DISTINCT designer FROM products WHERE designer IS NOT NULL AND designer <> '' "
-                     "ORDER BY designer LIMIT 5000",
-                     NULL, 0, 5000, &rs, err, sizeof(err)) == DB_OK) {
-            char **list = rs.nrows ? calloc(rs.nrows, sizeof(char *)) : NULL;
-            if (list || !rs.nrows) {
-                tk_cache_clear(k);
-                for (size_t i = 0; i < rs.nrows; i++)
-                    if (db_cell(&rs, i, 0) && (list[k->n] = strdup(db_cell(&rs, i, 0)))) k->n++;
-                k->designers = list;
-            }
-            k->loaded_ms = now;
-        } else {
-            LOG_ERROR(c->route->name, c->req->id, NULL, "Designer list not loaded: %s", err);
-            k->loaded_ms = now;   /* retry after the refresh interval, not on every request */
-        }
-    }
-    lx->designers = (const char *const *)k->designers;
-    lx->ndesigners = k->n;
+    lx->designers = hx_designers(c, &lx->ndesigners);
 }
 
 /* ---- one run ------------------------------------------------------------------------ */

@@ -555,6 +555,35 @@ class SearchStreamTest(SearchCase):
         self.assertEqual(int(db_rows(self.stack, "SELECT docs FROM search_terms WHERE term = 'hand'")[0][0]),
                          counts["hand"])
 
+    def test_08d_designer_name_is_a_filter(self):
+        # the most-stocked designer of lehengas, named in the query
+        name, n = db_rows(self.stack, "SELECT designer, COUNT(*) FROM products WHERE category = 'lehenga' "
+                                      "GROUP BY designer ORDER BY 2 DESC, 1 LIMIT 1")[0]
+        q = "%s lehenga" % name.lower()
+        evs = read_stream(self.stack, q=q, limit=50)
+        conn = evs[0][1]
+        self.assertEqual(conn["parsed"].get("designer"), name)     # as the catalog spells it
+        self.assertEqual(conn["filters"].get("category"), "lehenga")
+        self.assertEqual(conn["residual"].strip(), "")
+        text = [d for n_, d, _ in evs if n_ == "results" and d["stage"] == "text"][0]
+        final = [d for n_, d, _ in evs if n_ == "results" and d["stage"] == "final"][0]
+        self.assertEqual(text["total"], min(int(n), 200))
+        self.assertTrue(final["products"])
+        for p in text["products"] + final["products"]:
+            self.assertEqual((p["designer"], p["category"]), (name, "lehenga"), p)
+        # an explicit designer parameter wins over the name in the query
+        other = db_rows(self.stack, "SELECT designer FROM products WHERE designer <> %s AND category = 'lehenga' "
+                                    "GROUP BY designer ORDER BY COUNT(*) DESC, designer LIMIT 1" % sql_str(name))[0][0]
+        evs = read_stream(self.stack, q=q, designer=other, limit=5)
+        self.assertEqual(evs[0][1]["filters"].get("designer"), other)
+        final = [d for n_, d, _ in evs if n_ == "results" and d["stage"] == "final"][0]
+        for p in final["products"]:
+            self.assertEqual(p["designer"], other)
+        # part of a name is only a word ("<first name>s" is not the designer)
+        first = name.split()[0].lower()
+        evs = read_stream(self.stack, q=first + "s lehenga", limit=3)
+        self.assertNotIn("designer", evs[0][1]["parsed"])
+
     def test_09_logs(self):
         read_stream(self.stack, q="ivory chikankari kurta", limit=3)
         with open(self.stack.app.log_file, encoding="utf-8") as f:

@@ -297,6 +297,41 @@ static void t_override(void)
     CU_ASSERT_EQUAL(strlen(f.designer), sizeof(f.designer) - 1);
 }
 
+static void t_take_designer(void)
+{
+    static const char *const des[] = {"Anaya Mehrotra", "Studio Kesar", "Kesariya House", "House of Ishaani",
+                                      "Red", "Sabyasachi", "Anaya"};
+    const size_t nd = sizeof(des) / sizeof(des[0]);
+    char d[128], rest[256];
+    CU_ASSERT_EQUAL(qp_take_designer("Anaya Mehrotra lehenga", des, nd, d, sizeof(d), rest, sizeof(rest)), 1);
+    CU_ASSERT_STRING_EQUAL(d, "Anaya Mehrotra");   /* the longest name, not "Anaya" */
+    CU_ASSERT_STRING_EQUAL(rest, "  lehenga");
+    /* case and punctuation between the words do not matter */
+    CU_ASSERT_EQUAL(qp_take_designer("red lehenga by STUDIO  kesar, size M", des, nd, d, sizeof(d), rest,
+                                     sizeof(rest)), 1);
+    CU_ASSERT_STRING_EQUAL(d, "Studio Kesar");
+    CU_ASSERT_STRING_EQUAL(rest, "red lehenga by  , size M");
+    /* whole words only: "kesariya" is a colour word here, not "Kesariya House" */
+    CU_ASSERT_EQUAL(qp_take_designer("kesariya kurta", des, nd, d, sizeof(d), rest, sizeof(rest)), 0);
+    CU_ASSERT_EQUAL(qp_take_designer("studio kesariya", des, nd, d, sizeof(d), rest, sizeof(rest)), 0);
+    CU_ASSERT_EQUAL(qp_take_designer("anayas lehenga", des, nd, d, sizeof(d), rest, sizeof(rest)), 0);
+    /* a one-word name the parser reads as a colour stays a colour */
+    CU_ASSERT_EQUAL(qp_take_designer("red saree", des, nd, d, sizeof(d), rest, sizeof(rest)), 0);
+    CU_ASSERT_EQUAL(qp_take_designer("sabyasachi lehenga", des, nd, d, sizeof(d), rest, sizeof(rest)), 1);
+    CU_ASSERT_STRING_EQUAL(d, "Sabyasachi");
+    /* the longest name, then the first in q */
+    CU_ASSERT_EQUAL(qp_take_designer("studio kesar or house of ishaani", des, nd, d, sizeof(d), rest,
+                                     sizeof(rest)), 1);
+    CU_ASSERT_STRING_EQUAL(d, "House of Ishaani");
+    CU_ASSERT_EQUAL(qp_take_designer("studio kesar or anaya mehrotra", des, nd, d, sizeof(d), rest,
+                                     sizeof(rest)), 1);
+    CU_ASSERT_STRING_EQUAL(d, "Studio Kesar");
+    CU_ASSERT_EQUAL(qp_take_designer("", des, nd, d, sizeof(d), rest, sizeof(rest)), 0);
+    CU_ASSERT_EQUAL(qp_take_designer("anaya mehrotra", des, 0, d, sizeof(d), rest, sizeof(rest)), 0);
+    /* a q that does not fit rest is left alone */
+    CU_ASSERT_EQUAL(qp_take_designer("Anaya Mehrotra lehenga", des, nd, d, sizeof(d), rest, 8), 0);
+}
+
 void register_qparse(void)
 {
     static const struct unit_case cases[] = {
@@ -304,6 +339,7 @@ void register_qparse(void)
         {"residual terms", t_residual_terms},
         {"lexicons", t_lexicons},
         {"explicit filters override the query's", t_override},
+        {"designer names", t_take_designer},
         {NULL, NULL},
     };
     unit_suite("qparse", cases);
