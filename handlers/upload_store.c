@@ -11,7 +11,9 @@
  * malloc'd only when older vectors exist. */
 #include "handlers/upload.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,6 +227,35 @@ static int rename_index(const char *dir, const char *from, const char *to, char 
     return 0;
 }
 
+/* A worker killed between building an index and renaming it into place
+ * leaves its staging files (<name>.staging-<pid>.faiss, ...). The next
+ * upload to the same chatbot, holding the chatbot's row lock, removes those
+ * whose process is gone. A live pid's files stay: that upload committed
+ * (its lock ended there) and may be renaming right now. */
+static void sweep_staging(const char *dir, const char *name)
+{
+    char prefix[160];
+    int pl = snprintf(prefix, sizeof(prefix), "%s.staging-", name);
+    DIR *dp = opendir(dir);
+    if (!dp || pl <= 0 || (size_t)pl >= sizeof(prefix)) {
+        if (dp) closedir(dp);
+        return;
+    }
+    struct dirent *e;
+    while ((e = readdir(dp)) != NULL) {
+        if (strncmp(e->d_name, prefix, (size_t)pl) != 0) continue;
+        char *end;
+        long pid = strtol(e->d_name + pl, &end, 10);
+        if (end == e->d_name + pl || pid <= 0 || pid == (long)getpid()) continue;
+        int ours = 0;
+        for (size_t i = 0; i < sizeof(up_index_exts) / sizeof(up_index_exts[0]); i++)
+            ours |= !strcmp(end, up_index_exts[i]);
+        if (!ours || kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;
+        unlinkat(dirfd(dp), e->d_name, 0);
+    }
+    closedir(dp);
+}
+
 int up_store(struct db *d, arena_t *ar, const struct up_store_req *r, long long *file_id, struct up_existing *dup,
              int *stop_rc, char *err, size_t errlen)
 {
@@ -248,6 +279,7 @@ int up_store(struct db *d, arena_t *ar, const struct up_store_req *r, long long 
         ret = st_class(rc);
         goto fail;
     }
+    sweep_staging(r->index_dir, name);
     /* With the chatbot locked, look again: another upload of the same
      * content may have committed since the first look. */
     rc = up_store_find(d, ar, r->chatbot, r->sha256, dup, err, errlen);

@@ -313,6 +313,36 @@ class UploadTypesTest(Upload):
                                   % (a, cb["fileId"])), "0")
 
 
+    def test_dead_workers_staging_files_are_swept(self):
+        # A worker killed between building and renaming leaves staging
+        # files; the next upload to that chatbot removes those whose process
+        # is gone, and leaves a live process's alone.
+        bot = "sweep-" + uuid.uuid4().hex[:8]
+        d = self.stack.app.settings["index_dir"]
+        gone = subprocess.Popen(["true"])
+        gone.wait()
+        dead = [os.path.join(d, "chatbot-%s.staging-%d%s" % (bot, gone.pid, ext))
+                for ext in (".faiss", ".ids", ".meta.json")]
+        live = os.path.join(d, "chatbot-%s.staging-%d.faiss" % (bot, os.getpid()))
+        other = os.path.join(d, "chatbot-%s-x.staging-%d.faiss" % (bot, gone.pid))   # another chatbot's
+        try:
+            for p in dead + [live, other]:
+                with open(p, "wb") as f:
+                    f.write(b"partial")
+            c, _, _ = self.complete(self.upload(bot, "guide.txt", fixture("guide.txt"), "text/plain"))
+            self.assertGreater(c["fileId"], 0)
+            for p in dead:
+                self.assertFalse(os.path.exists(p), p)
+            self.assertTrue(os.path.exists(live))
+            self.assertTrue(os.path.exists(other))
+            state, _ = self.index_state(bot)
+            self.assertTrue(all(state.values()), state)
+        finally:
+            for p in dead + [live, other]:
+                if os.path.exists(p):
+                    os.unlink(p)
+
+
 class ChatbotAdminTest(Upload):
     """troika-admin chatbot-create / chatbot-list against the same database."""
 
