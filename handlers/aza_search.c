@@ -178,7 +178,13 @@ static int az_params(struct az *s)
     if (hx_field_int(c, body, "limit", 8, 1, 50, &s->limit) < 0) return -1;
     if (hx_field_num(c, body, "minScore", s->cfg->aza_min_score, 0, 1, &s->min_score) < 0) return -1;
     if (hx_field_obj(c, body, "filters", &filters) < 0) return -1;
-    qp_parse(s->query, &s->parsed);
+    /* a designer named in filters wins over one named in the query */
+    json_object *given = NULL;
+    const char *designer = filters && json_object_object_get_ex(filters, "designer", &given) &&
+                                   json_object_is_type(given, json_type_string)
+                               ? json_object_get_string(given)
+                               : NULL;
+    hx_parse_query(c, s->query, designer, &s->parsed);
     s->f = s->parsed.f;
     return filters ? az_filters(s, filters) : 0;
 }

@@ -11,6 +11,7 @@
 #include "common/hc.h"
 #include "common/llm.h"
 #include "common/log.h"
+#include "common/qparse.h"
 #include "common/tts.h"
 #include "common/tok.h"
 #include "fcgi/app.h"
@@ -159,4 +160,18 @@ const char *const *hx_designers(struct ctx *c, size_t *n)
     }
     *n = k->n;
     return (const char *const *)k->names;
+}
+
+void hx_parse_query(struct ctx *c, const char *q, const char *designer, struct qp_result *out)
+{
+    const char *text = q;
+    char named[sizeof(out->f.designer)] = "";
+    if (!designer || !*designer) {
+        size_t nd, rlen = strlen(q) + 2;
+        const char *const *names = hx_designers(c, &nd);
+        char *rest = ar_alloc(c->ar, rlen);
+        if (rest && nd && qp_take_designer(q, names, nd, named, sizeof(named), rest, rlen)) text = rest;
+    }
+    qp_parse(text, out);
+    if (named[0]) snprintf(out->f.designer, sizeof(out->f.designer), "%s", named);
 }

@@ -11,6 +11,7 @@ struct json_object;
 struct hc;
 struct llm;
 struct tts;
+struct qp_result;
 
 int h_chat(struct ctx *c);
 int h_aza_search(struct ctx *c);
@@ -51,6 +52,13 @@ struct tok *hx_tokenizer(struct ctx *c);
  * old list (or none) and is logged: designers are a nicety, not a step.
  * Borrowed until the next call; *n names. */
 const char *const *hx_designers(struct ctx *c, size_t *n);
+
+/* Parses a shopper's query (qp_parse), first taking a catalog designer's
+ * whole name out of it as the designer filter (qp_take_designer over
+ * hx_designers) unless `designer` (the request's explicit filter, may be
+ * NULL) names one: matched before the parser, so "Kesariya House" is not
+ * read as a colour. */
+void hx_parse_query(struct ctx *c, const char *q, const char *designer, struct qp_result *out);
 
 /* Milliseconds since the request started. */
 int64_t hx_elapsed(const struct ctx *c);

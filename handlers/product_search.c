@@ -157,20 +157,7 @@ static int ps_params(struct ps *s)
     if (minp >= 0 && maxp >= 0 && minp > maxp)
         return hx_bad_field(c, "minPrice", "minPrice must not be greater than maxPrice");
 
-    /* A designer's whole name in q is a designer filter, unless the
-     * designer parameter names one: matched against the catalog's names
-     * (cached per worker) before the parser reads the rest, so that
-     * "Kesariya House" is not read as a colour. */
-    const char *text = s->q;
-    char named[sizeof(s->parsed.f.designer)] = "";
-    if (!designer || !*designer) {
-        size_t nd, rlen = strlen(s->q) + 2;
-        const char *const *names = hx_designers(c, &nd);
-        char *rest = ar_alloc(c->ar, rlen);
-        if (rest && nd && qp_take_designer(s->q, names, nd, named, sizeof(named), rest, rlen)) text = rest;
-    }
-    qp_parse(text, &s->parsed);
-    if (named[0]) snprintf(s->parsed.f.designer, sizeof(s->parsed.f.designer), "%s", named);
+    hx_parse_query(c, s->q, designer, &s->parsed);
     s->f = s->parsed.f;
     const struct qp_given given = {.size = size, .color = color, .category = category, .designer = designer,
                                    .occasion = occasion, .fabric = fabric, .work = work, .min_price = minp,

@@ -210,6 +210,24 @@ class AzaSearchTest(AzaCase):
         f = self.of(events, "connected")[0]["filters"]
         self.assertEqual((f["category"], f["maxPrice"], f["minPrice"], f["inStock"]), ("saree", 15000, 2000, True))
 
+    def test_designer_name_in_the_query_is_a_filter(self):
+        out = SHARED_DB.query("SELECT designer FROM products WHERE category = 'kurta' GROUP BY designer "
+                              "ORDER BY COUNT(*) DESC, designer LIMIT 2", db="troika").stdout.decode()
+        name, other = out.strip().split("\n")[:2]
+        events, _ = self.search({"query": "%s kurta" % name.upper(), "limit": 10, "minScore": 0.1})
+        f = self.of(events, "connected")[0]["filters"]
+        self.assertEqual((f.get("designer"), f.get("category")), (name, "kurta"))
+        final = self.of(events, "results")[-1]
+        self.assertGreater(len(final["products"]), 0)
+        for p in final["products"]:
+            self.assertEqual((p["designer"], p["category"]), (name, "kurta"), p)
+        # filters.designer wins over the name in the query
+        events, _ = self.search({"query": "%s kurta" % name, "limit": 5, "minScore": 0.1,
+                                 "filters": {"designer": other}})
+        self.assertEqual(self.of(events, "connected")[0]["filters"].get("designer"), other)
+        for p in self.of(events, "results")[-1]["products"]:
+            self.assertEqual(p["designer"], other)
+
     def test_normal_twin_carries_the_same_final_list(self):
         for body in ({"query": "pastel anarkali for haldi", "limit": 7},
                      {"query": "kurta", "limit": 15, "minScore": 0.45},
