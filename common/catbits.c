@@ -308,7 +308,7 @@ int cb_sync(struct db *db, arena_t *ar, int force, int *rebuilt, char *err, size
         struct db_param p[1] = {DB_STR(CB_VERSION)};
         rc = db_exec(db,
                      "INSERT INTO catalog_meta (k, v) VALUES ('bits_version', ?) "
-                     "ON DUPLICATE KEY UPDATE v = VALUES(v)",
+                     "ON DUPLICATE KEY UPDATE v = VALUES(v), updated_at = CURRENT_TIMESTAMP",
                      p, 1, NULL, NULL, err, errlen);
     }
     if (rc == DB_OK) rc = db_commit(db, err, errlen);

@@ -188,7 +188,7 @@ static int ct_write(struct db *db, arena_t *ar, const struct ct_map *m, long lon
     }
     return db_exec(db,
                    "INSERT INTO catalog_meta (k, v) VALUES ('terms_version', '" CT_VERSION "') "
-                   "ON DUPLICATE KEY UPDATE v = VALUES(v)",
+                   "ON DUPLICATE KEY UPDATE v = VALUES(v), updated_at = CURRENT_TIMESTAMP",
                    NULL, 0, NULL, NULL, err, errlen);
 }
 
