@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 
 #include "tools/admin.h"
+#include "tools/admin_map.h"
 
 /* ---- randomness: splitmix64 ----------------------------------------------------- */
 
@@ -178,6 +179,8 @@ static const char *const gen_moods[] = {
 
 struct gen_prod {
     char sku[32], title[256], description[1024], designer[64], image[128], url[128];
+    char t_col[64], t_fab[64], t_wk[64];   /* the title's words, for gen_retitle */
+    const char *noun;
     const struct gen_cat *cat;
     const char *colors[3];
     int ncolors;
@@ -258,8 +261,14 @@ static const struct gen_cat *gen_pick_cat(struct gen_rng *r)
 
 static void gen_product(uint64_t seed, long i, struct gen_prod *p)
 {
-    struct gen_rng r = {seed * 0x2545F4914F6CDD1DULL + (uint64_t)i * 0x9E3779B97F4A7C15ULL + 1};
-    gen_next(&r);
+    /* Product i's stream starts at a hash of (seed, i). A state that moved
+     * by splitmix64's own increment from one product to the next gave
+     * product i+1 product i's draws shifted by one: neighbours shared
+     * colour, handwork and designer ("Ivory Leheriya ... by Banaras
+     * Karigar" three times in a row). */
+    struct gen_rng h = {seed ^ 0x2545F4914F6CDD1DULL};
+    struct gen_rng r = {gen_next(&h) ^ (uint64_t)i};
+    r.s = gen_next(&r);
     memset(p, 0, sizeof(*p));
     p->cat = gen_pick_cat(&r);
     const struct gen_cat *c = p->cat;
@@ -292,10 +301,11 @@ static void gen_product(uint64_t seed, long i, struct gen_prod *p)
                  (!strcmp(occasion, "wedding") && gen_unit(&r) < 0.4);
     if (strstr(noun, "Bridal") || strstr(noun, "Groom")) occasion = "wedding";
 
-    char col[64], fab[64], wk[64];
-    gen_titlecase(col, sizeof(col), p->colors[0]);
-    gen_titlecase(fab, sizeof(fab), fabric);
-    gen_titlecase(wk, sizeof(wk), work);
+    char *col = p->t_col, *fab = p->t_fab, *wk = p->t_wk;
+    gen_titlecase(col, sizeof(p->t_col), p->colors[0]);
+    gen_titlecase(fab, sizeof(p->t_fab), fabric);
+    gen_titlecase(wk, sizeof(p->t_wk), work);
+    p->noun = noun;
     switch (gen_int(&r, 3)) {
     case 0: snprintf(p->title, sizeof(p->title), "%s %s %s %s", col, fab, wk, noun); break;
     case 1: snprintf(p->title, sizeof(p->title), "%s %s %s with %s", GEN_PICK(&r, gen_adjs), col, noun, wk); break;
@@ -358,6 +368,27 @@ static json_object *gen_strs(const char *const *v, int n)
     json_object *a = json_object_new_array();
     for (int i = 0; i < n; i++) json_object_array_add(a, json_object_new_string(v[i]));
     return a;
+}
+
+/* Another title for p, the attempt-th (from 1), when its title and
+ * designer are those of a product already written: two cards alike in
+ * title, designer and often price looked like a bug on the demo page. Drawn
+ * from its own stream (seed, i, attempt), so that the rest of the product
+ * and every later product stay as they were. */
+static void gen_retitle(uint64_t seed, long i, int attempt, struct gen_prod *p)
+{
+    struct gen_rng h = {seed ^ 0x94D049BB133111EBULL};
+    struct gen_rng r = {gen_next(&h) ^ ((uint64_t)i << 8) ^ (uint64_t)attempt};
+    r.s = gen_next(&r);
+    char second[64];
+    gen_titlecase(second, sizeof(second), p->ncolors > 1 ? p->colors[1] : GEN_PICK(&r, gen_colors));
+    const char *adj = GEN_PICK(&r, gen_adjs);
+    switch (gen_int(&r, 4)) {
+    case 0: snprintf(p->title, sizeof(p->title), "%s %s %s with %s", adj, p->t_col, p->noun, p->t_wk); break;
+    case 1: snprintf(p->title, sizeof(p->title), "%s and %s %s %s", p->t_col, second, p->t_fab, p->noun); break;
+    case 2: snprintf(p->title, sizeof(p->title), "%s %s %s %s", adj, p->t_col, p->t_fab, p->noun); break;
+    default: snprintf(p->title, sizeof(p->title), "%s %s %s with %s Accents", p->t_col, p->t_wk, p->noun, second); break;
+    }
 }
 
 static void gen_jsonl(FILE *f, const struct gen_prod *p, const char *currency)
@@ -471,8 +502,25 @@ int adm_gen_catalog(struct adm *a, int argc, char **argv)
               "imageUrl,url,popularity\n",
               f);
     struct gen_prod p;
+    struct adm_map seen;   /* title + designer of every product written */
+    if (adm_map_init(&seen, a->ar, count < 1000000 ? (size_t)count : 1000000) < 0) {
+        fprintf(stderr, "gen-catalog: out of memory\n");
+        if (out) fclose(f);
+        return ADM_FAIL;
+    }
     for (long i = 0; i < count; i++) {
         gen_product(seed, i, &p);
+        char key[sizeof(p.title) + sizeof(p.designer) + 2];
+        for (int k = 0;; ) {
+            snprintf(key, sizeof(key), "%s|%s", p.title, p.designer);
+            if (!adm_map_get(&seen, key) || k == 16) break;
+            gen_retitle(seed, i, ++k, &p);
+        }
+        if (adm_map_put(&seen, a->ar, key, 1) < 0) {
+            fprintf(stderr, "gen-catalog: out of memory\n");
+            if (out) fclose(f);
+            return ADM_FAIL;
+        }
         if (csv) gen_csv(f, &p, a->cfg.currency);
         else gen_jsonl(f, &p, a->cfg.currency);
     }

@@ -21,64 +21,11 @@
 #include "common/db.h"
 #include "common/u8.h"
 #include "tools/admin.h"
+#include "tools/admin_map.h"
 #include "tools/admin_product.h"
 
 enum { ADM_BATCH = 500, AI_MAX_REJECTS_SHOWN = 200 };
 
-/* ---- a small sku -> value map ----------------------------------------------- */
-
-struct ai_ent {
-    const char *sku;
-    uint64_t hash;   /* stored content hash, or the line it was first seen on */
-};
-
-struct ai_map {
-    struct ai_ent *e;
-    size_t cap, n;
-};
-
-static int ai_map_init(struct ai_map *m, arena_t *ar, size_t want)
-{
-    size_t cap = 1024;
-    while (cap < want * 2) cap *= 2;
-    m->e = ar_calloc(ar, cap, sizeof(*m->e));
-    m->cap = cap;
-    m->n = 0;
-    return m->e ? 0 : -1;
-}
-
-static struct ai_ent *ai_map_slot(struct ai_map *m, const char *sku)
-{
-    size_t i = (size_t)adm_fnv(ADM_FNV0, sku, strlen(sku)) & (m->cap - 1);
-    while (m->e[i].sku && strcmp(m->e[i].sku, sku) != 0) i = (i + 1) & (m->cap - 1);
-    return &m->e[i];
-}
-
-/* Grows when half full. -1 on ENOMEM. */
-static int ai_map_put(struct ai_map *m, arena_t *ar, const char *sku, uint64_t v)
-{
-    if ((m->n + 1) * 2 > m->cap) {
-        struct ai_map bigger;
-        if (ai_map_init(&bigger, ar, m->cap) < 0) return -1;
-        for (size_t i = 0; i < m->cap; i++)
-            if (m->e[i].sku) *ai_map_slot(&bigger, m->e[i].sku) = m->e[i];
-        bigger.n = m->n;
-        *m = bigger;
-    }
-    struct ai_ent *e = ai_map_slot(m, sku);
-    if (!e->sku) {
-        e->sku = ar_strdup(ar, sku);
-        m->n++;
-    }
-    e->hash = v;
-    return 0;
-}
-
-static struct ai_ent *ai_map_get(struct ai_map *m, const char *sku)
-{
-    struct ai_ent *e = ai_map_slot(m, sku);
-    return e->sku ? e : NULL;
-}
 
 /* ---- the run --------------------------------------------------------------- */
 
@@ -91,12 +38,13 @@ struct ai_run {
     struct adm *a;
     struct db *db;
     arena_t *batch_ar;
-    int dry;
-    struct ai_map stored;     /* sku -> content hash in the database */
-    struct ai_map seen;       /* sku -> first line in this file */
+    int dry, prune;
+    struct adm_map stored;     /* sku -> content hash in the database */
+    struct adm_map seen;       /* sku -> first line in this file */
     struct adm_prod *pending[ADM_BATCH];
     int npending;
-    long lines, records, inserted, updated, unchanged;
+    long lines, records, inserted, updated, unchanged, deleted;
+    const char *not_pruned;    /* why --prune deleted nothing, or NULL */
     struct ai_reject *rejects;
     size_t nrejects, caprejects;
     int fatal;
@@ -126,9 +74,9 @@ static int ai_load_stored(struct ai_run *r)
         snprintf(r->fatal_msg, sizeof(r->fatal_msg), "cannot read the products table: %s", err);
         return -1;
     }
-    if (ai_map_init(&r->stored, r->a->ar, rows.nrows) < 0) return -1;
+    if (adm_map_init(&r->stored, r->a->ar, rows.nrows) < 0) return -1;
     for (size_t i = 0; i < rows.nrows; i++)
-        if (ai_map_put(&r->stored, r->a->ar, db_cell(&rows, i, 0),
+        if (adm_map_put(&r->stored, r->a->ar, db_cell(&rows, i, 0),
                        strtoull(db_cell(&rows, i, 1) ? db_cell(&rows, i, 1) : "0", NULL, 10)) < 0)
             return -1;
     return 0;
@@ -270,7 +218,7 @@ out:
 
 static void ai_count(struct ai_run *r, const struct adm_prod *d)
 {
-    if (ai_map_get(&r->stored, d->sku)) r->updated++;
+    if (adm_map_get(&r->stored, d->sku)) r->updated++;
     else r->inserted++;
 }
 
@@ -322,15 +270,15 @@ static void ai_record(struct ai_run *r, int line, json_object *o)
         ai_reject(r, line, why);
         return;
     }
-    struct ai_ent *first = ai_map_get(&r->seen, d->sku);
+    struct adm_ent *first = adm_map_get(&r->seen, d->sku);
     if (first) {
         snprintf(why, sizeof(why), "duplicate sku \"%s\" (first on line %llu)", d->sku,
                  (unsigned long long)first->hash);
         ai_reject(r, line, why);
         return;
     }
-    ai_map_put(&r->seen, r->a->ar, d->sku, (uint64_t)line);
-    struct ai_ent *st = ai_map_get(&r->stored, d->sku);
+    adm_map_put(&r->seen, r->a->ar, d->sku, (uint64_t)line);
+    struct adm_ent *st = adm_map_get(&r->stored, d->sku);
     if (st && st->hash == d->hash) {
         r->unchanged++;
         return;
@@ -557,6 +505,50 @@ static int ai_has_suffix(const char *s, const char *suf)
     return a >= b && !strcasecmp(s + a - b, suf);
 }
 
+/* --prune: the file is the whole catalog. Products whose sku it does not
+ * name are deleted (their sizes, colours and tags go with them: ON DELETE
+ * CASCADE), in one transaction, but only after a complete import with no
+ * rejected line: a line refused for a typo must not delete its product. */
+static void ai_prune(struct ai_run *r)
+{
+    if (r->fatal) return;
+    if (r->nrejects) {
+        r->not_pruned = "lines were rejected: fix them and run again to prune";
+        return;
+    }
+    enum { K = 500 };
+    struct db_param p[K];
+    char err[512];
+    size_t np = 0;
+    int rc = r->dry ? DB_OK : db_begin(r->db, err, sizeof(err));
+    for (size_t i = 0; rc == DB_OK && i <= r->stored.cap; i++) {
+        const struct adm_ent *e = i < r->stored.cap ? &r->stored.e[i] : NULL;
+        if (e && (!e->key || adm_map_get(&r->seen, e->key))) continue;
+        if (e) {
+            p[np++] = DB_STR(e->key);
+            r->deleted++;
+        }
+        if (np && (np == K || !e) && !r->dry) {
+            ar_reset(r->batch_ar);
+            buf_t sql;
+            buf_init(&sql, r->batch_ar, 1 << 16);
+            buf_adds(&sql, "DELETE FROM products WHERE sku IN (");
+            for (size_t k = 0; k < np; k++) buf_adds(&sql, k ? ",?" : "?");
+            buf_addc(&sql, ')');
+            rc = db_exec(r->db, sql.p, p, np, NULL, NULL, err, sizeof(err));
+            np = 0;
+        }
+        if (np == K) np = 0;   /* dry run: only counted */
+    }
+    if (!r->dry && rc == DB_OK) rc = db_commit(r->db, err, sizeof(err));
+    if (rc != DB_OK) {
+        if (!r->dry && rc != DB_ECONN) db_rollback(r->db);
+        r->deleted = 0;
+        r->fatal = 1;
+        snprintf(r->fatal_msg, sizeof(r->fatal_msg), "pruning failed, nothing deleted: %s", err);
+    }
+}
+
 static void ai_print(const struct ai_run *r, const char *path, const char *fmt, double secs, int as_json)
 {
     if (as_json) {
@@ -570,6 +562,8 @@ static void ai_print(const struct ai_run *r, const char *path, const char *fmt, 
         json_object_object_add(o, "updated", json_object_new_int64(r->updated));
         json_object_object_add(o, "unchanged", json_object_new_int64(r->unchanged));
         json_object_object_add(o, "rejected", json_object_new_int64((int64_t)r->nrejects));
+        if (r->prune) json_object_object_add(o, "deleted", json_object_new_int64(r->deleted));
+        if (r->not_pruned) json_object_object_add(o, "notPruned", json_object_new_string(r->not_pruned));
         json_object *rj = json_object_new_array();
         for (size_t i = 0; i < r->nrejects; i++) {
             json_object *e = json_object_new_object();
@@ -588,6 +582,8 @@ static void ai_print(const struct ai_run *r, const char *path, const char *fmt, 
            r->dry ? " (dry run: nothing written)" : "");
     printf("  inserted:  %8ld\n  updated:   %8ld\n  unchanged: %8ld\n  rejected:  %8zu\n", r->inserted,
            r->updated, r->unchanged, r->nrejects);
+    if (r->prune) printf("  deleted:   %8ld\n", r->deleted);
+    if (r->not_pruned) printf("  not pruned: %s\n", r->not_pruned);
     for (size_t i = 0; i < r->nrejects && i < AI_MAX_REJECTS_SHOWN; i++)
         printf("    line %d: %s\n", r->rejects[i].line, r->rejects[i].why);
     if (r->nrejects > AI_MAX_REJECTS_SHOWN)
@@ -612,12 +608,13 @@ void adm_derive(struct adm *a, struct db *db, int changed, const char *who)
 int adm_import(struct adm *a, int argc, char **argv)
 {
     const char *path = NULL, *fmt = NULL;
-    int dry = 0, as_json = 0;
+    int dry = 0, as_json = 0, prune = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--format") && i + 1 < argc) fmt = argv[++i];
         else if (!strncmp(argv[i], "--format=", 9)) fmt = argv[i] + 9;
         else if (!strcmp(argv[i], "--dry-run")) dry = 1;
         else if (!strcmp(argv[i], "--json")) as_json = 1;
+        else if (!strcmp(argv[i], "--prune")) prune = 1;
         else if (argv[i][0] == '-' && argv[i][1]) {
             fprintf(stderr, "import-products: unknown option %s\n", argv[i]);
             return ADM_USAGE;
@@ -628,8 +625,9 @@ int adm_import(struct adm *a, int argc, char **argv)
         }
     }
     if (!path) {
-        fprintf(stderr, "Usage: troika-admin import-products FILE [--format jsonl|csv] [--dry-run] [--json]\n"
-                        "FILE '-' reads standard input.\n");
+        fprintf(stderr, "Usage: troika-admin import-products FILE [--format jsonl|csv] [--dry-run] [--json] [--prune]\n"
+                        "FILE '-' reads standard input. --prune: the file is the whole catalog; products\n"
+                        "it does not name are deleted (only when no line was rejected).\n");
         return ADM_USAGE;
     }
     if (fmt && strcmp(fmt, "jsonl") && strcmp(fmt, "csv")) {
@@ -665,9 +663,10 @@ int adm_import(struct adm *a, int argc, char **argv)
     if (!r) goto out;
     r->a = a;
     r->dry = dry;
+    r->prune = prune;
     r->batch_ar = ar_new(1 << 20);
     double t0 = adm_now();
-    if (!r->batch_ar || ai_map_init(&r->seen, a->ar, 1024) < 0) goto out;
+    if (!r->batch_ar || adm_map_init(&r->seen, a->ar, 1024) < 0) goto out;
     r->db = adm_db(a);
     if (!r->db) goto out;
     if (ai_load_stored(r) < 0) {
@@ -677,7 +676,8 @@ int adm_import(struct adm *a, int argc, char **argv)
     if (!strcmp(fmt, "csv")) ai_csv_all(r, buf, len);
     else ai_jsonl(r, buf, len);
     ai_flush(r);
-    if (!r->fatal && !r->dry && r->inserted + r->updated > 0) {
+    if (prune) ai_prune(r);
+    if (!r->fatal && !r->dry && r->inserted + r->updated + r->deleted > 0) {
         /* Fresh statistics after a bulk change, so that the optimizer's
          * plans for the search filters do not depend on when InnoDB's
          * background sampling last ran. */
@@ -687,7 +687,7 @@ int adm_import(struct adm *a, int argc, char **argv)
                      &rows, err, sizeof(err)) != DB_OK)
             fprintf(stderr, "import-products: ANALYZE TABLE failed (the import itself is complete): %s\n", err);
     }
-    if (!r->fatal && !r->dry) adm_derive(a, r->db, r->inserted + r->updated > 0, "import-products");
+    if (!r->fatal && !r->dry) adm_derive(a, r->db, r->inserted + r->updated + r->deleted > 0, "import-products");
     ai_print(r, path, !strcmp(fmt, "csv") ? "CSV" : "JSON Lines", adm_now() - t0, as_json);
     if (r->fatal) {
         fprintf(stderr, "import-products: stopped: %s\n", r->fatal_msg);

@@ -103,6 +103,13 @@ class SearchCase(harness.LogsOnFailure, unittest.TestCase):
         if os.environ.get("TROIKA_KEEP_TMP") != "1":
             shutil.rmtree(cls.tmp, ignore_errors=True)
 
+    def count(self, sql="SELECT COUNT(*) FROM products"):
+        return int(db_rows(self.stack, sql)[0][0])
+
+    def checksum(self):
+        # Every column (also updated_at) of every row: any write changes it.
+        return db_rows(self.stack, "CHECKSUM TABLE products, product_sizes, product_colors, product_tags")
+
     def write(self, name, lines):
         path = os.path.join(self.tmp, name)
         with open(path, "w", encoding="utf-8") as f:
@@ -134,13 +141,6 @@ class SearchCase(harness.LogsOnFailure, unittest.TestCase):
 
 class ImportTest(SearchCase):
     """import-products: the summary and the database agree; reruns change nothing."""
-
-    def count(self, sql="SELECT COUNT(*) FROM products"):
-        return int(db_rows(self.stack, sql)[0][0])
-
-    def checksum(self):
-        # Every column (also updated_at) of every row: any write changes it.
-        return db_rows(self.stack, "CHECKSUM TABLE products, product_sizes, product_colors, product_tags")
 
     def test_1_good_bad_and_repeated_lines(self):
         lines = [
@@ -224,6 +224,26 @@ class ImportTest(SearchCase):
         s = json.loads(out)
         self.assertEqual((rc, s["format"], s["unchanged"], s["inserted"], s["updated"]), (0, "CSV", 300, 0, 0), s)
 
+    def test_2b_generator_is_deterministic_and_has_no_lookalikes(self):
+        a = os.path.join(self.tmp, "a.jsonl")
+        b = os.path.join(self.tmp, "b.jsonl")
+        generate(self.stack, a, 6000, seed=3)
+        generate(self.stack, b, 6000, seed=3)
+        with open(a, "rb") as fa, open(b, "rb") as fb:
+            self.assertEqual(fa.read(), fb.read())   # the same seed, the same catalog
+        seen = {}
+        with open(a, encoding="utf-8") as f:
+            for n, line in enumerate(f, 1):
+                p = json.loads(line)
+                key = (p["title"], p["designer"])
+                self.assertFalse(key in seen, "line %d repeats line %s's title and designer %s" % (n, seen.get(key), key))
+                seen[key] = n
+        self.assertEqual(len(seen), 6000)
+        # a shorter catalog is the start of a longer one
+        generate(self.stack, b, 1500, seed=3)
+        with open(a, encoding="utf-8") as fa, open(b, encoding="utf-8") as fb:
+            self.assertEqual(fa.readlines()[:1500], fb.readlines())
+
     def test_3_csv_bad_rows_and_line_numbers(self):
         path = self.write("bad.csv", [
             "sku,title,category,price,colors,sizes,description",
@@ -267,6 +287,48 @@ class ImportTest(SearchCase):
 STEP_ORDER = ["text_search", "vector_search", "filters", "ranking"]
 CARD_KEYS = {"sku", "title", "price", "currency", "category", "designer", "colors", "sizes", "inStock",
              "imageUrl", "url", "score", "ranks"}
+
+
+class PruneTest(SearchCase):
+    """import-products --prune: the file is the whole catalog."""
+
+    def test_prune(self):
+        three = [product("PR-1", colors=["red"], sizes=["M"], tags=["wedding"]), product("PR-2"),
+                 product("PR-3", colors=["blue"], sizes=["L"], tags=["velvet"])]
+        admin(self.stack, "import-products", self.write("three.jsonl", three))
+        pr3 = db_rows(self.stack, "SELECT id FROM products WHERE sku = 'PR-3'")[0][0]
+        self.assertEqual(self.count(), 3)
+
+        # a dry run counts what would go and writes nothing
+        before = self.checksum()
+        two = self.write("two.jsonl", three[:2])
+        rc, out, _ = admin(self.stack, "import-products", two, "--prune", "--dry-run", "--json")
+        self.assertEqual((rc, json.loads(out)["deleted"]), (0, 1))
+        self.assertEqual(self.checksum(), before)
+
+        # a line rejected: nothing is pruned, the status says partial
+        rc, out, _ = admin(self.stack, "import-products", self.write("bad.jsonl", [three[0], "{not json"]),
+                           "--prune", "--json")
+        s = json.loads(out)
+        self.assertEqual((rc, s["rejected"], s["deleted"]), (3, 1, 0), s)
+        self.assertIn("rejected", s["notPruned"])
+        self.assertEqual(self.count(), 3)
+
+        # the real thing: PR-3 and its sizes, colours and tags are gone
+        rc, out, _ = admin(self.stack, "import-products", two, "--prune", "--json")
+        s = json.loads(out)
+        self.assertEqual((rc, s["deleted"], s["unchanged"]), (0, 1, 2), s)
+        self.assertEqual([r[0] for r in db_rows(self.stack, "SELECT sku FROM products ORDER BY sku")],
+                         ["PR-1", "PR-2"])
+        for t in ("product_sizes", "product_colors", "product_tags"):
+            self.assertEqual(self.count("SELECT COUNT(*) FROM %s WHERE product_id = %s" % (t, pr3)), 0, t)
+        # the derived tables follow: the bitmaps count two products
+        self.assertEqual(self.count("SELECT n FROM attr_bitmaps WHERE k = '#all'"), 2)
+        # and a rerun changes nothing
+        before = self.checksum()
+        rc, out, _ = admin(self.stack, "import-products", two, "--prune", "--json")
+        self.assertEqual((rc, json.loads(out)["deleted"]), (0, 0))
+        self.assertEqual(self.checksum(), before)
 
 
 class SearchStreamTest(SearchCase):
