@@ -12,6 +12,7 @@
 #include <json-c/json.h>
 
 #include "common/inr.h"
+#include "common/qparse.h"
 
 enum { TK_TEXT_MAX = 16 * 1024 };
 
@@ -272,10 +273,25 @@ static int tk_extra(buf_t *b, const struct tk_facts *f)
     }
 }
 
-/* The pick: the best-ranked product in stock in the asked size, else the
- * best in stock, else the best. */
-static size_t tk_pick(const struct tk_facts *f, const char *size)
+/* 1 when p's first colour (the one its card and title lead with) is of
+ * the asked family: a "red lehenga" pick should look red, not be a beige
+ * one with a maroon border. */
+static int tk_leads_with(const struct tk_product *p, const char *family)
 {
+    if (!family || !*family || !p->ncolors || !p->colors[0]) return 1;
+    const char *fam = qp_color_family(p->colors[0]);
+    return fam && !strcmp(fam, family);
+}
+
+/* The pick: the best-ranked product in stock in the asked size whose first
+ * colour is of the asked family, else the best in stock in the size, else
+ * the best in stock, else the best. */
+static size_t tk_pick(const struct tk_facts *f, const char *size, const char *family)
+{
+    for (size_t i = 0; i < f->nproducts; i++)
+        if (f->products[i].in_stock && (!size || !*size || tk_has_size(&f->products[i], size)) &&
+            tk_leads_with(&f->products[i], family))
+            return i;
     for (size_t i = 0; i < f->nproducts; i++)
         if (f->products[i].in_stock && (!size || !*size || tk_has_size(&f->products[i], size))) return i;
     for (size_t i = 0; i < f->nproducts; i++)
@@ -351,7 +367,8 @@ int tk_answer_builtin(arena_t *ar, const struct tk_facts *f, char **out)
     }
     if (f->nproducts > 0) {
         const char *size = f->matched ? f->matched->size : r->e.size;
-        size_t pick = r->intent == IT_COMPARISON ? 0 : tk_pick(f, size);
+        const char *family = f->matched ? f->matched->color_family : r->e.color_family;
+        size_t pick = r->intent == IT_COMPARISON ? 0 : tk_pick(f, size, family);
         const struct tk_product *p = &f->products[pick];
         char v[48];
         tk_money(v, sizeof(v), p->price, p->currency ? p->currency : f->currency);

@@ -100,6 +100,27 @@ static void t_builtin_answer(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(text, "My pick for the sangeet: Ruby Zardozi Lehenga Set"));
     CU_ASSERT_PTR_NOT_NULL(strstr(text, "Also worth a look: Crimson Gota Patti Lehenga"));
 
+    /* the pick leads with the asked colour: a beige piece with a maroon
+     * accent ranked first is passed over for a red one in the size */
+    struct tk_product beige = prods[1];
+    beige.sku = "TRK-LEH-009";
+    beige.title = "Beige Floral Lehenga Set";
+    beige.colors[0] = "beige";
+    beige.colors[1] = "maroon";
+    beige.ncolors = 2;
+    struct tk_product led[3] = {beige, prods[0], prods[1]};
+    f2.products = led;
+    CU_ASSERT_EQUAL(tk_answer_builtin(ar, &f2, &text), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "My pick for the sangeet: Ruby Zardozi Lehenga Set"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "Also worth a look: Beige Floral Lehenga Set"));
+    /* ... but when no piece in the size leads with it, the best in the size */
+    struct tk_product only[1] = {beige};
+    f2.products = only;
+    f2.nproducts = 1;
+    CU_ASSERT_EQUAL(tk_answer_builtin(ar, &f2, &text), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "My pick for the sangeet: Beige Floral Lehenga Set"));
+    f2.nproducts = 3;
+
     /* one title is named once, even when two products carry it */
     struct tk_product twins[3] = {prods[0], prods[0], prods[1]};
     twins[1].sku = "TRK-LEH-001B";
