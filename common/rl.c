@@ -429,7 +429,13 @@ static void rl_decide_locked(struct rl_table *t, const uint8_t addr[16], int64_t
     }
     struct rl_entry *e = rl_ent(t, i);
     int64_t *ring = rl_ring(e);
-    if (e->count && now < e->last_us) now = e->last_us;   /* never backwards */
+    if (e->count && now < e->last_us) {
+        /* never backwards: another process read a later clock and took
+         * the lock first. The decision is then at its time, and says so
+         * (the log's and the replay's time is the one recorded). */
+        now = e->last_us;
+        d->now_us = now;
+    }
     int admit = e->count < t->limit || ring[e->head] <= ws;
     if (admit) {
         if (e->count < t->limit) {

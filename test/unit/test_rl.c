@@ -73,6 +73,25 @@ static void t_window_exact(void)
     table_free(t, 16, 3);
 }
 
+/* Two processes read the clock, and the later reader takes the lock first:
+ * the earlier reading is decided at the time already recorded, and the
+ * decision says that time (it is what the log and the window count). */
+static void t_clock_never_backwards(void)
+{
+    void *t = table_new(16, 3, 1000);
+    struct rl_decision d;
+    CU_ASSERT(decide(t, "192.0.2.7", 500, &d) && d.now_us == 500 * MS);
+    CU_ASSERT(decide(t, "192.0.2.7", 499, &d) && d.now_us == 500 * MS && d.remaining == 1);
+    /* both admissions are recorded at 500: both leave the window at 1500 */
+    CU_ASSERT(decide(t, "192.0.2.7", 1000, &d) && d.remaining == 0 && d.free_at_us == 1500 * MS);
+    CU_ASSERT(!decide(t, "192.0.2.7", 1499, &d));
+    CU_ASSERT(decide(t, "192.0.2.7", 1500, &d));
+    /* a new address has no past: its reading stands */
+    CU_ASSERT(decide(t, "192.0.2.8", 1501, &d) && d.now_us == 1501 * MS);
+    CU_ASSERT(rl_table_check(t) == 0);
+    table_free(t, 16, 3);
+}
+
 /* A reference model: every admission time kept, windows counted directly. */
 static void t_matches_reference(void)
 {
@@ -355,6 +374,7 @@ void register_rl(void)
     static const struct unit_case cases[] = {
         {"sliding window is exact at the edges", t_window_exact},
         {"decisions match a reference model", t_matches_reference},
+        {"the clock never goes backwards, and the decision says so", t_clock_never_backwards},
         {"eviction takes only idle entries", t_eviction_rule},
         {"a flood of addresses never lifts a tracked limit", t_flood_never_exceeds},
         {"a lock holder that dies is recovered", t_lock_holder_dies},
