@@ -516,33 +516,40 @@ static void ai_prune(struct ai_run *r)
         r->not_pruned = "lines were rejected: fix them and run again to prune";
         return;
     }
+    /* the stored skus the file did not name */
+    const char **gone = ar_alloc(r->a->ar, (r->stored.n + 1) * sizeof(*gone));
+    if (!gone) {
+        r->fatal = 1;
+        snprintf(r->fatal_msg, sizeof(r->fatal_msg), "pruning: out of memory");
+        return;
+    }
+    size_t ngone = 0;
+    for (size_t i = 0; i < r->stored.cap; i++) {
+        const struct adm_ent *e = &r->stored.e[i];
+        if (e->key && !adm_map_get(&r->seen, e->key)) gone[ngone++] = e->key;
+    }
+    r->deleted = (long)ngone;
+    if (r->dry || !ngone) return;   /* a dry run only counts them */
     enum { K = 500 };
     struct db_param p[K];
     char err[512];
-    size_t np = 0;
-    int rc = r->dry ? DB_OK : db_begin(r->db, err, sizeof(err));
-    for (size_t i = 0; rc == DB_OK && i <= r->stored.cap; i++) {
-        const struct adm_ent *e = i < r->stored.cap ? &r->stored.e[i] : NULL;
-        if (e && (!e->key || adm_map_get(&r->seen, e->key))) continue;
-        if (e) {
-            p[np++] = DB_STR(e->key);
-            r->deleted++;
+    int rc = db_begin(r->db, err, sizeof(err));
+    for (size_t off = 0; rc == DB_OK && off < ngone; off += K) {
+        size_t np = ngone - off < K ? ngone - off : K;
+        ar_reset(r->batch_ar);
+        buf_t sql;
+        buf_init(&sql, r->batch_ar, 1 << 16);
+        buf_adds(&sql, "DELETE FROM products WHERE sku IN (");
+        for (size_t k = 0; k < np; k++) {
+            buf_adds(&sql, k ? ",?" : "?");
+            p[k] = DB_STR(gone[off + k]);
         }
-        if (np && (np == K || !e) && !r->dry) {
-            ar_reset(r->batch_ar);
-            buf_t sql;
-            buf_init(&sql, r->batch_ar, 1 << 16);
-            buf_adds(&sql, "DELETE FROM products WHERE sku IN (");
-            for (size_t k = 0; k < np; k++) buf_adds(&sql, k ? ",?" : "?");
-            buf_addc(&sql, ')');
-            rc = db_exec(r->db, sql.p, p, np, NULL, NULL, err, sizeof(err));
-            np = 0;
-        }
-        if (np == K) np = 0;   /* dry run: only counted */
+        buf_addc(&sql, ')');
+        rc = db_exec(r->db, sql.p, p, np, NULL, NULL, err, sizeof(err));
     }
-    if (!r->dry && rc == DB_OK) rc = db_commit(r->db, err, sizeof(err));
+    if (rc == DB_OK) rc = db_commit(r->db, err, sizeof(err));
     if (rc != DB_OK) {
-        if (!r->dry && rc != DB_ECONN) db_rollback(r->db);
+        if (rc != DB_ECONN) db_rollback(r->db);
         r->deleted = 0;
         r->fatal = 1;
         snprintf(r->fatal_msg, sizeof(r->fatal_msg), "pruning failed, nothing deleted: %s", err);
