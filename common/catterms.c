@@ -32,20 +32,15 @@ enum { CT_INSERT = 500 };
 
 /* ---- words ------------------------------------------------------------------ */
 
-static int ct_wordbyte(unsigned char c)
-{
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80;
-}
-
 size_t ct_words(const char *s, const char **w, size_t *wl, size_t max)
 {
     size_t n = 0;
     const unsigned char *p = (const unsigned char *)(s ? s : "");
     while (*p && n < max) {
-        while (*p && !ct_wordbyte(*p)) p++;
+        while (*p && !qp_wordbyte(*p)) p++;
         const unsigned char *b = p;
         size_t chars = 0;
-        while (*p && ct_wordbyte(*p)) {
+        while (*p && qp_wordbyte(*p)) {
             if ((*p & 0xC0) != 0x80) chars++;
             p++;
         }

@@ -50,7 +50,7 @@ static void qp_push(struct qp_state *st, enum qp_kind kind, const char *src, siz
     st->t[st->n++] = (struct qp_tok){.kind = kind, .s = d, .upper = upper};
 }
 
-static int qp_wordbyte(unsigned char c)
+int qp_wordbyte(unsigned char c)
 {
     return isalnum(c) || c >= 0x80;
 }
@@ -629,11 +629,6 @@ void qp_parse(const char *q, struct qp_result *out)
 
 /* ---- designers ------------------------------------------------------------------- */
 
-static int qp_dword(unsigned char c)
-{
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80;
-}
-
 static int qp_lower(int c)
 {
     return c >= 'A' && c <= 'Z' ? c + 32 : c;
@@ -646,17 +641,17 @@ static int qp_name_at(const char *q, size_t p, const char *name, size_t *end, si
     size_t i = p, w = 0;
     const char *s = name;
     for (;;) {
-        while (*s && !qp_dword((unsigned char)*s)) s++;
+        while (*s && !qp_wordbyte((unsigned char)*s)) s++;
         if (!*s) break;
         if (w) {   /* between two of the name's words: q has a separator too */
-            if (!q[i] || qp_dword((unsigned char)q[i])) return 0;
-            while (q[i] && !qp_dword((unsigned char)q[i])) i++;
+            if (!q[i] || qp_wordbyte((unsigned char)q[i])) return 0;
+            while (q[i] && !qp_wordbyte((unsigned char)q[i])) i++;
         }
-        while (*s && qp_dword((unsigned char)*s)) {
+        while (*s && qp_wordbyte((unsigned char)*s)) {
             if (qp_lower((unsigned char)q[i]) != qp_lower((unsigned char)*s)) return 0;
             i++, s++;
         }
-        if (q[i] && qp_dword((unsigned char)q[i])) return 0;   /* q's word goes on */
+        if (q[i] && qp_wordbyte((unsigned char)q[i])) return 0;   /* q's word goes on */
         w++;
     }
     *end = i;
@@ -670,7 +665,7 @@ static int qp_lexicon_word(const char *name)
     char w[64];
     size_t k = 0;
     for (const char *s = name; *s && k + 1 < sizeof(w); s++)
-        if (qp_dword((unsigned char)*s)) w[k++] = (char)qp_lower((unsigned char)*s);
+        if (qp_wordbyte((unsigned char)*s)) w[k++] = (char)qp_lower((unsigned char)*s);
     w[k] = '\0';
     return qp_category_canon(w) || qp_color_family(w) || qp_occasion_canon(w) || qp_size_canon(w) ||
            qp_fabric_canon(w) || qp_work_canon(w);
@@ -685,7 +680,7 @@ int qp_take_designer(const char *q, const char *const *designers, size_t n, char
         const char *name = designers[d];
         if (!name || !*name || strlen(name) >= dlen) continue;
         for (size_t p = 0; p < qlen; p++) {
-            if (!qp_dword((unsigned char)q[p]) || (p && qp_dword((unsigned char)q[p - 1]))) continue;
+            if (!qp_wordbyte((unsigned char)q[p]) || (p && qp_wordbyte((unsigned char)q[p - 1]))) continue;
             size_t end, words;
             if (!qp_name_at(q, p, name, &end, &words)) continue;
             if (words == 1 && qp_lexicon_word(name)) break;

@@ -82,6 +82,11 @@ int qp_color_lookup(const char *s, const char **name, const char **family);
 /* Family of a colour name, or NULL when unknown. */
 const char *qp_color_family(const char *s);
 
+/* 1 when c can be part of a word: an ASCII letter or digit, or any byte
+ * of a multi-byte UTF-8 character. One definition for the parser, the
+ * full-text plan and the designer match. */
+int qp_wordbyte(unsigned char c);
+
 /* 1 when w (lower-case) is one of InnoDB's default FULLTEXT stopwords. */
 int qp_ft_stopword(const char *w);
 
