@@ -395,7 +395,7 @@ static void rl_decide_locked(struct rl_table *t, const uint8_t addr[16], int64_t
     memset(d, 0, sizeof(*d));
     d->limit = (int)t->limit;
     d->now_us = now;
-    atomic_fetch_add_explicit(&t->decisions, 1, memory_order_relaxed);
+    d->seq = atomic_fetch_add_explicit(&t->decisions, 1, memory_order_relaxed) + 1;
     int32_t i = rl_find(t, addr);
     if (i < 0) {
         if (t->free_head >= 0) {

@@ -71,6 +71,9 @@ struct rl_decision {
     int table_full;         /* refused because every entry was active */
     int64_t now_us;         /* the decision's time (monotonic) */
     int64_t free_at_us;     /* when the next admission frees (monotonic) */
+    uint64_t seq;           /* the table's decision count, this one included:
+                             * the order decisions were taken in, even when
+                             * two share a microsecond */
 };
 
 /* Decides for addr at now_us (tests inject the clock; times must not go

@@ -132,8 +132,9 @@ int op_rate_limit(struct app *app, struct req *r, struct sink *s, const struct r
         return 0;
     }
     /* The decision's own time, for operators and the exactness test. */
-    LOG_DEBUG(route->name, r->id, NULL, "Rate limit %s %s remaining=%d at_us=%lld pid=%d",
-              d.admitted ? "admitted" : "refused", r->client_ip, d.remaining, (long long)d.now_us, (int)getpid());
+    LOG_DEBUG(route->name, r->id, NULL, "Rate limit %s %s remaining=%d at_us=%lld seq=%llu pid=%d",
+              d.admitted ? "admitted" : "refused", r->client_ip, d.remaining, (long long)d.now_us,
+              (unsigned long long)d.seq, (int)getpid());
     int64_t wait_ms = (d.free_at_us - d.now_us + 999) / 1000;
     if (wait_ms < 0) wait_ms = 0;
     op_header_num(s, "X-RateLimit-Limit", d.limit);

@@ -23,7 +23,7 @@ LIMIT = 10
 OVERRIDES = {"streaming_rate_limit": str(LIMIT), "streaming_window_ms": "5000",
              "streaming_rate_whitelist": "", "trusted_proxies": "127.0.0.1"}
 DECISION = re.compile(r"-(?P<rid>[A-Za-z0-9]+)\] Rate limit (?P<what>admitted|refused) (?P<ip>\S+) "
-                      r"remaining=(?P<rem>\d+) at_us=(?P<at>\d+) pid=(?P<pid>\d+)")
+                      r"remaining=(?P<rem>\d+) at_us=(?P<at>\d+) seq=(?P<seq>\d+) pid=(?P<pid>\d+)")
 
 
 class ApacheCase(harness.LogsOnFailure):
@@ -95,7 +95,8 @@ class ApacheCase(harness.LogsOnFailure):
         self.assertGreaterEqual(len(pids), 2, "one process decided everything: %r" % pids)
         # replay: never more than LIMIT in the window, never refused under it
         adm = []
-        for m in sorted(mine, key=lambda m: int(m.group("at"))):
+        # server order: time, then the limiter's count for decisions within one microsecond
+        for m in sorted(mine, key=lambda m: (int(m.group("at")), int(m.group("seq")))):
             at = int(m.group("at"))
             inwin = [a for a in adm if a > at - 5000000]
             if m.group("what") == "admitted":

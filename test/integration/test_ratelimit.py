@@ -10,8 +10,9 @@ time.monotonic(). The test:
 1. checks each logged decision time lies inside the request's life as the
    client saw it (sent at t_send, response head at t_recv), so the stamps are
    real, not invented;
-2. replays the decisions in server order and asserts, for every decision at
-   t, with n = admissions of that client in (t - window, t]: admitted implies
+2. replays the decisions in server order (the time, then the limiter's own
+   decision count `seq` for decisions within one microsecond) and asserts,
+   for every decision at t, with n = admissions of that client in (t - window, t]: admitted implies
    n < limit, refused implies n == limit (nobody refused while under the
    limit), and X-RateLimit-Remaining == limit - n after the decision;
 3. independently of the log, from client times alone: no limit + 1
@@ -28,6 +29,7 @@ milliseconds of a slot freeing.
 """
 
 import collections
+import itertools
 import math
 import os
 import re
@@ -44,7 +46,7 @@ WINDOW_MS = 2000
 SHARED_DB = None
 
 DECISION = re.compile(r"-(?P<rid>[A-Za-z0-9]+)\] Rate limit (?P<what>admitted|refused) (?P<ip>\S+) "
-                      r"remaining=(?P<rem>\d+) at_us=(?P<at>\d+) pid=(?P<pid>\d+)")
+                      r"remaining=(?P<rem>\d+) at_us=(?P<at>\d+) seq=(?P<seq>\d+) pid=(?P<pid>\d+)")
 
 
 harness.shared_db_module(globals())
@@ -95,6 +97,7 @@ def decisions_from_log(path):
                 out[m.group("rid")] = {
                     "admitted": m.group("what") == "admitted", "ip": m.group("ip"),
                     "remaining": int(m.group("rem")), "at": int(m.group("at")) / 1e6,
+                    "seq": int(m.group("seq")),
                     "pid": int(m.group("pid"))}
     return out
 
@@ -102,7 +105,7 @@ def decisions_from_log(path):
 class LimiterCase(harness.LogsOnFailure, unittest.TestCase):
     OVERRIDES = {}
     WORKERS = 4
-    _seq = 0
+    _seq = itertools.count(1)   # next() is atomic; `+= 1` from the pool's threads could hand out one id twice
     killed = frozenset()   # worker pids a test killed
 
     @classmethod
@@ -117,8 +120,7 @@ class LimiterCase(harness.LogsOnFailure, unittest.TestCase):
         cls.stack.close()
 
     def rid(self):
-        LimiterCase._seq += 1
-        return "rl%s%05d" % (os.getpid(), LimiterCase._seq)
+        return "rl%s%05d" % (os.getpid(), next(LimiterCase._seq))
 
     def run_schedule(self, schedule, path="/api/stream/selftest?n=1&interval_ms=0", threads=6, during=None):
         """schedule: [(offset_ms, ip, xff)]; fires each at t0 + offset from a
@@ -174,7 +176,11 @@ class LimiterCase(harness.LogsOnFailure, unittest.TestCase):
             known.append((d["at"], d, p))
         if not allow_unknown:
             self.assertEqual(unknown, [], "requests without a logged decision")
-        known.sort(key=lambda x: x[0])
+        # server order: the time, then the limiter's own count for two
+        # decisions taken within one microsecond (lock hand-offs between
+        # workers can be that quick)
+        known.sort(key=lambda x: (x[0], x[1]["seq"]))
+        self.assertEqual(len({d["seq"] for _, d, _ in known}), len(known), "one decision logged for two requests")
         # 2. replay in server order
         admitted = []
         wall_off = time.time() - time.monotonic()

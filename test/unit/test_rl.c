@@ -92,6 +92,22 @@ static void t_clock_never_backwards(void)
     table_free(t, 16, 3);
 }
 
+/* Decisions in one microsecond (a quick lock hand-off between workers):
+ * `seq` gives their order, refusals and new addresses included. */
+static void t_seq_orders_ties(void)
+{
+    void *t = table_new(16, 2, 1000);
+    struct rl_decision d;
+    CU_ASSERT(decide(t, "192.0.2.9", 700, &d) && d.seq == 1 && d.remaining == 1);
+    CU_ASSERT(decide(t, "192.0.2.9", 700, &d) && d.seq == 2 && d.remaining == 0);
+    CU_ASSERT(!decide(t, "192.0.2.9", 700, &d) && d.seq == 3);
+    CU_ASSERT(decide(t, "192.0.2.10", 700, &d) && d.seq == 4 && d.now_us == 700 * MS);
+    struct rl_stats st;
+    rl_stats(t, &st);
+    CU_ASSERT(st.decisions == 4);
+    table_free(t, 16, 2);
+}
+
 /* A reference model: every admission time kept, windows counted directly. */
 static void t_matches_reference(void)
 {
@@ -375,6 +391,7 @@ void register_rl(void)
         {"sliding window is exact at the edges", t_window_exact},
         {"decisions match a reference model", t_matches_reference},
         {"the clock never goes backwards, and the decision says so", t_clock_never_backwards},
+        {"decisions in one microsecond are ordered by seq", t_seq_orders_ties},
         {"eviction takes only idle entries", t_eviction_rule},
         {"a flood of addresses never lifts a tracked limit", t_flood_never_exceeds},
         {"a lock holder that dies is recovered", t_lock_holder_dies},
