@@ -698,3 +698,78 @@ int qp_take_designer(const char *q, const char *const *designers, size_t n, char
     snprintf(rest, rlen, "%.*s %s", (int)best_at, q, q + best_end);
     return 1;
 }
+
+/* ---- writing a query back ------------------------------------------------------------ */
+
+/* A price as the parser reads it back: whole rupees, or two decimals. */
+static int qp_put_price(char *out, size_t cap, double v)
+{
+    if (v == (double)(long long)v) return snprintf(out, cap, "%lld", (long long)v);
+    return snprintf(out, cap, "%.2f", v);
+}
+
+int qp_render(const struct qp_filters *f, const char *residual, char *out, size_t cap)
+{
+    size_t o = 0;
+    char num[2][48];
+    const char *part[16];
+    size_t np = 0;
+    /* The colour first: the parser keeps the first colour it meets, and a
+     * residual word may be a second one ("red and gold" keeps "gold"). */
+    if (f->color[0]) part[np++] = f->color;
+    else if (f->color_family[0]) part[np++] = f->color_family;
+    /* The words next, where they cannot join the category into a phrase
+     * the parser knows ("lehenga choli"); words that are filter words
+     * themselves (a second colour, "silk chiffon") last, after the filter
+     * that won. */
+    int words_last = 0;
+    if (residual && residual[0]) {
+        struct qp_result alone;
+        qp_parse(residual, &alone);
+        words_last = strcmp(alone.residual, residual) != 0;
+        if (!words_last) part[np++] = residual;
+    }
+    if (f->fabric[0]) part[np++] = f->fabric;
+    if (f->work[0]) part[np++] = f->work;
+    if (f->category[0]) part[np++] = f->category;
+    if (f->size[0]) {
+        part[np++] = "size";
+        part[np++] = f->size;
+    }
+    if (f->occasion[0]) {
+        part[np++] = "for";
+        part[np++] = f->occasion;
+    }
+    if (f->in_stock == 1) part[np++] = "in stock";
+    else if (f->in_stock == 0) part[np++] = "out of stock";
+    if (f->min_price >= 0 && f->max_price >= 0) {
+        qp_put_price(num[0], sizeof(num[0]), f->min_price);
+        qp_put_price(num[1], sizeof(num[1]), f->max_price);
+        part[np++] = "between";
+        part[np++] = num[0];
+        part[np++] = "and";
+        part[np++] = num[1];
+    } else if (f->max_price >= 0) {
+        qp_put_price(num[1], sizeof(num[1]), f->max_price);
+        part[np++] = "under";
+        part[np++] = num[1];
+    } else if (f->min_price >= 0) {
+        qp_put_price(num[0], sizeof(num[0]), f->min_price);
+        part[np++] = "above";
+        part[np++] = num[0];
+    }
+    if (words_last) part[np++] = residual;
+    if (f->designer[0]) {
+        part[np++] = "by";
+        part[np++] = f->designer;
+    }
+    for (size_t i = 0; i < np; i++) {
+        size_t len = strlen(part[i]);
+        if (o + (o > 0) + len + 1 > cap) return -1;
+        if (o) out[o++] = ' ';
+        memcpy(out + o, part[i], len);
+        o += len;
+    }
+    if (cap) out[o] = '\0';
+    return (int)o;
+}

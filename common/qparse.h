@@ -118,6 +118,20 @@ const char *const *qp_fabric_tags(const char *fabric);
  * "chikankari", "sequins" -> "sequin"), or NULL. */
 const char *qp_work_canon(const char *s);
 
+/* Writes into out (cap bytes) a query that qp_parse, after
+ * qp_take_designer, reads back as f with residual as its residual words:
+ * "maroon choli velvet lehenga size M for wedding in stock under 5000 by
+ * Studio Kesar". The colour goes first (the parser keeps the first colour),
+ * the words next (after the category they could join it: "lehenga
+ * choli"), unless some are filter words themselves (a second colour, "silk
+ * chiffon"): then they go last, after the filter that won. Not read back
+ * the same: a
+ * residual word that is itself a filter word (the "gold" of "red and gold
+ * lehenga") once its filter is unset, and a designer the catalog does not
+ * name. The length, or -1 when out is too small. Product search offers
+ * these as the queries that widen a search with no results. */
+int qp_render(const struct qp_filters *f, const char *residual, char *out, size_t cap);
+
 /* Price band used for "around X": [X * (1 - QP_AROUND), X * (1 + QP_AROUND)]. */
 #define QP_AROUND 0.15
 

@@ -332,6 +332,98 @@ static void t_take_designer(void)
     CU_ASSERT_EQUAL(qp_take_designer("Anaya Mehrotra lehenga", des, nd, d, sizeof(d), rest, 8), 0);
 }
 
+static int qp_same(const struct qp_result *a, const struct qp_result *b)
+{
+    const struct qp_filters *x = &a->f, *y = &b->f;
+    return !strcmp(x->size, y->size) && !strcmp(x->color, y->color) && !strcmp(x->color_family, y->color_family) &&
+           !strcmp(x->category, y->category) && !strcmp(x->designer, y->designer) &&
+           !strcmp(x->occasion, y->occasion) && !strcmp(x->fabric, y->fabric) && !strcmp(x->work, y->work) &&
+           x->min_price == y->min_price && x->max_price == y->max_price && x->in_stock == y->in_stock &&
+           !strcmp(a->residual, b->residual);
+}
+
+/* Parses q as product search does: the designer first, then the parser. */
+static void qp_parse_with(const char *q, const char *const *des, size_t nd, struct qp_result *r)
+{
+    char d[128], rest[512];
+    int got = qp_take_designer(q, des, nd, d, sizeof(d), rest, sizeof(rest));
+    qp_parse(got ? rest : q, r);
+    if (got) snprintf(r->f.designer, sizeof(r->f.designer), "%s", d);
+}
+
+/* What every phrasing of the table says, and the same with any one group
+ * of filters dropped (the relaxations of a search with no results), is
+ * written back as a query that reads as the same filters and words. */
+static void t_render_round_trip(void)
+{
+    static const char *const des[] = {"Studio Kesar", "Anaya Mehrotra"};
+    size_t n = sizeof(qp_cases) / sizeof(qp_cases[0]);
+    int checked = 0;
+    char q[512];
+    struct qp_result r;
+    for (size_t i = 0; i < n; i++) {
+        struct qp_result words;
+        qp_parse_with(qp_cases[i].q, des, 2, &r);
+        /* leftover words that are filter words themselves ("gold" in "red
+         * and gold lehenga") become that filter once it is unset */
+        qp_parse(r.residual, &words);
+        int plain = !strcmp(words.residual, r.residual);
+        for (int drop = -1; drop < 9; drop++) {
+            if (drop >= 0 && !plain) continue;
+            struct qp_result want = r, got;
+            struct qp_filters *f = &want.f;
+            switch (drop) {
+            case 0: f->size[0] = 0; break;
+            case 1: f->color[0] = f->color_family[0] = 0; break;
+            case 2: f->category[0] = 0; break;
+            case 3: f->occasion[0] = 0; break;
+            case 4: f->fabric[0] = 0; break;
+            case 5: f->work[0] = 0; break;
+            case 6: f->min_price = f->max_price = -1; break;
+            case 7: f->in_stock = -1; break;
+            case 8:
+                if (f->designer[0]) f->designer[0] = 0;
+                else snprintf(f->designer, sizeof(f->designer), "%s", des[i % 2]);
+                break;
+            }
+            CU_ASSERT_FATAL(qp_render(f, want.residual, q, sizeof(q)) > 0 || !*q);
+            qp_parse_with(q, des, 2, &got);
+            if (!qp_same(&want, &got))
+                fprintf(stderr, "\nqp_render \"%s\" (drop %d) -> \"%s\": read back differently\n",
+                        qp_cases[i].q, drop, q);
+            CU_ASSERT(qp_same(&want, &got));
+            checked++;
+        }
+    }
+    CU_ASSERT(checked >= 400);
+    /* the phrase stays apart from the words */
+    qp_parse("lengha choli embroidered", &r);
+    CU_ASSERT(qp_render(&r.f, r.residual, q, sizeof(q)) > 0);
+    CU_ASSERT_STRING_EQUAL(q, "choli embroidered lehenga");
+    /* prices: both ends, one end, decimals; sizes that look like prices */
+    qp_parse("sherwani size 40 between 25000 and 80000", &r);
+    CU_ASSERT(qp_render(&r.f, r.residual, q, sizeof(q)) > 0);
+    CU_ASSERT_STRING_EQUAL(q, "sherwani size 40 between 25000 and 80000");
+    struct qp_result back;
+    r.f.min_price = 1999.5;
+    r.f.max_price = -1;
+    qp_render(&r.f, r.residual, q, sizeof(q));
+    qp_parse(q, &back);
+    CU_ASSERT(qp_same(&r, &back));
+    qp_parse("free size dupatta above 1500", &r);
+    qp_render(&r.f, r.residual, q, sizeof(q));
+    CU_ASSERT_STRING_EQUAL(q, "dupatta size Free Size above 1500");
+    qp_parse(q, &back);
+    CU_ASSERT(qp_same(&r, &back));
+    /* too small a buffer */
+    CU_ASSERT_EQUAL(qp_render(&r.f, r.residual, q, 8), -1);
+    /* nothing set: an empty query */
+    struct qp_filters none;
+    qp_filters_init(&none);
+    CU_ASSERT_EQUAL(qp_render(&none, "", q, sizeof(q)), 0);
+    CU_ASSERT_STRING_EQUAL(q, "");
+}
+
 void register_qparse(void)
 {
     static const struct unit_case cases[] = {
@@ -340,6 +432,7 @@ void register_qparse(void)
         {"lexicons", t_lexicons},
         {"explicit filters override the query's", t_override},
         {"designer names", t_take_designer},
+        {"filters written back as a query read the same", t_render_round_trip},
         {NULL, NULL},
     };
     unit_suite("qparse", cases);
