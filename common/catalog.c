@@ -406,6 +406,49 @@ int cat_text_search(struct db *db, arena_t *ar, const char *residual, const stru
     return DB_OK;
 }
 
+int cat_text_bounds(struct db *db, arena_t *ar, const struct cat_text_info *info, const struct qp_filters *f,
+                    long *count, double *min, double *max, char *err, size_t errlen)
+{
+    struct db_param p[CAT_MAX_FILTER_PARAMS + CT_PLAN_WORDS + 2];
+    size_t np = 0;
+    buf_t sql;
+    buf_init(&sql, ar, 8192);
+    *count = 0;
+    *min = *max = -1;
+    buf_adds(&sql, "SELECT COUNT(*), MIN(p.price), MAX(p.price) FROM products p WHERE 1 = 1");
+    if (strcmp(info->mode, "browse") != 0) {
+        buf_printf(&sql, " AND " CAT_MATCH " AGAINST (? IN %s)",
+                   !strcmp(info->mode, "natural") ? "NATURAL LANGUAGE MODE" : "BOOLEAN MODE");
+        p[np++] = DB_STR(info->expr);
+        const char *w = info->row_words;
+        while (*w && np < 1 + CT_PLAN_WORDS) {
+            size_t len = strcspn(w, " ");
+            if (len) {
+                buf_adds(&sql, " AND " CAT_ROW_TEXT " REGEXP ?");
+                p[np++] = DB_STR(ar_printf(ar, "(?<![[:alnum:]_])%.*s(?![[:alnum:]_])", (int)len, w));
+            }
+            w += len;
+            while (*w == ' ') w++;
+        }
+    }
+    cat_filter_sql(f, &sql, p, &np);
+    if (sql.toobig) {
+        snprintf(err, errlen, "out of memory");
+        return DB_EQUERY;
+    }
+    struct db_rows rs;
+    int rc = db_query(db, ar, sql.p, p, np, 0, &rs, err, errlen);
+    if (rc != DB_OK) return rc;
+    if (rs.nrows == 1) {
+        *count = strtol(db_cell(&rs, 0, 0) ? db_cell(&rs, 0, 0) : "0", NULL, 10);
+        if (*count > 0 && db_cell(&rs, 0, 1) && db_cell(&rs, 0, 2)) {
+            *min = strtod(db_cell(&rs, 0, 1), NULL);
+            *max = strtod(db_cell(&rs, 0, 2), NULL);
+        }
+    }
+    return DB_OK;
+}
+
 /* ---- by id ----------------------------------------------------------------- */
 
 static int cat_id_cmp(const void *a, const void *b)

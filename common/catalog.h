@@ -78,6 +78,13 @@ struct cat_text_info {
 int cat_text_search(struct db *db, arena_t *ar, const char *residual, const struct qp_filters *f, int limit,
                     struct cat_product **out, size_t *n, struct cat_text_info *info, char *err, size_t errlen);
 
+/* Every product the query a text search ran (info: its mode, expression
+ * and row words; a browse has none) matches under f, not capped: their
+ * count and price range (min and max -1 when none). One aggregate
+ * statement. DB_OK or DB_E*. */
+int cat_text_bounds(struct db *db, arena_t *ar, const struct cat_text_info *info, const struct qp_filters *f,
+                    long *count, double *min, double *max, char *err, size_t errlen);
+
 /* The products among ids[0..nids) that pass the filters, sorted by id.
  * DB_OK or DB_E*. */
 int cat_fetch(struct db *db, arena_t *ar, const int64_t *ids, size_t nids, const struct qp_filters *f,

@@ -25,6 +25,7 @@
 
 #include "common/catalog.h"
 #include "common/db.h"
+#include "common/inr.h"
 #include "common/log.h"
 #include "common/qparse.h"
 #include "common/rank.h"
@@ -70,6 +71,10 @@ struct ps {
     struct rk_item *items;       /* fused, best first */
     struct cat_product **item_rows;
     size_t nitems;
+
+    int relax;                   /* with no results, look for what would widen the search */
+    json_object *relaxations;    /* what did (owned until handed to the results event), or NULL */
+    json_object *relax_queries;  /* their queries, for the suggestions event */
 
     int64_t ms_text, ms_vector, ms_filters, ms_ranking;
     int64_t first_results_ms;    /* monotonic time of the first results event */
@@ -362,6 +367,200 @@ static int ps_filters(struct ps *s)
     return ps_results(s, "semantic", cards, (long)s->nvf, NULL);
 }
 
+/* ---- no results: what would widen the search -------------------------------------- */
+
+/* Filter groups, in the order a shopper gives them up most easily. */
+enum { PSG_PRICE, PSG_SIZE, PSG_STOCK, PSG_WORK, PSG_FABRIC, PSG_COLOR, PSG_OCCASION, PSG_DESIGNER, PSG_CATEGORY,
+       PSG_N };
+static const char *const ps_group_names[PSG_N] = {"price",  "size",     "inStock",  "work",    "fabric",
+                                                   "color",  "occasion", "designer", "category"};
+
+/* 1 when group g of f is set; with clear, unsets it. */
+static int ps_group(struct qp_filters *f, int g, int clear)
+{
+    switch (g) {
+    case PSG_PRICE:
+        if (f->min_price < 0 && f->max_price < 0) return 0;
+        if (clear) f->min_price = f->max_price = -1;
+        return 1;
+    case PSG_SIZE:
+        if (!f->size[0]) return 0;
+        if (clear) f->size[0] = 0;
+        return 1;
+    case PSG_STOCK:
+        if (f->in_stock < 0) return 0;
+        if (clear) f->in_stock = -1;
+        return 1;
+    case PSG_WORK:
+        if (!f->work[0]) return 0;
+        if (clear) f->work[0] = 0;
+        return 1;
+    case PSG_FABRIC:
+        if (!f->fabric[0]) return 0;
+        if (clear) f->fabric[0] = 0;
+        return 1;
+    case PSG_COLOR:
+        if (!f->color[0] && !f->color_family[0]) return 0;
+        if (clear) f->color[0] = f->color_family[0] = 0;
+        return 1;
+    case PSG_OCCASION:
+        if (!f->occasion[0]) return 0;
+        if (clear) f->occasion[0] = 0;
+        return 1;
+    case PSG_DESIGNER:
+        if (!f->designer[0]) return 0;
+        if (clear) f->designer[0] = 0;
+        return 1;
+    case PSG_CATEGORY:
+        if (!f->category[0]) return 0;
+        if (clear) f->category[0] = 0;
+        return 1;
+    }
+    return 0;
+}
+
+/* A price as the cards give one: whole rupees as an integer. */
+static json_object *ps_amount(double v)
+{
+    return v == (double)(long long)v ? json_object_new_int64((long long)v) : json_object_new_double(v);
+}
+
+/* "pink, gold and ivory": the first few values of a facet array. */
+static void ps_facet_list(json_object *facet, char *out, size_t cap)
+{
+    size_t n = facet ? json_object_array_length(facet) : 0, o = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < n && i < 3 && o < cap; i++) {
+        json_object *v;
+        if (!json_object_object_get_ex(json_object_array_get_idx(facet, i), "value", &v)) continue;
+        const char *sep = i == 0 ? "" : (i + 1 == n || i == 2) ? " and " : ", ";
+        o += (size_t)snprintf(out + o, cap - o, "%s%s", sep, json_object_get_string(v));
+    }
+    if (o >= cap) out[cap - 1] = '\0';
+}
+
+/* With no product passing every filter: for each group of filters set,
+ * the same text search without it. Each one that finds products becomes a
+ * relaxation (the group, a query that says the rest, how many, and the
+ * values the shopper would get: prices, sizes, colours, designers or
+ * categories), in the order of ps_group_names. Counts over the text side
+ * (the vector side adds at most its candidates), capped at
+ * search_text_candidates; the price range is exact (cat_text_bounds when
+ * capped). Only for the product search routes, and only with a filter
+ * set: a search of words alone that finds nothing has nothing to drop.
+ * 0, PS_DONE after an error event, or SINK_E*. */
+static int ps_relax(struct ps *s)
+{
+    struct ctx *c = s->c;
+    int cap = s->cfg->search_text_candidates;
+    int ngroups = 0;
+    for (int g = 0; g < PSG_N; g++) ngroups += ps_group(&s->f, g, 0);
+    if (!ngroups) return 0;
+    int rc = sink_progressf(c->sink, NULL, NULL, "ranking", -1, 90,
+                            "Nothing matches every filter: searching again without each of %d", ngroups);
+    if (rc) return rc;
+    json_object *list = json_object_new_array();
+    json_object *queries = json_object_new_array();
+    for (int g = 0; g < PSG_N && !rc; g++) {
+        struct qp_filters f = s->f;
+        if (!ps_group(&f, g, 1)) continue;
+        int left = 0;
+        for (int h = 0; h < PSG_N; h++) left += ps_group(&f, h, 0);
+        if (!left && !s->parsed.residual[0]) continue;   /* the whole catalog: no hint */
+        if ((rc = sink_check(c->sink)) != 0) break;
+        char err[512] = "";
+        struct cat_product *rows;
+        size_t n;
+        struct cat_text_info ti;
+        int drc = cat_text_search(c->app->db, c->ar, s->parsed.residual, &f, cap, &rows, &n, &ti, err, sizeof(err));
+        if (drc != DB_OK) {
+            rc = ps_db_fail(s, drc, "ranking", err);
+            break;
+        }
+        if (!n) continue;
+        long total = (long)n;
+        int capped = n >= (size_t)cap;
+        const struct cat_product **ptrs = ar_alloc(c->ar, n * sizeof(*ptrs));
+        if (!ptrs) {
+            rc = SINK_EIO;
+            break;
+        }
+        for (size_t i = 0; i < n; i++) ptrs[i] = &rows[i];
+        json_object *facets = cat_facets((const struct cat_product *const *)ptrs, n);
+        double pmin = rows[0].price, pmax = rows[0].price;
+        for (size_t i = 1; i < n; i++) {
+            if (rows[i].price < pmin) pmin = rows[i].price;
+            if (rows[i].price > pmax) pmax = rows[i].price;
+        }
+        if (g == PSG_PRICE && capped) {
+            long cnt;
+            drc = cat_text_bounds(c->app->db, c->ar, &ti, &f, &cnt, &pmin, &pmax, err, sizeof(err));
+            if (drc != DB_OK) {
+                json_object_put(facets);
+                rc = ps_db_fail(s, drc, "ranking", err);
+                break;
+            }
+            total = cnt;
+            capped = 0;
+        }
+        char q[600];
+        if (qp_render(&f, s->parsed.residual, q, sizeof(q)) < 0) q[0] = '\0';
+        char count[32], lo[48], hi[48], vals[200] = "", msg[400];
+        snprintf(count, sizeof(count), "%ld%s match%s", total, capped ? "+" : "", total == 1 && !capped ? "" : "es");
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "drop", json_object_new_string(ps_group_names[g]));
+        json_object_object_add(o, "query", json_object_new_string(q));
+        json_object_object_add(o, "filters", cat_filters_json(&f));
+        json_object_object_add(o, "total", json_object_new_int64(total));
+        json_object_object_add(o, "capped", json_object_new_boolean(capped));
+        json_object *facet = NULL;
+        switch (g) {
+        case PSG_PRICE:
+            inr_format(lo, sizeof(lo), pmin, NULL);
+            inr_format(hi, sizeof(hi), pmax, NULL);
+            snprintf(msg, sizeof(msg), "%s without the price limit, from %s to %s", count, lo, hi);
+            json_object *pr = json_object_new_object();
+            json_object_object_add(pr, "min", ps_amount(pmin));
+            json_object_object_add(pr, "max", ps_amount(pmax));
+            json_object_object_add(o, "values", pr);
+            break;
+        case PSG_SIZE: facet = json_object_object_get(facets, "sizes"); break;
+        case PSG_COLOR: facet = json_object_object_get(facets, "colors"); break;
+        case PSG_DESIGNER: facet = json_object_object_get(facets, "designers"); break;
+        case PSG_CATEGORY: facet = json_object_object_get(facets, "categories"); break;
+        case PSG_STOCK:
+            snprintf(msg, sizeof(msg), "%s %s", count,
+                     s->f.in_stock ? "counting pieces out of stock" : "counting pieces in stock");
+            break;
+        case PSG_WORK: snprintf(msg, sizeof(msg), "%s with any handwork", count); break;
+        case PSG_FABRIC: snprintf(msg, sizeof(msg), "%s in any fabric", count); break;
+        case PSG_OCCASION: snprintf(msg, sizeof(msg), "%s for any occasion", count); break;
+        }
+        if (facet) {
+            ps_facet_list(facet, vals, sizeof(vals));
+            static const char *const what[PSG_N] = {[PSG_SIZE] = "in other sizes", [PSG_COLOR] = "in other colours",
+                                                    [PSG_DESIGNER] = "by other designers",
+                                                    [PSG_CATEGORY] = "in other categories"};
+            snprintf(msg, sizeof(msg), "%s %s%s%s%s", count, what[g], vals[0] ? " (" : "", vals,
+                     vals[0] ? ")" : "");
+            json_object_object_add(o, "values", json_object_get(facet));
+        }
+        json_object_put(facets);
+        json_object_object_add(o, "message", json_object_new_string(msg));
+        json_object_array_add(list, o);
+        if (q[0]) json_object_array_add(queries, json_object_new_string(q));
+        rc = sink_progressf(c->sink, NULL, NULL, "ranking", (long)total, 95, "%s: \"%s\"", msg, q);
+    }
+    if (rc) {
+        json_object_put(list);
+        json_object_put(queries);
+        return rc;
+    }
+    s->relaxations = list;
+    s->relax_queries = queries;
+    return 0;
+}
+
 static int ps_ranking(struct ps *s)
 {
     struct ctx *c = s->c;
@@ -411,6 +610,7 @@ static int ps_ranking(struct ps *s)
         const struct rk_item *it = &s->items[i];
         s->item_rows[i] = it->text_rank ? &s->text[it->text_rank - 1] : s->vrows[it->vec_rank - 1];
     }
+    if (!n && s->relax && (rc = ps_relax(s)) != 0) return rc;
     json_object *facets = cat_facets((const struct cat_product *const *)s->item_rows, n);
     s->ms_ranking = req_mono_ms() - t0;
     rc = sink_progressf(s->c->sink, NULL, NULL, "ranking", (long)n, 100, "%zu product%s ranked", n, n == 1 ? "" : "s");
@@ -433,6 +633,10 @@ static int ps_ranking(struct ps *s)
     json_object_object_add(extra, "ranking", rk);
     json_object_object_add(extra, "capped",
                            json_object_new_boolean(s->ntext >= (size_t)s->cfg->search_text_candidates));
+    if (s->relaxations) {
+        json_object_object_add(extra, "relaxations", s->relaxations);
+        s->relaxations = NULL;
+    }
     return ps_results(s, "final", cards, (long)n, extra);
 }
 
@@ -484,7 +688,7 @@ static json_object *ps_counts(const struct ps *s)
 
 int h_product_search(struct ctx *c)
 {
-    struct ps s = {.c = c, .cfg = &c->app->cfg, .route = c->route->name, .rid = c->req->id};
+    struct ps s = {.c = c, .cfg = &c->app->cfg, .route = c->route->name, .rid = c->req->id, .relax = 1};
     s.idx = PIDX_ABSENT;
     if (ps_params(&s) < 0) return 0;
 
@@ -507,6 +711,15 @@ int h_product_search(struct ctx *c)
     json_object_object_add(conn, "offset", json_object_new_int64(s.offset));
     int rc = hx_connected(c, conn);
     if (!rc) rc = ps_pipeline(&s);
+    json_object_put(s.relaxations);   /* NULL once handed over */
+    if (!rc && s.relax_queries && json_object_array_length(s.relax_queries)) {
+        /* the queries that widen a search with no results, as follow-ups */
+        json_object *sg = json_object_new_object();
+        json_object_object_add(sg, "suggestions", s.relax_queries);
+        s.relax_queries = NULL;
+        rc = sink_emit(c->sink, "suggestions", sg);
+    }
+    json_object_put(s.relax_queries);
     if (rc == PS_DONE) return 0;   /* an error event was sent */
     if (rc) return rc;
 

@@ -2,6 +2,7 @@
 // api/products/search/stream with EventSource and shows the steps as they
 // run, the cards of each stage (text, semantic, final) and the facets of the
 // final results. A facet click adds it as an explicit filter parameter.
+// With no results, the ways to widen the search the server found.
 // Plain browser JavaScript, no build step; paths are relative (base_path).
 "use strict";
 
@@ -97,6 +98,29 @@
     cards.classList.toggle("prelim", d.stage !== "final");
     for (const p of d.products) cards.append(card(p));
     if (d.stage === "final") showFacets(d.facets || {});
+    if (d.stage === "final" && !d.total && d.relaxations) showRelaxations(d.relaxations);
+  }
+
+  // No product passes every filter: the server tried without each one.
+  // A click runs that search (its query says every filter it kept).
+  function showRelaxations(list) {
+    const box = el("div", "relax");
+    box.append(el("p", null, list.length ? "Nothing matches every filter. Widen the search:"
+                                         : "Nothing matches, even without any one of the filters."));
+    for (const r of list) {
+      const b = el("button", null, r.message);
+      b.type = "button";
+      b.title = r.query;
+      b.append(el("span", "relax-q", " “" + r.query + "”"));
+      b.addEventListener("click", () => {
+        qIn.value = r.query;
+        for (const k of Object.keys(extra)) delete extra[k];
+        $("instock").checked = !!(r.filters && r.filters.inStock === true);
+        run();
+      });
+      box.append(b);
+    }
+    cards.append(box);
   }
 
   function showFacets(f) {

@@ -646,6 +646,64 @@ class SearchStreamTest(SearchCase):
         evs = read_stream(self.stack, q=first + "s lehenga", limit=3)
         self.assertNotIn("designer", evs[0][1]["parsed"])
 
+    def test_08e_no_results_says_what_would_widen_it(self):
+        cat, lo, hi, n = db_rows(self.stack, "SELECT category, MIN(price), MAX(price), COUNT(*) FROM products "
+                                            "GROUP BY category ORDER BY MIN(price) DESC LIMIT 1")[0]
+        lo, hi, n = float(lo), float(hi), int(n)
+        budget = int(lo) - 1
+        evs = read_stream(self.stack, q="%s under %d" % (cat, budget), limit=5)
+        names = [e for e, _, _ in evs]
+        final = [d for e, d, _ in evs if e == "results"][-1]
+        self.assertEqual(final["total"], 0)
+        rel = {r["drop"]: r for r in final["relaxations"]}
+        self.assertEqual([r["drop"] for r in final["relaxations"]], ["price", "category"])
+        # without the price limit: the whole category, counted and priced exactly
+        p = rel["price"]
+        self.assertEqual((p["query"], p["filters"], p["total"], p["capped"]), (cat, {"category": cat}, n, False))
+        self.assertEqual((p["values"]["min"], p["values"]["max"]), (lo, hi))
+        self.assertIn("%d match" % n, p["message"])
+        self.assertIn("without the price limit", p["message"])
+        # without the category: what the budget buys elsewhere, capped at the candidates
+        c = rel["category"]
+        under = int(db_rows(self.stack, "SELECT COUNT(*) FROM products WHERE price <= %d" % budget)[0][0])
+        self.assertGreater(under, 0)
+        self.assertEqual((c["query"], c["filters"]), ("under %d" % budget, {"maxPrice": budget}))
+        self.assertEqual((c["total"], c["capped"]), (min(under, 200), under >= 200))
+        self.assertNotIn(cat, [v["value"] for v in c["values"]])
+        top = db_rows(self.stack, "SELECT category FROM products WHERE price <= %d GROUP BY category "
+                                  "ORDER BY COUNT(*) DESC LIMIT 1" % budget)[0][0]
+        if not c["capped"]:
+            self.assertEqual(c["values"][0]["value"], top)
+        # the queries come as suggestions, after the final results and before complete
+        sg = [d for e, d, _ in evs if e == "suggestions"]
+        self.assertEqual(len(sg), 1)
+        self.assertEqual(sg[0]["suggestions"], [cat, "under %d" % budget])
+        self.assertEqual(names[-3:], ["suggestions", "complete", "close"])
+        # each one, run, finds what it promised
+        again = [d for e, d, _ in read_stream(self.stack, q=cat, limit=5) if e == "results"][-1]
+        self.assertGreater(again["total"], 0)
+        self.assertNotIn("relaxations", again)
+        self.assertNotIn("suggestions", [e for e, _, _ in read_stream(self.stack, q=cat, limit=1)])
+        again = [d for e, d, _ in read_stream(self.stack, q="under %d" % budget, limit=50) if e == "results"][-1]
+        self.assertTrue(again["products"])
+        self.assertTrue(all(x["price"] <= budget for x in again["products"]))
+        # the normal twin carries both
+        doc = self.stack.get(search_path(False, q="%s under %d" % (cat, budget), limit=5)).json()
+        self.assertEqual(doc["relaxations"], final["relaxations"])
+        self.assertEqual(doc["suggestions"], [cat, "under %d" % budget])
+        # explicit parameters are dropped the same way, and said in the query
+        evs = read_stream(self.stack, q=cat, maxPrice=str(budget), inStock="true", limit=5)
+        final = [d for e, d, _ in evs if e == "results"][-1]
+        self.assertEqual(final["total"], 0)
+        drops = [r["drop"] for r in final["relaxations"]]
+        self.assertEqual(drops[0], "price")
+        r0 = final["relaxations"][0]
+        self.assertEqual((r0["query"], r0["filters"]), (cat + " in stock", {"category": cat, "inStock": True}))
+        instock = db_rows(self.stack, "SELECT COUNT(*), MIN(price) FROM products WHERE category = %s AND in_stock = 1"
+                          % sql_str(cat))[0]
+        self.assertEqual((r0["total"], r0["values"]["min"]), (int(instock[0]), float(instock[1])))
+        self.assertNotIn("inStock", drops)   # dropping stock alone still leaves nothing under the budget
+
     def test_09_logs(self):
         read_stream(self.stack, q="ivory chikankari kurta", limit=3)
         with open(self.stack.app.log_file, encoding="utf-8") as f:
