@@ -360,6 +360,21 @@ static int cat_browse(struct db *db, arena_t *ar, const struct qp_filters *f, in
     return cat_fetch_ordered(db, ar, &ids, NULL, out, n, err, errlen);
 }
 
+int cat_filters_pass_any(struct db *db, arena_t *ar, const struct qp_filters *f, int *any, char *err, size_t errlen)
+{
+    struct cat_product *one;
+    size_t n;
+    int rc = cat_browse(db, ar, f, 1, &one, &n, NULL, err, errlen);
+    *any = rc == DB_OK && n > 0;
+    return rc;
+}
+
+static int cat_any_filter(const struct qp_filters *f)
+{
+    return f->size[0] || f->color[0] || f->color_family[0] || f->category[0] || f->designer[0] || f->occasion[0] ||
+           f->fabric[0] || f->work[0] || f->min_price >= 0 || f->max_price >= 0 || f->in_stock >= 0;
+}
+
 int cat_text_search(struct db *db, arena_t *ar, const char *residual, const struct qp_filters *f, int limit,
                     struct cat_product **out, size_t *n, struct cat_text_info *info, char *err, size_t errlen)
 {
@@ -387,6 +402,22 @@ int cat_text_search(struct db *db, arena_t *ar, const char *residual, const stru
         info->row_words = plan.row_list;
     }   /* else every word as typed: cat_boolean_query's expression, above */
     rc = cat_text_run(db, ar, "BOOLEAN MODE", info->expr, &plan, f, limit, &rs, err, errlen);
+    if (rc == DB_OK && rs.nrows == 0 && f && cat_any_filter(f)) {
+        /* Nothing: the words, or the filters? When no product passes the
+         * filters, the fallbacks below cannot find one either, and they
+         * are the dear statements: natural mode ranks every product with
+         * any of the words ("hand embroidered sherwani under 2000": 180
+         * ms at 100k products, against ~1 ms for this look). */
+        int any;
+        rc = cat_filters_pass_any(db, ar, f, &any, err, errlen);
+        if (rc != DB_OK) return rc;
+        if (!any) {
+            info->filtered_out = 1;
+            *out = NULL;
+            *n = 0;
+            return DB_OK;
+        }
+    }
     if (rc == DB_OK && rs.nrows == 0) {
         info->mode = "prefix";
         info->expr = cat_boolean_query(ar, residual, f, 1);

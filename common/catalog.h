@@ -67,16 +67,22 @@ struct cat_text_info {
     const char *expr;        /* the FULLTEXT expression that ran ("" when browsing) */
     const char *row_words;   /* words checked on the rows (common/catterms.h), space-separated; "" */
     struct cat_browse_info browse;   /* how a browse was answered (plan NULL: not a browse) */
+    int filtered_out;        /* the words found nothing because no product passes the filters */
 };
 
 /* Full-text candidates that pass the filters, best first, at most limit.
  * Boolean mode over whole words first (planned by ct_plan: rarest first, a
  * very frequent word checked on the matched rows); when that finds nothing,
- * every word with the last as a prefix; then natural-language mode; with no
+ * every word with the last as a prefix; then natural-language mode (both
+ * skipped when no product passes the filters at all: info->filtered_out); with no
  * usable words, the filtered catalog by popularity (info->browse says
  * how). DB_OK or DB_E*. */
 int cat_text_search(struct db *db, arena_t *ar, const char *residual, const struct qp_filters *f, int limit,
                     struct cat_product **out, size_t *n, struct cat_text_info *info, char *err, size_t errlen);
+
+/* *any = 1 when some product passes f (a browse for one: the attribute
+ * bitmaps or the SQL walk, ~1 ms at 100k products). DB_OK or DB_E*. */
+int cat_filters_pass_any(struct db *db, arena_t *ar, const struct qp_filters *f, int *any, char *err, size_t errlen);
 
 /* Every product the query a text search ran (info: its mode, expression
  * and row words; a browse has none) matches under f, not capped: their

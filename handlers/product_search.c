@@ -233,7 +233,11 @@ static int ps_text_search(struct ps *s)
     json_object_object_add(x, "expression", json_object_new_string(ti.expr));
     if (*ti.row_words) json_object_object_add(x, "checkedOnRows", json_object_new_string(ti.row_words));
     if (s->browse.plan) json_object_object_add(x, "plan", json_object_new_string(s->browse.plan));
-    if (*ti.row_words)
+    if (ti.filtered_out) json_object_object_add(x, "filteredOut", json_object_new_boolean(1));
+    if (ti.filtered_out)
+        rc = sink_progressf(s->c->sink, x, NULL, "text_search", 0, 25,
+                            "0 text matches (%s: %s): no product passes the filters", ti.mode, ti.expr);
+    else if (*ti.row_words)
         rc = sink_progressf(s->c->sink, x, NULL, "text_search", (long)s->ntext, 25,
                             "%zu text match%s (%s: %s; checked on the rows: %s)", s->ntext,
                             s->ntext == 1 ? "" : "es", ti.mode, ti.expr, ti.row_words);
@@ -469,10 +473,18 @@ static int ps_relax(struct ps *s)
         if (!left && !s->parsed.residual[0]) continue;   /* the whole catalog: no hint */
         if ((rc = sink_check(c->sink)) != 0) break;
         char err[512] = "";
+        int any = 1, drc = DB_OK;
+        /* words with filters no product passes: no need to search them */
+        if (s->parsed.residual[0]) drc = cat_filters_pass_any(c->app->db, c->ar, &f, &any, err, sizeof(err));
+        if (drc != DB_OK) {
+            rc = ps_db_fail(s, drc, "ranking", err);
+            break;
+        }
+        if (!any) continue;
         struct cat_product *rows;
         size_t n;
         struct cat_text_info ti;
-        int drc = cat_text_search(c->app->db, c->ar, s->parsed.residual, &f, cap, &rows, &n, &ti, err, sizeof(err));
+        drc = cat_text_search(c->app->db, c->ar, s->parsed.residual, &f, cap, &rows, &n, &ti, err, sizeof(err));
         if (drc != DB_OK) {
             rc = ps_db_fail(s, drc, "ranking", err);
             break;

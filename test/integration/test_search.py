@@ -703,6 +703,20 @@ class SearchStreamTest(SearchCase):
                           % sql_str(cat))[0]
         self.assertEqual((r0["total"], r0["values"]["min"]), (int(instock[0]), float(instock[1])))
         self.assertNotIn("inStock", drops)   # dropping stock alone still leaves nothing under the budget
+        # words with filters no product passes: the dear fallbacks (prefix,
+        # natural mode) are skipped, and the progress says why
+        evs = read_stream(self.stack, q="embroidered %s under %d" % (cat, budget), limit=5)
+        ts = [d for e, d, _ in evs if e == "progress" and d["step"] == "text_search" and "count" in d][0]
+        self.assertEqual((ts["mode"], ts.get("filteredOut"), ts["count"]), ("boolean", True, 0), ts)
+        self.assertIn("no product passes the filters", ts["message"])
+        final = [d for e, d, _ in evs if e == "results"][-1]
+        self.assertEqual(final["relaxations"][0]["drop"], "price")
+        self.assertEqual(final["relaxations"][0]["query"], "embroidered " + cat)
+        # words that match nothing under filters some product passes still fall back
+        evs = read_stream(self.stack, q="qwertyuiop silhouette %s" % cat, limit=5)
+        ts = [d for e, d, _ in evs if e == "progress" and d["step"] == "text_search" and "count" in d][0]
+        self.assertEqual(ts["mode"], "natural", ts)
+        self.assertNotIn("filteredOut", ts)
 
     def test_09_logs(self):
         read_stream(self.stack, q="ivory chikankari kurta", limit=3)
