@@ -180,6 +180,13 @@ static const char *cat_natural_query(arena_t *ar, const char *residual)
  * InnoDB splits words), case-insensitive through the columns' collation. */
 #define CAT_ROW_TEXT "CONCAT_WS(' ', p.title, p.description, p.tags, p.designer, p.category)"
 
+/* Appends the check of one such word (w[0..len)) and its parameter. */
+static void cat_row_word(arena_t *ar, buf_t *sql, struct db_param *p, size_t *np, const char *w, size_t len)
+{
+    buf_adds(sql, " AND " CAT_ROW_TEXT " REGEXP ?");
+    p[(*np)++] = DB_STR(ar_printf(ar, "(?<![[:alnum:]_])%.*s(?![[:alnum:]_])", (int)len, w));
+}
+
 static int cat_text_run(struct db *db, arena_t *ar, const char *mode_sql, const char *expr,
                         const struct ct_plan *plan, const struct qp_filters *f, int limit, struct db_rows *rs,
                         char *err, size_t errlen)
@@ -193,10 +200,8 @@ static int cat_text_run(struct db *db, arena_t *ar, const char *mode_sql, const 
                mode_sql, mode_sql);
     p[np++] = DB_STR(expr);
     p[np++] = DB_STR(expr);
-    for (size_t i = 0; plan && i < plan->nrow_words; i++) {
-        buf_adds(&sql, " AND " CAT_ROW_TEXT " REGEXP ?");
-        p[np++] = DB_STR(ar_printf(ar, "(?<![[:alnum:]_])%s(?![[:alnum:]_])", plan->row_words[i]));
-    }
+    for (size_t i = 0; plan && i < plan->nrow_words; i++)
+        cat_row_word(ar, &sql, p, &np, plan->row_words[i], strlen(plan->row_words[i]));
     cat_filter_sql(f, &sql, p, &np);
     buf_adds(&sql, " ORDER BY rel DESC, p.popularity DESC, p.id DESC LIMIT ?");
     p[np++] = DB_INT(limit);
@@ -454,10 +459,7 @@ int cat_text_bounds(struct db *db, arena_t *ar, const struct cat_text_info *info
         const char *w = info->row_words;
         while (*w && np < 1 + CT_PLAN_WORDS) {
             size_t len = strcspn(w, " ");
-            if (len) {
-                buf_adds(&sql, " AND " CAT_ROW_TEXT " REGEXP ?");
-                p[np++] = DB_STR(ar_printf(ar, "(?<![[:alnum:]_])%.*s(?![[:alnum:]_])", (int)len, w));
-            }
+            if (len) cat_row_word(ar, &sql, p, &np, w, len);
             w += len;
             while (*w == ' ') w++;
         }
