@@ -1,4 +1,4 @@
-/* rl_bench.c: cost of one rate-limiter decision (common/rl.c), in ns, on a
+/* rl_bench.c: cost of one rate-limiter decision (common/host/rl.c), in ns, on a
  * table in a shared file mapping as in production. Not a test: it prints
  * figures for bench/results/ops.md.
  *
@@ -18,8 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "common/rl.h"
-#include "common/shm.h"
+#include "common/host/rl.h"
+#include "common/host/shm.h"
 
 static int64_t now_ns(void)
 {

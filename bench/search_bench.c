@@ -17,10 +17,10 @@
 
 #include <json-c/json.h>
 
-#include "common/catalog.h"
-#include "common/config.h"
-#include "common/db.h"
-#include "common/log.h"
+#include "common/store/catalog.h"
+#include "common/base/config.h"
+#include "common/io/db.h"
+#include "common/base/log.h"
 #include "fcgi/app.h"
 #include "fcgi/request.h"
 #include "fcgi/router.h"

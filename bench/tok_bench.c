@@ -1,4 +1,4 @@
-/* tok_bench.c: tokens per second of the cl100k_base tokenizer (common/tok)
+/* tok_bench.c: tokens per second of the cl100k_base tokenizer (common/text/tok)
  * over files, and the time to load the rank file. A benchmark, not a test.
  *
  *   bench/tok_bench RANKFILE FILE...   prints one line per file
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "common/tok.h"
+#include "common/text/tok.h"
 
 static double now(void)
 {

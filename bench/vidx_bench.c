@@ -28,7 +28,7 @@
 
 #include <omp.h>
 
-#include "common/config.h"
+#include "common/base/config.h"
 #include "index/embed.h"
 #include "index/vidx.h"
 

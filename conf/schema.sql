@@ -98,7 +98,7 @@ CREATE TABLE IF NOT EXISTS catalog_meta (
     updated_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
--- How many products contain each full-text word (common/catterms.h), built
+-- How many products contain each full-text word (common/store/catterms.h), built
 -- by troika-admin after an import: text search puts the rarest word first
 -- and checks a very frequent one on the matched rows instead of reading its
 -- whole document list. Words in fewer than 20 products are not stored; the
@@ -109,7 +109,7 @@ CREATE TABLE IF NOT EXISTS search_terms (
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
 -- Attribute bitmaps for browsing (a search whose words all became filters;
--- common/catbits.c, docs/search.md "Browsing"). Built by troika-admin after
+-- common/store/catbits.c, docs/search.md "Browsing"). Built by troika-admin after
 -- an import that changed something, and before build-index when missing or
 -- built by another version (catalog_meta "bits_version"); read by the
 -- workers. One row per attribute value: k is the value with a prefix naming

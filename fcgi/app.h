@@ -5,10 +5,10 @@
 
 #include <signal.h>
 
-#include "common/arena.h"
-#include "common/config.h"
-#include "common/rl.h"
-#include "common/shm.h"
+#include "common/base/arena.h"
+#include "common/base/config.h"
+#include "common/host/rl.h"
+#include "common/host/shm.h"
 
 struct db;
 struct hc;
@@ -47,9 +47,9 @@ struct app {
     struct rl_nets whitelist;       /* parsed streaming_rate_whitelist */
     struct rl_nets trusted;         /* parsed trusted_proxies */
     int sb_slot;                    /* this process's scoreboard slot, -1 when none */
-    struct hc *hc;                  /* this worker's HTTP client (common/hc); NULL until used */
-    struct llm *llm;                /* LLM provider (common/llm); NULL until used: hx_llm() */
-    struct tts *tts;                /* TTS provider (common/tts); NULL until used: hx_tts() */
+    struct hc *hc;                  /* this worker's HTTP client (common/io/hc); NULL until used */
+    struct llm *llm;                /* LLM provider (common/assist/llm); NULL until used: hx_llm() */
+    struct tts *tts;                /* TTS provider (common/assist/tts); NULL until used: hx_tts() */
     struct hx_designer_cache *designers;   /* the catalog's designer names (hx_designers) */
 };
 

@@ -15,8 +15,8 @@
 
 #include "troika_build.h"
 #include "troika_paths.h"
-#include "common/config.h"
-#include "common/log.h"
+#include "common/base/config.h"
+#include "common/base/log.h"
 #include "fcgi/app.h"
 #include "fcgi/ops.h"
 #include "fcgi/pm.h"

@@ -15,11 +15,11 @@
 
 #include <json-c/json.h>
 
-#include "common/log.h"
-#include "common/metrics.h"
-#include "common/rl.h"
-#include "common/scoreboard.h"
-#include "common/shm.h"
+#include "common/base/log.h"
+#include "common/host/metrics.h"
+#include "common/host/rl.h"
+#include "common/host/scoreboard.h"
+#include "common/host/shm.h"
 #include "fcgi/app.h"
 #include "fcgi/request.h"
 #include "fcgi/router.h"

@@ -41,9 +41,9 @@
 
 #include <fcgiapp.h>
 
-#include "common/log.h"
-#include "common/metrics.h"
-#include "common/scoreboard.h"
+#include "common/base/log.h"
+#include "common/host/metrics.h"
+#include "common/host/scoreboard.h"
 #include "fcgi/app.h"
 #include "fcgi/ops.h"
 #include "fcgi/request.h"

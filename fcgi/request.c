@@ -10,7 +10,7 @@
 
 #include <fcgiapp.h>
 
-#include "common/config.h"
+#include "common/base/config.h"
 
 int64_t req_mono_ms(void)
 {

@@ -9,8 +9,8 @@
 
 #include <json-c/json.h>
 
-#include "common/config.h"
-#include "common/log.h"
+#include "common/base/config.h"
+#include "common/base/log.h"
 #include "fcgi/app.h"
 #include "fcgi/ops.h"
 #include "fcgi/request.h"

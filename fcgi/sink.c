@@ -16,9 +16,9 @@
 
 #include <json-c/json.h>
 
-#include "common/config.h"
-#include "common/log.h"
-#include "common/u8.h"
+#include "common/base/config.h"
+#include "common/base/log.h"
+#include "common/base/u8.h"
 #include "fcgi/request.h"
 
 static pthread_mutex_t sink_mu = PTHREAD_MUTEX_INITIALIZER;

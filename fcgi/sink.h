@@ -17,7 +17,7 @@
 #include <signal.h>
 #include <stdint.h>
 
-#include "common/arena.h"
+#include "common/base/arena.h"
 #include "fcgi/sse.h"
 
 struct json_object;

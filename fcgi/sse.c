@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "common/log.h"
+#include "common/base/log.h"
 
 size_t sse_split(const char *json, size_t len, size_t max, size_t *cuts, size_t maxcuts)
 {

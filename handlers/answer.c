@@ -7,13 +7,13 @@
 
 #include <json-c/json.h>
 
-#include "common/b64.h"
-#include "common/config.h"
-#include "common/hc.h"
-#include "common/log.h"
-#include "common/metrics.h"
-#include "common/sentence.h"
-#include "common/tts.h"
+#include "common/base/b64.h"
+#include "common/base/config.h"
+#include "common/io/hc.h"
+#include "common/base/log.h"
+#include "common/host/metrics.h"
+#include "common/text/sentence.h"
+#include "common/assist/tts.h"
 #include "fcgi/app.h"
 #include "fcgi/request.h"
 #include "fcgi/router.h"

@@ -9,8 +9,8 @@
  * a failure, ans_abort(a) stops speech in flight; ans_text() still gives
  * what was sent, for storing a partial answer.
  *
- * Speech: sentences come from common/sentence; each is spoken with its
- * citation and markdown marks removed (common/sentence sent_speakable).
+ * Speech: sentences come from common/text/sentence; each is spoken with its
+ * citation and markdown marks removed (common/text/sentence sent_speakable).
  * builtin TTS speaks inside ans_delta; openai TTS runs up to two sentences
  * in the background on the worker's HTTP client. Audio goes out in sentence
  * order, cut into pieces whose base64 fits streaming_chunk_size, as events

@@ -10,7 +10,7 @@
 
 #include <json-c/json.h>
 
-#include "common/u8.h"
+#include "common/base/u8.h"
 #include "fcgi/app.h"
 #include "fcgi/request.h"
 #include "fcgi/sink.h"

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/config.h"
+#include "common/base/config.h"
 #include "index/embed_provider.h"
 
 float emb_normalize(float *v, int dim)

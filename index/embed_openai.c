@@ -1,6 +1,6 @@
 /* embed_openai.c: the openai embedder: POST {model, input:[...]} to any
  * OpenAI-compatible <embedding_url>/v1/embeddings (OpenAI, Ollama, llama.cpp
- * server, vLLM) through the worker HTTP client (common/hc), embedding_batch
+ * server, vLLM) through the worker HTTP client (common/io/hc), embedding_batch
  * texts a request, with connect and total timeouts and the embedder's
  * cancel callback polled every 20 ms while waiting. The embedder owns one
  * hc client (its connection cache) and one scratch arena, reset at every
@@ -17,9 +17,9 @@
 
 #include <json-c/json.h>
 
-#include "common/arena.h"
-#include "common/config.h"
-#include "common/hc.h"
+#include "common/base/arena.h"
+#include "common/base/config.h"
+#include "common/io/hc.h"
 #include "index/embed_provider.h"
 
 enum { OA_MSG_MAX = 200, OA_ARENA_BLOCK = 64 * 1024 };

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/config.h"
+#include "common/base/config.h"
 #include "index/embed.h"
 #include "index/vidx.h"
 

@@ -6,8 +6,8 @@
 
 #include <stdint.h>
 
-#include "common/arena.h"
-#include "common/config.h"
+#include "common/base/arena.h"
+#include "common/base/config.h"
 
 struct db;
 
@@ -25,7 +25,7 @@ enum { ADM_OK = 0, ADM_FAIL = 1, ADM_USAGE = 2, ADM_PARTIAL = 3 };
 struct db *adm_db(struct adm *a);
 
 /* Brings the tables derived from the catalog up to date (word counts,
- * attribute bitmaps: common/catterms.h, common/catbits.h): rebuilt when
+ * attribute bitmaps: common/store/catterms.h, common/store/catbits.h): rebuilt when
  * changed is set or another version built them. A failure is printed under
  * who's name and does not fail the caller: search works without them. */
 void adm_derive(struct adm *a, struct db *db, int changed, const char *who);

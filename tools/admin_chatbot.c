@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "common/db.h"
-#include "handlers/upload.h"
+#include "common/io/db.h"
+#include "handlers/upload/upload.h"
 #include "index/vidx.h"
 #include "tools/admin.h"
 

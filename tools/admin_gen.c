@@ -4,7 +4,7 @@
  * Product i is drawn from its own random stream seeded by (seed, i), so the
  * same seed always gives the same products and a larger --count only adds
  * products after the first ones. Designers are invented. Colours, sizes,
- * categories and occasions use the canonical names of common/qparse.c, so
+ * categories and occasions use the canonical names of common/search/qparse.c, so
  * the search filters find what the generator wrote. */
 #include <math.h>
 #include <stdio.h>
@@ -135,7 +135,7 @@ static const struct gen_designer gen_designers[] = {
     {"Banaras Karigar", G_W | G_M}, {"Veer Pratap Singh", G_M},
 };
 
-/* Canonical colour names (common/qparse.c) with weights. */
+/* Canonical colour names (common/search/qparse.c) with weights. */
 static const char *const gen_colors[] = {
     "maroon", "maroon", "red", "red", "crimson", "wine", "ruby", "rani pink", "rani pink", "blush pink",
     "fuchsia", "peach", "peach", "coral", "rust", "mustard", "yellow", "gold", "gold", "antique gold",

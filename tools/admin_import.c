@@ -16,10 +16,10 @@
 
 #include <json-c/json.h>
 
-#include "common/catbits.h"
-#include "common/catterms.h"
-#include "common/db.h"
-#include "common/u8.h"
+#include "common/store/catbits.h"
+#include "common/store/catterms.h"
+#include "common/io/db.h"
+#include "common/base/u8.h"
 #include "tools/admin.h"
 #include "tools/admin_map.h"
 #include "tools/admin_product.h"

@@ -6,7 +6,7 @@
  * Products are read from the database in id order, a page at a time; the
  * text embedded for a product is "title. category. designer. colours. tags.
  * description" (search_embed_text in the handler embeds queries with the
- * same embedder; common/catalog.c cat_embed_text). Memory: the vectors of the whole catalog (n * dim floats)
+ * same embedder; common/store/catalog.c cat_embed_text). Memory: the vectors of the whole catalog (n * dim floats)
  * are held until vidx_build writes them. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,8 +16,8 @@
 
 #include <json-c/json.h>
 
-#include "common/catalog.h"
-#include "common/db.h"
+#include "common/store/catalog.h"
+#include "common/io/db.h"
 #include "index/embed.h"
 #include "index/vidx.h"
 #include "tools/admin.h"

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "common/arena.h"
+#include "common/base/arena.h"
 
 struct adm_ent {
     const char *key;   /* arena copy; NULL = empty slot */

@@ -1,6 +1,6 @@
 /* admin_product.c: checks and normalisation of one catalog record; see
  * admin_product.h. Categories, sizes and colours are brought to the same
- * canonical forms the search filters use (common/qparse.h), so that a
+ * canonical forms the search filters use (common/search/qparse.h), so that a
  * filter is an exact, indexed match. */
 #include "tools/admin_product.h"
 
@@ -14,9 +14,9 @@
 
 #include <json-c/json.h>
 
-#include "common/config.h"
-#include "common/qparse.h"
-#include "common/u8.h"
+#include "common/base/config.h"
+#include "common/search/qparse.h"
+#include "common/base/u8.h"
 #include "tools/admin.h"
 
 /* Trimmed copy in the arena. */

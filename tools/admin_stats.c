@@ -8,7 +8,7 @@
 
 #include <json-c/json.h>
 
-#include "common/db.h"
+#include "common/io/db.h"
 #include "index/embed.h"
 #include "index/vidx.h"
 #include "tools/admin.h"

@@ -11,9 +11,9 @@
 
 #include "troika_build.h"
 #include "troika_paths.h"
-#include "common/config.h"
-#include "common/db.h"
-#include "common/log.h"
+#include "common/base/config.h"
+#include "common/io/db.h"
+#include "common/base/log.h"
 #include "tools/admin.h"
 
 static const char adm_usage[] =

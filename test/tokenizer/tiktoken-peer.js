@@ -1,5 +1,5 @@
 // tiktoken-peer.js: the real tiktoken (npm package, WASM build of OpenAI's
-// Rust core) as a peer for Troika's C tokenizer (common/tok.c).
+// Rust core) as a peer for Troika's C tokenizer (common/text/tok.c).
 //
 //   node tiktoken-peer.js generate FILE     writes the committed table of
 //                                           strings and their counts

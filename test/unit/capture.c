@@ -8,7 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "common/u8.h"
+#include "common/base/u8.h"
 
 static int cap_write(void *ctx, const char *p, size_t n)
 {

@@ -6,7 +6,7 @@
 
 #include <CUnit/Basic.h>
 
-#include "common/log.h"
+#include "common/base/log.h"
 #include "test/unit/unit.h"
 
 void unit_suite(const char *name, const struct unit_case *cases)

@@ -1,0 +1,250 @@
+/* shm.c: creating, checking and mapping the shared file; robust mutexes.
+ *
+ * Creation protocol: open(O_CREAT) the path, take flock(LOCK_EX), and make
+ * sure the locked file is still the one at the path (another process may
+ * have renamed a fresh file over it meanwhile; then start again). An empty
+ * file is sized and initialised in place; a file with another layout is
+ * replaced by a fresh one built beside it and renamed over the path. The
+ * flock is released by the kernel even when its holder is killed. */
+#include "common/host/shm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/host/metrics.h"
+#include "common/host/rl.h"
+#include "common/host/scoreboard.h"
+
+static const char shm_magic[8] = {'T', 'R', 'O', 'I', 'K', 'A', 'S', 'H'};
+
+int64_t shm_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void shm_boot_id(char out[40])
+{
+    memset(out, 0, 40);
+    FILE *f = fopen("/proc/sys/kernel/random/boot_id", "r");
+    if (!f) return;
+    if (!fgets(out, 40, f)) out[0] = '\0';
+    fclose(f);
+    out[strcspn(out, "\n")] = '\0';
+}
+
+static size_t shm_align(size_t n)
+{
+    return (n + 63) & ~(size_t)63;
+}
+
+/* Offsets and total size for a layout. */
+static size_t shm_plan(const struct shm_layout *lay, uint64_t *rl_off, uint64_t *mx_off, uint64_t *sb_off)
+{
+    size_t off = shm_align(sizeof(struct shm_hdr));
+    *rl_off = off;
+    off += shm_align(rl_table_size(lay->rl_capacity, lay->rl_limit));
+    *mx_off = off;
+    off += shm_align(mx_region_size(lay->nroutes));
+    *sb_off = off;
+    off += shm_align(sb_region_size(lay->sb_slots));
+    return off;
+}
+
+int shm_same_layout(const struct shm *s, const struct shm_layout *lay)
+{
+    return s->hdr && memcmp(&s->hdr->lay, lay, sizeof(*lay)) == 0;
+}
+
+/* 1 when the mapped header is complete and matches. */
+static int shm_matches(const struct shm_hdr *h, size_t file_size, const struct shm_layout *lay,
+                       const char *boot)
+{
+    return memcmp(h->magic, shm_magic, sizeof(shm_magic)) == 0 && h->version == SHM_VERSION &&
+           h->hdr_size == sizeof(*h) && h->size == file_size &&
+           memcmp(&h->lay, lay, sizeof(*lay)) == 0 && strncmp(h->boot_id, boot, 40) == 0 &&
+           atomic_load_explicit((_Atomic uint32_t *)&h->ready, memory_order_acquire) == 1;
+}
+
+/* Sizes fd and writes a fresh mapping into it. 0 or -1 (errno set). */
+static int shm_build(int fd, const struct shm_layout *lay, const char *boot)
+{
+    uint64_t rl_off, mx_off, sb_off;
+    size_t size = shm_plan(lay, &rl_off, &mx_off, &sb_off);
+    if (ftruncate(fd, 0) < 0 || ftruncate(fd, (off_t)size) < 0) return -1;
+    unsigned char *base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (base == MAP_FAILED) return -1;
+    struct shm_hdr *h = (struct shm_hdr *)base;
+    memcpy(h->magic, shm_magic, sizeof(shm_magic));
+    h->version = SHM_VERSION;
+    h->hdr_size = sizeof(*h);
+    h->size = size;
+    memcpy(h->boot_id, boot, 40);
+    h->lay = *lay;
+    h->rl_off = rl_off;
+    h->mx_off = mx_off;
+    h->sb_off = sb_off;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    h->created_wall_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    int rc = 0;
+    if (rl_table_init(base + rl_off, lay->rl_capacity, lay->rl_limit, lay->rl_window_ms * 1000) < 0 ||
+        mx_region_init(base + mx_off, lay->nroutes) < 0 || sb_region_init(base + sb_off, lay->sb_slots) < 0)
+        rc = -1;
+    if (rc == 0) atomic_store_explicit((_Atomic uint32_t *)&h->ready, 1, memory_order_release);
+    munmap(base, size);
+    return rc;
+}
+
+static int shm_fail(char *err, size_t errlen, const char *path, const char *what)
+{
+    snprintf(err, errlen, "shm_path: cannot %s %s: %s", what, path, strerror(errno));
+    return -1;
+}
+
+int shm_attach(struct shm *s, const char *path, const struct shm_layout *lay, char *err, size_t errlen)
+{
+    memset(s, 0, sizeof(*s));
+    s->fd = -1;
+    if (strlen(path) >= sizeof(s->path) - 32) {
+        snprintf(err, errlen, "shm_path: '%s' is too long", path);
+        return -1;
+    }
+    snprintf(s->path, sizeof(s->path), "%s", path);
+    char boot[40];
+    shm_boot_id(boot);
+    int fd = -1, rc = -1;
+    for (int attempt = 0; attempt < 20; attempt++) {
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (fd < 0) return shm_fail(err, errlen, path, "open");
+        if (flock(fd, LOCK_EX) < 0) {
+            shm_fail(err, errlen, path, "lock");
+            goto out;
+        }
+        struct stat a, b;
+        if (fstat(fd, &a) < 0) {
+            shm_fail(err, errlen, path, "stat");
+            goto out;
+        }
+        if (stat(path, &b) < 0 || a.st_ino != b.st_ino || a.st_dev != b.st_dev) {
+            close(fd);   /* replaced while we waited: look again */
+            fd = -1;
+            continue;
+        }
+        int ok = 0;
+        if ((size_t)a.st_size >= sizeof(struct shm_hdr)) {
+            struct shm_hdr h;
+            if (pread(fd, &h, sizeof(h), 0) == (ssize_t)sizeof(h))
+                ok = shm_matches(&h, (size_t)a.st_size, lay, boot);
+        }
+        if (!ok && a.st_size == 0) {
+            if (shm_build(fd, lay, boot) < 0) {
+                shm_fail(err, errlen, path, "initialise");
+                goto out;
+            }
+            s->created = 1;
+        } else if (!ok) {
+            /* Another layout (or a stale boot): a fresh file, renamed over. */
+            char tmp[sizeof(s->path) + 32];
+            snprintf(tmp, sizeof(tmp), "%s.%d.new", path, (int)getpid());
+            int nfd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+            if (nfd < 0) {
+                shm_fail(err, errlen, tmp, "create");
+                goto out;
+            }
+            if (shm_build(nfd, lay, boot) < 0 || rename(tmp, path) < 0) {
+                shm_fail(err, errlen, path, "replace");
+                close(nfd);
+                unlink(tmp);
+                goto out;
+            }
+            close(fd);   /* drops the lock on the old file */
+            fd = nfd;
+            s->created = 1;
+        }
+        struct stat c;
+        if (fstat(fd, &c) < 0) {
+            shm_fail(err, errlen, path, "stat");
+            goto out;
+        }
+        void *base = mmap(NULL, (size_t)c.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        if (base == MAP_FAILED) {
+            shm_fail(err, errlen, path, "map");
+            goto out;
+        }
+        s->base = base;
+        s->size = (size_t)c.st_size;
+        s->hdr = base;
+        flock(fd, LOCK_UN);
+        s->fd = fd;
+        fd = -1;
+        rc = 0;
+        goto out;
+    }
+    snprintf(err, errlen, "shm_path: %s keeps being replaced by other processes", path);
+out:
+    if (fd >= 0) close(fd);
+    return rc;
+}
+
+void shm_detach(struct shm *s)
+{
+    if (s->base) munmap(s->base, s->size);
+    if (s->fd >= 0 && s->hdr) close(s->fd);
+    s->base = NULL;
+    s->hdr = NULL;
+    s->size = 0;
+    s->fd = -1;
+}
+
+void *shm_rl(const struct shm *s)
+{
+    return s->hdr ? s->base + s->hdr->rl_off : NULL;
+}
+
+void *shm_mx(const struct shm *s)
+{
+    return s->hdr ? s->base + s->hdr->mx_off : NULL;
+}
+
+void *shm_sb(const struct shm *s)
+{
+    return s->hdr ? s->base + s->hdr->sb_off : NULL;
+}
+
+int shm_mutex_init(pthread_mutex_t *m)
+{
+    pthread_mutexattr_t a;
+    if (pthread_mutexattr_init(&a)) return -1;
+    int rc = pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED) ||
+             pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST) || pthread_mutex_init(m, &a);
+    pthread_mutexattr_destroy(&a);
+    return rc ? -1 : 0;
+}
+
+int shm_lock(pthread_mutex_t *m)
+{
+    int rc = pthread_mutex_lock(m);
+    if (rc == 0) return 0;
+    if (rc == EOWNERDEAD) return 1;
+    return -1;
+}
+
+void shm_mutex_consistent(pthread_mutex_t *m)
+{
+    pthread_mutex_consistent(m);
+}
+
+void shm_unlock(pthread_mutex_t *m)
+{
+    pthread_mutex_unlock(m);
+}

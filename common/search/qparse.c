@@ -1,0 +1,775 @@
+/* qparse.c: query understanding for product search; see qparse.h.
+ *
+ * The query is cut into tokens (words, numbers, and the marks ₹ - < > ~ +),
+ * then scanned left to right: price phrases, stock words, sizes, colours,
+ * categories, occasions, fabrics and handwork mark the tokens they use,
+ * and whatever is left (minus stopwords and words under three characters)
+ * is the residual text.
+ * The first value found for a filter wins; a second colour or category word
+ * stays in the residual text. All state lives in a struct on the stack.
+ * The word lists are in qparse_lex.c. */
+#include "common/search/qparse.h"
+#include "common/search/qparse_lex.h"
+#include "common/base/u8.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* ---- tokens ---------------------------------------------------------------- */
+
+enum qp_kind { TK_WORD, TK_NUM, TK_RUPEE, TK_DASH, TK_LT, TK_GT, TK_TILDE, TK_PLUS };
+
+enum { QP_MAX_TOKENS = 160 };
+
+struct qp_tok {
+    enum qp_kind kind;
+    const char *s;     /* lower-case, NUL-terminated (in st->text) */
+    int upper;         /* typed in capitals (single-letter sizes) */
+    int used;          /* became (part of) a filter */
+};
+
+struct qp_state {
+    struct qp_tok t[QP_MAX_TOKENS];
+    int n;
+    char text[QP_MAX_INPUT * 2 + QP_MAX_TOKENS];
+    size_t tlen;
+    struct qp_result *r;
+};
+
+static void qp_push(struct qp_state *st, enum qp_kind kind, const char *src, size_t n, int upper)
+{
+    if (st->n >= QP_MAX_TOKENS || st->tlen + n + 1 > sizeof(st->text)) return;
+    char *d = st->text + st->tlen;
+    for (size_t i = 0; i < n; i++) d[i] = (char)tolower((unsigned char)src[i]);
+    d[n] = '\0';
+    st->tlen += n + 1;
+    st->t[st->n++] = (struct qp_tok){.kind = kind, .s = d, .upper = upper};
+}
+
+int qp_wordbyte(unsigned char c)
+{
+    return isalnum(c) || c >= 0x80;
+}
+
+static void qp_tokenize(struct qp_state *st, const char *q)
+{
+    const unsigned char *p = (const unsigned char *)q;
+    size_t n = strnlen(q, QP_MAX_INPUT);
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = p[i];
+        if (c == 0xE2 && i + 2 < n && p[i + 1] == 0x82 && p[i + 2] == 0xB9) {   /* ₹ */
+            qp_push(st, TK_RUPEE, "", 0, 0);
+            i += 3;
+        } else if (c == 0xE2 && i + 2 < n && p[i + 1] == 0x80 && (p[i + 2] == 0x93 || p[i + 2] == 0x94)) {
+            qp_push(st, TK_DASH, "", 0, 0);   /* en dash, em dash */
+            i += 3;
+        } else if (qp_wordbyte(c)) {
+            size_t b = i;
+            int upper = 1;
+            while (i < n) {
+                unsigned char d = p[i];
+                if (d == 0xE2 && i + 2 < n && ((p[i + 1] == 0x82 && p[i + 2] == 0xB9) ||
+                                               (p[i + 1] == 0x80 && (p[i + 2] == 0x93 || p[i + 2] == 0x94))))
+                    break;
+                if (qp_wordbyte(d)) {
+                    if (islower(d)) upper = 0;
+                    i++;
+                } else if ((d == ',' || d == '.') && i > b && isdigit(p[i - 1]) && i + 1 < n &&
+                           isdigit(p[i + 1])) {
+                    i++;   /* 3,000 and 1.5 stay one number */
+                } else {
+                    break;
+                }
+            }
+            qp_push(st, isdigit(p[b]) ? TK_NUM : TK_WORD, q + b, i - b, upper);
+        } else {
+            switch (c) {
+            case '-': qp_push(st, TK_DASH, "", 0, 0); break;
+            case '<': qp_push(st, TK_LT, "", 0, 0); break;
+            case '>': qp_push(st, TK_GT, "", 0, 0); break;
+            case '~': qp_push(st, TK_TILDE, "", 0, 0); break;
+            case '+': qp_push(st, TK_PLUS, "", 0, 0); break;
+            default: break;
+            }
+            i++;
+        }
+    }
+}
+
+/* Word at i (not yet used), or NULL. */
+static const char *qp_w(const struct qp_state *st, int i)
+{
+    if (i < 0 || i >= st->n || st->t[i].used || st->t[i].kind != TK_WORD) return NULL;
+    return st->t[i].s;
+}
+
+static int qp_is(const struct qp_state *st, int i, const char *w)
+{
+    const char *s = qp_w(st, i);
+    return s && strcmp(s, w) == 0;
+}
+
+static int qp_kind_at(const struct qp_state *st, int i, enum qp_kind k)
+{
+    return i >= 0 && i < st->n && !st->t[i].used && st->t[i].kind == k;
+}
+
+static void qp_use(struct qp_state *st, int from, int to)
+{
+    for (int i = from; i < to && i < st->n; i++) st->t[i].used = 1;
+}
+
+/* ---- amounts --------------------------------------------------------------- */
+
+static double qp_mult(const char *s)
+{
+    static const struct {
+        const char *w;
+        double m;
+    } tab[] = {
+        {"k", 1e3}, {"thousand", 1e3}, {"l", 1e5}, {"lac", 1e5}, {"lacs", 1e5}, {"lakh", 1e5},
+        {"lakhs", 1e5}, {"lakh", 1e5}, {"cr", 1e7}, {"crore", 1e7}, {"crores", 1e7},
+        {"hazaar", 1e3}, {"hazar", 1e3}, {"hajar", 1e3}, {"hazzar", 1e3},
+    };
+    for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
+        if (strcmp(s, tab[i].w) == 0) return tab[i].m;
+    return 0;
+}
+
+static int qp_currency_word(const char *s)
+{
+    return !strcmp(s, "rs") || !strcmp(s, "inr") || !strcmp(s, "rupees") || !strcmp(s, "rupee") ||
+           !strcmp(s, "rs.");
+}
+
+/* A number token with an optional attached suffix ("5k", "1.5lakh",
+ * "3000rs"). 0 with value, or -1 when the token is not an amount. */
+static int qp_num(const char *s, double *v, int *mult_seen, int *cur_seen)
+{
+    char digits[64];
+    size_t o = 0;
+    const char *p = s;
+    int dots = 0;
+    for (; *p && (isdigit((unsigned char)*p) || *p == ',' || *p == '.'); p++) {
+        if (*p == ',') continue;
+        if (*p == '.') dots++;
+        if (o + 1 >= sizeof(digits)) return -1;
+        digits[o++] = *p;
+    }
+    digits[o] = '\0';
+    if (!o || dots > 1) return -1;
+    double x = strtod(digits, NULL);
+    *mult_seen = 0;
+    *cur_seen = 0;
+    if (*p) {
+        double m = qp_mult(p);
+        if (m > 0) {
+            x *= m;
+            *mult_seen = 1;
+        } else if (qp_currency_word(p)) {
+            *cur_seen = 1;
+        } else {
+            return -1;
+        }
+    }
+    *v = x;
+    return 0;
+}
+
+/* An amount starting at token i: [₹|rs|inr] NUMBER [k|lakh|crore...] [rs|rupees].
+ * On success *next is the token after it and *marked says whether a currency
+ * or multiplier made it certainly a price. */
+static int qp_amount(const struct qp_state *st, int i, double *v, int *next, int *marked)
+{
+    int j = i, mk = 0;
+    if (qp_kind_at(st, j, TK_RUPEE)) {
+        mk = 1;
+        j++;
+    } else if (qp_w(st, j) && qp_currency_word(st->t[j].s)) {
+        mk = 1;
+        j++;
+    }
+    if (!qp_kind_at(st, j, TK_NUM)) return -1;
+    int ms, cs;
+    double x;
+    if (qp_num(st->t[j].s, &x, &ms, &cs) < 0) return -1;
+    j++;
+    if (ms || cs) mk = 1;
+    if (!ms && qp_w(st, j) && qp_mult(st->t[j].s) > 0 && strcmp(st->t[j].s, "l") != 0) {
+        x *= qp_mult(st->t[j].s);
+        mk = 1;
+        j++;
+    }
+    if (qp_w(st, j) && qp_currency_word(st->t[j].s)) {
+        mk = 1;
+        j++;
+    }
+    *v = x;
+    *next = j;
+    *marked = mk;
+    return 0;
+}
+
+static int qp_two(const struct qp_state *st, int i, const char *a, const char *b)
+{
+    return qp_is(st, i, a) && qp_is(st, i + 1, b);
+}
+
+/* Operator words before an amount. Returns the number of tokens, 0 if none. */
+static int qp_max_op(const struct qp_state *st, int i)
+{
+    static const char *const one[] = {"under", "below", "upto", "within", "max", "maximum", "till",
+                                      "budget", "beneath", NULL};
+    if (qp_kind_at(st, i, TK_LT)) return 1;
+    if (qp_two(st, i, "less", "than") || qp_two(st, i, "lesser", "than") ||
+        qp_two(st, i, "cheaper", "than") || qp_two(st, i, "up", "to") || qp_two(st, i, "budget", "of") ||
+        qp_two(st, i, "budget", "is") || qp_two(st, i, "not", "over"))
+        return 2;
+    if (qp_is(st, i, "not") && qp_two(st, i + 1, "more", "than")) return 3;
+    const char *w = qp_w(st, i);
+    return w && qp_in(w, one) ? 1 : 0;
+}
+
+static int qp_min_op(const struct qp_state *st, int i)
+{
+    static const char *const one[] = {"above", "over", "min", "minimum", "starting", "beyond", NULL};
+    if (qp_kind_at(st, i, TK_GT)) return 1;
+    if (qp_two(st, i, "more", "than") || qp_two(st, i, "greater", "than") ||
+        qp_two(st, i, "at", "least") || qp_two(st, i, "starting", "from") ||
+        qp_two(st, i, "starting", "at"))
+        return 2;
+    const char *w = qp_w(st, i);
+    return w && qp_in(w, one) ? 1 : 0;
+}
+
+static int qp_around_op(const struct qp_state *st, int i)
+{
+    static const char *const one[] = {"around", "about", "approx", "approximately", "roughly",
+                                      "near", "nearly", "aprox", "lagbhag", NULL};
+    if (qp_kind_at(st, i, TK_TILDE)) return 1;
+    const char *w = qp_w(st, i);
+    return w && qp_in(w, one) ? 1 : 0;
+}
+
+static void qp_set_min(struct qp_state *st, double v)
+{
+    if (st->r->f.min_price < 0) st->r->f.min_price = v;
+}
+
+static void qp_set_max(struct qp_state *st, double v)
+{
+    if (st->r->f.max_price < 0) st->r->f.max_price = v;
+}
+
+static void qp_set_band(struct qp_state *st, double v)
+{
+    if (st->r->f.min_price >= 0 || st->r->f.max_price >= 0) return;
+    st->r->f.min_price = round(v * (1.0 - QP_AROUND));
+    st->r->f.max_price = round(v * (1.0 + QP_AROUND));
+}
+
+static void qp_set_range(struct qp_state *st, double a, double b)
+{
+    if (st->r->f.min_price >= 0 || st->r->f.max_price >= 0) return;
+    st->r->f.min_price = a < b ? a : b;
+    st->r->f.max_price = a < b ? b : a;
+}
+
+/* A range tail after amount A ending at j: ("-"|"to"|"and"|"till") B.
+ * Returns the token after B, or -1. */
+static int qp_range_tail(const struct qp_state *st, int j, int allow_and, double *b, int *bm)
+{
+    int k = -1;
+    if (qp_kind_at(st, j, TK_DASH) || qp_is(st, j, "to") || qp_is(st, j, "till") ||
+        qp_is(st, j, "until") || (allow_and && qp_is(st, j, "and")))
+        k = j + 1;
+    if (k < 0) return -1;
+    int next;
+    if (qp_amount(st, k, b, &next, bm) < 0) return -1;
+    return next;
+}
+
+/* Price phrases at token i. Returns the number of tokens used, 0 if none. */
+static int qp_price(struct qp_state *st, int i)
+{
+    double a, b;
+    int next, am, bm, n;
+
+    /* between A and B / from A to B / from A */
+    if (qp_is(st, i, "between") || qp_is(st, i, "btw") || qp_is(st, i, "from")) {
+        if (qp_amount(st, i + 1, &a, &next, &am) == 0) {
+            int end = qp_range_tail(st, next, 1, &b, &bm);
+            if (end > 0) {
+                qp_set_range(st, a, b);
+                return end - i;
+            }
+            if (qp_is(st, i, "from") && (am || a >= 100)) {
+                qp_set_min(st, a);
+                return next - i;
+            }
+        }
+        return 0;
+    }
+    if ((n = qp_max_op(st, i)) > 0) {
+        if (qp_amount(st, i + n, &a, &next, &am) == 0) {
+            qp_set_max(st, a);
+            return next - i;
+        }
+        return 0;
+    }
+    if ((n = qp_min_op(st, i)) > 0) {
+        if (qp_amount(st, i + n, &a, &next, &am) == 0) {
+            qp_set_min(st, a);
+            return next - i;
+        }
+        return 0;
+    }
+    if ((n = qp_around_op(st, i)) > 0) {
+        if (qp_amount(st, i + n, &a, &next, &am) == 0) {
+            qp_set_band(st, a);
+            return next - i;
+        }
+        return 0;
+    }
+    if (qp_amount(st, i, &a, &next, &am) < 0) return 0;
+    /* A - B, A to B */
+    int end = qp_range_tail(st, next, 0, &b, &bm);
+    if (end > 0 && (am || bm || (a >= 100 && b >= 100))) {
+        qp_set_range(st, a, b);
+        return end - i;
+    }
+    /* A+, A and above, A or more, A plus / A and below, A or less */
+    if (qp_kind_at(st, next, TK_PLUS) || qp_is(st, next, "plus") || qp_is(st, next, "onwards") ||
+        qp_two(st, next, "and", "above") || qp_two(st, next, "or", "more") ||
+        qp_two(st, next, "and", "up") || qp_two(st, next, "or", "above")) {
+        if (am || a >= 100) {
+            qp_set_min(st, a);
+            int k = qp_kind_at(st, next, TK_PLUS) || qp_is(st, next, "plus") || qp_is(st, next, "onwards") ? 1 : 2;
+            return next + k - i;
+        }
+    }
+    if (qp_two(st, next, "and", "below") || qp_two(st, next, "or", "less") ||
+        qp_two(st, next, "and", "under") || qp_two(st, next, "or", "below")) {
+        if (am || a >= 100) {
+            qp_set_max(st, a);
+            return next + 2 - i;
+        }
+    }
+    /* Hinglish after the amount: "50k tak", "3000 ke andar", "2000 se kam"
+     * (at most); "5000 se zyada", "10k ke upar" (at least) */
+    if (qp_is(st, next, "tak") || qp_two(st, next, "ke", "andar") || qp_two(st, next, "se", "kam") ||
+        qp_two(st, next, "se", "neeche") || qp_two(st, next, "se", "niche") || qp_two(st, next, "ke", "neeche")) {
+        if (am || a >= 100) {
+            qp_set_max(st, a);
+            return next + (qp_is(st, next, "tak") ? 1 : 2) - i;
+        }
+    }
+    if (qp_two(st, next, "se", "zyada") || qp_two(st, next, "se", "jyada") || qp_two(st, next, "se", "upar") ||
+        qp_two(st, next, "ke", "upar") || qp_two(st, next, "se", "adhik")) {
+        if (am || a >= 100) {
+            qp_set_min(st, a);
+            return next + 2 - i;
+        }
+    }
+    if (am || a >= 100) {
+        qp_set_band(st, a);
+        return next - i;
+    }
+    return 0;
+}
+
+/* ---- sizes, stock, lexicon words ------------------------------------------ */
+
+static int qp_size(struct qp_state *st, int i)
+{
+    const char *w = qp_w(st, i);
+    const char *c = NULL;
+    int take = 0;
+    if (w && (!strcmp(w, "size") || !strcmp(w, "sz"))) {
+        /* size M, size 38, size free, size extra large */
+        int j = i + 1;
+        if (j < st->n && !st->t[j].used) {
+            char two[80];
+            if (j + 1 < st->n && !st->t[j + 1].used) {
+                snprintf(two, sizeof(two), "%s %s", st->t[j].s, st->t[j + 1].s);
+                if ((c = qp_size_canon(two)) != NULL) {
+                    take = 3;
+                    goto found;
+                }
+            }
+            if ((st->t[j].kind == TK_WORD || st->t[j].kind == TK_NUM) && (c = qp_size_canon(st->t[j].s))) {
+                take = 2;
+                goto found;
+            }
+        }
+        return 0;
+    }
+    if (!w && !qp_kind_at(st, i, TK_NUM)) return 0;
+    if (w && i + 1 < st->n && qp_w(st, i + 1)) {
+        char two[80];
+        snprintf(two, sizeof(two), "%s %s", w, st->t[i + 1].s);
+        if (!strcmp(two, "free size") || !strcmp(two, "one size") || !strcmp(two, "extra large") ||
+            !strcmp(two, "extra small")) {
+            c = qp_size_canon(two);
+            take = 2;
+            goto found;
+        }
+    }
+    if (w) {
+        /* XS/XL/XXL/XXXL anywhere; S/M/L only when typed as capitals;
+         * small/medium/large as words. */
+        if (!strcmp(w, "s") || !strcmp(w, "m") || !strcmp(w, "l")) {
+            if (!st->t[i].upper) return 0;
+        } else if (strcmp(w, "xs") && strcmp(w, "xl") && strcmp(w, "xxl") && strcmp(w, "xxxl") &&
+                   strcmp(w, "small") && strcmp(w, "medium") && strcmp(w, "large") &&
+                   strcmp(w, "freesize")) {
+            return 0;
+        }
+        c = qp_size_canon(w);
+        take = 1;
+        goto found;
+    }
+    /* A bare number token: 2xl/3xl, or a whole number 26..56 (numeric size). */
+    {
+        const char *s = st->t[i].s;
+        if (!strcmp(s, "2xl") || !strcmp(s, "3xl")) {
+            c = qp_size_canon(s);
+            take = 1;
+            goto found;
+        }
+        char *end;
+        long n = strtol(s, &end, 10);
+        if (*end || n < 26 || n > 56) return 0;
+        c = qp_size_canon(s);
+        take = 1;
+    }
+found:
+    if (!c) return 0;
+    if (!st->r->f.size[0]) snprintf(st->r->f.size, sizeof(st->r->f.size), "%s", c);
+    return take;
+}
+
+static int qp_stock(struct qp_state *st, int i)
+{
+    if (qp_two(st, i, "in", "stock") || qp_two(st, i, "ready", "stock")) {
+        if (st->r->f.in_stock < 0) st->r->f.in_stock = 1;
+        return 2;
+    }
+    if (qp_is(st, i, "out") && qp_two(st, i + 1, "of", "stock")) {
+        if (st->r->f.in_stock < 0) st->r->f.in_stock = 0;
+        return 3;
+    }
+    if (qp_is(st, i, "ready") && qp_two(st, i + 1, "to", "ship")) {
+        if (st->r->f.in_stock < 0) st->r->f.in_stock = 1;
+        return 3;
+    }
+    if (qp_is(st, i, "instock") || qp_is(st, i, "available") || qp_is(st, i, "availability")) {
+        if (st->r->f.in_stock < 0) st->r->f.in_stock = 1;
+        return 1;
+    }
+    return 0;
+}
+
+/* 1 when the occasion filter `occasion` already accepts the tag of the
+ * occasion `other` ("cocktail" accepts "party"): a second such word adds
+ * nothing, and left in the text it would be a frequent required word. */
+static int qp_occasion_covers(const char *occasion, const char *other)
+{
+    const char *const *tags = qp_occasion_tags(occasion);
+    for (; tags && *tags; tags++)
+        if (strcmp(*tags, other) == 0) return 1;
+    return 0;
+}
+
+/* Colours, categories, occasions, fabrics and handwork: two-word phrases
+ * first. */
+static int qp_lexicon(struct qp_state *st, int i)
+{
+    const char *w = qp_w(st, i);
+    if (!w) return 0;
+    struct qp_filters *f = &st->r->f;
+    char two[160] = "";
+    int twolen = 2;   /* tokens the two-word phrase spans ("off-white" spans 3) */
+    if (qp_w(st, i + 1)) {
+        snprintf(two, sizeof(two), "%s %s", w, st->t[i + 1].s);
+    } else if (qp_kind_at(st, i + 1, TK_DASH) && qp_w(st, i + 2)) {
+        snprintf(two, sizeof(two), "%s %s", w, st->t[i + 2].s);
+        twolen = 3;
+    }
+    for (int len = 2; len >= 1; len--) {
+        const char *key = len == 2 ? two : w;
+        int span = len == 2 ? twolen : 1;
+        if (!*key) continue;
+        const struct qp_color *col = qp_color_find(key);
+        if (col && !f->color[0]) {
+            snprintf(f->color, sizeof(f->color), "%s", col->name);
+            snprintf(f->color_family, sizeof(f->color_family), "%s", col->family);
+            return span;
+        }
+        const char *c = qp_category_find(key);
+        if (c && !f->category[0]) {
+            snprintf(f->category, sizeof(f->category), "%s", c);
+            return span;
+        }
+        c = qp_occasion_find(key);
+        if (c && !f->occasion[0]) {
+            snprintf(f->occasion, sizeof(f->occasion), "%s", c);
+            return span;
+        }
+        if (c && qp_occasion_covers(f->occasion, c)) return span;   /* "cocktail party": said already */
+        c = qp_fabric_find(key);
+        if (c && !f->fabric[0]) {
+            snprintf(f->fabric, sizeof(f->fabric), "%s", c);
+            return span;
+        }
+        c = qp_work_find(key);
+        if (c && !f->work[0]) {
+            snprintf(f->work, sizeof(f->work), "%s", c);
+            /* "zardozi work", "aari embroidery": the noun is part of it */
+            const char *next = qp_w(st, i + span);
+            if (next && (!strcmp(next, "work") || !strcmp(next, "embroidery") || !strcmp(next, "embroidered")))
+                span++;
+            return span;
+        }
+    }
+    return 0;
+}
+
+void qp_filters_init(struct qp_filters *f)
+{
+    memset(f, 0, sizeof(*f));
+    f->min_price = -1;
+    f->max_price = -1;
+    f->in_stock = -1;
+}
+
+static void qp_copy(char *dst, size_t cap, const char *src, int lower)
+{
+    snprintf(dst, cap, "%s", src);
+    if (lower)
+        for (; *dst; dst++) *dst = (char)tolower((unsigned char)*dst);
+}
+
+void qp_filters_override(struct qp_filters *f, const struct qp_given *g)
+{
+    const char *name, *fam, *canon;
+    if (g->size && *g->size) qp_copy(f->size, sizeof(f->size), (canon = qp_size_canon(g->size)) ? canon : g->size, 0);
+    if (g->color && *g->color) {
+        if (qp_color_lookup(g->color, &name, &fam) == 0) {
+            qp_copy(f->color, sizeof(f->color), name, 0);
+            qp_copy(f->color_family, sizeof(f->color_family), fam, 0);
+        } else {
+            qp_copy(f->color, sizeof(f->color), g->color, 1);
+            f->color_family[0] = '\0';
+        }
+    }
+    if (g->category && *g->category) {
+        canon = qp_category_canon(g->category);
+        qp_copy(f->category, sizeof(f->category), canon ? canon : g->category, !canon);
+    }
+    if (g->designer && *g->designer) qp_copy(f->designer, sizeof(f->designer), g->designer, 0);
+    if (g->occasion && *g->occasion) {
+        canon = qp_occasion_canon(g->occasion);
+        qp_copy(f->occasion, sizeof(f->occasion), canon ? canon : g->occasion, !canon);
+    }
+    if (g->fabric && *g->fabric) {
+        canon = qp_fabric_canon(g->fabric);
+        qp_copy(f->fabric, sizeof(f->fabric), canon ? canon : g->fabric, !canon);
+    }
+    if (g->work && *g->work) {
+        canon = qp_work_canon(g->work);
+        qp_copy(f->work, sizeof(f->work), canon ? canon : g->work, !canon);
+    }
+    if (g->min_price >= 0) f->min_price = g->min_price;
+    if (g->max_price >= 0) f->max_price = g->max_price;
+    if (g->in_stock >= 0) f->in_stock = g->in_stock;
+}
+
+void qp_parse(const char *q, struct qp_result *out)
+{
+    struct qp_state st;
+    memset(out, 0, sizeof(*out));
+    qp_filters_init(&out->f);
+    st.n = 0;
+    st.tlen = 0;
+    st.r = out;
+    qp_tokenize(&st, q ? q : "");
+
+    for (int i = 0; i < st.n; i++) {
+        if (st.t[i].used) continue;
+        int n = qp_price(&st, i);
+        if (!n) n = qp_stock(&st, i);
+        if (!n) n = qp_size(&st, i);
+        if (!n) n = qp_lexicon(&st, i);
+        if (n > 0) {
+            qp_use(&st, i, i + n);
+            i += n - 1;
+        }
+    }
+
+    size_t o = 0;
+    for (int i = 0; i < st.n; i++) {
+        const struct qp_tok *t = &st.t[i];
+        if (t->used || (t->kind != TK_WORD && t->kind != TK_NUM)) continue;
+        if (u8_chars(t->s, strlen(t->s)) < 3 || qp_ft_stopword(t->s) || qp_filler(t->s)) continue;
+        size_t len = strlen(t->s);
+        if (o + len + 2 > sizeof(out->residual)) break;
+        if (o) out->residual[o++] = ' ';
+        memcpy(out->residual + o, t->s, len);
+        o += len;
+        out->nterms++;
+    }
+    out->residual[o] = '\0';
+}
+
+/* ---- designers ------------------------------------------------------------------- */
+
+static int qp_lower(int c)
+{
+    return c >= 'A' && c <= 'Z' ? c + 32 : c;
+}
+
+/* Does name match q at byte p, word by word? *end gets the byte after its
+ * last word; *words the name's word count. */
+static int qp_name_at(const char *q, size_t p, const char *name, size_t *end, size_t *words)
+{
+    size_t i = p, w = 0;
+    const char *s = name;
+    for (;;) {
+        while (*s && !qp_wordbyte((unsigned char)*s)) s++;
+        if (!*s) break;
+        if (w) {   /* between two of the name's words: q has a separator too */
+            if (!q[i] || qp_wordbyte((unsigned char)q[i])) return 0;
+            while (q[i] && !qp_wordbyte((unsigned char)q[i])) i++;
+        }
+        while (*s && qp_wordbyte((unsigned char)*s)) {
+            if (qp_lower((unsigned char)q[i]) != qp_lower((unsigned char)*s)) return 0;
+            i++, s++;
+        }
+        if (q[i] && qp_wordbyte((unsigned char)q[i])) return 0;   /* q's word goes on */
+        w++;
+    }
+    *end = i;
+    *words = w;
+    return w > 0;
+}
+
+/* A one-word name the parser already reads as something else. */
+static int qp_lexicon_word(const char *name)
+{
+    char w[64];
+    size_t k = 0;
+    for (const char *s = name; *s && k + 1 < sizeof(w); s++)
+        if (qp_wordbyte((unsigned char)*s)) w[k++] = (char)qp_lower((unsigned char)*s);
+    w[k] = '\0';
+    return qp_category_canon(w) || qp_color_family(w) || qp_occasion_canon(w) || qp_size_canon(w) ||
+           qp_fabric_canon(w) || qp_work_canon(w);
+}
+
+int qp_take_designer(const char *q, const char *const *designers, size_t n, char *designer, size_t dlen,
+                     char *rest, size_t rlen)
+{
+    size_t qlen = strlen(q), best = n, best_at = 0, best_end = 0, best_words = 0;
+    if (qlen >= rlen) return 0;
+    for (size_t d = 0; d < n; d++) {
+        const char *name = designers[d];
+        if (!name || !*name || strlen(name) >= dlen) continue;
+        for (size_t p = 0; p < qlen; p++) {
+            if (!qp_wordbyte((unsigned char)q[p]) || (p && qp_wordbyte((unsigned char)q[p - 1]))) continue;
+            size_t end, words;
+            if (!qp_name_at(q, p, name, &end, &words)) continue;
+            if (words == 1 && qp_lexicon_word(name)) break;
+            if (best == n || words > best_words || (words == best_words && p < best_at)) {
+                best = d;
+                best_at = p;
+                best_end = end;
+                best_words = words;
+            }
+            break;   /* its first place in q */
+        }
+    }
+    if (best == n) return 0;
+    snprintf(designer, dlen, "%s", designers[best]);
+    snprintf(rest, rlen, "%.*s %s", (int)best_at, q, q + best_end);
+    return 1;
+}
+
+/* ---- writing a query back ------------------------------------------------------------ */
+
+/* A price as the parser reads it back: whole rupees, or two decimals. */
+static int qp_put_price(char *out, size_t cap, double v)
+{
+    if (v == (double)(long long)v) return snprintf(out, cap, "%lld", (long long)v);
+    return snprintf(out, cap, "%.2f", v);
+}
+
+int qp_render(const struct qp_filters *f, const char *residual, char *out, size_t cap)
+{
+    size_t o = 0;
+    char num[2][48];
+    const char *part[16];
+    size_t np = 0;
+    /* The colour first: the parser keeps the first colour it meets, and a
+     * residual word may be a second one ("red and gold" keeps "gold"). */
+    if (f->color[0]) part[np++] = f->color;
+    else if (f->color_family[0]) part[np++] = f->color_family;
+    /* The words next, where they cannot join the category into a phrase
+     * the parser knows ("lehenga choli"); words that are filter words
+     * themselves (a second colour, "silk chiffon") last, after the filter
+     * that won. */
+    int words_last = 0;
+    if (residual && residual[0]) {
+        struct qp_result alone;
+        qp_parse(residual, &alone);
+        words_last = strcmp(alone.residual, residual) != 0;
+        if (!words_last) part[np++] = residual;
+    }
+    if (f->fabric[0]) part[np++] = f->fabric;
+    if (f->work[0]) part[np++] = f->work;
+    if (f->category[0]) part[np++] = f->category;
+    if (f->size[0]) {
+        part[np++] = "size";
+        part[np++] = f->size;
+    }
+    if (f->occasion[0]) {
+        part[np++] = "for";
+        part[np++] = f->occasion;
+    }
+    if (f->in_stock == 1) part[np++] = "in stock";
+    else if (f->in_stock == 0) part[np++] = "out of stock";
+    if (f->min_price >= 0 && f->max_price >= 0) {
+        qp_put_price(num[0], sizeof(num[0]), f->min_price);
+        qp_put_price(num[1], sizeof(num[1]), f->max_price);
+        part[np++] = "between";
+        part[np++] = num[0];
+        part[np++] = "and";
+        part[np++] = num[1];
+    } else if (f->max_price >= 0) {
+        qp_put_price(num[1], sizeof(num[1]), f->max_price);
+        part[np++] = "under";
+        part[np++] = num[1];
+    } else if (f->min_price >= 0) {
+        qp_put_price(num[0], sizeof(num[0]), f->min_price);
+        part[np++] = "above";
+        part[np++] = num[0];
+    }
+    if (words_last) part[np++] = residual;
+    if (f->designer[0]) {
+        part[np++] = "by";
+        part[np++] = f->designer;
+    }
+    for (size_t i = 0; i < np; i++) {
+        size_t len = strlen(part[i]);
+        if (o + (o > 0) + len + 1 > cap) return -1;
+        if (o) out[o++] = ' ';
+        memcpy(out + o, part[i], len);
+        o += len;
+    }
+    if (cap) out[o] = '\0';
+    return (int)o;
+}

@@ -1,0 +1,123 @@
+/* catalog.h: reading the product catalog for search: the SQL filter
+ * clause (one builder for every candidate set), FULLTEXT search, fetching
+ * candidates by id, product cards (SPEC 2.1) and facets.
+ *
+ * Rows live in the request arena (borrowed until it is reset). Every value
+ * travels as a bound parameter. Errors are DB_ECONN / DB_EQUERY from
+ * common/io/db.h, so callers can tell DB_CONNECTION_ERROR from DB_QUERY_ERROR. */
+#ifndef TROIKA_CATALOG_H
+#define TROIKA_CATALOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/base/arena.h"
+
+struct db;
+struct db_param;
+struct json_object;
+struct qp_filters;
+
+struct cat_product {
+    int64_t id;
+    const char *sku, *title, *category, *designer, *currency;
+    const char *colors, *sizes;     /* JSON array text */
+    const char *image_url, *url;    /* NULL when absent (also designer) */
+    const char *price_text;         /* DECIMAL as text, e.g. "24999.00" */
+    double price;
+    int in_stock;
+    double popularity;
+    double relevance;               /* FULLTEXT relevance (text search), else 0 */
+};
+
+enum { CAT_MAX_FILTER_PARAMS = 24 };   /* 1+1+1+1+4 (occasion)+5 (fabric)+1 (work)+3 */
+
+/* Appends " AND ..." conditions on the products alias `p` for every filter
+ * that is set, and their parameters to p[*np..] (room for
+ * CAT_MAX_FILTER_PARAMS). Strings are borrowed from f. */
+void cat_filter_sql(const struct qp_filters *f, buf_t *sql, struct db_param *p, size_t *np);
+
+/* The boolean-mode expression for the residual words: "+velvet +zardozi"
+ * (every word required), or with prefix set "+velvet +zardo*" (the last
+ * word also as a prefix). Words under three
+ * characters are left out. "" when no word is left. When there is a single
+ * word and f names a category, the category's words are required too
+ * ("+pastel +lehenga"): every product of the category has them in its indexed
+ * category column, so nothing is lost, and InnoDB ranks far fewer
+ * documents when the lone word is a frequent one (docs/search.md). f may be
+ * NULL. */
+const char *cat_boolean_query(arena_t *ar, const char *residual, const struct qp_filters *f, int prefix);
+
+/* How a browse was answered (docs/search.md "Browsing"): plan is
+ * "bitmap" (the attribute bitmaps' survivors, read by primary key),
+ * "walk" (the SQL walk in popularity order: the cost model found it
+ * cheaper) or "nobits" (the walk: no fresh bitmaps); NULL when the text
+ * search did not browse. survivors (of the bitmaps' intersection), read
+ * (of those, in the popularity tier the bitmap path reads), base and the
+ * two costs are the cost model's figures (0 with "nobits"). */
+struct cat_browse_info {
+    const char *plan;
+    long survivors, read, base;
+    double cost_bits, cost_walk;
+};
+
+/* What answered a text search. Strings live in the arena. */
+struct cat_text_info {
+    const char *mode;        /* "boolean", "prefix", "natural" or "browse" */
+    const char *expr;        /* the FULLTEXT expression that ran ("" when browsing) */
+    const char *row_words;   /* words checked on the rows (common/store/catterms.h), space-separated; "" */
+    struct cat_browse_info browse;   /* how a browse was answered (plan NULL: not a browse) */
+    int filtered_out;        /* the words found nothing because no product passes the filters */
+};
+
+/* Full-text candidates that pass the filters, best first, at most limit.
+ * Boolean mode over whole words first (planned by ct_plan: rarest first, a
+ * very frequent word checked on the matched rows); when that finds nothing,
+ * every word with the last as a prefix; then natural-language mode (both
+ * skipped when no product passes the filters at all: info->filtered_out); with no
+ * usable words, the filtered catalog by popularity (info->browse says
+ * how). DB_OK or DB_E*. */
+int cat_text_search(struct db *db, arena_t *ar, const char *residual, const struct qp_filters *f, int limit,
+                    struct cat_product **out, size_t *n, struct cat_text_info *info, char *err, size_t errlen);
+
+/* *any = 1 when some product passes f (a browse for one: the attribute
+ * bitmaps or the SQL walk, ~1 ms at 100k products). DB_OK or DB_E*. */
+int cat_filters_pass_any(struct db *db, arena_t *ar, const struct qp_filters *f, int *any, char *err, size_t errlen);
+
+/* Every product the query a text search ran (info: its mode, expression
+ * and row words; a browse has none) matches under f, not capped: their
+ * count and price range (min and max -1 when none). One aggregate
+ * statement. DB_OK or DB_E*. */
+int cat_text_bounds(struct db *db, arena_t *ar, const struct cat_text_info *info, const struct qp_filters *f,
+                    long *count, double *min, double *max, char *err, size_t errlen);
+
+/* The products among ids[0..nids) that pass the filters, sorted by id.
+ * DB_OK or DB_E*. */
+int cat_fetch(struct db *db, arena_t *ar, const int64_t *ids, size_t nids, const struct qp_filters *f,
+              struct cat_product **out, size_t *n, char *err, size_t errlen);
+
+/* Binary search in rows sorted by id; NULL when absent. */
+struct cat_product *cat_find(struct cat_product *rows, size_t n, int64_t id);
+
+/* qsort/bsearch order of an array of struct cat_product pointers: by id. */
+int cat_row_id_cmp(const void *a, const void *b);
+
+/* A product card: sku, title, price, currency, category, designer, colors,
+ * sizes, inStock, imageUrl, url, score, and ranks {text, vector} (0 = not
+ * ranked there: null). New object, owned by the caller. */
+struct json_object *cat_card(const struct cat_product *p, double score, int text_rank, int vec_rank);
+
+/* Facets over rows[0..n): counts per size (in size order), colour family,
+ * category and designer (most first), and price min/max. New object. */
+struct json_object *cat_facets(const struct cat_product *const *rows, size_t n);
+
+/* Appends the text a product is embedded from (build-index): "title.
+ * category. designer. colours. tags. description", empty parts left out;
+ * colors_json is the JSON array text of the colors column. */
+void cat_embed_text(buf_t *b, const char *title, const char *category, const char *designer,
+                    const char *colors_json, const char *tags, const char *description);
+
+/* The filters as JSON (only those set), for `connected` and the logs. */
+struct json_object *cat_filters_json(const struct qp_filters *f);
+
+#endif

@@ -1,0 +1,177 @@
+/* common.c: helpers shared by the handlers (parameter checks, the
+ * `connected` event). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "common/io/db.h"
+#include "common/io/hc.h"
+#include "common/assist/llm.h"
+#include "common/base/log.h"
+#include "common/search/qparse.h"
+#include "common/assist/tts.h"
+#include "common/text/tok.h"
+#include "fcgi/app.h"
+#include "fcgi/request.h"
+#include "fcgi/router.h"
+#include "fcgi/sink.h"
+#include "handlers/handlers.h"
+#include "index/embed.h"
+
+int hx_bad_field(struct ctx *c, const char *field, const char *message)
+{
+    json_object *extra = json_object_new_object();
+    json_object_object_add(extra, "field", json_object_new_string(field));
+    sink_reject(c->sink, 400, "INVALID_PARAMETERS", message, extra);
+    return -1;
+}
+
+int hx_param_int(struct ctx *c, const char *name, long def, long min, long max, long *out)
+{
+    const char *v = req_param(c->req, name);
+    if (!v || !*v) {
+        *out = def;
+        return 0;
+    }
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (errno || end == v || *end || n < min || n > max) {
+        char m[160];
+        snprintf(m, sizeof(m), "%s must be a whole number from %ld to %ld", name, min, max);
+        return hx_bad_field(c, name, m);
+    }
+    *out = n;
+    return 0;
+}
+
+int hx_connected(struct ctx *c, json_object *fields)
+{
+    json_object *o = fields ? fields : json_object_new_object();
+    json_object_object_add(o, "message", json_object_new_string("Stream started"));
+    return sink_emit(c->sink, "connected", o);
+}
+
+int64_t hx_elapsed(const struct ctx *c)
+{
+    return req_mono_ms() - c->req->t0_ms;
+}
+
+int hx_db_fail(struct ctx *c, const char *who, int rc, const char *what, const char *err)
+{
+    const char *code = rc == DB_ECONN ? "DB_CONNECTION_ERROR" : "DB_QUERY_ERROR";
+    LOG_ERROR(c->route->name, c->req->id, NULL, "%s failed in %s: %s: %s", who, what, code, err);
+    char m[256];
+    snprintf(m, sizeof(m), rc == DB_ECONN ? "The product database is unreachable (%s)"
+                                          : "The product database could not answer (%s)", what);
+    return sink_error(c->sink, code, m);
+}
+
+struct hc *hx_hc(struct ctx *c, char *err, size_t errlen)
+{
+    if (!c->app->hc) c->app->hc = hc_open(err, errlen);
+    return c->app->hc;
+}
+
+struct llm *hx_llm(struct ctx *c, char *err, size_t errlen)
+{
+    if (c->app->llm) return c->app->llm;
+    struct hc *h = NULL;
+    if (!strcmp(c->app->cfg.llm_provider, "openai") && !(h = hx_hc(c, err, errlen))) return NULL;
+    c->app->llm = llm_open(&c->app->cfg, h, err, errlen);
+    if (!c->app->llm) LOG_ERROR(c->route->name, c->req->id, NULL, "LLM provider unavailable: %s", err);
+    return c->app->llm;
+}
+
+struct tts *hx_tts(struct ctx *c, char *err, size_t errlen)
+{
+    if (c->app->tts) return c->app->tts;
+    struct hc *h = NULL;
+    if (!strcmp(c->app->cfg.tts_provider, "openai") && !(h = hx_hc(c, err, errlen))) return NULL;
+    c->app->tts = tts_open(&c->app->cfg, h, err, errlen);
+    if (!c->app->tts) LOG_ERROR(c->route->name, c->req->id, NULL, "TTS provider unavailable: %s", err);
+    return c->app->tts;
+}
+
+struct embedder *hx_embedder(struct ctx *c, char *err, size_t errlen)
+{
+    if (!c->app->emb) c->app->emb = emb_open(&c->app->cfg, err, errlen);
+    return c->app->emb;
+}
+
+struct tok *hx_tokenizer(struct ctx *c)
+{
+    if (c->app->tok) return c->app->tok;
+    char why[512], err[256];
+    c->app->tok = tok_open(c->app->cfg.tokenizer_file, why, sizeof(why), err, sizeof(err));
+    if (!c->app->tok)
+        LOG_ERROR("worker", c->req->id, NULL, "tokenizer: %s", err);
+    else if (!tok_exact(c->app->tok))
+        LOG_ERROR("worker", c->req->id, NULL, "tokenizer: counting with %s: %s", tok_name(c->app->tok), why);
+    return c->app->tok;
+}
+
+/* ---- the catalog's designers, per worker ---------------------------------------- */
+
+struct hx_designer_cache {
+    char **names;             /* malloc'd; the worker's lifetime */
+    size_t n;
+    int64_t loaded_ms;
+};
+
+static void hx_designers_clear(struct hx_designer_cache *k)
+{
+    for (size_t i = 0; i < k->n; i++) free(k->names[i]);
+    free(k->names);
+    k->names = NULL;
+    k->n = 0;
+}
+
+const char *const *hx_designers(struct ctx *c, size_t *n)
+{
+    struct app *app = c->app;
+    *n = 0;
+    if (!app->designers) app->designers = calloc(1, sizeof(struct hx_designer_cache));
+    struct hx_designer_cache *k = app->designers;
+    if (!k) return NULL;
+    int64_t now = req_mono_ms();
+    if (!k->loaded_ms || now - k->loaded_ms >= app->cfg.troika_designer_refresh_ms) {
+        char err[256];
+        struct db_rows rs;
+        if (db_ensure(&app->db, &app->cfg, err, sizeof(err)) == 0 &&
+            db_query(app->db, c->ar,
+                     "SELECT DISTINCT designer FROM products WHERE designer IS NOT NULL AND designer <> '' "
+                     "ORDER BY designer LIMIT 5000",
+                     NULL, 0, 5000, &rs, err, sizeof(err)) == DB_OK) {
+            char **list = rs.nrows ? calloc(rs.nrows, sizeof(char *)) : NULL;
+            if (list || !rs.nrows) {
+                hx_designers_clear(k);
+                for (size_t i = 0; i < rs.nrows; i++)
+                    if (db_cell(&rs, i, 0) && (list[k->n] = strdup(db_cell(&rs, i, 0)))) k->n++;
+                k->names = list;
+            }
+        } else {
+            LOG_ERROR(c->route->name, c->req->id, NULL, "Designer list not loaded: %s", err);
+        }
+        k->loaded_ms = now;   /* after a failure: retry after the interval, not on every request */
+    }
+    *n = k->n;
+    return (const char *const *)k->names;
+}
+
+void hx_parse_query(struct ctx *c, const char *q, const char *designer, struct qp_result *out)
+{
+    const char *text = q;
+    char named[sizeof(out->f.designer)] = "";
+    if (!designer || !*designer) {
+        size_t nd, rlen = strlen(q) + 2;
+        const char *const *names = hx_designers(c, &nd);
+        char *rest = ar_alloc(c->ar, rlen);
+        if (rest && nd && qp_take_designer(q, names, nd, named, sizeof(named), rest, rlen)) text = rest;
+    }
+    qp_parse(text, out);
+    if (named[0]) snprintf(out->f.designer, sizeof(out->f.designer), "%s", named);
+}

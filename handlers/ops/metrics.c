@@ -1,0 +1,42 @@
+/* metrics.c: GET /api/metrics: SPEC section 7 in the Prometheus text
+ * exposition format (version 0.0.4), for every process of the host (the
+ * numbers live in the shared mapping). */
+#include <stdio.h>
+#include <string.h>
+
+#include "common/base/arena.h"
+#include "common/host/metrics.h"
+#include "common/host/rl.h"
+#include "common/host/scoreboard.h"
+#include "common/host/shm.h"
+#include "fcgi/app.h"
+#include "fcgi/request.h"
+#include "fcgi/router.h"
+#include "fcgi/sink.h"
+#include "handlers/handlers.h"
+
+int h_metrics(struct ctx *c)
+{
+    size_t n;
+    const struct route *t = rt_table(&n);
+    const char **labels = ar_calloc(c->ar, n + 1, sizeof(*labels));
+    if (!labels) return SINK_EIO;
+    for (size_t i = 0; i < n; i++) labels[i] = t[i].path;
+    labels[n] = "other";
+
+    struct mx_gauges g = {0};
+    sb_count(shm_sb(&c->app->shm), &g.busy, &g.idle, &g.active_streams);
+    struct rl_stats rs;
+    void *rl = shm_rl(&c->app->shm);
+    if (rl) {
+        rl_stats(rl, &rs);
+        g.rl = &rs;
+    }
+    buf_t b;
+    buf_init(&b, c->ar, 4u << 20);
+    if (mx_render(&b, labels, (uint32_t)n + 1, &g) < 0 || !b.p) {
+        sink_reject(c->sink, 500, "INTERNAL_ERROR", "The metrics did not fit in 4 MiB", NULL);
+        return 0;
+    }
+    return sink_text(c->sink, 200, "text/plain; version=0.0.4; charset=utf-8", b.p, b.len);
+}

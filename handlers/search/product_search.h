@@ -1,0 +1,39 @@
+/* product_search.h: the product-search pipeline as a call, for handlers
+ * that search the catalog on a shopper's behalf (the sales agent,
+ * handlers/agent/troika_match.c). It runs the steps of GET
+ * /api/products/search/stream (text_search, vector_search, filters,
+ * ranking) with the given filters, emitting the same `progress` and
+ * `results` events to the caller's sink. Memory: the request arena. */
+#ifndef TROIKA_PRODUCT_SEARCH_H
+#define TROIKA_PRODUCT_SEARCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/search/qparse.h"
+
+struct ctx;
+struct cat_product;
+
+struct ps_spec {
+    const char *q;           /* text to embed for the vector side (and to log) */
+    const char *residual;    /* words for FULLTEXT; "": the filtered catalog by popularity */
+    struct qp_filters f;     /* the filters, as qp_parse would set them */
+    long limit;              /* cards in the results events (1-50) */
+};
+
+struct ps_out {
+    struct cat_product *const *rows;   /* the final ranking, best first (borrowed: arena) */
+    size_t n;                          /* rows shown: at most limit */
+    size_t total;                      /* every ranked candidate */
+    int64_t first_results_ms;          /* monotonic time of the first `results` event */
+};
+
+/* The pipeline returned after sending an `error` event. */
+enum { PS_DONE = 1 };
+
+/* 0 with *out filled, PS_DONE after an error event (database failure), or
+ * a SINK_E* code when the stream must end. */
+int ps_search(struct ctx *c, const struct ps_spec *spec, struct ps_out *out);
+
+#endif
