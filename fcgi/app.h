@@ -11,6 +11,7 @@
 #include "common/host/shm.h"
 
 struct db;
+struct store;
 struct hc;
 struct llm;
 struct tts;
@@ -40,6 +41,7 @@ struct app {
     unsigned long served;           /* requests served by this worker */
     struct pm_flags *flags;
     struct db *db;                  /* this worker's connection; NULL until used */
+    struct store *store;            /* this worker's store (common/store/store.h), over db */
     struct embedder *emb;           /* this worker's embedder; NULL until used (hx_embedder) */
     struct tok *tok;                /* this worker's tokenizer; NULL until used (hx_tokenizer) */
     struct pidx *pidx;              /* this worker's product index + embedder (index/pidx.h); NULL until used */

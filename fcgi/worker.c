@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 
 #include "common/io/db.h"
+#include "common/store/store.h"
 #include "common/io/hc.h"
 #include "common/assist/llm.h"
 #include "common/base/log.h"
@@ -148,6 +149,13 @@ int wk_run(struct app *app)
     }
     arena_t *ar = ar_new(64 * 1024);
     if (!ar) return 1;
+    char serr[256];
+    app->store = st_open_on(&app->cfg, &app->db, serr, sizeof(serr));
+    if (!app->store) {
+        LOG_ERROR("worker", NULL, NULL, "The store could not be set up: %s", serr);
+        ar_free(ar);
+        return 1;
+    }
     void *sb = shm_sb(&app->shm);
     app->sb_slot = sb_claim(sb, getpid(), app->worker_id);
     if (app->sb_slot < 0 && sb)
@@ -187,6 +195,8 @@ int wk_run(struct app *app)
     app->tts = NULL;
     app->llm = NULL;
     app->hc = NULL;
+    st_close(app->store);
+    app->store = NULL;
     db_close(app->db);
     app->db = NULL;
     emb_close(app->emb);

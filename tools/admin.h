@@ -10,11 +10,13 @@
 #include "common/base/config.h"
 
 struct db;
+struct store;
 
 struct adm {
     struct cfg cfg;          /* loaded once, read-only after */
     const char *cfg_path;    /* NULL: defaults + environment only */
     struct db *db;           /* opened by adm_db on first use */
+    struct store *store;     /* the store (common/store/store.h), connected by adm_store on first use */
     arena_t *ar;             /* the run's arena */
 };
 
@@ -23,6 +25,9 @@ enum { ADM_OK = 0, ADM_FAIL = 1, ADM_USAGE = 2, ADM_PARTIAL = 3 };
 
 /* The database connection, opened on first use; prints why on failure. */
 struct db *adm_db(struct adm *a);
+
+/* The store, connected on first use; prints why on failure. */
+struct store *adm_store(struct adm *a);
 
 /* Brings the tables derived from the catalog up to date (word counts,
  * attribute bitmaps: common/store/catterms.h, common/store/catbits.h): rebuilt when

@@ -4,8 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "common/io/db.h"
-#include "handlers/upload/upload.h"
+#include "common/store/context.h"
 #include "index/vidx.h"
 #include "tools/admin.h"
 
@@ -24,7 +23,7 @@ int adm_chatbot_create(struct adm *a, int argc, char **argv)
         fprintf(stderr, "troika-admin chatbot-create: which chatbot? (chatbot-create ID [--name NAME])\n");
         return ADM_USAGE;
     }
-    if (!up_chatbot_id_ok(id)) {
+    if (!cx_chatbot_id_ok(id)) {
         fprintf(stderr, "troika-admin chatbot-create: '%s': an id is 1-64 characters of A-Z, a-z, 0-9, _ and -\n",
                 id);
         return ADM_USAGE;
@@ -33,24 +32,17 @@ int adm_chatbot_create(struct adm *a, int argc, char **argv)
         fprintf(stderr, "troika-admin chatbot-create: the name is longer than 255 bytes\n");
         return ADM_USAGE;
     }
-    struct db *d = adm_db(a);
-    if (!d) return ADM_FAIL;
+    struct store *st = adm_store(a);
+    if (!st) return ADM_FAIL;
     char err[512];
-    unsigned long long affected = 0;
-    struct db_param p[] = {DB_STR(id), name ? DB_STR(name) : DB_NULL};
-    int rc = db_exec(d, "INSERT IGNORE INTO chatbots (id, name) VALUES (?, ?)", p, 2, &affected, NULL, err,
-                     sizeof(err));
-    if (rc == DB_OK && !affected && name) {
-        struct db_param q[] = {DB_STR(name), DB_STR(id)};
-        rc = db_exec(d, "UPDATE chatbots SET name = ? WHERE id = ?", q, 2, NULL, NULL, err, sizeof(err));
-        if (rc == DB_OK) printf("chatbot %s exists; name set\n", id);
-    } else if (rc == DB_OK) {
-        printf(affected ? "chatbot %s created\n" : "chatbot %s exists\n", id);
-    }
-    if (rc != DB_OK) {
+    int what = 0;
+    if (cx_chatbot_create(st, id, name, &what, err, sizeof(err)) != ST_OK) {
         fprintf(stderr, "troika-admin chatbot-create: %s\n", err);
         return ADM_FAIL;
     }
+    printf(what == CX_BOT_CREATED ? "chatbot %s created\n" : what == CX_BOT_NAMED ? "chatbot %s exists; name set\n"
+                                                                                   : "chatbot %s exists\n",
+           id);
     return ADM_OK;
 }
 
@@ -61,27 +53,23 @@ int adm_chatbot_list(struct adm *a, int argc, char **argv)
         fprintf(stderr, "troika-admin chatbot-list: takes no arguments\n");
         return ADM_USAGE;
     }
-    struct db *d = adm_db(a);
-    if (!d) return ADM_FAIL;
+    struct store *st = adm_store(a);
+    if (!st) return ADM_FAIL;
     char err[512];
-    struct db_rows rs;
-    int rc = db_query(d, a->ar,
-                      "SELECT c.id, IFNULL(c.name, ''), COUNT(f.id), IFNULL(SUM(f.chunks), 0), "
-                      "IFNULL(SUM(f.tokens), 0), c.created_at FROM chatbots c "
-                      "LEFT JOIN context_files f ON f.chatbot_id = c.id GROUP BY c.id ORDER BY c.id",
-                      NULL, 0, 0, &rs, err, sizeof(err));
-    if (rc != DB_OK) {
+    struct cx_bot *bots;
+    size_t n;
+    if (cx_chatbot_list(st, a->ar, &bots, &n, err, sizeof(err)) != ST_OK) {
         fprintf(stderr, "troika-admin chatbot-list: %s\n", err);
         return ADM_FAIL;
     }
     printf("%-24s %-24s %6s %8s %10s %8s  %s\n", "chatbot", "name", "files", "chunks", "tokens", "index", "created");
-    for (size_t i = 0; i < rs.nrows; i++) {
+    for (size_t i = 0; i < n; i++) {
         char idx[128], verr[256], count[32] = "absent";
         struct vidx_meta m;
-        up_index_name(db_cell(&rs, i, 0), idx, sizeof(idx));
+        cx_index_name(bots[i].id, idx, sizeof(idx));
         if (vidx_read_meta(a->cfg.index_dir, idx, &m, verr, sizeof(verr)) == 0) snprintf(count, sizeof(count), "%ld", m.count);
-        printf("%-24s %-24s %6s %8s %10s %8s  %s\n", db_cell(&rs, i, 0), db_cell(&rs, i, 1), db_cell(&rs, i, 2),
-               db_cell(&rs, i, 3), db_cell(&rs, i, 4), count, db_cell(&rs, i, 5));
+        printf("%-24s %-24s %6ld %8ld %10ld %8s  %s\n", bots[i].id, bots[i].name, bots[i].files, bots[i].chunks,
+               bots[i].tokens, count, bots[i].created_at);
     }
     return ADM_OK;
 }

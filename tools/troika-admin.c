@@ -14,6 +14,7 @@
 #include "common/base/config.h"
 #include "common/io/db.h"
 #include "common/base/log.h"
+#include "common/store/store.h"
 #include "tools/admin.h"
 
 static const char adm_usage[] =
@@ -97,6 +98,23 @@ struct db *adm_db(struct adm *a)
     return a->db;
 }
 
+struct store *adm_store(struct adm *a)
+{
+    char err[512];
+    if (!a->store) a->store = st_open(&a->cfg, err, sizeof(err));
+    if (!a->store) {
+        fprintf(stderr, "troika-admin: %s\n", err);
+        return NULL;
+    }
+    if (st_connect(a->store, err, sizeof(err)) != ST_OK) {
+        fprintf(stderr, "troika-admin: cannot connect to the database %s as %s on %s: %s\n", a->cfg.db_name,
+                a->cfg.db_user, a->cfg.db_socket[0] ? a->cfg.db_socket : a->cfg.db_host, err);
+        fprintf(stderr, "troika-admin: config: %s\n", a->cfg_path ? a->cfg_path : "(defaults + environment)");
+        return NULL;
+    }
+    return a->store;
+}
+
 struct adm_cmd {
     const char *name;
     int (*fn)(struct adm *a, int argc, char **argv);
@@ -171,6 +189,7 @@ int main(int argc, char **argv)
     }
     int rc = cmd->fn(&a, argc - i, argv + i);
     db_close(a.db);
+    st_close(a.store);
     ar_free(a.ar);
     return rc;
 }

@@ -1,11 +1,12 @@
-/* session.c: sessions and messages over prepared statements; see session.h. */
+/* session.c: the session store's SQL (MariaDB): sessions and messages over
+ * prepared statements; see session.h. */
 #include "common/store/session.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/io/db.h"
+#include "common/store/mariadb.h"
 #include "fcgi/request.h"
 
 int sess_id_valid(const char *id)
@@ -13,8 +14,10 @@ int sess_id_valid(const char *id)
     return id && req_id_valid(id);
 }
 
-int sess_open(struct db *d, const char *want, const char *chatbot_id, struct sess *out, char *err, size_t errlen)
+static int ssm_open(struct store *s, const char *want, const char *chatbot_id, struct sess *out, char *err, size_t errlen)
 {
+    struct db *d = stm_db(s, err, errlen);
+    if (!d) return ST_ECONN;
     memset(out, 0, sizeof(*out));
     if (want && *want) {
         snprintf(out->id, sizeof(out->id), "%s", want);
@@ -35,9 +38,11 @@ int sess_open(struct db *d, const char *want, const char *chatbot_id, struct ses
     return rc;
 }
 
-int sess_history(struct db *d, arena_t *ar, const char *id, int max_turns, struct sess_msg **out, size_t *n,
+static int ssm_history(struct store *s, arena_t *ar, const char *id, int max_turns, struct sess_msg **out, size_t *n,
                  char *err, size_t errlen)
 {
+    struct db *d = stm_db(s, err, errlen);
+    if (!d) return ST_ECONN;
     *out = NULL;
     *n = 0;
     if (max_turns <= 0) return DB_OK;
@@ -68,9 +73,11 @@ int sess_history(struct db *d, arena_t *ar, const char *id, int max_turns, struc
     return DB_OK;
 }
 
-int sess_add(struct db *d, const char *id, const char *role, const char *content, size_t len, int partial,
+static int ssm_add(struct store *s, const char *id, const char *role, const char *content, size_t len, int partial,
              const char *entities, char *err, size_t errlen)
 {
+    struct db *d = stm_db(s, err, errlen);
+    if (!d) return ST_ECONN;
     struct db_param p[5] = {DB_STR(id), DB_STR(role), DB_STRN(content ? content : "", content ? len : 0),
                             DB_INT(partial ? 1 : 0), entities ? DB_STR(entities) : DB_NULL};
     int rc = db_exec(d,
@@ -81,9 +88,11 @@ int sess_add(struct db *d, const char *id, const char *role, const char *content
                    errlen);
 }
 
-int sess_load(struct db *d, arena_t *ar, const char *id, int max_turns, int *exists, struct sess_msg **hist,
+static int ssm_load(struct store *s, arena_t *ar, const char *id, int max_turns, int *exists, struct sess_msg **hist,
               size_t *nhist, char *err, size_t errlen)
 {
+    struct db *d = stm_db(s, err, errlen);
+    if (!d) return ST_ECONN;
     struct db_param p[1] = {DB_STR(id)};
     struct db_rows rs;
     *hist = NULL;
@@ -91,15 +100,17 @@ int sess_load(struct db *d, arena_t *ar, const char *id, int max_turns, int *exi
     int rc = db_query(d, ar, "SELECT 1 FROM sessions WHERE id = ?", p, 1, 1, &rs, err, errlen);
     if (rc != DB_OK) return rc;
     *exists = rs.nrows > 0;
-    return *exists ? sess_history(d, ar, id, max_turns, hist, nhist, err, errlen) : DB_OK;
+    return *exists ? ssm_history(s, ar, id, max_turns, hist, nhist, err, errlen) : DB_OK;
 }
 
-int sess_turn(struct db *d, const char *id, const char *chatbot_id, const char *user_text, const char *entities,
+static int ssm_turn(struct store *s, const char *id, const char *chatbot_id, const char *user_text, const char *entities,
               struct sess *out, char *err, size_t errlen)
 {
+    struct db *d = stm_db(s, err, errlen);
+    if (!d) return ST_ECONN;
     int rc = db_begin(d, err, errlen);
     if (rc != DB_OK) return rc;
-    rc = sess_open(d, id, chatbot_id, out, err, errlen);
+    rc = ssm_open(s, id, chatbot_id, out, err, errlen);
     if (rc == DB_OK) {
         struct db_param p[5] = {DB_STR(out->id), DB_STR("user"), DB_STR(user_text), DB_INT(0),
                                 entities ? DB_STR(entities) : DB_NULL};
@@ -110,3 +121,11 @@ int sess_turn(struct db *d, const char *id, const char *chatbot_id, const char *
     if (rc != DB_OK) db_rollback(d);
     return rc;
 }
+
+const struct sess_ops sess_mariadb = {
+    .open = ssm_open,
+    .history = ssm_history,
+    .load = ssm_load,
+    .turn = ssm_turn,
+    .add = ssm_add,
+};

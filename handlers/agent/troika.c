@@ -223,18 +223,17 @@ static void tk_lexicon(struct ctx *c, struct it_lexicon *lx)
 
 static int tk_db_fail(struct tk_run *t, int rc, const char *what, const char *err)
 {
-    const char *code = rc == DB_ECONN ? "DB_CONNECTION_ERROR" : "DB_QUERY_ERROR";
+    const char *code = rc == ST_ECONN ? "DB_CONNECTION_ERROR" : "DB_QUERY_ERROR";
     char m[384];
     snprintf(m, sizeof(m), "%s: %s", what, err);
     LOG_ERROR(t->rname, t->c->req->id, NULL, "%s", m);
-    sink_error(t->c->sink, code, rc == DB_ECONN ? "The database is unavailable" : "A database query failed");
+    sink_error(t->c->sink, code, rc == ST_ECONN ? "The database is unavailable" : "A database query failed");
     return -1;
 }
 
 static int tk_db(struct tk_run *t, char *err, size_t errlen)
 {
-    struct app *app = t->c->app;
-    return db_ensure(&app->db, &app->cfg, err, errlen) == 0 ? DB_OK : DB_ECONN;
+    return st_connect(t->c->app->store, err, errlen);
 }
 
 /* ---- intent_analysis ------------------------------------------------------------------- */
@@ -245,12 +244,12 @@ static int tk_history(struct tk_run *t, char *err, size_t errlen)
 {
     struct ctx *c = t->c;
     struct sess s;
-    int rc = sess_open(c->app->db, t->sid, t->in.chatbot_id, &s, err, errlen);
-    if (rc != DB_OK) return rc;
+    int rc = sess_open(c->app->store, t->sid, t->in.chatbot_id, &s, err, errlen);
+    if (rc != ST_OK) return rc;
     struct sess_msg *m;
     size_t n;
-    rc = sess_history(c->app->db, c->ar, t->sid, c->app->cfg.troika_history_turns, &m, &n, err, errlen);
-    if (rc != DB_OK) return rc;
+    rc = sess_history(c->app->store, c->ar, t->sid, c->app->cfg.troika_history_turns, &m, &n, err, errlen);
+    if (rc != ST_OK) return rc;
     t->hist = m;
     t->nhist = n;
     /* the newest user message with entities, and the answer that followed it */
@@ -265,7 +264,7 @@ static int tk_history(struct tk_run *t, char *err, size_t errlen)
             if (a) json_object_put(a);
         }
     }
-    return DB_OK;
+    return ST_OK;
 }
 
 static int tk_step_intent(struct tk_run *t)
@@ -274,7 +273,7 @@ static int tk_step_intent(struct tk_run *t)
     char err[512];
     int rc = sink_progress(c->sink, "intent_analysis", "Understanding what you are looking for", -1, 0);
     if (rc) return rc;
-    if ((rc = tk_db(t, err, sizeof(err))) != DB_OK || (rc = tk_history(t, err, sizeof(err))) != DB_OK)
+    if ((rc = tk_db(t, err, sizeof(err))) != ST_OK || (rc = tk_history(t, err, sizeof(err))) != ST_OK)
         return tk_db_fail(t, rc, "session", err);
     tk_lexicon(c, &t->lx);
     const char *msg = tk_strip_counts(c->ar, t->in.message);
@@ -292,10 +291,10 @@ static int tk_step_intent(struct tk_run *t)
 
     /* the user's words and what they meant, kept even if the answer is cut short */
     json_object *ents = it_wants_products(&t->it) ? it_entities_json(&t->it.e) : NULL;
-    rc = sess_add(c->app->db, t->sid, "user", t->in.message, strlen(t->in.message), 0,
+    rc = sess_add(c->app->store, t->sid, "user", t->in.message, strlen(t->in.message), 0,
                   ents ? json_object_to_json_string_ext(ents, JSON_C_TO_STRING_PLAIN) : NULL, err, sizeof(err));
     if (ents) json_object_put(ents);
-    if (rc != DB_OK) return tk_db_fail(t, rc, "session", err);
+    if (rc != ST_OK) return tk_db_fail(t, rc, "session", err);
     t->stored_user = 1;
 
     char m[160];
@@ -319,8 +318,8 @@ static int tk_step_market(struct tk_run *t)
                              "or occasion)", 0, 100);
     if ((rc = sink_progress(c->sink, "market_intelligence", "Reading the market for this segment", -1, 0)))
         return rc;
-    if ((rc = tk_db(t, err, sizeof(err))) != DB_OK ||
-        (rc = tk_market_compute(c->app->db, c->ar, &t->it.e, &t->market, err, sizeof(err))) != DB_OK)
+    if ((rc = tk_db(t, err, sizeof(err))) != ST_OK ||
+        (rc = tk_market_compute(c->app->db, c->ar, &t->it.e, &t->market, err, sizeof(err))) != ST_OK)
         return tk_db_fail(t, rc, "market", err);
     t->have_market = 1;
     struct it_entities se;
@@ -453,9 +452,8 @@ static void tk_store_answer(struct tk_run *t, int partial)
     size_t len = 0;
     const char *text = t->ans ? ans_text(t->ans, &len) : "";
     if (!text) text = "";
-    if (db_ensure(&c->app->db, &c->app->cfg, err, sizeof(err)) != 0 ||
-        sess_add(c->app->db, t->sid, "assistant", text, len, partial, tk_answer_entities(t), err, sizeof(err)) !=
-            DB_OK)
+    if (sess_add(c->app->store, t->sid, "assistant", text, len, partial, tk_answer_entities(t), err, sizeof(err)) !=
+        ST_OK)
         LOG_ERROR(t->rname, c->req->id, NULL, "The answer was not stored: %s", err);
 }
 

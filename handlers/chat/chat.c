@@ -14,7 +14,7 @@
 #include <json-c/json.h>
 
 #include "common/base/config.h"
-#include "common/io/db.h"
+#include "common/store/context.h"
 #include "common/assist/llm.h"
 #include "common/base/log.h"
 #include "common/host/metrics.h"
@@ -109,7 +109,7 @@ static int chat_tick(void *arg)
 static int chat_db_fail(struct ctx *c, int rc, const char *what, const char *err)
 {
     LOG_ERROR(c->route->name, c->req->id, NULL, "%s: %s", what, err);
-    sink_error(c->sink, rc == DB_ECONN ? "DB_CONNECTION_ERROR" : "DB_QUERY_ERROR", what);
+    sink_error(c->sink, rc == ST_ECONN ? "DB_CONNECTION_ERROR" : "DB_QUERY_ERROR", what);
     return -1;
 }
 
@@ -121,8 +121,8 @@ static void chat_store_answer(struct ctx *c, const char *sid, struct ans *a, int
     const char *text = ans_text(a, &len);
     if (!len) return;
     char err[512];
-    int rc = sess_add(c->app->db, sid, "assistant", text, len, partial, NULL, err, sizeof(err));
-    if (rc != DB_OK) LOG_ERROR(c->route->name, c->req->id, NULL, "The answer could not be stored: %s", err);
+    int rc = sess_add(c->app->store, sid, "assistant", text, len, partial, NULL, err, sizeof(err));
+    if (rc != ST_OK) LOG_ERROR(c->route->name, c->req->id, NULL, "The answer could not be stored: %s", err);
 }
 
 static long chat_count(struct ctx *c, const char *s, size_t n)
@@ -135,21 +135,19 @@ static long chat_count(struct ctx *c, const char *s, size_t n)
  * its file titles. Errors leave the list short. */
 static size_t chat_topics(struct ctx *c, const char *chatbot, const char **out, size_t max)
 {
-    size_t n = 0;
+    size_t n = 0, nt;
     char err[256];
-    struct db_param p[2] = {DB_STR(chatbot), DB_INT(CHAT_TOPIC_CHUNKS)};
-    struct db_rows rs;
-    if (db_query(c->app->db, c->ar, "SELECT text FROM context_chunks WHERE chatbot_id = ? ORDER BY id LIMIT ?", p, 2,
-                 CHAT_TOPIC_CHUNKS, &rs, err, sizeof(err)) == DB_OK)
-        for (size_t r = 0; r < rs.nrows && n < max; r++)
-            if (db_cell(&rs, r, 0)) sug_headings(c->ar, db_cell(&rs, r, 0), rs.lens[r], out, &n, max);
-    if (db_query(c->app->db, c->ar, "SELECT title FROM context_files WHERE chatbot_id = ? ORDER BY id LIMIT ?", p, 2,
-                 CHAT_MAX_TOPICS, &rs, err, sizeof(err)) == DB_OK)
-        for (size_t r = 0; r < rs.nrows && n < max; r++) {
-            const char *t = db_cell(&rs, r, 0);
+    const char **texts;
+    size_t *lens;
+    if (cx_first_texts(c->app->store, c->ar, chatbot, CHAT_TOPIC_CHUNKS, &texts, &lens, &nt, err, sizeof(err)) ==
+        ST_OK)
+        for (size_t r = 0; r < nt && n < max; r++) sug_headings(c->ar, texts[r], lens[r], out, &n, max);
+    if (cx_file_titles(c->app->store, c->ar, chatbot, CHAT_MAX_TOPICS, &texts, &nt, err, sizeof(err)) == ST_OK)
+        for (size_t r = 0; r < nt && n < max; r++) {
+            const char *t = texts[r];
             int dup = 0;
-            for (size_t i = 0; t && i < n && !dup; i++) dup = strcasecmp(out[i], t) == 0;
-            if (t && *t && !dup) out[n++] = t;
+            for (size_t i = 0; i < n && !dup; i++) dup = strcasecmp(out[i], t) == 0;
+            if (*t && !dup) out[n++] = t;
         }
     return n;
 }
@@ -225,9 +223,9 @@ static int chat_store_turn(struct chat_gen *g)
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     g->stored = 1;
-    g->db_rc = sess_turn(g->c->app->db, g->sid, g->chatbot, g->query, NULL, &g->sess, g->db_err, sizeof(g->db_err));
+    g->db_rc = sess_turn(g->c->app->store, g->sid, g->chatbot, g->query, NULL, &g->sess, g->db_err, sizeof(g->db_err));
     g->store_ms = chat_ms_since(&t0);
-    return g->db_rc == DB_OK ? 0 : CHAT_EDB;
+    return g->db_rc == ST_OK ? 0 : CHAT_EDB;
 }
 
 static int chat_gen_tick(void *arg)
@@ -301,7 +299,7 @@ int h_chat(struct ctx *c)
 
     /* ---- session ---- */
     if ((rc = sink_progress(c->sink, "session", "Loading the conversation", -1, -1))) return rc;
-    if (db_ensure(&c->app->db, cfg, err, sizeof(err)) < 0) {
+    if (st_connect(c->app->store, err, sizeof(err)) != ST_OK) {
         sink_error(c->sink, "DB_CONNECTION_ERROR", "The database is unavailable");
         LOG_ERROR(rname, c->req->id, NULL, "Database connection failed: %s", err);
         return -1;
@@ -312,14 +310,14 @@ int h_chat(struct ctx *c)
     struct timespec t_req;
     clock_gettime(CLOCK_MONOTONIC, &t_req);
     struct chat_gen g = {.c = c, .sid = sid, .chatbot = q.chatbot, .query = q.query};
-    int drc = sess_load(c->app->db, c->ar, sid, cfg->chat_history_turns, &exists, &hist, &nhist, err, sizeof(err));
+    int drc = sess_load(c->app->store, c->ar, sid, cfg->chat_history_turns, &exists, &hist, &nhist, err, sizeof(err));
     /* builtin: store the question now; a remote LLM: once its request is sent */
-    if (drc == DB_OK && !llm_is_remote(llm) && chat_store_turn(&g)) {
+    if (drc == ST_OK && !llm_is_remote(llm) && chat_store_turn(&g)) {
         drc = g.db_rc;
         snprintf(err, sizeof(err), "%s", g.db_err);
     }
     double t_sess = chat_ms_since(&t_req);
-    if (drc != DB_OK) return chat_db_fail(c, drc, "The session could not be loaded", err);
+    if (drc != ST_OK) return chat_db_fail(c, drc, "The session could not be loaded", err);
     g.sess.created = !exists;
     int turns = 0;
     for (size_t i = 0; i < nhist; i++) turns += strcmp(hist[i].role, "user") == 0;

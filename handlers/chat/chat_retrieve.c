@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "common/base/config.h"
-#include "common/io/db.h"
 #include "common/base/log.h"
+#include "common/store/context.h"
 #include "fcgi/app.h"
 #include "fcgi/request.h"
 #include "fcgi/router.h"
@@ -98,7 +98,7 @@ static int chat_vector(struct ctx *c, const char *chatbot, const char *query, in
         out->note = ar_printf(c->ar, "the embedder is unavailable (%s); full-text only", err);
         return 0;
     }
-    snprintf(name, sizeof(name), "chatbot-%s", chatbot);
+    cx_index_name(chatbot, name, sizeof(name));
     struct vidx *v = vidx_open(cfg->index_dir, name, err, sizeof(err));
     if (!v) {
         out->note = strstr(err, "absent") ? "this chatbot has no vector index yet; full-text only"
@@ -148,11 +148,6 @@ out:
     return rc;
 }
 
-static const char *chat_db_code(int rc)
-{
-    return rc == DB_ECONN ? "DB_CONNECTION_ERROR" : "DB_QUERY_ERROR";
-}
-
 const char *chat_retrieve(struct ctx *c, const char *chatbot, const char *query, struct chat_sources *out,
                           int *abort_rc, char *err, size_t errlen)
 {
@@ -171,15 +166,8 @@ const char *chat_retrieve(struct ctx *c, const char *chatbot, const char *query,
     if ((*abort_rc = chat_vector(c, chatbot, query, cand, out, vids, vcos, &nv)) != 0) return NULL;
     out->vector_hits = nv;
 
-    if (db_ensure(&c->app->db, cfg, err, errlen) < 0) return "DB_CONNECTION_ERROR";
-    struct db_param p[4] = {DB_STR(chatbot), DB_STR(query), DB_STR(query), DB_INT(cand)};
-    struct db_rows rs;
-    int rc = db_query(c->app->db, c->ar,
-                      "SELECT id FROM context_chunks WHERE chatbot_id = ? AND MATCH (text) AGAINST (? IN NATURAL "
-                      "LANGUAGE MODE) ORDER BY MATCH (text) AGAINST (? IN NATURAL LANGUAGE MODE) DESC, id LIMIT ?",
-                      p, 4, (size_t)cand, &rs, err, errlen);
-    if (rc != DB_OK) return chat_db_code(rc);
-    for (size_t r = 0; r < rs.nrows && nt < (size_t)cand; r++) tids[nt++] = atoll(db_cell(&rs, r, 0));
+    int rc = cx_text_search(c->app->store, c->ar, chatbot, query, cand, tids, &nt, err, errlen);
+    if (rc != ST_OK) return st_code(rc);
     out->text_hits = nt;
 
     long long *ids = ar_alloc(c->ar, (size_t)k * sizeof(long long));
@@ -193,38 +181,25 @@ const char *chat_retrieve(struct ctx *c, const char *chatbot, const char *query,
     if (n == 0) return NULL;
 
     /* the rows, with their file's title */
-    buf_t sql;
-    buf_init(&sql, c->ar, 8192);
-    buf_adds(&sql, "SELECT c.id, c.file_id, c.page, c.text, f.title FROM context_chunks c JOIN context_files f ON "
-                   "f.id = c.file_id WHERE c.chatbot_id = ? AND c.id IN (");
-    struct db_param *q = ar_calloc(c->ar, n + 1, sizeof(*q));
-    if (!q || !sql.p) {
-        snprintf(err, errlen, "out of memory");
-        return "PROCESSING_ERROR";
-    }
-    q[0] = DB_STR(chatbot);
-    for (size_t i = 0; i < n; i++) {
-        buf_adds(&sql, i ? ", ?" : "?");
-        q[i + 1] = DB_INT(ids[i]);
-    }
-    buf_adds(&sql, ")");
-    rc = db_query(c->app->db, c->ar, sql.p, q, n + 1, n, &rs, err, errlen);
-    if (rc != DB_OK) return chat_db_code(rc);
+    struct cx_chunk *rows;
+    size_t nrows;
+    rc = cx_chunks(c->app->store, c->ar, chatbot, ids, n, &rows, &nrows, err, errlen);
+    if (rc != ST_OK) return st_code(rc);
     out->chunks = ar_calloc(c->ar, n, sizeof(*out->chunks));
     if (!out->chunks) {
         snprintf(err, errlen, "out of memory");
         return "PROCESSING_ERROR";
     }
     for (size_t i = 0; i < n; i++) {   /* in fused order; rows gone since indexing are skipped */
-        for (size_t r = 0; r < rs.nrows; r++) {
-            if (atoll(db_cell(&rs, r, 0)) != ids[i]) continue;
+        for (size_t r = 0; r < nrows; r++) {
+            if (rows[r].id != ids[i]) continue;
             struct chat_chunk *ch = &out->chunks[out->n++];
             ch->id = ids[i];
-            ch->file_id = atoll(db_cell(&rs, r, 1));
-            ch->page = db_cell(&rs, r, 2) ? atoi(db_cell(&rs, r, 2)) : 0;
-            ch->text = db_cell(&rs, r, 3) ? db_cell(&rs, r, 3) : "";
-            ch->len = rs.lens[r * rs.ncols + 3];
-            ch->title = db_cell(&rs, r, 4) ? db_cell(&rs, r, 4) : "";
+            ch->file_id = rows[r].file_id;
+            ch->page = rows[r].page;
+            ch->text = rows[r].text;
+            ch->len = rows[r].len;
+            ch->title = rows[r].title;
             ch->score = scores[i];
             ch->vrank = vr[i];
             ch->trank = tr[i];

@@ -8,11 +8,11 @@
 
 #include <json-c/json.h>
 
-#include "common/io/db.h"
 #include "common/base/log.h"
 #include "common/host/rl.h"
 #include "common/host/scoreboard.h"
 #include "common/host/shm.h"
+#include "common/store/store.h"
 #include "fcgi/sse.h"
 #include "fcgi/app.h"
 #include "fcgi/request.h"
@@ -25,9 +25,7 @@ static json_object *health_db(struct ctx *c, int *ok)
     json_object *o = json_object_new_object();
     char err[256] = "";
     int64_t t0 = req_mono_ms();
-    int rc = db_ensure(&c->app->db, &c->app->cfg, err, sizeof(err));
-    if (rc == 0) rc = db_ping(c->app->db, err, sizeof(err));
-    *ok = rc == 0;
+    *ok = st_ping(c->app->store, err, sizeof(err)) == ST_OK;
     json_object_object_add(o, "ok", json_object_new_boolean(*ok));
     json_object_object_add(o, "latencyMs", json_object_new_int64(req_mono_ms() - t0));
     if (!*ok) {

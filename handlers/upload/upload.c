@@ -24,11 +24,11 @@
 #include <glib.h>
 #include <json-c/json.h>
 
-#include "common/io/db.h"
 #include "common/base/log.h"
 #include "common/io/mp.h"
 #include "common/text/tok.h"
 #include "common/base/u8.h"
+#include "common/store/context.h"
 #include "fcgi/app.h"
 #include "fcgi/request.h"
 #include "fcgi/router.h"
@@ -78,17 +78,6 @@ int up_key_ok(const char *keys, const char *presented, size_t n)
         p = e + 1;
     }
     return ok;
-}
-
-int up_chatbot_id_ok(const char *id)
-{
-    size_t n = 0;
-    for (const char *p = id; *p; p++, n++) {
-        char c = *p;
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-'))
-            return 0;
-    }
-    return n >= 1 && n <= 64;
 }
 
 /* The key the client presented: `Authorization: Bearer <key>`, else
@@ -289,22 +278,111 @@ static int read_form(struct ctx *c, struct form *f)
     return 0;
 }
 
-/* ---- steps ---------------------------------------------------------------- */
+/* ---- the request before the stream ------------------------------------------ */
 
+/* One upload: what the request holds, then what each step made. */
 struct up {
     struct ctx *c;
     const struct cfg *cfg;
     struct sink *s;
+    const char *rn;
+    struct form f;
+    const char *chatbot, *title, *mime;
+    enum up_type type;
+    int from_ext;          /* the type came from the file name */
+    char sha[65];
     int last_pct;
     const char *step;
     size_t text_len;       /* for the chunking step's percent */
+    struct up_text text;
+    struct tok *tk;
+    struct up_chunking ch;
+    struct embedder *e;
+    float *vecs;
+    long long file_id;
+    char err[512], msg[256];
 };
 
-/* An error event; returns 0 so the handler ends normally (close follows). */
+/* Returned by a step that ended the stream itself (an error or the
+ * duplicate's `complete` event sent): the handler returns 0. */
+enum { UP_DONE = 1 };
+
+static int up_authorize(struct ctx *c)
+{
+    const struct cfg *cfg = &c->app->cfg;
+    const char *key = presented_key(c->req);
+    if (!cfg->upload_api_keys[0])
+        return reject(c, 401, "UNAUTHORIZED", NULL, "Uploads are disabled: no upload_api_keys are configured"), -1;
+    if (!key)
+        return reject(c, 401, "UNAUTHORIZED", NULL, "An API key is required (Authorization: Bearer or X-API-Key)"),
+               -1;
+    if (!up_key_ok(cfg->upload_api_keys, key, strlen(key)))
+        return reject(c, 401, "UNAUTHORIZED", NULL, "The API key is not valid"), -1;
+    return 0;
+}
+
+static size_t u8_count(const char *s, size_t n)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (((unsigned char)s[i] & 0xC0) != 0x80) k++;
+    return k;
+}
+
+/* chatbotId, title (the file name when absent) and the file's name. */
+static int up_fields(struct up *u)
+{
+    struct form *f = &u->f;
+    struct ctx *c = u->c;
+    if (!f->have_file) return reject(c, 400, "INVALID_PARAMETERS", "file", "A part named \"file\" is required"), -1;
+    u->chatbot = f->chatbot.p ? f->chatbot.p : "";
+    if (!*u->chatbot) return reject(c, 400, "INVALID_PARAMETERS", "chatbotId", "chatbotId is required"), -1;
+    if (!cx_chatbot_id_ok(u->chatbot))
+        return reject(c, 400, "INVALID_PARAMETERS", "chatbotId",
+                      "chatbotId must be 1-64 characters of A-Z, a-z, 0-9, _ and -"), -1;
+    const char *title = f->title.p ? f->title.p : "";
+    while (*title == ' ' || *title == '\t') title++;
+    if (!u8_valid(title, strlen(title), NULL) || memchr(title, '\n', strlen(title)))
+        return reject(c, 400, "INVALID_PARAMETERS", "title", "title must be one line of UTF-8 text"), -1;
+    if (u8_count(title, strlen(title)) > UP_TITLE_CHARS)
+        return reject(c, 400, "INVALID_PARAMETERS", "title", "title is longer than 255 characters"), -1;
+    if (!*title) title = f->filename[0] ? f->filename : "Untitled";
+    if (!u8_valid(f->filename, strlen(f->filename), NULL)) snprintf(f->filename, sizeof(f->filename), "upload");
+    if (!*title || !u8_valid(title, strlen(title), NULL)) title = "Untitled";
+    u->title = title;
+    if (f->file.len == 0) return reject(c, 400, "INVALID_PARAMETERS", "file", "The file is empty"), -1;
+    return 0;
+}
+
+/* The declared type, checked against the content. */
+static int up_type_check(struct up *u)
+{
+    struct form *f = &u->f;
+    u->type = up_declared(f->ctype, f->filename, &u->from_ext);
+    if (u->type == UP_NONE) {
+        char m[256];
+        snprintf(m, sizeof(m),
+                 "Accepted types are text/plain, text/markdown, text/csv, application/json, text/html and "
+                 "application/pdf; the file is declared '%.80s'", f->ctype[0] ? f->ctype : "(no type)");
+        return reject(u->c, 415, "UNSUPPORTED_MEDIA_TYPE", "file", m), -1;
+    }
+    char why[512];
+    if (up_sniff(u->type, f->file.p, f->file.len, why, sizeof(why)) < 0) {
+        why[0] = (char)toupper((unsigned char)why[0]);
+        return reject(u->c, 415, "UNSUPPORTED_MEDIA_TYPE", "file", why), -1;
+    }
+    u->mime = up_type_mime(u->type);
+    snprintf(u->sha, sizeof(u->sha), "%s", g_checksum_get_string(f->sha));
+    return 0;
+}
+
+/* ---- the stream --------------------------------------------------------------- */
+
+/* An error event; UP_DONE (close follows). */
 static int fail(struct up *u, const char *code, const char *msg)
 {
     sink_error(u->s, code, msg);
-    return 0;
+    return UP_DONE;
 }
 
 static int progress(struct up *u, const char *step, const char *msg, long count, int pct)
@@ -331,279 +409,266 @@ static int store_progress(void *arg, const char *msg, int pct)
     return progress(u, "storing", msg, -1, pct);
 }
 
-/* The upload_fault knob: PROCESSING_ERROR at the start of `step`. */
+/* The upload_fault test hook (a key of --enable-test-hooks builds only;
+ * "" otherwise): PROCESSING_ERROR at the start of `step`. */
 static int fault(struct up *u, const char *step)
 {
     if (strcmp(u->cfg->upload_fault, step) != 0) return 0;
     char m[128];
     snprintf(m, sizeof(m), "Injected fault in step %s (upload_fault)", step);
-    sink_error(u->s, "PROCESSING_ERROR", m);
-    return 1;
+    return fail(u, "PROCESSING_ERROR", m);
 }
 
-static const char *db_code(int rc)
-{
-    return rc == DB_ECONN ? "DB_CONNECTION_ERROR" : "DB_QUERY_ERROR";
-}
-
-static size_t u8_count(const char *s, size_t n)
-{
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        if (((unsigned char)s[i] & 0xC0) != 0x80) k++;
-    return k;
-}
-
-static json_object *complete_doc(struct ctx *c, const char *chatbot, const char *title, const char *mime,
-                                 size_t bytes, const char *sha, long long file_id, long chunks, long tokens,
-                                 const char *tokenizer, int pages, int duplicate)
+static json_object *complete_doc(struct up *u, long long file_id, long chunks, long tokens, const char *tokenizer,
+                                 int pages, int duplicate)
 {
     json_object *o = json_object_new_object();
     json_object_object_add(o, "fileId", json_object_new_int64(file_id));
-    json_object_object_add(o, "chatbotId", json_object_new_string(chatbot));
-    json_object_object_add(o, "title", json_object_new_string(title));
-    json_object_object_add(o, "mime", json_object_new_string(mime));
-    json_object_object_add(o, "bytes", json_object_new_int64((int64_t)bytes));
-    json_object_object_add(o, "sha256", json_object_new_string(sha));
+    json_object_object_add(o, "chatbotId", json_object_new_string(u->chatbot));
+    json_object_object_add(o, "title", json_object_new_string(u->title));
+    json_object_object_add(o, "mime", json_object_new_string(u->mime));
+    json_object_object_add(o, "bytes", json_object_new_int64((int64_t)u->f.file.len));
+    json_object_object_add(o, "sha256", json_object_new_string(u->sha));
     json_object_object_add(o, "chunks", json_object_new_int64(chunks));
     json_object_object_add(o, "tokens", json_object_new_int64(tokens));
     json_object_object_add(o, "tokenizer", json_object_new_string(tokenizer));
     json_object_object_add(o, "pages", pages > 0 ? json_object_new_int(pages) : NULL);
     json_object_object_add(o, "duplicate", json_object_new_boolean(duplicate));
-    json_object_object_add(o, "duration", json_object_new_int64(hx_elapsed(c)));
+    json_object_object_add(o, "duration", json_object_new_int64(hx_elapsed(u->c)));
     return o;
 }
 
-int h_upload(struct ctx *c)
+/* `complete` for content the chatbot already holds. */
+static int up_duplicate(struct up *u, const struct cx_file *ex, const char *how)
 {
-    const struct cfg *cfg = &c->app->cfg;
-    struct req *r = c->req;
-    const char *rn = c->route->name;
+    LOG_INFO(u->rn, u->c->req->id, NULL, "Upload complete: duplicate of file %lld%s", ex->id, how);
+    int rc = sink_emit(u->s, "complete", complete_doc(u, ex->id, ex->chunks, ex->tokens, ex->tokenizer, ex->pages, 1));
+    return rc ? rc : UP_DONE;
+}
 
-    /* ---- before the stream: key, body, fields, type -------------------- */
-    const char *key = presented_key(r);
-    if (!cfg->upload_api_keys[0])
-        return reject(c, 401, "UNAUTHORIZED", NULL, "Uploads are disabled: no upload_api_keys are configured");
-    if (!key) return reject(c, 401, "UNAUTHORIZED", NULL, "An API key is required (Authorization: Bearer or X-API-Key)");
-    if (!up_key_ok(cfg->upload_api_keys, key, strlen(key)))
-        return reject(c, 401, "UNAUTHORIZED", NULL, "The API key is not valid");
-
-    struct form f;
-    if (read_form(c, &f) < 0) return 0;
-    if (!f.have_file) return reject(c, 400, "INVALID_PARAMETERS", "file", "A part named \"file\" is required");
-    const char *chatbot = f.chatbot.p ? f.chatbot.p : "";
-    if (!*chatbot) return reject(c, 400, "INVALID_PARAMETERS", "chatbotId", "chatbotId is required");
-    if (!up_chatbot_id_ok(chatbot))
-        return reject(c, 400, "INVALID_PARAMETERS", "chatbotId",
-                      "chatbotId must be 1-64 characters of A-Z, a-z, 0-9, _ and -");
-    const char *title = f.title.p ? f.title.p : "";
-    while (*title == ' ' || *title == '\t') title++;
-    if (!u8_valid(title, strlen(title), NULL) || memchr(title, '\n', strlen(title)))
-        return reject(c, 400, "INVALID_PARAMETERS", "title", "title must be one line of UTF-8 text");
-    if (u8_count(title, strlen(title)) > UP_TITLE_CHARS)
-        return reject(c, 400, "INVALID_PARAMETERS", "title", "title is longer than 255 characters");
-    if (!*title) title = f.filename[0] ? f.filename : "Untitled";
-    if (!u8_valid(f.filename, strlen(f.filename), NULL)) snprintf(f.filename, sizeof(f.filename), "upload");
-    if (!*title || !u8_valid(title, strlen(title), NULL)) title = "Untitled";
-    if (f.file.len == 0) return reject(c, 400, "INVALID_PARAMETERS", "file", "The file is empty");
-
-    int from_ext;
-    enum up_type type = up_declared(f.ctype, f.filename, &from_ext);
-    if (type == UP_NONE) {
-        char m[256];
-        snprintf(m, sizeof(m),
-                 "Accepted types are text/plain, text/markdown, text/csv, application/json, text/html and "
-                 "application/pdf; the file is declared '%.80s'", f.ctype[0] ? f.ctype : "(no type)");
-        return reject(c, 415, "UNSUPPORTED_MEDIA_TYPE", "file", m);
-    }
-    char why[512];
-    if (up_sniff(type, f.file.p, f.file.len, why, sizeof(why)) < 0) {
-        why[0] = (char)toupper((unsigned char)why[0]);
-        return reject(c, 415, "UNSUPPORTED_MEDIA_TYPE", "file", why);
-    }
-    const char *mime = up_type_mime(type);
-    char sha[65];
-    snprintf(sha, sizeof(sha), "%s", g_checksum_get_string(f.sha));
-
-    /* ---- the stream ------------------------------------------------------- */
-    /* STREAMING_TIMEOUT bounds the processing, not the time the client took
-     * to send the file. */
-    c->sink->deadline_ms = req_mono_ms() + cfg->streaming_timeout;
+/* `connected`; STREAMING_TIMEOUT bounds the processing from here on, not
+ * the time the client took to send the file. */
+static int up_open_stream(struct up *u)
+{
+    u->s->deadline_ms = req_mono_ms() + u->cfg->streaming_timeout;
     json_object *j = json_object_new_object();
-    json_object_object_add(j, "chatbotId", json_object_new_string(chatbot));
-    json_object_object_add(j, "title", json_object_new_string(title));
-    json_object_object_add(j, "filename", json_object_new_string(f.filename));
-    json_object_object_add(j, "mime", json_object_new_string(mime));
-    json_object_object_add(j, "bytes", json_object_new_int64((int64_t)f.file.len));
+    json_object_object_add(j, "chatbotId", json_object_new_string(u->chatbot));
+    json_object_object_add(j, "title", json_object_new_string(u->title));
+    json_object_object_add(j, "filename", json_object_new_string(u->f.filename));
+    json_object_object_add(j, "mime", json_object_new_string(u->mime));
+    json_object_object_add(j, "bytes", json_object_new_int64((int64_t)u->f.file.len));
     json_object *lg = json_object_new_object();
-    json_object_object_add(lg, "chatbotId", json_object_new_string(chatbot));
-    json_object_object_add(lg, "mime", json_object_new_string(mime));
-    json_object_object_add(lg, "bytes", json_object_new_int64((int64_t)f.file.len));
-    LOG_INFO(rn, r->id, lg, "Upload started");
+    json_object_object_add(lg, "chatbotId", json_object_new_string(u->chatbot));
+    json_object_object_add(lg, "mime", json_object_new_string(u->mime));
+    json_object_object_add(lg, "bytes", json_object_new_int64((int64_t)u->f.file.len));
+    LOG_INFO(u->rn, u->c->req->id, lg, "Upload started");
     json_object_put(lg);
-    int rc = hx_connected(c, j);
-    if (rc) return rc;
+    return hx_connected(u->c, j);
+}
 
-    struct up u = {.c = c, .cfg = cfg, .s = c->sink, .last_pct = -1};
-    char err[512], msg[256];
-
-    /* upload_validation: what was checked before the stream, then UTF-8 and
-     * the duplicate check */
-    snprintf(msg, sizeof(msg), "Validating %s (%zu bytes, type from the %s)", mime, f.file.len,
-             from_ext ? "file name" : "part's Content-Type");
-    if ((rc = progress(&u, "upload_validation", msg, -1, 0))) return rc;
-    if (type != UP_PDF) {
-        size_t bad;
-        if (!u8_valid(f.file.p, f.file.len, &bad)) {
-            snprintf(msg, sizeof(msg), "The file is not valid UTF-8: invalid byte at offset %zu", bad);
-            return fail(&u, "INVALID_UTF8", msg);
-        }
+/* upload_validation: what was checked before the stream, then UTF-8 and
+ * the duplicate check. */
+static int step_validation(struct up *u)
+{
+    int rc;
+    size_t len = u->f.file.len;
+    snprintf(u->msg, sizeof(u->msg), "Validating %s (%zu bytes, type from the %s)", u->mime, len,
+             u->from_ext ? "file name" : "part's Content-Type");
+    if ((rc = progress(u, "upload_validation", u->msg, -1, 0))) return rc;
+    size_t bad;
+    if (u->type != UP_PDF && !u8_valid(u->f.file.p, len, &bad)) {
+        snprintf(u->msg, sizeof(u->msg), "The file is not valid UTF-8: invalid byte at offset %zu", bad);
+        return fail(u, "INVALID_UTF8", u->msg);
     }
-    if (db_ensure(&c->app->db, cfg, err, sizeof(err)) < 0) return fail(&u, "DB_CONNECTION_ERROR", err);
-    struct up_existing ex;
-    int found = up_store_find(c->app->db, c->ar, chatbot, sha, &ex, err, sizeof(err));
-    if (found < 0) return fail(&u, db_code(found), err);
+    struct cx_file ex;
+    int found = cx_find_file(u->c->app->store, u->c->ar, u->chatbot, u->sha, &ex, u->err, sizeof(u->err));
+    if (found < 0) return fail(u, st_code(found), u->err);
     if (found) {
-        snprintf(msg, sizeof(msg), "The same content is already stored for this chatbot as file %lld", ex.file_id);
-        if ((rc = progress(&u, "upload_validation", msg, -1, 100))) return rc;
-        LOG_INFO(rn, r->id, NULL, "Upload complete: duplicate of file %lld", ex.file_id);
-        return sink_emit(c->sink, "complete",
-                         complete_doc(c, chatbot, title, mime, f.file.len, sha, ex.file_id, ex.chunks, ex.tokens,
-                                      ex.tokenizer, ex.pages, 1));
+        snprintf(u->msg, sizeof(u->msg), "The same content is already stored for this chatbot as file %lld", ex.id);
+        if ((rc = progress(u, "upload_validation", u->msg, -1, 100))) return rc;
+        return up_duplicate(u, &ex, "");
     }
-    snprintf(msg, sizeof(msg), "Validated %s, %zu bytes", mime, f.file.len);
-    if ((rc = progress(&u, "upload_validation", msg, (long)f.file.len, 100))) return rc;
+    snprintf(u->msg, sizeof(u->msg), "Validated %s, %zu bytes", u->mime, len);
+    return progress(u, "upload_validation", u->msg, (long)len, 100);
+}
 
-    /* extraction */
-    if (fault(&u, "extraction")) return 0;
-    snprintf(msg, sizeof(msg), "Extracting text from %s", mime);
-    if ((rc = progress(&u, "extraction", msg, -1, 0))) return rc;
-    struct up_text text;
-    size_t bad = 0;
-    size_t max_text = (size_t)cfg->max_upload * 4;
-    int ex_rc = up_extract(c->ar, type, f.file.p, f.file.len, max_text, &text, &bad, why, sizeof(why), sink_cancelled,
-                           c->sink);
-    if ((rc = sink_check(c->sink))) return rc;
+static int step_extraction(struct up *u)
+{
+    int rc;
+    if ((rc = fault(u, "extraction"))) return rc;
+    snprintf(u->msg, sizeof(u->msg), "Extracting text from %s", u->mime);
+    if ((rc = progress(u, "extraction", u->msg, -1, 0))) return rc;
+    char why[512];
+    size_t bad = 0, max_text = (size_t)u->cfg->max_upload * 4;
+    int ex_rc = up_extract(u->c->ar, u->type, u->f.file.p, u->f.file.len, max_text, &u->text, &bad, why,
+                           sizeof(why), sink_cancelled, u->s);
+    if ((rc = sink_check(u->s))) return rc;
     if (ex_rc != UP_EX_OK) {
         why[0] = (char)toupper((unsigned char)why[0]);
-        return fail(&u, ex_rc == UP_EX_UTF8 ? "INVALID_UTF8" : ex_rc == UP_EX_NOTEXT ? "NO_EXTRACTABLE_TEXT"
-                                                                                      : "PROCESSING_ERROR",
+        return fail(u, ex_rc == UP_EX_UTF8     ? "INVALID_UTF8"
+                       : ex_rc == UP_EX_NOTEXT ? "NO_EXTRACTABLE_TEXT"
+                                               : "PROCESSING_ERROR",
                     why);
     }
-    size_t chars = u8_count(text.s, text.n);
-    if (text.npages)
-        snprintf(msg, sizeof(msg), "Extracted %zu characters from %d page%s", chars, text.npages,
-                 text.npages == 1 ? "" : "s");
+    size_t chars = u8_count(u->text.s, u->text.n);
+    if (u->text.npages)
+        snprintf(u->msg, sizeof(u->msg), "Extracted %zu characters from %d page%s", chars, u->text.npages,
+                 u->text.npages == 1 ? "" : "s");
     else
-        snprintf(msg, sizeof(msg), "Extracted %zu characters", chars);
-    if ((rc = progress(&u, "extraction", msg, (long)chars, 100))) return rc;
+        snprintf(u->msg, sizeof(u->msg), "Extracted %zu characters", chars);
+    return progress(u, "extraction", u->msg, (long)chars, 100);
+}
 
-    /* chunking */
-    if (fault(&u, "chunking")) return 0;
-    struct tok *tk = hx_tokenizer(c);
-    if (!tk) return fail(&u, "PROCESSING_ERROR", "The tokenizer could not be set up");
-    snprintf(msg, sizeof(msg), "Cutting into chunks of up to %d tokens (overlap %d, %s)", cfg->chunk_tokens,
-             cfg->chunk_overlap, tok_name(tk));
-    if ((rc = progress(&u, "chunking", msg, -1, 0))) return rc;
-    struct up_chunking ch;
-    u.text_len = text.n;
-    int crc = up_chunk(tk, c->ar, &text, cfg->chunk_tokens, cfg->chunk_overlap, &ch, chunk_progress, &u);
-    if (crc == -1) return fail(&u, "PROCESSING_ERROR", "Chunking failed (out of memory)");
+static int step_chunking(struct up *u)
+{
+    int rc;
+    if ((rc = fault(u, "chunking"))) return rc;
+    u->tk = hx_tokenizer(u->c);
+    if (!u->tk) return fail(u, "PROCESSING_ERROR", "The tokenizer could not be set up");
+    snprintf(u->msg, sizeof(u->msg), "Cutting into chunks of up to %d tokens (overlap %d, %s)", u->cfg->chunk_tokens,
+             u->cfg->chunk_overlap, tok_name(u->tk));
+    if ((rc = progress(u, "chunking", u->msg, -1, 0))) return rc;
+    u->text_len = u->text.n;
+    int crc = up_chunk(u->tk, u->c->ar, &u->text, u->cfg->chunk_tokens, u->cfg->chunk_overlap, &u->ch,
+                       chunk_progress, u);
+    if (crc == -1) return fail(u, "PROCESSING_ERROR", "Chunking failed (out of memory)");
     if (crc) return crc;   /* the stream ended (client gone, deadline) */
-    if (ch.n == 0) return fail(&u, "NO_EXTRACTABLE_TEXT", "The file holds no text to store");
-    snprintf(msg, sizeof(msg), "Created %zu chunk%s", ch.n, ch.n == 1 ? "" : "s");
-    if ((rc = progress(&u, "chunking", msg, (long)ch.n, 100))) return rc;
+    if (u->ch.n == 0) return fail(u, "NO_EXTRACTABLE_TEXT", "The file holds no text to store");
+    snprintf(u->msg, sizeof(u->msg), "Created %zu chunk%s", u->ch.n, u->ch.n == 1 ? "" : "s");
+    return progress(u, "chunking", u->msg, (long)u->ch.n, 100);
+}
 
-    /* token_counting */
-    if (fault(&u, "token_counting")) return 0;
-    if (up_chunk_recount(tk, &text, &ch) < 0) return fail(&u, "PROCESSING_ERROR", "Token counting failed");
-    snprintf(msg, sizeof(msg), "Counted %zu tokens with %s", ch.total_tokens, tok_name(tk));
-    if ((rc = progress(&u, "token_counting", msg, (long)ch.total_tokens, 100))) return rc;
+static int step_token_counting(struct up *u)
+{
+    int rc;
+    if ((rc = fault(u, "token_counting"))) return rc;
+    if (up_chunk_recount(u->tk, &u->text, &u->ch) < 0) return fail(u, "PROCESSING_ERROR", "Token counting failed");
+    snprintf(u->msg, sizeof(u->msg), "Counted %zu tokens with %s", u->ch.total_tokens, tok_name(u->tk));
+    return progress(u, "token_counting", u->msg, (long)u->ch.total_tokens, 100);
+}
 
-    /* embedding */
-    if (fault(&u, "embedding")) return 0;
-    struct embedder *e = hx_embedder(c, err, sizeof(err));
-    if (!e) return fail(&u, "PROCESSING_ERROR", err);
-    size_t dim = (size_t)e->dim, batch = (size_t)(cfg->embedding_batch > 0 ? cfg->embedding_batch : 64);
-    float *vecs = ar_alloc(c->ar, ch.n * dim * sizeof(float));
-    const char **texts = ar_alloc(c->ar, batch * sizeof(char *));
-    size_t scratch_cap = 0;
-    for (size_t at = 0; at < ch.n; at += batch) {
+/* Embeds chunks [at, at + k) into u->vecs, through scratch (room for
+ * them, NUL-terminated). 0, or the embedder's failure as an error event. */
+static int embed_batch(struct up *u, size_t at, size_t k, const char **texts, char *scratch)
+{
+    struct embedder *e = u->e;
+    size_t o = 0;
+    for (size_t i = 0; i < k; i++) {
+        const struct up_chunk *cc = &u->ch.chunks[at + i];
+        memcpy(scratch + o, u->text.s + cc->off, cc->len);
+        scratch[o + cc->len] = '\0';
+        texts[i] = scratch + o;
+        o += cc->len + 1;
+    }
+    int timeout = 0, rc;
+    if (e->embed(e, texts, k, u->vecs + at * (size_t)e->dim, &timeout, u->err, sizeof(u->err)) == 0) return 0;
+    if ((rc = sink_check(u->s))) return rc;
+    return fail(u, timeout                                           ? "UPSTREAM_TIMEOUT"
+                   : strcmp(u->cfg->embedding_provider, "builtin") ? "UPSTREAM_ERROR"
+                                                                    : "PROCESSING_ERROR",
+                u->err);
+}
+
+static int step_embedding(struct up *u)
+{
+    int rc;
+    if ((rc = fault(u, "embedding"))) return rc;
+    u->e = hx_embedder(u->c, u->err, sizeof(u->err));
+    if (!u->e) return fail(u, "PROCESSING_ERROR", u->err);
+    struct embedder *e = u->e;
+    size_t n = u->ch.n, dim = (size_t)e->dim;
+    size_t batch = (size_t)(u->cfg->embedding_batch > 0 ? u->cfg->embedding_batch : 64), scratch_cap = 1;
+    for (size_t at = 0; at < n; at += batch) {
         size_t sum = 0;
-        for (size_t i = at; i < ch.n && i < at + batch; i++) sum += ch.chunks[i].len + 1;
+        for (size_t i = at; i < n && i < at + batch; i++) sum += u->ch.chunks[i].len + 1;
         if (sum > scratch_cap) scratch_cap = sum;
     }
-    char *scratch = ar_alloc(c->ar, scratch_cap ? scratch_cap : 1);
-    if (!vecs || !texts || !scratch) return fail(&u, "PROCESSING_ERROR", "Out of memory for the embeddings");
-    snprintf(msg, sizeof(msg), "Embedding %zu chunks with %s", ch.n, e->name);
-    if ((rc = progress(&u, "embedding", msg, (long)ch.n, 0))) return rc;
+    u->vecs = ar_alloc(u->c->ar, n * dim * sizeof(float));
+    const char **texts = ar_alloc(u->c->ar, batch * sizeof(char *));
+    char *scratch = ar_alloc(u->c->ar, scratch_cap);
+    if (!u->vecs || !texts || !scratch) return fail(u, "PROCESSING_ERROR", "Out of memory for the embeddings");
+    snprintf(u->msg, sizeof(u->msg), "Embedding %zu chunks with %s", n, e->name);
+    if ((rc = progress(u, "embedding", u->msg, (long)n, 0))) return rc;
     e->cancel = sink_cancelled;
-    e->cancel_arg = c->sink;
-    for (size_t at = 0; at < ch.n; at += batch) {
-        size_t k = ch.n - at < batch ? ch.n - at : batch, o = 0;
-        for (size_t i = 0; i < k; i++) {
-            const struct up_chunk *cc = &ch.chunks[at + i];
-            memcpy(scratch + o, text.s + cc->off, cc->len);
-            scratch[o + cc->len] = '\0';
-            texts[i] = scratch + o;
-            o += cc->len + 1;
-        }
-        int timeout = 0;
-        if (e->embed(e, texts, k, vecs + at * dim, &timeout, err, sizeof(err)) < 0) {
-            e->cancel = NULL;
-            if ((rc = sink_check(c->sink))) return rc;
-            return fail(&u, timeout ? "UPSTREAM_TIMEOUT" : strcmp(cfg->embedding_provider, "builtin") ? "UPSTREAM_ERROR"
-                                                                                                 : "PROCESSING_ERROR",
-                        err);
-        }
-        int pct = (int)((at + k) * 100 / ch.n);
-        if (pct / 10 != u.last_pct / 10 || at + k == ch.n) {
-            snprintf(msg, sizeof(msg), "Embedded %zu of %zu chunks", at + k, ch.n);
-            if ((rc = progress(&u, "embedding", msg, (long)(at + k), pct))) {
-                e->cancel = NULL;
-                return rc;
-            }
+    e->cancel_arg = u->s;
+    for (size_t at = 0; at < n && !rc; at += batch) {
+        size_t k = n - at < batch ? n - at : batch;
+        if ((rc = embed_batch(u, at, k, texts, scratch))) break;
+        int pct = (int)((at + k) * 100 / n);
+        if (pct / 10 != u->last_pct / 10 || at + k == n) {
+            snprintf(u->msg, sizeof(u->msg), "Embedded %zu of %zu chunks", at + k, n);
+            rc = progress(u, "embedding", u->msg, (long)(at + k), pct);
         }
     }
     e->cancel = NULL;
+    e->cancel_arg = NULL;
+    return rc;
+}
 
-    /* storing */
-    snprintf(msg, sizeof(msg), "Storing %zu chunks", ch.n);
-    if ((rc = progress(&u, "storing", msg, (long)ch.n, 0))) return rc;
-    struct up_store_req sr = {
-        .chatbot = chatbot, .title = title, .filename = f.filename, .mime = mime, .sha256 = sha,
-        .tokenizer = tok_name(tk), .embedder = e->name, .bytes = f.file.len, .tokens = ch.total_tokens,
-        .pages = text.npages, .text = &text, .ch = &ch, .vecs = vecs, .dim = e->dim, .index_dir = cfg->index_dir,
-        .fault = cfg->upload_fault, .progress = store_progress, .arg = &u,
-    };
-    long long file_id;
-    int stop_rc;
-    int st = up_store(c->app->db, c->ar, &sr, &file_id, &ex, &stop_rc, err, sizeof(err));
-    switch (st) {
-    case UP_ST_OK: break;
-    case UP_ST_DUP:
-        LOG_INFO(rn, r->id, NULL, "Upload complete: duplicate of file %lld (stored meanwhile)", ex.file_id);
-        return sink_emit(c->sink, "complete",
-                         complete_doc(c, chatbot, title, mime, f.file.len, sha, ex.file_id, ex.chunks, ex.tokens,
-                                      ex.tokenizer, ex.pages, 1));
-    case UP_ST_STOP: return stop_rc ? stop_rc : SINK_EIO;
-    case UP_ST_DBCONN: return fail(&u, "DB_CONNECTION_ERROR", err);
-    case UP_ST_DBQUERY: return fail(&u, "DB_QUERY_ERROR", err);
-    case UP_ST_INDEX: return fail(&u, "INDEX_UNAVAILABLE", err);
-    default: return fail(&u, "PROCESSING_ERROR", err);
+/* storing: the rows and the chatbot's index, all or nothing (cx_upload). */
+static int step_storing(struct up *u)
+{
+    int rc;
+    size_t n = u->ch.n;
+    snprintf(u->msg, sizeof(u->msg), "Storing %zu chunks", n);
+    if ((rc = progress(u, "storing", u->msg, (long)n, 0))) return rc;
+    struct cx_chunk_row *rows = ar_alloc(u->c->ar, n * sizeof(*rows));
+    if (!rows) return fail(u, "PROCESSING_ERROR", "Out of memory for the chunk rows");
+    for (size_t i = 0; i < n; i++) {
+        const struct up_chunk *c = &u->ch.chunks[i];
+        rows[i] = (struct cx_chunk_row){u->text.s + c->off, c->len, c->char_off, c->page, c->tokens};
     }
-    snprintf(msg, sizeof(msg), "Stored file %lld with %zu chunks", file_id, ch.n);
-    if ((rc = progress(&u, "storing", msg, (long)ch.n, 100))) return rc;
+    struct cx_upload r = {
+        .file = {.chatbot = u->chatbot, .title = u->title, .filename = u->f.filename, .mime = u->mime,
+                 .sha256 = u->sha, .tokenizer = tok_name(u->tk), .embedder = u->e->name, .bytes = u->f.file.len,
+                 .tokens = u->ch.total_tokens, .chunks = n, .pages = u->text.npages},
+        .chunks = rows, .vecs = u->vecs, .dim = u->e->dim, .index_dir = u->cfg->index_dir,
+        .progress = store_progress, .arg = u, .fault = u->cfg->upload_fault,
+    };
+    struct cx_file ex;
+    int stop_rc;
+    switch (cx_upload(u->c->app->store, u->c->ar, &r, &u->file_id, &ex, &stop_rc, u->err, sizeof(u->err))) {
+    case CX_UP_OK: break;
+    case CX_UP_DUP: return up_duplicate(u, &ex, " (stored meanwhile)");
+    case CX_UP_STOP: return stop_rc ? stop_rc : SINK_EIO;
+    case CX_UP_DBCONN: return fail(u, "DB_CONNECTION_ERROR", u->err);
+    case CX_UP_DBQUERY: return fail(u, "DB_QUERY_ERROR", u->err);
+    case CX_UP_INDEX: return fail(u, "INDEX_UNAVAILABLE", u->err);
+    default: return fail(u, "PROCESSING_ERROR", u->err);
+    }
+    snprintf(u->msg, sizeof(u->msg), "Stored file %lld with %zu chunks", u->file_id, n);
+    return progress(u, "storing", u->msg, (long)n, 100);
+}
 
-    json_object *done = complete_doc(c, chatbot, title, mime, f.file.len, sha, file_id, (long)ch.n,
-                                     (long)ch.total_tokens, tok_name(tk), text.npages, 0);
-    json_object_object_add(done, "embedder", json_object_new_string(e->name));
-    json_object *lg2 = json_object_new_object();
-    json_object_object_add(lg2, "fileId", json_object_new_int64(file_id));
-    json_object_object_add(lg2, "chunks", json_object_new_int64((int64_t)ch.n));
-    json_object_object_add(lg2, "tokens", json_object_new_int64((int64_t)ch.total_tokens));
-    json_object_object_add(lg2, "durationMs", json_object_new_int64(hx_elapsed(c)));
-    LOG_INFO(rn, r->id, lg2, "Upload complete");
-    json_object_put(lg2);
-    return sink_emit(c->sink, "complete", done);
+static int up_complete(struct up *u)
+{
+    json_object *done = complete_doc(u, u->file_id, (long)u->ch.n, (long)u->ch.total_tokens, tok_name(u->tk),
+                                     u->text.npages, 0);
+    json_object_object_add(done, "embedder", json_object_new_string(u->e->name));
+    json_object *lg = json_object_new_object();
+    json_object_object_add(lg, "fileId", json_object_new_int64(u->file_id));
+    json_object_object_add(lg, "chunks", json_object_new_int64((int64_t)u->ch.n));
+    json_object_object_add(lg, "tokens", json_object_new_int64((int64_t)u->ch.total_tokens));
+    json_object_object_add(lg, "durationMs", json_object_new_int64(hx_elapsed(u->c)));
+    LOG_INFO(u->rn, u->c->req->id, lg, "Upload complete");
+    json_object_put(lg);
+    return sink_emit(u->s, "complete", done);
+}
+
+/* The steps after `connected`, in order. Each returns 0 to go on,
+ * UP_DONE after ending the stream itself, or a SINK_E* code. */
+static int (*const up_steps[])(struct up *) = {
+    step_validation, step_extraction, step_chunking, step_token_counting, step_embedding, step_storing,
+    up_complete,
+};
+
+int h_upload(struct ctx *c)
+{
+    struct up *u = ar_calloc(c->ar, 1, sizeof(*u));
+    if (!u) return reject(c, 500, "INTERNAL_ERROR", NULL, "Out of memory");
+    *u = (struct up){.c = c, .cfg = &c->app->cfg, .s = c->sink, .rn = c->route->name, .last_pct = -1};
+    if (up_authorize(c) < 0 || read_form(c, &u->f) < 0 || up_fields(u) < 0 || up_type_check(u) < 0) return 0;
+    int rc = up_open_stream(u);
+    for (size_t i = 0; !rc && i < sizeof(up_steps) / sizeof(up_steps[0]); i++) rc = up_steps[i](u);
+    return rc == UP_DONE ? 0 : rc;
 }

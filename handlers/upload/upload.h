@@ -1,7 +1,8 @@
 /* upload.h: the context-upload pipeline's parts, shared by handlers/upload/upload*.c
  * and their unit tests (not by other handlers). Steps, in order:
  * upload_validation (up_sniff), extraction (up_extract), chunking and
- * token_counting (up_chunk), embedding and storing (up_store).
+ * token_counting (up_chunk), embedding, and storing (cx_upload in
+ * common/store/context.h: the rows and the chatbot's index, all or nothing).
  *
  * Memory: everything lives in the request arena unless a prototype says
  * otherwise; texts are UTF-8 and NUL-terminated. */
@@ -14,9 +15,6 @@
 #include "common/base/arena.h"
 
 struct tok;
-struct db;
-struct embedder;
-struct cfg;
 
 /* ---- types and validation (upload_extract.c) ---------------------------- */
 
@@ -91,68 +89,11 @@ int up_chunk(struct tok *t, arena_t *ar, const struct up_text *text, int chunk_t
  * can differ from the count of the text alone); 0 or -1. */
 int up_chunk_recount(struct tok *t, const struct up_text *text, struct up_chunking *ch);
 
-/* ---- storing (upload_store.c) ------------------------------------------------ */
-
-/* A file already stored for a chatbot (the duplicate answer). */
-struct up_existing {
-    long long file_id;
-    long chunks;
-    long tokens;
-    int pages;            /* -1 when NULL (not a PDF) */
-    char tokenizer[40];
-};
-
-/* Looks up (chatbot, sha256): 1 found (out filled), 0 not found, or
- * DB_ECONN / DB_EQUERY with err filled. */
-int up_store_find(struct db *d, arena_t *ar, const char *chatbot, const char *sha256, struct up_existing *out,
-                  char *err, size_t errlen);
-
-struct up_store_req {
-    const char *chatbot, *title, *filename, *mime, *sha256, *tokenizer, *embedder;
-    size_t bytes;
-    size_t tokens;
-    int pages;                       /* 0: not a PDF (stored as NULL) */
-    const struct up_text *text;
-    const struct up_chunking *ch;
-    const float *vecs;               /* ch->n * dim */
-    int dim;
-    const char *index_dir;
-    const char *fault;               /* cfg upload_fault: "storing", "index", "commit" fail on purpose */
-    int (*progress)(void *, const char *msg, int percent);   /* non-zero stops */
-    void *arg;
-};
-
-enum {
-    UP_ST_OK = 0,
-    UP_ST_DUP = 1,         /* stored meanwhile by another request: *dup filled */
-    UP_ST_DBCONN = -1,     /* DB_CONNECTION_ERROR */
-    UP_ST_DBQUERY = -2,    /* DB_QUERY_ERROR */
-    UP_ST_INDEX = -3,      /* INDEX_UNAVAILABLE: the index could not be written */
-    UP_ST_FAULT = -4,      /* the upload_fault knob */
-    UP_ST_STOP = -5,       /* progress asked to stop (client gone, deadline) */
-    UP_ST_DIM = -6,        /* the chatbot's stored vectors have another dimension */
-};
-
-/* Stores the file row and its chunks in one transaction, then writes the
- * chatbot's index (chatbot-<id>, over all its chunks) under a staging name,
- * commits, and renames the index into place. Any failure rolls back and
- * removes the staging files: no rows remain and the previous index stays.
- * UP_ST_* with err filled (no uploaded content in it). *stop_rc gets the
- * progress callback's value on UP_ST_STOP. */
-int up_store(struct db *d, arena_t *ar, const struct up_store_req *r, long long *file_id, struct up_existing *dup,
-             int *stop_rc, char *err, size_t errlen);
-
-/* The index name of a chatbot into out[cap]: "chatbot-<id>". */
-void up_index_name(const char *chatbot, char *out, size_t cap);
-
 /* ---- auth (upload.c) -------------------------------------------------------- */
 
 /* 1 when `presented` (n bytes) equals one of the comma-separated keys in
  * `keys` (spaces around commas ignored), compared in constant time over
  * SHA-256 digests; 0 otherwise, also when keys is empty. */
 int up_key_ok(const char *keys, const char *presented, size_t n);
-
-/* 1 when id is 1-64 of [A-Za-z0-9_-] (it names the index file). */
-int up_chatbot_id_ok(const char *id);
 
 #endif

@@ -10,6 +10,7 @@
 #include "common/base/arena.h"
 #include "common/text/tok.h"
 #include "common/base/u8.h"
+#include "common/store/context.h"
 #include "handlers/upload/upload.h"
 #include "test/unit/unit.h"
 
@@ -243,16 +244,16 @@ static void t_keys(void)
     CU_ASSERT_FALSE(up_key_ok("", "alpha", 5));
     CU_ASSERT_FALSE(up_key_ok(" , ,", " ", 1));
     CU_ASSERT_FALSE(up_key_ok("alpha", "ALPHA", 5));
-    CU_ASSERT_TRUE(up_chatbot_id_ok("shop-1_A"));
-    CU_ASSERT_FALSE(up_chatbot_id_ok(""));
-    CU_ASSERT_FALSE(up_chatbot_id_ok("../etc"));
-    CU_ASSERT_FALSE(up_chatbot_id_ok("a.b"));
+    CU_ASSERT_TRUE(cx_chatbot_id_ok("shop-1_A"));
+    CU_ASSERT_FALSE(cx_chatbot_id_ok(""));
+    CU_ASSERT_FALSE(cx_chatbot_id_ok("../etc"));
+    CU_ASSERT_FALSE(cx_chatbot_id_ok("a.b"));
     char l[80];
     memset(l, 'a', 65);
     l[65] = '\0';
-    CU_ASSERT_FALSE(up_chatbot_id_ok(l));
+    CU_ASSERT_FALSE(cx_chatbot_id_ok(l));
     l[64] = '\0';
-    CU_ASSERT_TRUE(up_chatbot_id_ok(l));
+    CU_ASSERT_TRUE(cx_chatbot_id_ok(l));
 }
 
 /* ---- chunking ---------------------------------------------------------------- */
