@@ -331,9 +331,7 @@ static void it_name_words(const char *name, struct it_toks *out)
 static int it_word_distinct(const char *w, const struct it_lexicon *lx, size_t self)
 {
     if (strlen(w) < 5) return 0;
-    if (qp_category_canon(w) || qp_color_family(w) || qp_occasion_canon(w) || qp_size_canon(w) ||
-        qp_fabric_canon(w) || qp_work_canon(w))
-        return 0;
+    if (qp_filter_word_known(w)) return 0;
     struct it_toks o;
     for (size_t d = 0; d < lx->ndesigners; d++) {
         if (d == self || !lx->designers[d]) continue;

@@ -7,7 +7,8 @@
  * is the residual text.
  * The first value found for a filter wins; a second colour or category word
  * stays in the residual text. All state lives in a struct on the stack.
- * The word lists are in qparse_lex.c. */
+ * The filters and how their words are read are in filters.c (the table),
+ * the word lists in qparse_lex.c. */
 #include "common/search/qparse.h"
 #include "common/search/qparse_lex.h"
 #include "common/base/u8.h"
@@ -133,7 +134,7 @@ static double qp_mult(const char *s)
         double m;
     } tab[] = {
         {"k", 1e3}, {"thousand", 1e3}, {"l", 1e5}, {"lac", 1e5}, {"lacs", 1e5}, {"lakh", 1e5},
-        {"lakhs", 1e5}, {"lakh", 1e5}, {"cr", 1e7}, {"crore", 1e7}, {"crores", 1e7},
+        {"lakhs", 1e5}, {"cr", 1e7}, {"crore", 1e7}, {"crores", 1e7},
         {"hazaar", 1e3}, {"hazar", 1e3}, {"hajar", 1e3}, {"hazzar", 1e3},
     };
     for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
@@ -475,19 +476,21 @@ static int qp_stock(struct qp_state *st, int i)
     return 0;
 }
 
-/* 1 when the occasion filter `occasion` already accepts the tag of the
- * occasion `other` ("cocktail" accepts "party"): a second such word adds
- * nothing, and left in the text it would be a frequent required word. */
-static int qp_occasion_covers(const char *occasion, const char *other)
+/* 1 when the set filter d of f already accepts value ("cocktail" accepts
+ * "party"): a second such word adds nothing, and left in the text it
+ * would be a frequent required word. */
+static int qp_covers(const struct qp_filters *f, enum qp_filter_id id, const char *value)
 {
-    const char *const *tags = qp_occasion_tags(occasion);
-    for (; tags && *tags; tags++)
-        if (strcmp(*tags, other) == 0) return 1;
+    const char *v[QPF_MAX_VALUES];
+    int alt, n = qp_filter_values(f, id, v, &alt);
+    for (int i = 0; i < n; i++)
+        if (strcmp(v[i], value) == 0) return 1;
     return 0;
 }
 
-/* Colours, categories, occasions, fabrics and handwork: two-word phrases
- * first. */
+/* Words the filter table reads (colours, categories, occasions, fabrics,
+ * handwork, in the table's order): two-word phrases first. The first
+ * value found for a filter wins. */
 static int qp_lexicon(struct qp_state *st, int i)
 {
     const char *w = qp_w(st, i);
@@ -505,89 +508,20 @@ static int qp_lexicon(struct qp_state *st, int i)
         const char *key = len == 2 ? two : w;
         int span = len == 2 ? twolen : 1;
         if (!*key) continue;
-        const struct qp_color *col = qp_color_find(key);
-        if (col && !f->color[0]) {
-            snprintf(f->color, sizeof(f->color), "%s", col->name);
-            snprintf(f->color_family, sizeof(f->color_family), "%s", col->family);
-            return span;
-        }
-        const char *c = qp_category_find(key);
-        if (c && !f->category[0]) {
-            snprintf(f->category, sizeof(f->category), "%s", c);
-            return span;
-        }
-        c = qp_occasion_find(key);
-        if (c && !f->occasion[0]) {
-            snprintf(f->occasion, sizeof(f->occasion), "%s", c);
-            return span;
-        }
-        if (c && qp_occasion_covers(f->occasion, c)) return span;   /* "cocktail party": said already */
-        c = qp_fabric_find(key);
-        if (c && !f->fabric[0]) {
-            snprintf(f->fabric, sizeof(f->fabric), "%s", c);
-            return span;
-        }
-        c = qp_work_find(key);
-        if (c && !f->work[0]) {
-            snprintf(f->work, sizeof(f->work), "%s", c);
-            /* "zardozi work", "aari embroidery": the noun is part of it */
-            const char *next = qp_w(st, i + span);
-            if (next && (!strcmp(next, "work") || !strcmp(next, "embroidery") || !strcmp(next, "embroidered")))
-                span++;
-            return span;
+        for (int id = 0; id < QPF_N; id++) {
+            const struct qp_filter_def *d = &qp_filter_defs[id];
+            const char *family = NULL, *c = d->word ? d->word(key, &family) : NULL;
+            if (!c) continue;
+            if (!qp_filter_is_set(f, d->id)) {
+                qp_filter_put(f, d->id, c, family);
+                const char *next = qp_w(st, i + span);
+                if (next && d->nouns && qp_in(next, d->nouns)) span++;
+                return span;
+            }
+            if (d->absorb && qp_covers(f, d->id, c)) return span;   /* "cocktail party": said already */
         }
     }
     return 0;
-}
-
-void qp_filters_init(struct qp_filters *f)
-{
-    memset(f, 0, sizeof(*f));
-    f->min_price = -1;
-    f->max_price = -1;
-    f->in_stock = -1;
-}
-
-static void qp_copy(char *dst, size_t cap, const char *src, int lower)
-{
-    snprintf(dst, cap, "%s", src);
-    if (lower)
-        for (; *dst; dst++) *dst = (char)tolower((unsigned char)*dst);
-}
-
-void qp_filters_override(struct qp_filters *f, const struct qp_given *g)
-{
-    const char *name, *fam, *canon;
-    if (g->size && *g->size) qp_copy(f->size, sizeof(f->size), (canon = qp_size_canon(g->size)) ? canon : g->size, 0);
-    if (g->color && *g->color) {
-        if (qp_color_lookup(g->color, &name, &fam) == 0) {
-            qp_copy(f->color, sizeof(f->color), name, 0);
-            qp_copy(f->color_family, sizeof(f->color_family), fam, 0);
-        } else {
-            qp_copy(f->color, sizeof(f->color), g->color, 1);
-            f->color_family[0] = '\0';
-        }
-    }
-    if (g->category && *g->category) {
-        canon = qp_category_canon(g->category);
-        qp_copy(f->category, sizeof(f->category), canon ? canon : g->category, !canon);
-    }
-    if (g->designer && *g->designer) qp_copy(f->designer, sizeof(f->designer), g->designer, 0);
-    if (g->occasion && *g->occasion) {
-        canon = qp_occasion_canon(g->occasion);
-        qp_copy(f->occasion, sizeof(f->occasion), canon ? canon : g->occasion, !canon);
-    }
-    if (g->fabric && *g->fabric) {
-        canon = qp_fabric_canon(g->fabric);
-        qp_copy(f->fabric, sizeof(f->fabric), canon ? canon : g->fabric, !canon);
-    }
-    if (g->work && *g->work) {
-        canon = qp_work_canon(g->work);
-        qp_copy(f->work, sizeof(f->work), canon ? canon : g->work, !canon);
-    }
-    if (g->min_price >= 0) f->min_price = g->min_price;
-    if (g->max_price >= 0) f->max_price = g->max_price;
-    if (g->in_stock >= 0) f->in_stock = g->in_stock;
 }
 
 void qp_parse(const char *q, struct qp_result *out)
@@ -660,15 +594,14 @@ static int qp_name_at(const char *q, size_t p, const char *name, size_t *end, si
 }
 
 /* A one-word name the parser already reads as something else. */
-static int qp_lexicon_word(const char *name)
+static int qp_name_is_word(const char *name)
 {
     char w[64];
     size_t k = 0;
     for (const char *s = name; *s && k + 1 < sizeof(w); s++)
         if (qp_wordbyte((unsigned char)*s)) w[k++] = (char)qp_lower((unsigned char)*s);
     w[k] = '\0';
-    return qp_category_canon(w) || qp_color_family(w) || qp_occasion_canon(w) || qp_size_canon(w) ||
-           qp_fabric_canon(w) || qp_work_canon(w);
+    return qp_filter_word_known(w);
 }
 
 int qp_take_designer(const char *q, const char *const *designers, size_t n, char *designer, size_t dlen,
@@ -683,7 +616,7 @@ int qp_take_designer(const char *q, const char *const *designers, size_t n, char
             if (!qp_wordbyte((unsigned char)q[p]) || (p && qp_wordbyte((unsigned char)q[p - 1]))) continue;
             size_t end, words;
             if (!qp_name_at(q, p, name, &end, &words)) continue;
-            if (words == 1 && qp_lexicon_word(name)) break;
+            if (words == 1 && qp_name_is_word(name)) break;
             if (best == n || words > best_words || (words == best_words && p < best_at)) {
                 best = d;
                 best_at = p;

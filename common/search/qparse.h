@@ -1,6 +1,6 @@
-/* qparse.h: query understanding for product search, and the lexicons it
- * shares with the catalog importer (canonical sizes, colour families,
- * categories, occasions, fabrics, handwork).
+/* qparse.h: query understanding for product search. The filters it fills
+ * are defined in filters.h (one table), the word lists in qparse_lex.h
+ * (shared with the catalog importer); both are included here.
  *
  * qp_parse turns "laal lehenga size M under ₹5k" into filters (colour family
  * red, category lehenga, size M, maxPrice 5000) and the residual text left
@@ -13,48 +13,16 @@
 
 #include <stddef.h>
 
-enum { QP_RESIDUAL_MAX = 512, QP_MAX_INPUT = 1024 };
+#include "common/search/filters.h"
+#include "common/search/qparse_lex.h"
 
-/* The filters of one search. Empty strings and negative prices mean "not
- * set"; in_stock is -1 (any), 0 (out of stock only) or 1 (in stock only). */
-struct qp_filters {
-    char size[32];          /* canonical: "M", "XXL", "Free Size", "38" */
-    char color[64];         /* the colour asked for, canonical ("maroon", "red") */
-    char color_family[32];  /* its family ("red"); "" when the colour is unknown */
-    char category[64];      /* canonical ("lehenga") */
-    char designer[128];
-    char occasion[32];      /* canonical ("wedding") */
-    char fabric[32];        /* canonical, a catalog tag ("banarasi silk", "velvet") */
-    char work[32];          /* handwork, canonical, a catalog tag ("zardozi", "mirror work") */
-    double min_price;
-    double max_price;
-    int in_stock;
-};
+enum { QP_RESIDUAL_MAX = 512, QP_MAX_INPUT = 1024 };
 
 struct qp_result {
     struct qp_filters f;
     char residual[QP_RESIDUAL_MAX];   /* kept words, lower-case, space-separated */
     int nterms;                       /* words in residual */
 };
-
-/* Sets every filter to "not set". */
-void qp_filters_init(struct qp_filters *f);
-
-/* Filters a request gives explicitly (query parameters, a JSON `filters`
- * object). Strings NULL or "" and prices < 0 and in_stock -1 are "not
- * given". Borrowed. */
-struct qp_given {
-    const char *size, *color, *category, *designer, *occasion, *fabric, *work;
-    double min_price, max_price;
-    int in_stock;
-};
-
-/* Sets every filter g gives over f (what the query said), field by field,
- * canonicalised as query words are: sizes ("2xl" -> "XXL"), colours (name
- * and family; an unknown colour lower-cased, no family), categories,
- * occasions, fabrics and handwork (unknown ones lower-cased); designer as
- * given. Values longer than a field are cut. */
-void qp_filters_override(struct qp_filters *f, const struct qp_given *g);
 
 /* Finds in q the catalog designer name (designers[0..n)) written whole:
  * its words consecutive, ASCII case-insensitive, each a whole word of q
@@ -70,53 +38,10 @@ int qp_take_designer(const char *q, const char *const *designers, size_t n, char
 /* Parses q (UTF-8, any length; the first QP_MAX_INPUT bytes are read). */
 void qp_parse(const char *q, struct qp_result *out);
 
-/* Canonical size for s ("xl" -> "XL", "2xl" -> "XXL", "free" -> "Free
- * Size", "38" -> "38"); NULL when s is not a size. */
-const char *qp_size_canon(const char *s);
-
-/* Canonical colour name and its family for s ("Maroon" -> "maroon"/"red",
- * "laal" -> "red"/"red", "navy blue" -> "navy"/"blue"). 0, or -1 when the
- * colour is not in the lexicon. */
-int qp_color_lookup(const char *s, const char **name, const char **family);
-
-/* Family of a colour name, or NULL when unknown. */
-const char *qp_color_family(const char *s);
-
 /* 1 when c can be part of a word: an ASCII letter or digit, or any byte
  * of a multi-byte UTF-8 character. One definition for the parser, the
  * full-text plan and the designer match. */
 int qp_wordbyte(unsigned char c);
-
-/* 1 when w (lower-case) is one of InnoDB's default FULLTEXT stopwords. */
-int qp_ft_stopword(const char *w);
-
-/* 1 when s names a colour family ("red", "blue", ...). */
-int qp_is_family(const char *s);
-
-/* Canonical category for s (plurals and spellings: "lehengas", "lengha" ->
- * "lehenga"; "sari" -> "saree"), or NULL when unknown. */
-const char *qp_category_canon(const char *s);
-
-/* Canonical occasion for s ("shaadi", "bridal" -> "wedding"), or NULL. */
-const char *qp_occasion_canon(const char *s);
-
-/* The tags that count as `occasion` (canonical first), NULL-terminated:
- * the SQL filter accepts a product carrying any of them. */
-const char *const *qp_occasion_tags(const char *occasion);
-
-/* Canonical fabric for s ("banarsi" -> "banarasi silk", "kanjivaram" ->
- * "kanjeevaram silk", "velvets" -> "velvet"), or NULL. Canonical names are
- * the catalog's tags (tools/admin_gen.c writes them). */
-const char *qp_fabric_canon(const char *s);
-
-/* The tags that count as `fabric`, NULL-terminated: "silk" accepts every
- * silk ("raw silk", "banarasi silk", ...), "cotton" also "mul cotton";
- * other fabrics only themselves. NULL for a fabric not in the lexicon. */
-const char *const *qp_fabric_tags(const char *fabric);
-
-/* Canonical handwork for s ("gota" -> "gota patti", "chikan" ->
- * "chikankari", "sequins" -> "sequin"), or NULL. */
-const char *qp_work_canon(const char *s);
 
 /* Writes into out (cap bytes) a query that qp_parse, after
  * qp_take_designer, reads back as f with residual as its residual words:

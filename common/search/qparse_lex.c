@@ -1,9 +1,7 @@
 /* qparse_lex.c: the word lists of query understanding (colours and their
  * families, categories, occasions and their tags, fabrics, handwork, sizes,
- * stopwords, with their Hinglish spellings) and the lookups over them: those
- * the parser in qparse.c uses (qparse_lex.h) and those other modules use
- * (qparse.h). */
-#include "common/search/qparse.h"
+ * stopwords, with their Hinglish spellings) and the lookups over them; see
+ * qparse_lex.h. */
 #include "common/search/qparse_lex.h"
 
 #include <ctype.h>

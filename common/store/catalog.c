@@ -2,9 +2,10 @@
  *
  * The filter clause is built once per request and appended to both the
  * full-text query and the fetch of vector candidates, so both candidate
- * sets obey exactly the same filters. Size, colour, occasion, fabric and
- * handwork filters are EXISTS lookups on the indexed child tables
- * (conf/schema.sql). */
+ * sets obey exactly the same filters. Which column or child table holds
+ * each filter is the filter table's (common/search/filters.c): size,
+ * colour, occasion, fabric and handwork are EXISTS lookups on the indexed
+ * child tables (conf/schema.sql). */
 #include "common/store/catalog.h"
 
 #include <math.h>
@@ -17,7 +18,8 @@
 #include "common/store/catterms.h"
 #include "common/store/catbits.h"
 #include "common/io/db.h"
-#include "common/search/qparse.h"
+#include "common/search/filters.h"
+#include "common/search/qparse_lex.h"
 
 #define CAT_COLS                                                                                        \
     "p.id, p.sku, p.title, p.category, p.designer, p.currency, p.colors, p.sizes, p.image_url, p.url, " \
@@ -30,66 +32,57 @@ enum { CAT_NCOLS = 13 };
 
 void cat_filter_sql(const struct qp_filters *f, buf_t *sql, struct db_param *p, size_t *np)
 {
-    if (f->size[0]) {
-        buf_adds(sql, " AND EXISTS (SELECT 1 FROM product_sizes fs WHERE fs.product_id = p.id AND fs.size = ?)");
-        p[(*np)++] = DB_STR(f->size);
-    }
-    if (f->color_family[0]) {
-        buf_adds(sql,
-                 " AND EXISTS (SELECT 1 FROM product_colors fc WHERE fc.product_id = p.id AND fc.family = ?)");
-        p[(*np)++] = DB_STR(f->color_family);
-    } else if (f->color[0]) {
-        buf_adds(sql, " AND EXISTS (SELECT 1 FROM product_colors fc WHERE fc.product_id = p.id AND fc.color = ?)");
-        p[(*np)++] = DB_STR(f->color);
-    }
-    if (f->category[0]) {
-        buf_adds(sql, " AND p.category = ?");
-        p[(*np)++] = DB_STR(f->category);
-    }
-    if (f->designer[0]) {
-        buf_adds(sql, " AND p.designer = ?");
-        p[(*np)++] = DB_STR(f->designer);
-    }
-    if (f->occasion[0]) {
-        const char *solo[2] = {f->occasion, NULL};
-        const char *const *tags = qp_occasion_tags(f->occasion);
-        if (!tags) tags = solo;
-        buf_adds(sql, " AND EXISTS (SELECT 1 FROM product_tags ft WHERE ft.product_id = p.id AND ft.tag IN (");
-        for (int i = 0; tags[i] && i < 4; i++) {   /* at most 4 tags: within CAT_MAX_FILTER_PARAMS */
-            buf_adds(sql, i ? ", ?" : "?");
-            p[(*np)++] = DB_STR(tags[i]);
+    for (int id = 0; id < QPF_N; id++) {
+        const struct qp_filter_def *d = &qp_filter_defs[id];
+        if (!qp_filter_is_set(f, d->id)) continue;
+        const char *v[QPF_MAX_VALUES];
+        int alt = 0, nv = qp_filter_values(f, d->id, v, &alt);
+        const char *col = alt ? d->alt_column : d->column;
+        /* a child table: EXISTS on its (value, product_id) index */
+        if (d->table)
+            buf_printf(sql, " AND EXISTS (SELECT 1 FROM %s %s WHERE %s.product_id = p.id AND %s.%s", d->table,
+                       d->alias, d->alias, d->alias, col);
+        else
+            buf_printf(sql, " AND p.%s", col);
+        if (d->accepts) {
+            buf_adds(sql, " IN (");
+            for (int i = 0; i < nv; i++) {
+                buf_adds(sql, i ? ", ?" : "?");
+                p[(*np)++] = DB_STR(v[i]);
+            }
+            buf_addc(sql, ')');
+        } else {
+            buf_printf(sql, " %s ?", d->op);
+            switch (d->kind) {
+            case QPF_TEXT:
+            case QPF_COLOUR: p[(*np)++] = DB_STR(v[0]); break;
+            case QPF_MIN: p[(*np)++] = DB_DOUBLE(f->min_price); break;
+            case QPF_MAX: p[(*np)++] = DB_DOUBLE(f->max_price); break;
+            case QPF_BOOL: p[(*np)++] = DB_INT(f->in_stock); break;
+            }
         }
-        buf_adds(sql, "))");
+        if (d->table) buf_addc(sql, ')');
     }
-    /* Fabric and handwork: the same indexed tag lookup ((tag, product_id)),
-     * so frequent words such as "silk" never reach FULLTEXT. */
-    if (f->fabric[0]) {
-        const char *solo[2] = {f->fabric, NULL};
-        const char *const *tags = qp_fabric_tags(f->fabric);
-        if (!tags) tags = solo;
-        buf_adds(sql, " AND EXISTS (SELECT 1 FROM product_tags fb WHERE fb.product_id = p.id AND fb.tag IN (");
-        for (int i = 0; tags[i] && i < 5; i++) {
-            buf_adds(sql, i ? ", ?" : "?");
-            p[(*np)++] = DB_STR(tags[i]);
-        }
-        buf_adds(sql, "))");
+}
+
+int cat_count(struct db *db, arena_t *ar, const struct qp_filters *f, long *n, char *err, size_t errlen)
+{
+    buf_t sql;
+    struct db_param p[CAT_MAX_FILTER_PARAMS];
+    size_t np = 0;
+    *n = 0;
+    buf_init(&sql, ar, 4096);
+    buf_adds(&sql, "SELECT COUNT(*) FROM products p WHERE 1 = 1");
+    cat_filter_sql(f, &sql, p, &np);
+    if (!sql.p || sql.toobig) {
+        snprintf(err, errlen, "out of memory");
+        return DB_EQUERY;
     }
-    if (f->work[0]) {
-        buf_adds(sql, " AND EXISTS (SELECT 1 FROM product_tags fw WHERE fw.product_id = p.id AND fw.tag = ?)");
-        p[(*np)++] = DB_STR(f->work);
-    }
-    if (f->min_price >= 0) {
-        buf_adds(sql, " AND p.price >= ?");
-        p[(*np)++] = DB_DOUBLE(f->min_price);
-    }
-    if (f->max_price >= 0) {
-        buf_adds(sql, " AND p.price <= ?");
-        p[(*np)++] = DB_DOUBLE(f->max_price);
-    }
-    if (f->in_stock >= 0) {
-        buf_adds(sql, " AND p.in_stock = ?");
-        p[(*np)++] = DB_INT(f->in_stock);
-    }
+    struct db_rows rs;
+    int rc = db_query(db, ar, sql.p, p, np, 1, &rs, err, errlen);
+    if (rc != DB_OK) return rc;
+    *n = rs.nrows && db_cell(&rs, 0, 0) ? strtol(db_cell(&rs, 0, 0), NULL, 10) : 0;
+    return DB_OK;
 }
 
 /* ---- rows ------------------------------------------------------------------ */
@@ -374,12 +367,6 @@ int cat_filters_pass_any(struct db *db, arena_t *ar, const struct qp_filters *f,
     return rc;
 }
 
-static int cat_any_filter(const struct qp_filters *f)
-{
-    return f->size[0] || f->color[0] || f->color_family[0] || f->category[0] || f->designer[0] || f->occasion[0] ||
-           f->fabric[0] || f->work[0] || f->min_price >= 0 || f->max_price >= 0 || f->in_stock >= 0;
-}
-
 int cat_text_search(struct db *db, arena_t *ar, const char *residual, const struct qp_filters *f, int limit,
                     struct cat_product **out, size_t *n, struct cat_text_info *info, char *err, size_t errlen)
 {
@@ -407,7 +394,7 @@ int cat_text_search(struct db *db, arena_t *ar, const char *residual, const stru
         info->row_words = plan.row_list;
     }   /* else every word as typed: cat_boolean_query's expression, above */
     rc = cat_text_run(db, ar, "BOOLEAN MODE", info->expr, &plan, f, limit, &rs, err, errlen);
-    if (rc == DB_OK && rs.nrows == 0 && f && cat_any_filter(f)) {
+    if (rc == DB_OK && rs.nrows == 0 && f && qp_filters_any(f)) {
         /* Nothing: the words, or the filters? When no product passes the
          * filters, the fallbacks below cannot find one either, and they
          * are the dear statements: natural mode ranks every product with
@@ -723,21 +710,4 @@ void cat_embed_text(buf_t *b, const char *title, const char *category, const cha
     if (a) json_object_put(a);
     cat_part(b, tags);
     cat_part(b, description);
-}
-
-json_object *cat_filters_json(const struct qp_filters *f)
-{
-    json_object *o = json_object_new_object();
-    if (f->size[0]) json_object_object_add(o, "size", json_object_new_string(f->size));
-    if (f->color[0]) json_object_object_add(o, "color", json_object_new_string(f->color));
-    if (f->color_family[0]) json_object_object_add(o, "colorFamily", json_object_new_string(f->color_family));
-    if (f->category[0]) json_object_object_add(o, "category", json_object_new_string(f->category));
-    if (f->designer[0]) json_object_object_add(o, "designer", json_object_new_string(f->designer));
-    if (f->occasion[0]) json_object_object_add(o, "occasion", json_object_new_string(f->occasion));
-    if (f->fabric[0]) json_object_object_add(o, "fabric", json_object_new_string(f->fabric));
-    if (f->work[0]) json_object_object_add(o, "work", json_object_new_string(f->work));
-    if (f->min_price >= 0) json_object_object_add(o, "minPrice", cat_money(f->min_price, NULL));
-    if (f->max_price >= 0) json_object_object_add(o, "maxPrice", cat_money(f->max_price, NULL));
-    if (f->in_stock >= 0) json_object_object_add(o, "inStock", json_object_new_boolean(f->in_stock));
-    return o;
 }

@@ -30,12 +30,19 @@ struct cat_product {
     double relevance;               /* FULLTEXT relevance (text search), else 0 */
 };
 
-enum { CAT_MAX_FILTER_PARAMS = 24 };   /* 1+1+1+1+4 (occasion)+5 (fabric)+1 (work)+3 */
+/* Room for the parameters of every filter set at once: the sum over the
+ * filter table of each filter's values (max_values, else 1); a unit test
+ * checks it against the table. */
+enum { CAT_MAX_FILTER_PARAMS = 24 };
 
 /* Appends " AND ..." conditions on the products alias `p` for every filter
- * that is set, and their parameters to p[*np..] (room for
- * CAT_MAX_FILTER_PARAMS). Strings are borrowed from f. */
+ * that is set, as the filter table (common/search/filters.h) places it,
+ * and their parameters to p[*np..] (room for CAT_MAX_FILTER_PARAMS).
+ * Strings are borrowed from f. */
 void cat_filter_sql(const struct qp_filters *f, buf_t *sql, struct db_param *p, size_t *np);
+
+/* *n = how many products pass f (one COUNT). DB_OK or DB_E*. */
+int cat_count(struct db *db, arena_t *ar, const struct qp_filters *f, long *n, char *err, size_t errlen);
 
 /* The boolean-mode expression for the residual words: "+velvet +zardozi"
  * (every word required), or with prefix set "+velvet +zardo*" (the last
@@ -116,8 +123,5 @@ struct json_object *cat_facets(const struct cat_product *const *rows, size_t n);
  * colors_json is the JSON array text of the colors column. */
 void cat_embed_text(buf_t *b, const char *title, const char *category, const char *designer,
                     const char *colors_json, const char *tags, const char *description);
-
-/* The filters as JSON (only those set), for `connected` and the logs. */
-struct json_object *cat_filters_json(const struct qp_filters *f);
 
 #endif

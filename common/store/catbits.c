@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "common/io/db.h"
-#include "common/search/qparse.h"
+#include "common/search/filters.h"
 
 enum { CB_KEY_MAX = 200 };   /* characters of attr_bitmaps.k */
 
@@ -354,9 +354,10 @@ static void cb_add(struct cb_groups *gs, arena_t *ar, const char *prefix, const 
     }
 }
 
-/* The same filters, the same values, as cat_filter_sql (common/store/catalog.c):
- * at most 4 occasion tags and 5 fabric tags. Price only approximately (the
- * price edges): the statement over the survivors applies it exactly. */
+/* The same filters, the same values, as cat_filter_sql (common/store/catalog.c),
+ * from the filter table: its bitmap key prefixes and accepted values.
+ * Price only approximately (the price edges): the statement over the
+ * survivors applies it exactly. */
 static void cb_groups_of(const struct qp_filters *f, arena_t *ar, struct cb_groups *gs)
 {
     memset(gs, 0, sizeof(*gs));
@@ -365,45 +366,19 @@ static void cb_groups_of(const struct qp_filters *f, arena_t *ar, struct cb_grou
     const char *one[2] = {NULL, NULL};
     one[0] = "";
     cb_add(gs, ar, "#all", one, 1, 0);
-    if (f->size[0]) {
-        one[0] = f->size;
-        cb_add(gs, ar, "size:", one, 1, 0);
-        gs->nexists++;
-    }
-    if (f->color_family[0] || f->color[0]) {
-        one[0] = f->color_family[0] ? f->color_family : f->color;
-        cb_add(gs, ar, f->color_family[0] ? "fam:" : "col:", one, 1, 0);
-        gs->nexists++;
-    }
-    if (f->category[0]) {
-        one[0] = f->category;
-        gs->cat = gs->n;
-        cb_add(gs, ar, "cat:", one, 1, 0);
-    }
-    if (f->designer[0]) {
-        one[0] = f->designer;
-        cb_add(gs, ar, "des:", one, 1, 0);
-    }
-    if (f->occasion[0]) {
-        const char *solo[2] = {f->occasion, NULL};
-        const char *const *tags = qp_occasion_tags(f->occasion);
-        cb_add(gs, ar, "tag:", tags ? tags : solo, 4, 0);
-        gs->nexists++;
-    }
-    if (f->fabric[0]) {
-        const char *solo[2] = {f->fabric, NULL};
-        const char *const *tags = qp_fabric_tags(f->fabric);
-        cb_add(gs, ar, "tag:", tags ? tags : solo, 5, 0);
-        gs->nexists++;
-    }
-    if (f->work[0]) {
-        one[0] = f->work;
-        cb_add(gs, ar, "tag:", one, 1, 0);
-        gs->nexists++;
+    for (int id = 0; id < QPF_N; id++) {
+        const struct qp_filter_def *d = &qp_filter_defs[id];
+        const char *v[QPF_MAX_VALUES + 1];
+        int alt, n = qp_filter_values(f, d->id, v, &alt);
+        if (!n) continue;
+        v[n] = NULL;
+        if (d->id == QPF_CATEGORY) gs->cat = gs->n;
+        cb_add(gs, ar, alt ? d->alt_bits : d->bits, v, n, 0);
+        if (d->table) gs->nexists++;   /* an EXISTS lookup in the walk */
     }
     if (f->in_stock >= 0) {
         one[0] = "1";
-        cb_add(gs, ar, "stock:", one, 1, f->in_stock == 0);
+        cb_add(gs, ar, qp_filter_defs[QPF_IN_STOCK].bits, one, 1, f->in_stock == 0);
     }
     /* Price: the nearest edges outside the bounds (none past the grid). */
     char edge[32];
@@ -412,7 +387,7 @@ static void cb_groups_of(const struct qp_filters *f, arena_t *ar, struct cb_grou
             if (cb_price_edge(e) >= f->max_price) {
                 snprintf(edge, sizeof(edge), "%.0f", cb_price_edge(e));
                 one[0] = edge;
-                cb_add(gs, ar, "pmax:", one, 1, 0);
+                cb_add(gs, ar, qp_filter_defs[QPF_MAX_PRICE].bits, one, 1, 0);
                 break;
             }
     if (f->min_price >= 0)
@@ -420,7 +395,7 @@ static void cb_groups_of(const struct qp_filters *f, arena_t *ar, struct cb_grou
             if (cb_price_edge(e) <= f->min_price) {
                 snprintf(edge, sizeof(edge), "%.0f", cb_price_edge(e));
                 one[0] = edge;
-                cb_add(gs, ar, "pmin:", one, 1, 0);
+                cb_add(gs, ar, qp_filter_defs[QPF_MIN_PRICE].bits, one, 1, 0);
                 break;
             }
 }

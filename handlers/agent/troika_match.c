@@ -2,7 +2,7 @@
  * pipeline (handlers/search/product_search.h) run with the intent's filters.
  *
  * Before the pipeline runs, cheap COUNT queries over the same filter clause
- * (common/store/catalog cat_filter_sql) find the first rung of the relaxation
+ * (common/store/catalog cat_count) find the first rung of the relaxation
  * ladder that matches anything: as asked; the budget ceiling raised by
  * troika_budget_relax_pct; an exact shade widened to its colour family;
  * the size dropped (each rung keeps the ones before). Each relaxation is
@@ -33,44 +33,30 @@
 #include "handlers/handlers.h"
 #include "handlers/search/product_search.h"
 
-/* The filters of one rung. */
+/* The filters of one rung (written into the filter table's fields). */
 static void tk_filters(const struct it_entities *e, int shade_exact, struct qp_filters *f)
 {
     qp_filters_init(f);
-    snprintf(f->category, sizeof(f->category), "%s", e->category);
-    snprintf(f->size, sizeof(f->size), "%s", e->size);
-    snprintf(f->designer, sizeof(f->designer), "%s", e->designer);
+    qp_filter_put(f, QPF_CATEGORY, e->category, NULL);
+    qp_filter_put(f, QPF_SIZE, e->size, NULL);
+    qp_filter_put(f, QPF_DESIGNER, e->designer, NULL);
     if (e->color[0]) {
         /* an exact shade ("mint") filters on the colour itself; a family
          * name ("green"), or a widened shade, on the family */
         if (shade_exact && e->color_family[0] && strcmp(e->color, e->color_family) != 0)
-            snprintf(f->color, sizeof(f->color), "%s", e->color);
+            qp_filter_put(f, QPF_COLOR, e->color, NULL);
         else
-            snprintf(f->color_family, sizeof(f->color_family), "%.31s", e->color_family[0] ? e->color_family : e->color);
+            qp_filter_put(f, QPF_COLOR, "", e->color_family[0] ? e->color_family : e->color);
     }
     /* an occasion narrows only when no garment is named ("what to wear to a haldi") */
-    if (!e->category[0]) snprintf(f->occasion, sizeof(f->occasion), "%s", e->occasion);
+    if (!e->category[0]) qp_filter_put(f, QPF_OCCASION, e->occasion, NULL);
     if (e->budget_min > 0) f->min_price = e->budget_min;
     if (e->budget_max > 0) f->max_price = e->budget_max;
 }
 
 static int tk_count(struct ctx *c, const struct qp_filters *f, long *n, char *err, size_t errlen)
 {
-    buf_t sql;
-    struct db_param p[CAT_MAX_FILTER_PARAMS];
-    size_t np = 0;
-    buf_init(&sql, c->ar, 4096);
-    buf_adds(&sql, "SELECT COUNT(*) FROM products p WHERE 1 = 1");
-    cat_filter_sql(f, &sql, p, &np);
-    if (!sql.p) {
-        snprintf(err, errlen, "out of memory");
-        return DB_EQUERY;
-    }
-    struct db_rows rs;
-    int rc = db_query(c->app->db, c->ar, sql.p, p, np, 1, &rs, err, errlen);
-    if (rc != DB_OK) return rc;
-    *n = rs.nrows && db_cell(&rs, 0, 0) ? strtol(db_cell(&rs, 0, 0), NULL, 10) : 0;
-    return DB_OK;
+    return cat_count(c->app->db, c->ar, f, n, err, errlen);
 }
 
 static int tk_match_fail(struct ctx *c, int rc, const char *err)

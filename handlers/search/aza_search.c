@@ -92,22 +92,6 @@ struct az {
 
 /* ---- the body --------------------------------------------------------------------- */
 
-/* The filter names of product search (SPEC 1.1) with their JSON types and
- * the capacity of their field in struct qp_filters. */
-enum az_ftype { AZ_FSTR, AZ_FNUM, AZ_FBOOL };
-
-static const struct az_fdef {
-    const char *name;
-    enum az_ftype type;
-    size_t max;
-} az_fdefs[] = {
-    {"size", AZ_FSTR, 31},      {"color", AZ_FSTR, 63},      {"category", AZ_FSTR, 63},
-    {"designer", AZ_FSTR, 127}, {"occasion", AZ_FSTR, 31},   {"fabric", AZ_FSTR, 31},
-    {"work", AZ_FSTR, 31},      {"minPrice", AZ_FNUM, 0},    {"maxPrice", AZ_FNUM, 0},
-    {"inStock", AZ_FBOOL, 0},
-};
-enum { AZ_NFILTERS = sizeof(az_fdefs) / sizeof(az_fdefs[0]) };
-
 static void az_put(void *p)
 {
     json_object_put(p);
@@ -127,35 +111,42 @@ static int az_filters(struct az *s, json_object *fo)
     }
     json_object_object_foreach(fo, key, val) {
         size_t i = 0;
-        while (i < AZ_NFILTERS && strcmp(az_fdefs[i].name, key) != 0) i++;
+        while (i < QPF_N && strcmp(qp_filter_defs[i].name, key) != 0) i++;
         char *full = ar_printf(c->ar, "filters.%.64s", key);
         if (!full) return hx_bad_field(c, "filters", "out of memory");
-        if (i == AZ_NFILTERS) {
-            char m[256];
-            snprintf(m, sizeof(m), "%s is not a filter; use size, color, category, designer, occasion, fabric, "
-                                   "work, minPrice, maxPrice or inStock", full);
+        if (i == QPF_N) {
+            char m[256], names[160] = "";
+            size_t o = 0;
+            for (int id = 0; id < QPF_N && o < sizeof(names); id++)
+                o += (size_t)snprintf(names + o, sizeof(names) - o, "%s%s", id == 0 ? "" : id + 1 == QPF_N ? " or " : ", ",
+                                      qp_filter_defs[id].name);
+            snprintf(m, sizeof(m), "%s is not a filter; use %s", full, names);
             return hx_bad_field(c, full, m);
         }
         json_object_object_add(scoped, full, json_object_get(val));
     }
-    const char *sv[AZ_NFILTERS] = {0};
-    double minp = -1, maxp = -1;
-    int in_stock = -1;
-    for (size_t i = 0; i < AZ_NFILTERS; i++) {
-        const struct az_fdef *d = &az_fdefs[i];
+    struct qp_given given;
+    qp_given_init(&given);
+    for (int id = 0; id < QPF_N; id++) {
+        const struct qp_filter_def *d = &qp_filter_defs[id];
         char full[48];
         snprintf(full, sizeof(full), "filters.%s", d->name);
         int rc = 0;
-        if (d->type == AZ_FSTR) rc = hx_field_str(c, scoped, full, 0, d->max, 1, &sv[i]);
-        else if (d->type == AZ_FBOOL) rc = hx_field_bool(c, scoped, full, -1, &in_stock);
-        else rc = hx_field_num(c, scoped, full, -1, 0, 1e10, !strcmp(d->name, "minPrice") ? &minp : &maxp);
+        if (d->kind == QPF_TEXT || d->kind == QPF_COLOUR) {
+            const char *v = NULL;
+            rc = hx_field_str(c, scoped, full, 0, d->cap - 1, 1, &v);
+            qp_given_set_text(&given, d->id, v);
+        } else if (d->kind == QPF_BOOL) {
+            rc = hx_field_bool(c, scoped, full, -1, &given.in_stock);
+        } else {
+            double v = -1;
+            rc = hx_field_num(c, scoped, full, -1, 0, 1e10, &v);
+            qp_given_set_num(&given, d->id, v);
+        }
         if (rc < 0) return -1;
     }
-    if (minp >= 0 && maxp >= 0 && minp > maxp)
+    if (given.min_price >= 0 && given.max_price >= 0 && given.min_price > given.max_price)
         return hx_bad_field(c, "filters.minPrice", "filters.minPrice must not be greater than filters.maxPrice");
-    const struct qp_given given = {.size = sv[0], .color = sv[1], .category = sv[2], .designer = sv[3],
-                                   .occasion = sv[4], .fabric = sv[5], .work = sv[6], .min_price = minp,
-                                   .max_price = maxp, .in_stock = in_stock};
     qp_filters_override(&s->f, &given);
     return 0;
 }
@@ -550,7 +541,7 @@ static void az_log_done(struct az *s, int64_t dur)
 {
     json_object *lx = json_object_new_object();
     json_object_object_add(lx, "query", json_object_new_string(s->query));
-    json_object_object_add(lx, "filters", cat_filters_json(&s->f));
+    json_object_object_add(lx, "filters", qp_filters_json(&s->f));
     json_object_object_add(lx, "total", json_object_new_int64((int64_t)(s->nsem + s->ntext)));
     json_object_object_add(lx, "semanticCount", json_object_new_int64((int64_t)s->shown_sem));
     json_object_object_add(lx, "textCount", json_object_new_int64((int64_t)s->shown_text));
@@ -566,7 +557,7 @@ int h_aza_search(struct ctx *c)
     struct az s = {.c = c, .cfg = &c->app->cfg, .route = c->route->name, .rid = c->req->id};
     if (az_params(&s) < 0) return 0;
 
-    json_object *filters = cat_filters_json(&s.f);
+    json_object *filters = qp_filters_json(&s.f);
     json_object *logx = json_object_new_object();
     json_object_object_add(logx, "query", json_object_new_string(s.query));
     json_object_object_add(logx, "filters", json_object_get(filters));
@@ -578,7 +569,7 @@ int h_aza_search(struct ctx *c)
     json_object *conn = json_object_new_object();
     json_object_object_add(conn, "query", json_object_new_string(s.query));
     json_object_object_add(conn, "filters", filters);
-    json_object_object_add(conn, "parsed", cat_filters_json(&s.parsed.f));
+    json_object_object_add(conn, "parsed", qp_filters_json(&s.parsed.f));
     json_object_object_add(conn, "limit", json_object_new_int64(s.limit));
     json_object_object_add(conn, "minScore", az_min_json(s.min_score));
     int rc = hx_connected(c, conn);

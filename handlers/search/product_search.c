@@ -25,7 +25,6 @@
 
 #include "common/store/catalog.h"
 #include "common/io/db.h"
-#include "common/text/inr.h"
 #include "common/base/log.h"
 #include "common/search/qparse.h"
 #include "common/search/rank.h"
@@ -36,6 +35,7 @@
 #include "fcgi/sink.h"
 #include "handlers/handlers.h"
 #include "handlers/search/product_search.h"
+#include "handlers/search/ps_relax.h"
 #include "index/embed.h"
 #include "index/pidx.h"
 #include "index/vidx.h"
@@ -129,6 +129,19 @@ static int ps_price(struct ctx *c, const char *name, double *out)
     return 0;
 }
 
+/* inStock: true/1 (in stock only) or false/0 (out of stock only); *out
+ * stays -1 when absent. -1 after rejecting. */
+static int ps_stock(struct ctx *c, const char *name, int *out)
+{
+    const char *v;
+    if (ps_text(c, name, 5, &v) < 0) return -1;
+    if (!v) return 0;
+    if (!strcasecmp(v, "true") || !strcmp(v, "1")) *out = 1;
+    else if (!strcasecmp(v, "false") || !strcmp(v, "0")) *out = 0;
+    else return hx_bad_field(c, name, "inStock must be true or false");
+    return 0;
+}
+
 /* Validates every parameter (400 naming the field) and merges the explicit
  * filters over what q said. 0, or -1 after rejecting. */
 static int ps_params(struct ps *s)
@@ -145,28 +158,27 @@ static int ps_params(struct ps *s)
     if (hx_param_int(c, "limit", 8, 1, 50, &s->limit) < 0) return -1;
     if (hx_param_int(c, "offset", 0, 0, 100000, &s->offset) < 0) return -1;
 
-    const char *size, *color, *category, *designer, *occasion, *fabric, *work, *stock;
-    double minp, maxp;
-    if (ps_text(c, "size", 31, &size) < 0 || ps_text(c, "color", 63, &color) < 0 ||
-        ps_text(c, "category", 63, &category) < 0 || ps_text(c, "designer", 127, &designer) < 0 ||
-        ps_text(c, "occasion", 31, &occasion) < 0 || ps_text(c, "fabric", 31, &fabric) < 0 ||
-        ps_text(c, "work", 31, &work) < 0 || ps_price(c, "minPrice", &minp) < 0 ||
-        ps_price(c, "maxPrice", &maxp) < 0 || ps_text(c, "inStock", 5, &stock) < 0)
-        return -1;
-    int in_stock = -1;
-    if (stock) {
-        if (!strcasecmp(stock, "true") || !strcmp(stock, "1")) in_stock = 1;
-        else if (!strcasecmp(stock, "false") || !strcmp(stock, "0")) in_stock = 0;
-        else return hx_bad_field(c, "inStock", "inStock must be true or false");
+    struct qp_given given;
+    qp_given_init(&given);
+    for (int id = 0; id < QPF_N; id++) {
+        const struct qp_filter_def *d = &qp_filter_defs[id];
+        if (d->kind == QPF_TEXT || d->kind == QPF_COLOUR) {
+            const char *v;
+            if (ps_text(c, d->name, d->cap - 1, &v) < 0) return -1;
+            qp_given_set_text(&given, d->id, v);
+        } else if (d->kind == QPF_MIN || d->kind == QPF_MAX) {
+            double v;
+            if (ps_price(c, d->name, &v) < 0) return -1;
+            qp_given_set_num(&given, d->id, v);
+        } else if (ps_stock(c, d->name, &given.in_stock) < 0) {
+            return -1;
+        }
     }
-    if (minp >= 0 && maxp >= 0 && minp > maxp)
+    if (given.min_price >= 0 && given.max_price >= 0 && given.min_price > given.max_price)
         return hx_bad_field(c, "minPrice", "minPrice must not be greater than maxPrice");
 
-    hx_parse_query(c, s->q, designer, &s->parsed);
+    hx_parse_query(c, s->q, given.designer, &s->parsed);
     s->f = s->parsed.f;
-    const struct qp_given given = {.size = size, .color = color, .category = category, .designer = designer,
-                                   .occasion = occasion, .fabric = fabric, .work = work, .min_price = minp,
-                                   .max_price = maxp, .in_stock = in_stock};
     qp_filters_override(&s->f, &given);
     s->bq = cat_boolean_query(c->ar, s->parsed.residual, &s->f, 0);
     return 0;
@@ -371,208 +383,6 @@ static int ps_filters(struct ps *s)
     return ps_results(s, "semantic", cards, (long)s->nvf, NULL);
 }
 
-/* ---- no results: what would widen the search -------------------------------------- */
-
-/* Filter groups, in the order a shopper gives them up most easily. */
-enum { PSG_PRICE, PSG_SIZE, PSG_STOCK, PSG_WORK, PSG_FABRIC, PSG_COLOR, PSG_OCCASION, PSG_DESIGNER, PSG_CATEGORY,
-       PSG_N };
-static const char *const ps_group_names[PSG_N] = {"price",  "size",     "inStock",  "work",    "fabric",
-                                                   "color",  "occasion", "designer", "category"};
-
-/* 1 when group g of f is set; with clear, unsets it. */
-static int ps_group(struct qp_filters *f, int g, int clear)
-{
-    switch (g) {
-    case PSG_PRICE:
-        if (f->min_price < 0 && f->max_price < 0) return 0;
-        if (clear) f->min_price = f->max_price = -1;
-        return 1;
-    case PSG_SIZE:
-        if (!f->size[0]) return 0;
-        if (clear) f->size[0] = 0;
-        return 1;
-    case PSG_STOCK:
-        if (f->in_stock < 0) return 0;
-        if (clear) f->in_stock = -1;
-        return 1;
-    case PSG_WORK:
-        if (!f->work[0]) return 0;
-        if (clear) f->work[0] = 0;
-        return 1;
-    case PSG_FABRIC:
-        if (!f->fabric[0]) return 0;
-        if (clear) f->fabric[0] = 0;
-        return 1;
-    case PSG_COLOR:
-        if (!f->color[0] && !f->color_family[0]) return 0;
-        if (clear) f->color[0] = f->color_family[0] = 0;
-        return 1;
-    case PSG_OCCASION:
-        if (!f->occasion[0]) return 0;
-        if (clear) f->occasion[0] = 0;
-        return 1;
-    case PSG_DESIGNER:
-        if (!f->designer[0]) return 0;
-        if (clear) f->designer[0] = 0;
-        return 1;
-    case PSG_CATEGORY:
-        if (!f->category[0]) return 0;
-        if (clear) f->category[0] = 0;
-        return 1;
-    }
-    return 0;
-}
-
-/* A price as the cards give one: whole rupees as an integer. */
-static json_object *ps_amount(double v)
-{
-    return v == (double)(long long)v ? json_object_new_int64((long long)v) : json_object_new_double(v);
-}
-
-/* "pink, gold and ivory": the first few values of a facet array. */
-static void ps_facet_list(json_object *facet, char *out, size_t cap)
-{
-    size_t n = facet ? json_object_array_length(facet) : 0, o = 0;
-    out[0] = '\0';
-    for (size_t i = 0; i < n && i < 3 && o < cap; i++) {
-        json_object *v;
-        if (!json_object_object_get_ex(json_object_array_get_idx(facet, i), "value", &v)) continue;
-        const char *sep = i == 0 ? "" : (i + 1 == n || i == 2) ? " and " : ", ";
-        o += (size_t)snprintf(out + o, cap - o, "%s%s", sep, json_object_get_string(v));
-    }
-    if (o >= cap) out[cap - 1] = '\0';
-}
-
-/* With no product passing every filter: for each group of filters set,
- * the same text search without it. Each one that finds products becomes a
- * relaxation (the group, a query that says the rest, how many, and the
- * values the shopper would get: prices, sizes, colours, designers or
- * categories), in the order of ps_group_names. Counts over the text side
- * (the vector side adds at most its candidates), capped at
- * search_text_candidates; the price range is exact (cat_text_bounds when
- * capped). Only for the product search routes, and only with a filter
- * set: a search of words alone that finds nothing has nothing to drop.
- * 0, PS_DONE after an error event, or SINK_E*. */
-static int ps_relax(struct ps *s)
-{
-    struct ctx *c = s->c;
-    int cap = s->cfg->search_text_candidates;
-    int ngroups = 0;
-    for (int g = 0; g < PSG_N; g++) ngroups += ps_group(&s->f, g, 0);
-    if (!ngroups) return 0;
-    int rc = sink_progressf(c->sink, NULL, NULL, "ranking", -1, 90,
-                            "Nothing matches every filter: searching again without each of %d", ngroups);
-    if (rc) return rc;
-    json_object *list = json_object_new_array();
-    json_object *queries = json_object_new_array();
-    for (int g = 0; g < PSG_N && !rc; g++) {
-        struct qp_filters f = s->f;
-        if (!ps_group(&f, g, 1)) continue;
-        int left = 0;
-        for (int h = 0; h < PSG_N; h++) left += ps_group(&f, h, 0);
-        if (!left && !s->parsed.residual[0]) continue;   /* the whole catalog: no hint */
-        if ((rc = sink_check(c->sink)) != 0) break;
-        char err[512] = "";
-        int any = 1, drc = DB_OK;
-        /* words with filters no product passes: no need to search them */
-        if (s->parsed.residual[0]) drc = cat_filters_pass_any(c->app->db, c->ar, &f, &any, err, sizeof(err));
-        if (drc != DB_OK) {
-            rc = ps_db_fail(s, drc, "ranking", err);
-            break;
-        }
-        if (!any) continue;
-        struct cat_product *rows;
-        size_t n;
-        struct cat_text_info ti;
-        drc = cat_text_search(c->app->db, c->ar, s->parsed.residual, &f, cap, &rows, &n, &ti, err, sizeof(err));
-        if (drc != DB_OK) {
-            rc = ps_db_fail(s, drc, "ranking", err);
-            break;
-        }
-        if (!n) continue;
-        long total = (long)n;
-        int capped = n >= (size_t)cap;
-        const struct cat_product **ptrs = ar_alloc(c->ar, n * sizeof(*ptrs));
-        if (!ptrs) {
-            rc = SINK_EIO;
-            break;
-        }
-        for (size_t i = 0; i < n; i++) ptrs[i] = &rows[i];
-        json_object *facets = cat_facets((const struct cat_product *const *)ptrs, n);
-        double pmin = rows[0].price, pmax = rows[0].price;
-        for (size_t i = 1; i < n; i++) {
-            if (rows[i].price < pmin) pmin = rows[i].price;
-            if (rows[i].price > pmax) pmax = rows[i].price;
-        }
-        if (g == PSG_PRICE && capped) {
-            long cnt;
-            drc = cat_text_bounds(c->app->db, c->ar, &ti, &f, &cnt, &pmin, &pmax, err, sizeof(err));
-            if (drc != DB_OK) {
-                json_object_put(facets);
-                rc = ps_db_fail(s, drc, "ranking", err);
-                break;
-            }
-            total = cnt;
-            capped = 0;
-        }
-        char q[600];
-        if (qp_render(&f, s->parsed.residual, q, sizeof(q)) < 0) q[0] = '\0';
-        char count[32], lo[48], hi[48], vals[200] = "", msg[400];
-        snprintf(count, sizeof(count), "%ld%s match%s", total, capped ? "+" : "", total == 1 && !capped ? "" : "es");
-        json_object *o = json_object_new_object();
-        json_object_object_add(o, "drop", json_object_new_string(ps_group_names[g]));
-        json_object_object_add(o, "query", json_object_new_string(q));
-        json_object_object_add(o, "filters", cat_filters_json(&f));
-        json_object_object_add(o, "total", json_object_new_int64(total));
-        json_object_object_add(o, "capped", json_object_new_boolean(capped));
-        json_object *facet = NULL;
-        switch (g) {
-        case PSG_PRICE:
-            inr_format(lo, sizeof(lo), pmin, NULL);
-            inr_format(hi, sizeof(hi), pmax, NULL);
-            snprintf(msg, sizeof(msg), "%s without the price limit, from %s to %s", count, lo, hi);
-            json_object *pr = json_object_new_object();
-            json_object_object_add(pr, "min", ps_amount(pmin));
-            json_object_object_add(pr, "max", ps_amount(pmax));
-            json_object_object_add(o, "values", pr);
-            break;
-        case PSG_SIZE: facet = json_object_object_get(facets, "sizes"); break;
-        case PSG_COLOR: facet = json_object_object_get(facets, "colors"); break;
-        case PSG_DESIGNER: facet = json_object_object_get(facets, "designers"); break;
-        case PSG_CATEGORY: facet = json_object_object_get(facets, "categories"); break;
-        case PSG_STOCK:
-            snprintf(msg, sizeof(msg), "%s %s", count,
-                     s->f.in_stock ? "counting pieces out of stock" : "counting pieces in stock");
-            break;
-        case PSG_WORK: snprintf(msg, sizeof(msg), "%s with any handwork", count); break;
-        case PSG_FABRIC: snprintf(msg, sizeof(msg), "%s in any fabric", count); break;
-        case PSG_OCCASION: snprintf(msg, sizeof(msg), "%s for any occasion", count); break;
-        }
-        if (facet) {
-            ps_facet_list(facet, vals, sizeof(vals));
-            static const char *const what[PSG_N] = {[PSG_SIZE] = "in other sizes", [PSG_COLOR] = "in other colours",
-                                                    [PSG_DESIGNER] = "by other designers",
-                                                    [PSG_CATEGORY] = "in other categories"};
-            snprintf(msg, sizeof(msg), "%s %s%s%s%s", count, what[g], vals[0] ? " (" : "", vals,
-                     vals[0] ? ")" : "");
-            json_object_object_add(o, "values", json_object_get(facet));
-        }
-        json_object_put(facets);
-        json_object_object_add(o, "message", json_object_new_string(msg));
-        json_object_array_add(list, o);
-        if (q[0]) json_object_array_add(queries, json_object_new_string(q));
-        rc = sink_progressf(c->sink, NULL, NULL, "ranking", (long)total, 95, "%s: \"%s\"", msg, q);
-    }
-    if (rc) {
-        json_object_put(list);
-        json_object_put(queries);
-        return rc;
-    }
-    s->relaxations = list;
-    s->relax_queries = queries;
-    return 0;
-}
-
 static int ps_ranking(struct ps *s)
 {
     struct ctx *c = s->c;
@@ -622,7 +432,8 @@ static int ps_ranking(struct ps *s)
         const struct rk_item *it = &s->items[i];
         s->item_rows[i] = it->text_rank ? &s->text[it->text_rank - 1] : s->vrows[it->vec_rank - 1];
     }
-    if (!n && s->relax && (rc = ps_relax(s)) != 0) return rc;
+    if (!n && s->relax && (rc = ps_relax(c, &s->f, s->parsed.residual, &s->relaxations, &s->relax_queries)) != 0)
+        return rc;
     json_object *facets = cat_facets((const struct cat_product *const *)s->item_rows, n);
     s->ms_ranking = req_mono_ms() - t0;
     rc = sink_progressf(s->c->sink, NULL, NULL, "ranking", (long)n, 100, "%zu product%s ranked", n, n == 1 ? "" : "s");
@@ -704,7 +515,7 @@ int h_product_search(struct ctx *c)
     s.idx = PIDX_ABSENT;
     if (ps_params(&s) < 0) return 0;
 
-    json_object *filters = cat_filters_json(&s.f);
+    json_object *filters = qp_filters_json(&s.f);
     json_object *logx = json_object_new_object();
     json_object_object_add(logx, "query", json_object_new_string(s.q));
     json_object_object_add(logx, "filters", json_object_get(filters));
@@ -716,7 +527,7 @@ int h_product_search(struct ctx *c)
     json_object *conn = json_object_new_object();
     json_object_object_add(conn, "query", json_object_new_string(s.q));
     json_object_object_add(conn, "filters", filters);
-    json_object_object_add(conn, "parsed", cat_filters_json(&s.parsed.f));
+    json_object_object_add(conn, "parsed", qp_filters_json(&s.parsed.f));
     json_object_object_add(conn, "residual", json_object_new_string(s.parsed.residual));
     json_object_object_add(conn, "textQuery", json_object_new_string(s.bq));
     json_object_object_add(conn, "limit", json_object_new_int64(s.limit));
@@ -762,7 +573,7 @@ int h_product_search(struct ctx *c)
 
     json_object *lx = json_object_new_object();
     json_object_object_add(lx, "query", json_object_new_string(s.q));
-    json_object_object_add(lx, "filters", cat_filters_json(&s.f));
+    json_object_object_add(lx, "filters", qp_filters_json(&s.f));
     json_object_object_add(lx, "total", json_object_new_int64((int64_t)s.nitems));
     json_object_object_add(lx, "counts", ps_counts(&s));
     json_object_object_add(lx, "textMode", json_object_new_string(s.text_mode ? s.text_mode : ""));

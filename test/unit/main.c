@@ -32,6 +32,7 @@ int main(int argc, char **argv)
     register_mp();
     register_catterms();
     register_qparse();
+    register_filters();
     register_inr();
     register_intent();
     register_rank();
@@ -55,6 +56,7 @@ int main(int argc, char **argv)
     register_suggest();
     register_tts();
     register_catbits();
+    register_catalog();
     CU_basic_set_mode(verbose ? CU_BRM_VERBOSE : CU_BRM_NORMAL);
     CU_basic_run_tests();
     unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

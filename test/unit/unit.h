@@ -10,6 +10,7 @@ void register_config(void);
 void register_mp(void);
 void register_catterms(void);
 void register_qparse(void);
+void register_filters(void);
 void register_inr(void);
 void register_intent(void);
 void register_rank(void);
@@ -33,6 +34,7 @@ void register_chat(void);
 void register_suggest(void);
 void register_tts(void);
 void register_catbits(void);
+void register_catalog(void);
 
 /* Where the cl100k_base rank file is: $TROIKA_TOKENIZER_FILE, else
  * tools/fetch-tokenizer.sh's cache (test_tok.c). */
