@@ -9,7 +9,6 @@
 
 #include "common/base/b64.h"
 #include "common/base/config.h"
-#include "common/io/hc.h"
 #include "common/base/log.h"
 #include "common/host/metrics.h"
 #include "common/text/sentence.h"
@@ -230,7 +229,7 @@ int ans_finish(struct ans *a)
     while (!rc && a->head && !a->tts_failed) {
         if ((rc = sink_check(a->c->sink)) != 0) break;
         if ((rc = ans_pump(a)) != 0 || !a->head) break;
-        if (a->c->app->hc) hc_step(a->c->app->hc, 20);
+        tts_wait(a->tts, 20);
     }
     if (rc) {
         ans_abort(a);

@@ -4,15 +4,16 @@
  * Shared by chat (issue 7) and the sales agent (issue 9).
  *
  * Use: a = ans_new(c, tts or NULL, voice); pass ans_delta / ans_tick as the
- * llm_stream callbacks (or ans_delta to llm_words for a composed answer);
+ * llm_stream callbacks (struct llm_cb; or ans_delta to llm_words);
  * then ans_finish(a) (last sentence, waits for speech still running). After
  * a failure, ans_abort(a) stops speech in flight; ans_text() still gives
  * what was sent, for storing a partial answer.
  *
  * Speech: sentences come from common/text/sentence; each is spoken with its
  * citation and markdown marks removed (common/text/sentence sent_speakable).
- * builtin TTS speaks inside ans_delta; openai TTS runs up to two sentences
- * in the background on the worker's HTTP client. Audio goes out in sentence
+ * A provider that speaks at once (builtin) does so inside ans_delta; one
+ * that works in the background (openai) has up to two sentences in flight,
+ * moved on by the LLM's client steps, ans_tick and tts_wait. Audio goes out in sentence
  * order, cut into pieces whose base64 fits streaming_chunk_size, as events
  * {chunk, format: "mp3", sequence (1-based over the answer), text (the
  * sentence), sentence (1-based), last (the sentence's final piece)}. A TTS

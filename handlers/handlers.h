@@ -8,7 +8,6 @@
 
 struct ctx;
 struct json_object;
-struct hc;
 struct llm;
 struct tts;
 struct qp_result;
@@ -33,9 +32,9 @@ int hx_bad_field(struct ctx *c, const char *field, const char *message);
  * NULL) and adds the route context to it. 0 or SINK_E*. */
 int hx_connected(struct ctx *c, struct json_object *fields);
 
-/* This worker's HTTP client, LLM and TTS providers, opened on first use
- * (after fork) and kept for the worker's life. NULL with err filled. */
-struct hc *hx_hc(struct ctx *c, char *err, size_t errlen);
+/* This worker's LLM and TTS providers, opened on first use (after fork)
+ * and kept for the worker's life; network providers share the worker's
+ * HTTP client (app->hc). NULL with err filled. */
 struct llm *hx_llm(struct ctx *c, char *err, size_t errlen);
 struct tts *hx_tts(struct ctx *c, char *err, size_t errlen);
 /* This worker's embedder, opened on first use (emb_open) and kept for

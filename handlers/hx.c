@@ -8,7 +8,6 @@
 #include <json-c/json.h>
 
 #include "common/io/db.h"
-#include "common/io/hc.h"
 #include "common/assist/llm.h"
 #include "common/base/log.h"
 #include "common/search/qparse.h"
@@ -70,18 +69,10 @@ int hx_db_fail(struct ctx *c, const char *who, int rc, const char *what, const c
     return sink_error(c->sink, code, m);
 }
 
-struct hc *hx_hc(struct ctx *c, char *err, size_t errlen)
-{
-    if (!c->app->hc) c->app->hc = hc_open(err, errlen);
-    return c->app->hc;
-}
-
 struct llm *hx_llm(struct ctx *c, char *err, size_t errlen)
 {
     if (c->app->llm) return c->app->llm;
-    struct hc *h = NULL;
-    if (!strcmp(c->app->cfg.llm_provider, "openai") && !(h = hx_hc(c, err, errlen))) return NULL;
-    c->app->llm = llm_open(&c->app->cfg, h, err, errlen);
+    c->app->llm = llm_open(&c->app->cfg, &c->app->hc, err, errlen);
     if (!c->app->llm) LOG_ERROR(c->route->name, c->req->id, NULL, "LLM provider unavailable: %s", err);
     return c->app->llm;
 }
@@ -89,9 +80,7 @@ struct llm *hx_llm(struct ctx *c, char *err, size_t errlen)
 struct tts *hx_tts(struct ctx *c, char *err, size_t errlen)
 {
     if (c->app->tts) return c->app->tts;
-    struct hc *h = NULL;
-    if (!strcmp(c->app->cfg.tts_provider, "openai") && !(h = hx_hc(c, err, errlen))) return NULL;
-    c->app->tts = tts_open(&c->app->cfg, h, err, errlen);
+    c->app->tts = tts_open(&c->app->cfg, &c->app->hc, err, errlen);
     if (!c->app->tts) LOG_ERROR(c->route->name, c->req->id, NULL, "TTS provider unavailable: %s", err);
     return c->app->tts;
 }

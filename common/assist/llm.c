@@ -1,6 +1,7 @@
-/* llm.c: the LLM providers (see llm.h): the OpenAI-compatible streaming
- * client with its SSE parser, the JSON-mode call, and the word streamer of
- * the builtin provider. */
+/* llm.c: llm_open picks the provider named in config; every provider fills
+ * the same struct llm (llm_provider.h), and the calls here only pass
+ * through. Also what the providers share: the word streamer, failures, a
+ * task's messages and the sentence gate. */
 #include "common/assist/llm.h"
 
 #include <stdarg.h>
@@ -8,242 +9,64 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <json-c/json.h>
-
+#include "common/assist/llm_provider.h"
 #include "common/base/config.h"
-#include "common/io/hc.h"
-#include "common/base/u8.h"
-#include "fcgi/request.h"
+#include "common/text/sentence.h"
 
-struct llm {
-    const struct cfg *cfg;
-    struct hc *hc;
-    int remote;
-    char name[160];
-};
-
-struct llm *llm_open(const struct cfg *c, struct hc *hc, char *err, size_t errlen)
+struct llm *llm_open(const struct cfg *c, struct hc **hc, char *err, size_t errlen)
 {
     struct llm *l = calloc(1, sizeof(*l));
     if (!l) {
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    l->cfg = c;
-    l->hc = hc;
-    l->remote = strcmp(c->llm_provider, "openai") == 0;
-    if (l->remote && !hc) {
-        snprintf(err, errlen, "llm: the openai provider needs the HTTP client");
+    int rc;
+    if (!strcmp(c->llm_provider, "builtin")) {
+        rc = llm_builtin_init(l, err, errlen);
+    } else if (!strcmp(c->llm_provider, "openai")) {
+        rc = llm_openai_init(l, c, hc, err, errlen);
+    } else {
+        snprintf(err, errlen, "llm_provider: '%s' is not one of builtin, openai", c->llm_provider);
+        rc = -1;
+    }
+    if (rc < 0) {
         free(l);
         return NULL;
     }
-    snprintf(l->name, sizeof(l->name), l->remote ? "openai:%s" : "builtin", c->llm_model);
     return l;
 }
 
-void llm_close(struct llm *l) { free(l); }
-int llm_is_remote(const struct llm *l) { return l->remote; }
+void llm_close(struct llm *l)
+{
+    if (!l) return;
+    if (l->close) l->close(l);
+    free(l);
+}
+
 const char *llm_name(const struct llm *l) { return l->name; }
 
-/* ---- SSE parser ----------------------------------------------------------- */
-
-void llm_sse_init(struct llm_sse *p, arena_t *ar, size_t max)
+int llm_aborted(int rc)
 {
-    memset(p, 0, sizeof(*p));
-    buf_init(&p->line, ar, max);
-    buf_init(&p->data, ar, max);
+    return rc != LLM_OK && rc != LLM_ETIMEOUT && rc != LLM_EUPSTREAM && rc != LLM_EINTERNAL && rc != LLM_ENOMODEL;
 }
 
-static int sse_line(struct llm_sse *p, llm_sse_fn fn, void *arg)
+int llm_stream(struct llm *l, arena_t *ar, const struct llm_task *task, const struct llm_cb *cb,
+               struct llm_result *res)
 {
-    const char *s = p->line.p ? p->line.p : "";
-    size_t n = p->line.len;
-    int rc = 0;
-    if (n == 0) {
-        if (p->have_data) rc = fn(arg, p->data.p ? p->data.p : "", p->data.len);
-        buf_clear(&p->data);
-        p->have_data = 0;
-    } else if (s[0] != ':') {
-        const char *colon = memchr(s, ':', n);
-        size_t fl = colon ? (size_t)(colon - s) : n;
-        if (fl == 4 && memcmp(s, "data", 4) == 0) {
-            const char *v = colon ? colon + 1 : s + n;
-            if (v < s + n && *v == ' ') v++;
-            if (p->have_data && buf_addc(&p->data, '\n') < 0) rc = -1;
-            else if (buf_add(&p->data, v, (size_t)(s + n - v)) < 0) rc = -1;
-            p->have_data = 1;
-        }
-    }
-    buf_clear(&p->line);
-    return rc;
+    memset(res, 0, sizeof(*res));
+    return l->stream(l, ar, task, cb, res);
 }
 
-int llm_sse_feed(struct llm_sse *p, const char *bytes, size_t n, llm_sse_fn fn, void *arg)
+int llm_json(struct llm *l, arena_t *ar, const struct llm_task *task, llm_tick_fn tick, void *arg, char **out,
+             size_t *outlen, struct llm_result *res)
 {
-    size_t i = 0;
-    while (i < n) {
-        if (p->cr) {
-            p->cr = 0;
-            if (bytes[i] == '\n') {
-                i++;
-                continue;
-            }
-        }
-        size_t j = i;
-        while (j < n && bytes[j] != '\n' && bytes[j] != '\r') j++;
-        if (j > i && buf_add(&p->line, bytes + i, j - i) < 0) return -1;
-        if (j == n) break;
-        p->cr = bytes[j] == '\r';
-        int rc = sse_line(p, fn, arg);
-        if (rc) return rc;
-        i = j + 1;
-    }
-    return 0;
+    memset(res, 0, sizeof(*res));
+    *out = NULL;
+    if (outlen) *outlen = 0;
+    return l->json(l, ar, task, tick, arg, out, outlen, res);
 }
 
-int llm_sse_end(struct llm_sse *p, llm_sse_fn fn, void *arg)
-{
-    int rc = 0;
-    if (p->line.len) rc = sse_line(p, fn, arg);
-    if (!rc && p->have_data) rc = sse_line(p, fn, arg);   /* the blank line */
-    return rc;
-}
-
-/* ---- chunks ----------------------------------------------------------------- */
-
-static long llm_jlong(json_object *o, const char *k)
-{
-    json_object *v;
-    return json_object_object_get_ex(o, k, &v) ? (long)json_object_get_int64(v) : 0;
-}
-
-static void llm_usage_parse(json_object *u, struct llm_usage *out)
-{
-    out->prompt_tokens = llm_jlong(u, "prompt_tokens");
-    out->completion_tokens = llm_jlong(u, "completion_tokens");
-    out->total_tokens = llm_jlong(u, "total_tokens");
-    if (!out->total_tokens) out->total_tokens = out->prompt_tokens + out->completion_tokens;
-    out->reported = 1;
-}
-
-static const char *llm_err_of(arena_t *ar, json_object *o)
-{
-    json_object *e, *m;
-    if (!json_object_object_get_ex(o, "error", &e) || json_object_is_type(e, json_type_null)) return NULL;
-    if (json_object_is_type(e, json_type_string)) return ar_strdup(ar, json_object_get_string(e));
-    if (json_object_object_get_ex(e, "message", &m) && json_object_is_type(m, json_type_string))
-        return ar_strdup(ar, json_object_get_string(m));
-    return ar_strdup(ar, json_object_to_json_string_ext(e, JSON_C_TO_STRING_PLAIN));
-}
-
-/* llm_chunk_parse with the caller's tokener (reset here), so a stream
- * parses all its chunks with one. */
-static int llm_chunk_parse_tok(json_tokener *tok, arena_t *ar, const char *data, size_t n, struct llm_chunk *out)
-{
-    memset(out, 0, sizeof(*out));
-    while (n && (*data == ' ' || *data == '\t')) data++, n--;
-    while (n && (data[n - 1] == ' ' || data[n - 1] == '\t' || data[n - 1] == '\n')) n--;
-    if (n == 6 && memcmp(data, "[DONE]", 6) == 0) {
-        out->done = 1;
-        return 0;
-    }
-    int rc = -1;
-    if (tok) json_tokener_reset(tok);
-    json_object *o = tok ? json_tokener_parse_ex(tok, data, (int)n) : NULL;
-    if (!o || json_tokener_get_error(tok) != json_tokener_success || !json_object_is_type(o, json_type_object))
-        goto out;
-    out->error = llm_err_of(ar, o);
-    json_object *choices, *u;
-    if (json_object_object_get_ex(o, "usage", &u) && json_object_is_type(u, json_type_object)) {
-        llm_usage_parse(u, &out->usage);
-        out->has_usage = 1;
-    }
-    if (json_object_object_get_ex(o, "choices", &choices) && json_object_is_type(choices, json_type_array) &&
-        json_object_array_length(choices) > 0) {
-        json_object *c0 = json_object_array_get_idx(choices, 0), *delta, *v;
-        if (json_object_object_get_ex(c0, "delta", &delta) && json_object_object_get_ex(delta, "content", &v) &&
-            json_object_is_type(v, json_type_string)) {
-            out->content_len = (size_t)json_object_get_string_len(v);
-            out->content = ar_strndup(ar, json_object_get_string(v), out->content_len);
-        }
-        if (json_object_object_get_ex(c0, "finish_reason", &v) && json_object_is_type(v, json_type_string))
-            out->finish = ar_strdup(ar, json_object_get_string(v));
-    }
-    rc = 0;
-out:
-    if (o) json_object_put(o);
-    return rc;
-}
-
-int llm_chunk_parse(arena_t *ar, const char *data, size_t n, struct llm_chunk *out)
-{
-    json_tokener *tok = json_tokener_new();
-    int rc = llm_chunk_parse_tok(tok, ar, data, n, out);
-    if (tok) json_tokener_free(tok);
-    return rc;
-}
-
-const char *llm_error_message(arena_t *ar, const char *body, size_t n, size_t max)
-{
-    const char *msg = NULL;
-    json_tokener *tok = json_tokener_new();
-    json_object *o = tok ? json_tokener_parse_ex(tok, body, (int)n) : NULL;
-    if (o && json_object_is_type(o, json_type_object)) {
-        msg = llm_err_of(ar, o);
-        json_object *m;
-        if (!msg && json_object_object_get_ex(o, "message", &m) && json_object_is_type(m, json_type_string))
-            msg = ar_strdup(ar, json_object_get_string(m));
-    }
-    if (o) json_object_put(o);
-    if (tok) json_tokener_free(tok);
-    if (!msg) msg = ar_strndup(ar, body, n);
-    if (!msg) return "";
-    size_t len = strlen(msg);
-    /* one line, no control characters */
-    char *c = ar_strndup(ar, msg, len > max ? u8_floor(msg, len, max) : len);
-    if (!c) return "";
-    for (char *q = c; *q; q++)
-        if ((unsigned char)*q < 0x20) *q = ' ';
-    return c;
-}
-
-/* ---- requests ------------------------------------------------------------------ */
-
-static json_object *llm_body(const struct llm *l, const struct llm_opts *o, int stream, int json_mode)
-{
-    const struct cfg *c = l->cfg;
-    json_object *b = json_object_new_object(), *msgs = json_object_new_array();
-    json_object_object_add(b, "model", json_object_new_string(c->llm_model));
-    for (size_t i = 0; i < o->nmsgs; i++) {
-        json_object *m = json_object_new_object();
-        json_object_object_add(m, "role", json_object_new_string(o->msgs[i].role));
-        json_object_object_add(m, "content", json_object_new_string(o->msgs[i].content ? o->msgs[i].content : ""));
-        json_object_array_add(msgs, m);
-    }
-    json_object_object_add(b, "messages", msgs);
-    json_object_object_add(b, "max_tokens", json_object_new_int(o->max_tokens > 0 ? o->max_tokens : c->llm_max_tokens));
-    double t = o->temperature >= 0 ? o->temperature : c->llm_temperature;
-    char ts[32];
-    snprintf(ts, sizeof(ts), "%g", t);
-    json_object_object_add(b, "temperature", json_object_new_double_s(t, ts));
-    json_object_object_add(b, "stream", json_object_new_boolean(stream));
-    if (stream) {
-        json_object *so = json_object_new_object();
-        json_object_object_add(so, "include_usage", json_object_new_boolean(1));
-        json_object_object_add(b, "stream_options", so);
-    }
-    if (json_mode) {
-        json_object *rf = json_object_new_object();
-        json_object_object_add(rf, "type", json_object_new_string("json_object"));
-        json_object_object_add(b, "response_format", rf);
-    }
-    return b;
-}
-
-static void llm_fail(struct llm_result *res, int rc, const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static void llm_fail(struct llm_result *res, int rc, const char *code, const char *fmt, ...)
+void llm_fail(struct llm_result *res, int rc, const char *code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -253,258 +76,12 @@ static void llm_fail(struct llm_result *res, int rc, const char *code, const cha
     snprintf(res->code, sizeof(res->code), "%s", code);
 }
 
-/* Maps an ended transfer that did not succeed (or answered >= 400). */
-static void llm_fail_xfer(const struct llm *l, arena_t *ar, struct hc_xfer *x, struct llm_result *res)
+int llm_task_messages(const struct llm_task *t, arena_t *ar, const struct llm_msg **msgs, size_t *n)
 {
-    const struct cfg *c = l->cfg;
-    int st = hc_state(x);
-    res->http_status = hc_status(x);
-    if (st == HC_ETIMEOUT) {
-        switch (hc_timeout_kind(x)) {
-        case HC_TO_CONNECT:
-            llm_fail(res, LLM_ETIMEOUT, "UPSTREAM_TIMEOUT", "The LLM could not be reached within %d ms",
-                     c->llm_connect_timeout_ms);
-            break;
-        case HC_TO_STALL:
-            llm_fail(res, LLM_ETIMEOUT, "UPSTREAM_TIMEOUT", "The LLM sent nothing for %d ms",
-                     c->llm_stall_timeout_ms);
-            break;
-        default:
-            llm_fail(res, LLM_ETIMEOUT, "UPSTREAM_TIMEOUT", "The LLM did not finish within %d ms",
-                     c->llm_timeout_ms);
-        }
-    } else if (st == HC_OK && res->http_status >= 300) {
-        size_t n;
-        const char *b = hc_body(x, &n);
-        llm_fail(res, LLM_EUPSTREAM, "UPSTREAM_ERROR", "The LLM answered HTTP %ld: %s", res->http_status,
-                 llm_error_message(ar, b, n, 200));
-    } else if (st == HC_ECONNECT) {
-        llm_fail(res, LLM_EUPSTREAM, "UPSTREAM_ERROR", "The LLM could not be reached: %s", hc_error(x));
-    } else {
-        llm_fail(res, LLM_EUPSTREAM, "UPSTREAM_ERROR", "The LLM connection failed: %s", hc_error(x));
-    }
-}
-
-static int llm_request(struct llm *l, arena_t *ar, json_object *body, const char *accept,
-                       struct hc_req *rq, struct llm_result *res)
-{
-    const struct cfg *c = l->cfg;
-    size_t len;
-    const char *js = json_object_to_json_string_length(body, JSON_C_TO_STRING_PLAIN, &len);
-    char *copy = js ? ar_strndup(ar, js, len) : NULL;
-    char *url = hc_url_join(ar, c->llm_url, "/v1/chat/completions");
-    if (!copy || !url) {
-        llm_fail(res, LLM_EINTERNAL, "PROCESSING_ERROR", "out of memory");
-        return -1;
-    }
-    memset(rq, 0, sizeof(*rq));
-    rq->url = url;
-    rq->body = copy;
-    rq->body_len = len;
-    rq->accept = accept;
-    rq->bearer = c->llm_api_key;
-    rq->connect_timeout_ms = c->llm_connect_timeout_ms;
-    rq->timeout_ms = c->llm_timeout_ms;
-    rq->stall_ms = c->llm_stall_timeout_ms;
-    rq->max_body = 4u << 20;
+    if (t->messages) return t->messages(t->arg, ar, msgs, n);
+    *msgs = t->msgs;
+    *n = t->nmsgs;
     return 0;
-}
-
-struct llm_run {
-    arena_t *ar;
-    struct llm_result *res;
-    llm_delta_fn on_delta;
-    void *arg;
-    json_tokener *tok;     /* parses every chunk of the stream */
-    char hold[4];          /* an unfinished UTF-8 character */
-    size_t holdn;
-    int done;              /* [DONE] seen */
-    const char *error;     /* an error object in the stream */
-};
-
-static int llm_deliver(struct llm_run *r, const char *s, size_t n)
-{
-    if (!n) return 0;
-    const char *p = s;
-    if (r->holdn) {
-        char *cat = ar_alloc(r->ar, r->holdn + n);
-        if (!cat) return LLM_EINTERNAL;
-        memcpy(cat, r->hold, r->holdn);
-        memcpy(cat + r->holdn, s, n);
-        p = cat;
-        n += r->holdn;
-        r->holdn = 0;
-    }
-    size_t k = u8_complete_prefix(p, n);
-    if (n - k > 0 && n - k < sizeof(r->hold)) {
-        memcpy(r->hold, p + k, n - k);
-        r->holdn = n - k;
-    } else {
-        k = n;
-    }
-    if (!k) return 0;
-    if (!r->res->first_delta_ms) r->res->first_delta_ms = req_mono_ms();
-    r->res->text_len += k;
-    return r->on_delta(r->arg, p, k);
-}
-
-static int llm_on_event(void *arg, const char *data, size_t n)
-{
-    struct llm_run *r = arg;
-    struct llm_chunk ch;
-    if (r->done) return 0;
-    if (llm_chunk_parse_tok(r->tok, r->ar, data, n, &ch) < 0) return 0;   /* not JSON: skipped (keep-alives) */
-    if (ch.done) {
-        r->done = 1;
-        return 0;
-    }
-    if (ch.error) {
-        r->error = ch.error;
-        return LLM_EUPSTREAM;
-    }
-    if (ch.has_usage) r->res->usage = ch.usage;
-    if (ch.finish) snprintf(r->res->stop_reason, sizeof(r->res->stop_reason), "%s", ch.finish);
-    if (ch.content && ch.content_len) return llm_deliver(r, ch.content, ch.content_len);
-    return 0;
-}
-
-int llm_stream(struct llm *l, arena_t *ar, const struct llm_opts *o, llm_delta_fn on_delta, llm_tick_fn tick,
-               void *arg, struct llm_result *res)
-{
-    memset(res, 0, sizeof(*res));
-    if (!l->remote) {
-        llm_fail(res, LLM_EINTERNAL, "PROCESSING_ERROR", "the builtin provider does not stream a model");
-        return res->rc;
-    }
-    struct hc_req rq;
-    struct hc_xfer *x = NULL;
-    json_object *body = llm_body(l, o, 1, 0);
-    int rc = llm_request(l, ar, body, "text/event-stream", &rq, res);
-    json_object_put(body);
-    if (rc < 0) return res->rc;
-    char err[256];
-    if (hc_start(l->hc, ar, &rq, &x, err, sizeof(err)) < 0) {
-        llm_fail(res, LLM_EINTERNAL, "PROCESSING_ERROR", "%s", err);
-        return res->rc;
-    }
-    struct llm_run run = {.ar = ar, .res = res, .on_delta = on_delta, .arg = arg, .tok = json_tokener_new()};
-    if (!run.tok) {
-        hc_end(l->hc, x);
-        llm_fail(res, LLM_EINTERNAL, "PROCESSING_ERROR", "out of memory");
-        return res->rc;
-    }
-    struct llm_sse sse;
-    llm_sse_init(&sse, ar, 1u << 20);
-    rc = 0;
-    for (;;) {
-        if (tick && (rc = tick(arg)) != 0) break;
-        if (hc_step(l->hc, 20) < 0) {
-            hc_end(l->hc, x);
-            break;
-        }
-        int st = hc_state(x);
-        long status = hc_status(x);
-        if (status && status < 300) {
-            const char *p;
-            size_t n = hc_take(x, &p);
-            if (n && (rc = llm_sse_feed(&sse, p, n, llm_on_event, &run)) != 0) break;
-            if (st == HC_OK && (rc = llm_sse_end(&sse, llm_on_event, &run)) != 0) break;
-        }
-        if (st != HC_RUNNING || run.done) break;
-    }
-    hc_end(l->hc, x);   /* closes the connection when we stopped early */
-    json_tokener_free(run.tok);
-    run.tok = NULL;
-    res->upstream_first_byte_ms = hc_first_byte_ms(x);
-    res->http_status = hc_status(x);
-
-    if (rc == 0 && run.holdn) {   /* a cut character at the very end: the sink repairs it */
-        res->text_len += run.holdn;
-        rc = on_delta(arg, run.hold, run.holdn);
-        run.holdn = 0;
-    }
-    if (rc == LLM_EUPSTREAM && run.error) {
-        llm_fail(res, LLM_EUPSTREAM, "UPSTREAM_ERROR", "The LLM failed mid-answer: %s",
-                 llm_error_message(ar, run.error, strlen(run.error), 200));
-    } else if (rc == -1 && !run.error) {
-        llm_fail(res, LLM_EUPSTREAM, "UPSTREAM_ERROR", "The LLM sent a malformed stream");
-    } else if (rc) {
-        res->rc = rc;   /* the caller's own reason (client gone, deadline) */
-        snprintf(res->err, sizeof(res->err), "aborted");
-    } else if (run.done || (hc_state(x) == HC_OK && res->http_status < 300 && res->stop_reason[0])) {
-        res->rc = LLM_OK;
-    } else if (hc_state(x) == HC_OK && res->http_status < 300) {
-        llm_fail(res, LLM_EUPSTREAM, "UPSTREAM_ERROR", "The LLM stream ended before the answer was complete");
-    } else {
-        llm_fail_xfer(l, ar, x, res);
-    }
-    return res->rc;
-}
-
-int llm_json(struct llm *l, arena_t *ar, const struct llm_opts *o, llm_tick_fn tick, void *arg, char **out,
-             size_t *outlen, struct llm_result *res)
-{
-    memset(res, 0, sizeof(*res));
-    *out = NULL;
-    if (outlen) *outlen = 0;
-    if (!l->remote) {
-        llm_fail(res, LLM_EINTERNAL, "PROCESSING_ERROR", "the builtin provider has no model");
-        return res->rc;
-    }
-    struct hc_req rq;
-    struct hc_xfer *x = NULL;
-    json_object *body = llm_body(l, o, 0, 1);
-    int rc = llm_request(l, ar, body, "application/json", &rq, res);
-    json_object_put(body);
-    if (rc < 0) return res->rc;
-    char err[256];
-    rc = hc_perform(l->hc, ar, &rq, tick, arg, &x, err, sizeof(err));
-    if (!x) {
-        llm_fail(res, LLM_EINTERNAL, "PROCESSING_ERROR", "%s", err);
-        return res->rc;
-    }
-    res->upstream_first_byte_ms = hc_first_byte_ms(x);
-    res->http_status = hc_status(x);
-    if (rc != HC_OK && rc != HC_ETIMEOUT && rc != HC_ECONNECT && rc != HC_EIO && rc != HC_ETOOBIG &&
-        rc != HC_ENOMEM) {
-        res->rc = rc;   /* tick's code */
-        snprintf(res->err, sizeof(res->err), "aborted");
-        return res->rc;
-    }
-    if (rc != HC_OK || res->http_status >= 300) {
-        llm_fail_xfer(l, ar, x, res);
-        return res->rc;
-    }
-    size_t n;
-    const char *b = hc_body(x, &n);
-    json_tokener *tok = json_tokener_new();
-    json_object *o2 = tok ? json_tokener_parse_ex(tok, b, (int)n) : NULL, *choices, *u;
-    const char *content = NULL;
-    if (o2 && json_object_is_type(o2, json_type_object)) {
-        if (json_object_object_get_ex(o2, "usage", &u) && json_object_is_type(u, json_type_object))
-            llm_usage_parse(u, &res->usage);
-        if (json_object_object_get_ex(o2, "choices", &choices) && json_object_is_type(choices, json_type_array) &&
-            json_object_array_length(choices) > 0) {
-            json_object *c0 = json_object_array_get_idx(choices, 0), *m, *v;
-            if (json_object_object_get_ex(c0, "message", &m) && json_object_object_get_ex(m, "content", &v) &&
-                json_object_is_type(v, json_type_string)) {
-                *out = ar_strndup(ar, json_object_get_string(v), (size_t)json_object_get_string_len(v));
-                if (outlen && *out) *outlen = (size_t)json_object_get_string_len(v);
-                content = *out;
-            }
-            if (json_object_object_get_ex(c0, "finish_reason", &v) && json_object_is_type(v, json_type_string))
-                snprintf(res->stop_reason, sizeof(res->stop_reason), "%s", json_object_get_string(v));
-        }
-    }
-    if (o2) json_object_put(o2);
-    if (tok) json_tokener_free(tok);
-    if (!content) {
-        llm_fail(res, LLM_EUPSTREAM, "UPSTREAM_ERROR", "The LLM answer had no message content");
-        return res->rc;
-    }
-    res->text_len = outlen ? *outlen : strlen(content);
-    res->rc = LLM_OK;
-    return LLM_OK;
 }
 
 int llm_words(const char *text, size_t len, llm_delta_fn on_delta, void *arg)
@@ -519,4 +96,47 @@ int llm_words(const char *text, size_t len, llm_delta_fn on_delta, void *arg)
         i = j;
     }
     return 0;
+}
+
+/* ---- the sentence gate ------------------------------------------------------------ */
+
+void llm_gate_init(struct llm_gate *g, arena_t *ar, const struct llm_task *task, const struct llm_cb *cb)
+{
+    g->task = task;
+    g->cb = cb;
+    buf_init(&g->pend, ar, 64 * 1024);
+}
+
+/* Releases (or drops) the complete sentences at the front of pend. */
+static int llm_gate_release(struct llm_gate *g, int final)
+{
+    buf_t *p = &g->pend;
+    while (p->len) {
+        size_t b = sent_boundary(p->p, p->len, final);
+        if (!b) return 0;
+        size_t e = b;
+        while (e < p->len && (p->p[e] == ' ' || p->p[e] == '\t' || p->p[e] == '\n' || p->p[e] == '\r' ||
+                              p->p[e] == '\f' || p->p[e] == '\v'))
+            e++;
+        int rc = 0;
+        if (g->task->keep(g->task->arg, p->p, b)) rc = g->cb->delta(g->cb->arg, p->p, e);
+        memmove(p->p, p->p + e, p->len - e);
+        p->len -= e;
+        p->p[p->len] = '\0';
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+int llm_gate_delta(void *gate, const char *text, size_t n)
+{
+    struct llm_gate *g = gate;
+    if (!g->task->keep) return g->cb->delta(g->cb->arg, text, n);
+    if (buf_add(&g->pend, text, n) < 0) return LLM_EINTERNAL;
+    return llm_gate_release(g, 0);
+}
+
+int llm_gate_end(struct llm_gate *g)
+{
+    return g->task->keep ? llm_gate_release(g, 1) : 0;
 }

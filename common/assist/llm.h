@@ -1,25 +1,27 @@
-/* llm.h: the LLM behind one interface, for chat (issue 7) and the sales
- * agent (issue 9).
+/* llm.h: the answer generator behind one interface, for chat and the
+ * sales agent. Handlers never ask which provider they have: they describe
+ * a task (what a model would be sent, and how to compose the answer
+ * without one) and every provider answers it through the same callbacks.
  *
+ * Providers (common/assist/llm_provider.h), chosen once by llm_provider:
+ * `builtin`: no network; it streams the task's composed answer word by
+ * word and has no model for JSON-mode tasks (LLM_ENOMODEL).
  * `openai`: any OpenAI-compatible /v1/chat/completions (OpenAI, Ollama,
- * llama.cpp server, vLLM) through the worker's HTTP client (common/io/hc):
- * llm_stream() asks with stream: true and stream_options.include_usage,
- * parses the upstream's SSE (`data: {...}` lines, `[DONE]`) and hands each
- * delta to a callback as it arrives (an unfinished UTF-8 character is held
+ * llama.cpp server, vLLM) over the worker's HTTP client (common/io/hc):
+ * the task's messages with stream: true and stream_options.include_usage,
+ * each delta handed on as it arrives (an unfinished UTF-8 character held
  * back until its rest arrives); finish_reason and usage come back in the
- * result. llm_json() is one non-streaming call with response_format
- * json_object (refinements, suggestions).
- * `builtin`: no network; the caller composes the text and llm_words()
- * streams it word by word through the same callback.
+ * result; JSON mode is one non-streaming call with response_format
+ * json_object. Each call is counted in the `llm` upstream metrics.
  *
  * Failures map to the SPEC codes: connect, total and stall timeouts ->
  * UPSTREAM_TIMEOUT; HTTP errors, a broken stream, an error object in the
  * stream -> UPSTREAM_ERROR with the upstream's status and (truncated)
- * message. A non-zero return of the callback or of `tick` (polled at least
- * every 20 ms, e.g. with sink_check) aborts the transfer at once and closes
- * the upstream connection. The API key is never logged nor put in messages.
- * One struct llm per worker process, opened after fork; memory of a call
- * comes from the request arena. */
+ * message. A non-zero return of a callback (or of `tick`, polled at least
+ * every 20 ms) aborts the call at once (closing the upstream connection)
+ * and becomes its return value. The API key is never logged nor put in
+ * messages. One struct llm per worker process, opened after fork; memory
+ * of a call comes from the request arena. */
 #ifndef TROIKA_LLM_H
 #define TROIKA_LLM_H
 
@@ -38,9 +40,22 @@ struct llm_msg {
     const char *content;
 };
 
-struct llm_opts {
+/* One thing asked of the generator. Only what the provider needs is built:
+ * a model's messages or the composed answer. */
+struct llm_task {
+    /* What a model is sent: msgs[0..nmsgs), or, when `messages` is set, what
+     * it builds (borrowed from the arena; 0 or -1 when out of memory). */
     const struct llm_msg *msgs;
     size_t nmsgs;
+    int (*messages)(void *arg, arena_t *ar, const struct llm_msg **msgs, size_t *n);
+    /* The answer without a model (streaming tasks): text[0..*len) in the
+     * arena. 0 or -1. */
+    int (*compose)(void *arg, arena_t *ar, const char **text, size_t *len);
+    /* Optional: a model's text is released a whole sentence at a time, and
+     * only sentences for which keep() returns 1 reach the delta callback
+     * (composed text is the caller's own and is not checked). */
+    int (*keep)(void *arg, const char *sentence, size_t n);
+    void *arg;             /* for messages, compose and keep */
     int max_tokens;        /* 0: llm_max_tokens */
     double temperature;    /* < 0: llm_temperature */
 };
@@ -51,13 +66,30 @@ typedef int (*llm_delta_fn)(void *arg, const char *text, size_t n);
 /* Polled while waiting; non-zero aborts (e.g. sink_check's SINK_E*). */
 typedef int (*llm_tick_fn)(void *arg);
 
+/* What a streaming call tells its caller. */
+struct llm_cb {
+    llm_delta_fn delta;
+    llm_tick_fn tick;      /* may be NULL */
+    /* May be NULL. Called once when the request is on its way, before the
+     * first token: work that can overlap the model's first-token time. A
+     * provider without a network calls it at once. Non-zero aborts. */
+    int (*sent)(void *arg);
+    void *arg;
+};
+
 enum {
     LLM_OK = 0,
     LLM_ETIMEOUT = -1,     /* UPSTREAM_TIMEOUT */
     LLM_EUPSTREAM = -2,    /* UPSTREAM_ERROR */
-    LLM_EINTERNAL = -3,    /* out of memory, bad arguments */
-    /* any other value: what the callback or tick returned */
+    LLM_EINTERNAL = -3,    /* out of memory, bad arguments (PROCESSING_ERROR) */
+    LLM_ENOMODEL = -4,     /* the provider has no model for this (builtin JSON mode):
+                              the caller keeps its own result; not an error */
+    /* any other value: what a callback or tick returned */
 };
+
+/* 1 when rc is a callback's own code (the caller's abort: client gone,
+ * deadline) rather than LLM_OK or an LLM_E* outcome. */
+int llm_aborted(int rc);
 
 struct llm_usage {
     long prompt_tokens, completion_tokens, total_tokens;
@@ -67,74 +99,36 @@ struct llm_usage {
 struct llm_result {
     int rc;                        /* LLM_OK, LLM_E*, or the callback's code */
     long http_status;              /* upstream status (0: none) */
-    char stop_reason[32];          /* finish_reason: "stop", "length", ... ("" if none) */
+    char stop_reason[32];          /* finish_reason: "stop", "length", ...; "stop" for a composed answer */
     struct llm_usage usage;
-    size_t text_len;               /* bytes handed to the callback */
+    size_t text_len;               /* bytes the provider produced */
     int64_t first_delta_ms;        /* monotonic time of the first delta (0: none) */
-    int64_t upstream_first_byte_ms;/* monotonic time the upstream's first body byte came */
-    char code[24];                 /* "UPSTREAM_TIMEOUT" / "UPSTREAM_ERROR" on failure */
+    int64_t upstream_first_byte_ms;/* monotonic time the upstream's first body byte came (0: none) */
+    char code[24];                 /* "UPSTREAM_TIMEOUT" / "UPSTREAM_ERROR" / "PROCESSING_ERROR" on failure */
     char err[320];                 /* a key-free description for the error event */
 };
 
-/* Opens the provider named by cfg->llm_provider for this worker. The client
- * `hc` is borrowed (owned by the worker). NULL with err filled. */
-struct llm *llm_open(const struct cfg *c, struct hc *hc, char *err, size_t errlen);
+/* Opens the provider named by cfg->llm_provider for this worker. `hc` is
+ * the worker's HTTP client slot: a network provider opens the client there
+ * when it is NULL and shares it (speech runs on the same client); the
+ * slot's owner closes it after the providers. NULL with err filled. */
+struct llm *llm_open(const struct cfg *c, struct hc **hc, char *err, size_t errlen);
 void llm_close(struct llm *l);
-/* 1 when the provider is `openai` (a network model), 0 for `builtin`. */
-int llm_is_remote(const struct llm *l);
 /* "builtin" or "openai:<model>" (for logs and `complete`). */
 const char *llm_name(const struct llm *l);
 
-/* Streams one chat completion (openai only). Returns res->rc. */
-int llm_stream(struct llm *l, arena_t *ar, const struct llm_opts *o, llm_delta_fn on_delta,
-               llm_tick_fn tick, void *arg, struct llm_result *res);
+/* Streams the answer to `task` through cb. Returns res->rc. */
+int llm_stream(struct llm *l, arena_t *ar, const struct llm_task *task, const struct llm_cb *cb,
+               struct llm_result *res);
 
-/* One non-streaming call in JSON mode (openai only): *out receives the
- * message content (a JSON text), NUL-terminated, in the arena. Returns
- * res->rc. */
-int llm_json(struct llm *l, arena_t *ar, const struct llm_opts *o, llm_tick_fn tick, void *arg,
-             char **out, size_t *outlen, struct llm_result *res);
+/* One JSON-mode call for `task`: *out receives the message content (a JSON
+ * text), NUL-terminated, in the arena. Returns res->rc; LLM_ENOMODEL when
+ * the provider has no model. */
+int llm_json(struct llm *l, arena_t *ar, const struct llm_task *task, llm_tick_fn tick, void *arg, char **out,
+             size_t *outlen, struct llm_result *res);
 
 /* Streams `text` word by word through on_delta: each piece is one word with
  * the whitespace before it. Returns 0 or the callback's non-zero code. */
 int llm_words(const char *text, size_t len, llm_delta_fn on_delta, void *arg);
-
-/* ---- the upstream SSE parser (exposed for unit tests) --------------------- */
-
-/* Incremental WHATWG SSE parser: bytes in, one callback per dispatched
- * event's data (data lines joined by "\n"). Lines may end in LF, CRLF or
- * CR; comments and other fields are skipped. A line longer than max is an
- * error. Memory from the arena. */
-struct llm_sse {
-    buf_t line;        /* the line being read */
-    buf_t data;        /* the event's data so far */
-    int have_data;
-    int cr;            /* the last byte was CR (a following LF belongs to it) */
-};
-typedef int (*llm_sse_fn)(void *arg, const char *data, size_t n);
-void llm_sse_init(struct llm_sse *p, arena_t *ar, size_t max);
-/* 0, -1 (line too long / no memory) or the callback's non-zero code. */
-int llm_sse_feed(struct llm_sse *p, const char *bytes, size_t n, llm_sse_fn fn, void *arg);
-/* The stream ended: a last line without its newline, and an event without
- * its blank line, are dispatched. Same returns as llm_sse_feed. */
-int llm_sse_end(struct llm_sse *p, llm_sse_fn fn, void *arg);
-
-/* One chat.completion.chunk. Borrowed strings point into `ar`. */
-struct llm_chunk {
-    const char *content;     /* delta.content (NULL when none) */
-    size_t content_len;
-    const char *finish;      /* finish_reason (NULL when null) */
-    int has_usage;
-    struct llm_usage usage;
-    const char *error;       /* an {"error": {...}} object's message */
-    int done;                /* the data was [DONE] */
-};
-/* Parses one event's data. 0, or -1 when it is not JSON. */
-int llm_chunk_parse(arena_t *ar, const char *data, size_t n, struct llm_chunk *out);
-
-/* The message of an upstream error body ({"error":{"message":...}}, or
- * {"error": "..."}, or the raw text), cut at max bytes on a character
- * boundary. Borrowed (arena). */
-const char *llm_error_message(arena_t *ar, const char *body, size_t n, size_t max);
 
 #endif

@@ -176,12 +176,15 @@ size_t sug_parse(arena_t *ar, const char *json, size_t len, const char **out, si
     return n;
 }
 
-size_t sug_from_llm(struct llm *l, arena_t *ar, const struct sug_in *in, const char **out, size_t max,
-                    llm_tick_fn tick, void *arg, int *from_llm, struct llm_result *res)
+static const char sug_system[] =
+    "Suggest three short follow-up questions (at most eight words each) that the customer could ask next, about "
+    "topics of the shop's documents they have not asked about yet. Reply with JSON only: {\"suggestions\": "
+    "[\"...\", \"...\", \"...\"]}.";
+
+/* The JSON-mode messages, built only when a model will read them. */
+static int sug_messages(void *arg, arena_t *ar, const struct llm_msg **msgs, size_t *n)
 {
-    if (max > SUG_MAX) max = SUG_MAX;
-    *from_llm = 0;
-    memset(res, 0, sizeof(*res));
+    const struct sug_in *in = arg;
     buf_t user;
     buf_init(&user, ar, 64 * 1024);
     buf_adds(&user, "Topics of the shop's documents:");
@@ -189,16 +192,24 @@ size_t sug_from_llm(struct llm *l, arena_t *ar, const struct sug_in *in, const c
     if (!in->ntopics) buf_adds(&user, " (none)");
     for (size_t i = 0; i < in->nasked; i++) buf_printf(&user, "\nEarlier question: %s", in->asked[i]);
     buf_printf(&user, "\nQuestion: %s\nAnswer: %s", in->query ? in->query : "", in->answer ? in->answer : "");
-    struct llm_msg m[2] = {
-        {"system", "Suggest three short follow-up questions (at most eight words each) that the customer could "
-                   "ask next, about topics of the shop's documents they have not asked about yet. Reply with "
-                   "JSON only: {\"suggestions\": [\"...\", \"...\", \"...\"]}."},
-        {"user", user.p ? user.p : ""},
-    };
-    struct llm_opts o = {.msgs = m, .nmsgs = 2, .max_tokens = 120, .temperature = 0.3};
+    struct llm_msg *m = ar_calloc(ar, 2, sizeof(*m));
+    if (!m || !user.p) return -1;
+    m[0] = (struct llm_msg){"system", sug_system};
+    m[1] = (struct llm_msg){"user", user.p};
+    *msgs = m;
+    *n = 2;
+    return 0;
+}
+
+size_t sug_make(struct llm *l, arena_t *ar, const struct sug_in *in, const char **out, size_t max, llm_tick_fn tick,
+                void *arg, int *from_llm, struct llm_result *res)
+{
+    if (max > SUG_MAX) max = SUG_MAX;
+    *from_llm = 0;
+    struct llm_task t = {.messages = sug_messages, .arg = (void *)in, .max_tokens = 120, .temperature = 0.3};
     char *js = NULL;
     size_t jl = 0, n = 0;
-    if (llm_json(l, ar, &o, tick, arg, &js, &jl, res) == LLM_OK && js) n = sug_parse(ar, js, jl, out, max);
+    if (llm_json(l, ar, &t, tick, arg, &js, &jl, res) == LLM_OK && js) n = sug_parse(ar, js, jl, out, max);
     if (n >= SUG_MIN) {
         *from_llm = 1;
         return n;
@@ -207,6 +218,6 @@ size_t sug_from_llm(struct llm *l, arena_t *ar, const struct sug_in *in, const c
         res->rc = LLM_EUPSTREAM;
         snprintf(res->err, sizeof(res->err), "the LLM gave %zu usable suggestions", n);
     }
-    if (res->rc != LLM_ETIMEOUT && res->rc != LLM_EUPSTREAM && res->rc != LLM_EINTERNAL) return 0;   /* aborted */
+    if (llm_aborted(res->rc)) return 0;
     return sug_from_context(ar, in, out, max);
 }

@@ -4,9 +4,9 @@
  * From the context: topics (headings of the chatbot's files, file titles)
  * that the session has not asked about yet, as "Tell me about <topic>" (a
  * heading that is already a question is kept as it is). From the LLM when
- * one is configured: one short JSON-mode call ({"suggestions": [...]}),
+ * it has a model: one short JSON-mode call ({"suggestions": [...]}),
  * falling back to the context ones when it fails or gives fewer than two.
- * Pure functions over the request arena, except sug_from_llm's call. */
+ * Pure functions over the request arena, except sug_make's call. */
 #ifndef TROIKA_SUGGEST_H
 #define TROIKA_SUGGEST_H
 
@@ -37,12 +37,13 @@ void sug_headings(arena_t *ar, const char *text, size_t len, const char **out, s
  * Returns the count. */
 size_t sug_from_context(arena_t *ar, const struct sug_in *in, const char **out, size_t max);
 
-/* Asks the LLM (JSON mode) and keeps 2-4 short, distinct strings; falls
- * back to sug_from_context. *from_llm says which was used. A non-zero
- * tick aborts: its code lands in res->rc and the context ones are
- * returned. */
-size_t sug_from_llm(struct llm *l, arena_t *ar, const struct sug_in *in, const char **out, size_t max,
-                    llm_tick_fn tick, void *arg, int *from_llm, struct llm_result *res);
+/* Asks the LLM (one JSON-mode call) and keeps 2-4 short, distinct
+ * strings; a provider without a model (res->rc LLM_ENOMODEL, nothing
+ * built or sent), a failure, or fewer than SUG_MIN usable strings gives
+ * sug_from_context's. *from_llm says which was used. A non-zero tick
+ * aborts: its code lands in res->rc and nothing is returned. */
+size_t sug_make(struct llm *l, arena_t *ar, const struct sug_in *in, const char **out, size_t max, llm_tick_fn tick,
+                void *arg, int *from_llm, struct llm_result *res);
 
 /* Parses {"suggestions": [...]} or a bare array; keeps up to max distinct
  * non-empty strings of at most SUG_MAX_LEN bytes. Returns the count. */

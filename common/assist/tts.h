@@ -1,15 +1,17 @@
 /* tts.h: text to speech behind one interface, for chat (issue 7) and the
- * sales agent (issue 9). Output is MP3.
+ * sales agent (issue 9). Output is MP3. Callers never ask which provider
+ * they have; each fills the same struct (common/assist/tts_provider.h).
  *
- * `builtin`: espeak-ng in this process (AUDIO_OUTPUT_SYNCHRONOUS,
+ * `builtin` (tts_espeak.c): espeak-ng in this process (AUDIO_OUTPUT_SYNCHRONOUS,
  * initialised once per worker; 16-bit mono PCM at 22050 Hz from the synth
  * callback) encoded to MP3 in memory with LAME; a sentence takes tens of ms
  * and is done inside tts_begin. Voices: espeak-ng language tags ("en-us",
  * "en-gb", "hi", "ta", ...) from espeak_ListVoices (MBROLA voices left
  * out: they need extra data), optionally with a variant ("en-us+f3").
- * `openai`: POST {tts_url}/v1/audio/speech {model, voice, input,
+ * `openai` (tts_openai.c): POST {tts_url}/v1/audio/speech {model, voice, input,
  * response_format: "mp3"} through the worker's HTTP client; the request
- * runs in the background (hc_step drives it, e.g. while the LLM streams),
+ * runs in the background (the HTTP client drives it, e.g. while the LLM
+ * streams on the same client, or tts_wait),
  * so the next sentence is generated while this one is spoken. Voices: the
  * OpenAI list (alloy, ash, ballad, coral, echo, fable, nova, onyx, sage,
  * shimmer, verse), or `tts_voices` from config for other servers.
@@ -29,8 +31,10 @@ struct tts;
 struct tts_job;
 
 /* Opens the provider named by cfg->tts_provider (builtin: initialises
- * espeak-ng). `hc` is borrowed. NULL with err filled. */
-struct tts *tts_open(const struct cfg *c, struct hc *hc, char *err, size_t errlen);
+ * espeak-ng). `hc` is the worker's HTTP client slot: a network provider
+ * opens the client there when it is NULL and shares it with the LLM; the
+ * slot's owner closes it after the providers. NULL with err filled. */
+struct tts *tts_open(const struct cfg *c, struct hc **hc, char *err, size_t errlen);
 void tts_close(struct tts *t);
 
 /* "builtin" or "openai:<model>". */
@@ -51,8 +55,12 @@ enum { TTS_RUNNING = 1, TTS_DONE = 0, TTS_EFAIL = -1 };
  * finishes here; openai starts a transfer. 0 and *out, or -1 with err. */
 int tts_begin(struct tts *t, arena_t *ar, const char *text, size_t n, const char *voice,
               struct tts_job **out, char *err, size_t errlen);
-/* TTS_RUNNING, TTS_DONE or TTS_EFAIL (hc_step moves openai jobs on). */
+/* TTS_RUNNING, TTS_DONE or TTS_EFAIL (tts_wait, or the shared HTTP client
+ * stepped by another caller, moves background jobs on). */
 int tts_job_state(struct tts_job *j);
+/* Moves background jobs on, waiting up to ms for one to progress; returns
+ * at once when the provider runs nothing in the background. */
+void tts_wait(struct tts *t, int ms);
 /* The MP3 of a finished job. Borrowed (arena). */
 const unsigned char *tts_job_audio(const struct tts_job *j, size_t *len);
 /* For a failed job: "UPSTREAM_TIMEOUT", "UPSTREAM_ERROR" or
@@ -62,8 +70,7 @@ const char *tts_job_error(const struct tts_job *j);
 /* Stops a job that is still running (closing its connection). */
 void tts_job_cancel(struct tts *t, struct tts_job *j);
 
-/* Speaks one text to the end: tts_begin, then drives the HTTP client,
- * calling tick (may be NULL; non-zero aborts and is returned) at least every
+/* Speaks one text to the end: tts_begin, then tts_wait, calling tick (may be NULL; non-zero aborts and is returned) at least every
  * 20 ms. 0 with *mp3 and *len, TTS_EFAIL with *job for the code and message,
  * or tick's code. */
 int tts_speak(struct tts *t, arena_t *ar, const char *text, size_t n, const char *voice,
@@ -71,7 +78,7 @@ int tts_speak(struct tts *t, arena_t *ar, const char *text, size_t n, const char
               struct tts_job **job, char *err, size_t errlen);
 
 /* Encodes 16-bit mono PCM to MP3 (LAME, 32 kbit/s CBR, no Xing tag) into
- * the arena. 0 or -1. Exposed for tests and other callers. */
+ * the arena. 0 or -1. Exposed for tests and other callers (tts_espeak.c). */
 int tts_mp3_encode(arena_t *ar, const short *pcm, size_t nsamples, int rate, unsigned char **out,
                    size_t *outlen);
 

@@ -4,8 +4,8 @@
  * customerContext fill the gaps), market_intelligence (figures over the
  * segment), product_matching (the product-search pipeline with the
  * intent's filters, relaxed in a stated order when nothing matches),
- * generation (builtin composition, or an LLM kept to the matched list),
- * tts. Everything lives in the request arena; per-worker state (designer
+ * generation (the LLM provider: a model kept to the matched list, or the
+ * builtin composer), tts. Everything lives in the request arena; per-worker state (designer
  * list) hangs off struct app. */
 #include "handlers/agent/troika.h"
 
@@ -394,17 +394,7 @@ static int tk_step_generate(struct tk_run *t)
         return rc;
     t->ans = ans_new(c, t->tts, t->in.voice);
     if (!t->ans) return SINK_EIO;
-    if (tk_llm_remote(t)) {
-        rc = tk_generate_llm(t, &f);
-    } else {
-        char *text = NULL;
-        if (tk_answer_builtin(c->ar, &f, &text) < 0) {
-            sink_error(c->sink, "PROCESSING_ERROR", "The answer could not be composed");
-            return -1;
-        }
-        t->ms_text = hx_elapsed(c);
-        rc = llm_words(text, strlen(text), ans_delta, t->ans);
-    }
+    rc = tk_generate(t, &f);
     if (!rc) rc = ans_finish(t->ans);
     if (rc) {
         ans_abort(t->ans);

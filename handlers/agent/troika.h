@@ -177,17 +177,18 @@ struct tk_run {
 
 /* ---- the LLM (handlers/agent/troika_llm.c) -------------------------------------------- */
 
-/* 1 when the configured LLM is a network model. */
-int tk_llm_remote(struct tk_run *t);
-/* With an openai LLM: refines t->it (the builtin result) with one
- * JSON-mode call; any failure keeps the builtin result. Sets t->analyzer.
- * 0, or a SINK_E* when the stream must end. */
+/* Refines t->it (the builtin result) with one JSON-mode call when the
+ * provider has a model; any failure keeps the builtin result. Sets
+ * t->analyzer. 0, or a SINK_E* when the stream must end. */
 int tk_refine(struct tk_run *t, const char *msg);
-/* Streams the LLM's answer from the facts, sentence by sentence, dropping
- * sentences that name products outside f->products. 0, SINK_E*, or -1
- * after an error event. */
-int tk_generate_llm(struct tk_run *t, const struct tk_facts *f);
-/* Adds the LLM's figures (stopReason, usage, dropped sentences) to `complete`. */
+/* Streams the answer from the facts through t->ans: a model's sentences
+ * that name products outside f->products are dropped; the builtin composer
+ * answers when there is no model, or when the model failed or said nothing
+ * usable before any text went out. 0, SINK_E*, or -1 after an error
+ * event. */
+int tk_generate(struct tk_run *t, const struct tk_facts *f);
+/* Adds the generator's figures (llm, analyzer, stopReason, dropped
+ * sentences, usage when the model reported it) to `complete`. */
 void tk_complete_llm(struct tk_run *t, struct json_object *complete);
 
 /* ---- the answer ------------------------------------------------------------ */

@@ -1,16 +1,20 @@
-/* troika_llm.c: the sales agent with a network LLM (llm_provider = openai).
+/* troika_llm.c: the sales agent's use of the LLM (common/assist/llm), the
+ * same for every provider.
  *
  * Intent: the builtin analysis runs first; one JSON-mode call may then
  * fill entities it missed (each value checked against the same lexicons)
- * and replace a weak intent. Any failure keeps the builtin result.
- * Answer: the LLM gets the same facts as the builtin composer and may name
- * only the matched products. Its text is held back until a sentence is
- * complete; a sentence naming anything outside the list is dropped before
- * it reaches the client. The price is latency: the first `text` event waits
- * for the first whole sentence (at 30 tokens/s, ~0.5 s after the first
- * token) instead of the first token. An LLM failure before any sentence
- * went out falls back to the builtin answer; after, it is an error event
- * with partial: true. Memory: the request arena. */
+ * and replace a weak intent. Any failure, or a provider with no model,
+ * keeps the builtin result.
+ * Answer: one task from the facts: a model is sent them as its prompt and
+ * may name only the matched products; without a model the answer is the
+ * builtin composer's (troika_answer.c). A model's text is held back until a
+ * sentence is complete; a sentence naming anything outside the list is
+ * dropped before it reaches the client (llm_task.keep). The price is
+ * latency: the first `text` event waits for the first whole sentence (at
+ * 30 tokens/s, ~0.5 s after the first token) instead of the first token.
+ * A failure before any sentence went out falls back to the builtin
+ * answer; after, it is an error event with partial: true. Memory: the
+ * request arena. */
 #include "handlers/agent/troika.h"
 
 #include <ctype.h>
@@ -39,23 +43,10 @@ static struct llm *tk_llm(struct tk_run *t)
     return hx_llm(t->c, err, sizeof(err));
 }
 
-int tk_llm_remote(struct tk_run *t)
-{
-    struct llm *l = tk_llm(t);
-    return l && llm_is_remote(l);
-}
-
 static int tk_tick(void *arg)
 {
     struct tk_run *t = arg;
     return sink_check(t->c->sink);
-}
-
-/* A stream-ending code (client gone, deadline, shutdown) rather than an
- * upstream failure. */
-static int tk_sink_code(int rc)
-{
-    return rc == SINK_EGONE || rc == SINK_ETIMEOUT || rc == SINK_EABORT || rc == SINK_EIO;
 }
 
 /* ---- intent refinement ------------------------------------------------------ */
@@ -168,15 +159,16 @@ static int tk_merge(struct tk_run *t, json_object *o)
 int tk_refine(struct tk_run *t, const char *msg)
 {
     struct ctx *c = t->c;
-    if (!c->app->cfg.troika_llm_refine || !tk_llm_remote(t)) return 0;
     struct llm *l = tk_llm(t);
+    if (!c->app->cfg.troika_llm_refine || !l) return 0;
     struct llm_msg m[2] = {{"system", tk_refine_prompt}, {"user", msg}};
-    struct llm_opts o = {.msgs = m, .nmsgs = 2, .max_tokens = 200, .temperature = 0};
+    struct llm_task task = {.msgs = m, .nmsgs = 2, .max_tokens = 200, .temperature = 0};
     struct llm_result res;
     char *out = NULL;
     size_t outlen = 0;
-    int rc = llm_json(l, c->ar, &o, tk_tick, t, &out, &outlen, &res);
-    if (tk_sink_code(rc)) return rc;
+    int rc = llm_json(l, c->ar, &task, tk_tick, t, &out, &outlen, &res);
+    if (llm_aborted(rc)) return rc;
+    if (rc == LLM_ENOMODEL) return 0;   /* nothing to refine with */
     if (rc != LLM_OK) {
         LOG_ERROR(t->rname, c->req->id, NULL, "Intent refinement failed (%s): %s; the builtin analysis stands",
                   res.code[0] ? res.code : "UPSTREAM_ERROR", res.err);
@@ -207,42 +199,54 @@ static const char tk_answer_prompt[] =
 struct tk_gen {
     struct tk_run *t;
     const struct tk_facts *f;
-    buf_t pend;          /* text not yet released */
-    long emitted;        /* sentences sent */
 };
 
-/* Releases (or drops) the complete sentences at the front of pend. */
-static int tk_gen_release(struct tk_gen *g, int final)
+/* The model's messages: the rules and facts, the conversation, the message. */
+static int tk_gen_messages(void *arg, arena_t *ar, const struct llm_msg **msgs, size_t *n)
 {
+    struct tk_gen *g = arg;
     struct tk_run *t = g->t;
-    while (g->pend.len) {
-        size_t b = sent_boundary(g->pend.p, g->pend.len, final);
-        if (!b) return 0;
-        size_t e = b;
-        while (e < g->pend.len && isspace((unsigned char)g->pend.p[e])) e++;
-        int rc = 0;
-        if (tk_sentence_grounded(g->pend.p, b, g->f->products, g->f->nproducts)) {
-            if (!t->ms_text) t->ms_text = hx_elapsed(t->c);
-            rc = ans_delta(t->ans, g->pend.p, e);
-            g->emitted++;
-        } else {
-            t->dropped++;
-            LOG_INFO(t->rname, t->c->req->id, NULL, "Dropped an LLM sentence naming a product outside the matches");
-        }
-        memmove(g->pend.p, g->pend.p + e, g->pend.len - e);
-        g->pend.len -= e;
-        g->pend.p[g->pend.len] = '\0';
-        if (rc) return rc;
-    }
+    char *facts = NULL;
+    if (tk_facts_prompt(ar, g->f, &facts) < 0) return -1;
+    size_t k = 0;
+    struct llm_msg *m = ar_calloc(ar, t->nhist + 2, sizeof(*m));
+    const char *sys = ar_printf(ar, "%s%s", tk_answer_prompt, facts);
+    if (!m || !sys) return -1;
+    m[k++] = (struct llm_msg){"system", sys};
+    for (size_t i = 0; i < t->nhist; i++)
+        if (t->hist[i].content && *t->hist[i].content) m[k++] = (struct llm_msg){t->hist[i].role, t->hist[i].content};
+    m[k++] = (struct llm_msg){"user", t->in.message};
+    *msgs = m;
+    *n = k;
+    return 0;
+}
+
+/* The answer without a model: the builtin composer's. */
+static int tk_gen_compose(void *arg, arena_t *ar, const char **text, size_t *len)
+{
+    struct tk_gen *g = arg;
+    char *s = NULL;
+    if (tk_answer_builtin(ar, g->f, &s) < 0) return -1;
+    *text = s;
+    *len = strlen(s);
+    return 0;
+}
+
+/* A model's sentence reaches the shopper only when it names listed products. */
+static int tk_gen_keep(void *arg, const char *s, size_t n)
+{
+    struct tk_gen *g = arg;
+    if (tk_sentence_grounded(s, n, g->f->products, g->f->nproducts)) return 1;
+    g->t->dropped++;
+    LOG_INFO(g->t->rname, g->t->c->req->id, NULL, "Dropped an LLM sentence naming a product outside the matches");
     return 0;
 }
 
 static int tk_gen_delta(void *arg, const char *text, size_t n)
 {
     struct tk_gen *g = arg;
-    if (buf_add(&g->pend, text, n) < 0) return SINK_EIO;
-    int rc = tk_gen_release(g, 0);
-    return rc ? rc : ans_tick(g->t->ans);
+    if (!g->t->ms_text) g->t->ms_text = hx_elapsed(g->t->c);
+    return ans_delta(g->t->ans, text, n);
 }
 
 static int tk_gen_tick(void *arg)
@@ -251,7 +255,7 @@ static int tk_gen_tick(void *arg)
     return ans_tick(g->t->ans);
 }
 
-/* The builtin answer instead, after the LLM failed or said nothing usable. */
+/* The builtin answer instead, after the model failed or said nothing usable. */
 static int tk_fallback(struct tk_run *t, const struct tk_facts *f, const char *why)
 {
     char *text = NULL;
@@ -259,48 +263,51 @@ static int tk_fallback(struct tk_run *t, const struct tk_facts *f, const char *w
     snprintf(m, sizeof(m), "%s; answering with the builtin composer", why);
     int rc = sink_progress(t->c->sink, "generation", m, -1, -1);
     if (rc) return rc;
-    if (tk_answer_builtin(t->c->ar, f, &text) < 0) return SINK_EIO;
+    if (tk_answer_builtin(t->c->ar, f, &text) < 0) {
+        sink_error(t->c->sink, "PROCESSING_ERROR", "The answer could not be composed");
+        return -1;
+    }
     if (!t->ms_text) t->ms_text = hx_elapsed(t->c);
     t->stop_reason = "fallback";
     return llm_words(text, strlen(text), ans_delta, t->ans);
 }
 
-int tk_generate_llm(struct tk_run *t, const struct tk_facts *f)
+/* The figures of a finished answer for `complete`. */
+static void tk_gen_result(struct tk_run *t, const struct llm_result *res)
+{
+    t->stop_reason = res->stop_reason[0] ? ar_strdup(t->c->ar, res->stop_reason) : NULL;
+    if (res->usage.reported) {
+        t->usage[0] = res->usage.prompt_tokens;
+        t->usage[1] = res->usage.completion_tokens;
+        t->usage[2] = res->usage.total_tokens;
+    }
+}
+
+int tk_generate(struct tk_run *t, const struct tk_facts *f)
 {
     struct ctx *c = t->c;
-    struct llm *l = tk_llm(t);
-    char *facts = NULL;
-    if (tk_facts_prompt(c->ar, f, &facts) < 0) return SINK_EIO;
-    size_t nm = 0, cap = t->nhist + 2;
-    struct llm_msg *m = ar_calloc(c->ar, cap, sizeof(*m));
-    if (!m) return SINK_EIO;
-    m[nm++] = (struct llm_msg){"system", ar_printf(c->ar, "%s%s", tk_answer_prompt, facts)};
-    for (size_t i = 0; i < t->nhist; i++)
-        if (t->hist[i].content && *t->hist[i].content) m[nm++] = (struct llm_msg){t->hist[i].role, t->hist[i].content};
-    m[nm++] = (struct llm_msg){"user", t->in.message};
-
+    char err[256];
+    struct llm *l = hx_llm(c, err, sizeof(err));
+    if (!l) return tk_fallback(t, f, "The answer generator is unavailable");
     struct tk_gen g = {.t = t, .f = f};
-    buf_init(&g.pend, c->ar, 64 * 1024);
-    struct llm_opts o = {.msgs = m, .nmsgs = nm, .temperature = -1};
+    struct llm_task task = {.messages = tk_gen_messages, .compose = tk_gen_compose, .keep = tk_gen_keep, .arg = &g,
+                            .temperature = -1};
+    struct llm_cb cb = {.delta = tk_gen_delta, .tick = tk_gen_tick, .arg = &g};
     struct llm_result res;
-    int rc = llm_stream(l, c->ar, &o, tk_gen_delta, tk_gen_tick, &g, &res);
-    if (tk_sink_code(rc)) return rc;
+    int rc = llm_stream(l, c->ar, &task, &cb, &res);
+    if (llm_aborted(rc)) return rc;
+    size_t sent;
+    ans_text(t->ans, &sent);
     if (rc == LLM_OK) {
-        if ((rc = tk_gen_release(&g, 1))) return rc;
-        t->stop_reason = res.stop_reason[0] ? ar_strdup(c->ar, res.stop_reason) : NULL;
-        if (res.usage.reported) {
-            t->usage[0] = res.usage.prompt_tokens;
-            t->usage[1] = res.usage.completion_tokens;
-            t->usage[2] = res.usage.total_tokens;
-        }
-        if (g.emitted == 0)
+        tk_gen_result(t, &res);
+        if (!sent)
             return tk_fallback(t, f, t->dropped ? "Every sentence of the model named products outside the matches"
                                                 : "The model answered nothing");
         return 0;
     }
     const char *code = res.code[0] ? res.code : "UPSTREAM_ERROR";
     LOG_ERROR(t->rname, c->req->id, NULL, "LLM failed (%s): %s", code, res.err);
-    if (g.emitted == 0) {
+    if (!sent) {
         char why[400];
         snprintf(why, sizeof(why), "The language model failed (%s: %s)", code, res.err);
         return tk_fallback(t, f, why);
@@ -314,7 +321,6 @@ void tk_complete_llm(struct tk_run *t, json_object *o)
     struct llm *l = tk_llm(t);
     json_object_object_add(o, "llm", json_object_new_string(l ? llm_name(l) : "builtin"));
     json_object_object_add(o, "analyzer", json_object_new_string(t->analyzer ? t->analyzer : "builtin"));
-    if (!l || !llm_is_remote(l)) return;
     json_object_object_add(o, "stopReason", t->stop_reason ? json_object_new_string(t->stop_reason) : NULL);
     json_object_object_add(o, "droppedSentences", json_object_new_int64(t->dropped));
     if (t->usage[2] > 0) {

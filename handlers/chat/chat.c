@@ -1,10 +1,11 @@
 /* chat.c: POST /api/chat/query/stream and /api/chat/query: an answer from
  * the chatbot's uploaded context (SPEC 1.1, 2.1). Steps: session,
- * retrieval, generation (builtin composer or the LLM), tts (sentence by
- * sentence, interleaved with generation), then suggestions and complete.
- * The user's question is stored before generation (a remote LLM: while it
- * prepares its first token) and the answer after it, partial = 1 when it
- * was cut short. */
+ * retrieval, generation (one task for the LLM provider, whichever it is),
+ * tts (sentence by sentence, interleaved with generation), then
+ * suggestions and complete. The user's question is stored when the
+ * generator's request is on its way (a network model: while it prepares
+ * its first token) and the answer after it, partial = 1 when it was cut
+ * short. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,6 @@
 #include "common/store/context.h"
 #include "common/assist/llm.h"
 #include "common/base/log.h"
-#include "common/host/metrics.h"
 #include "common/store/session.h"
 #include "common/assist/suggest.h"
 #include "common/text/tok.h"
@@ -201,17 +201,24 @@ static json_object *chat_ms_json(double ms)
     return json_object_new_double_s(ms, b);
 }
 
-/* The generation callbacks around handlers/answer. With a remote LLM the
- * question is stored (one commit) once the request is on its way, so the
- * commit overlaps the upstream's first-token time instead of adding to it. */
+/* Generation: one task for the LLM provider (a model's messages, or the
+ * builtin composer's answer) and the callbacks around handlers/answer. The
+ * question is stored (one commit) once the request is on its way, so with
+ * a network model the commit overlaps its first-token time instead of
+ * adding to it. */
 enum { CHAT_EDB = -50 };
 
 struct chat_gen {
     struct ctx *c;
     struct ans *a;
     const char *sid, *chatbot, *query;
+    const struct chat_sources *src;
+    const struct sess_msg *hist;
+    size_t nhist;
+    unsigned char *cited;          /* room for src->nsources */
+    const struct llm_msg *msgs;    /* what a model was sent (NULL: the composer answered) */
+    size_t nmsgs;
     int stored;            /* the session and question are stored */
-    int ticks;
     int db_rc;
     char db_err[256];
     struct sess sess;
@@ -228,11 +235,32 @@ static int chat_store_turn(struct chat_gen *g)
     return g->db_rc == ST_OK ? 0 : CHAT_EDB;
 }
 
+static int chat_gen_messages(void *arg, arena_t *ar, const struct llm_msg **msgs, size_t *n)
+{
+    struct chat_gen *g = arg;
+    g->msgs = chat_prompt(ar, g->query, g->src->chunks, g->src->n, g->hist, g->nhist, &g->nmsgs);
+    *msgs = g->msgs;
+    *n = g->nmsgs;
+    return g->msgs ? 0 : -1;
+}
+
+static int chat_gen_compose(void *arg, arena_t *ar, const char **text, size_t *len)
+{
+    struct chat_gen *g = arg;
+    *text = chat_compose(ar, g->query, g->src->chunks, g->src->n, g->src->nsources, g->cited);
+    *len = strlen(*text);
+    return 0;
+}
+
+static int chat_gen_sent(void *arg)
+{
+    struct chat_gen *g = arg;
+    return g->stored ? 0 : chat_store_turn(g);
+}
+
 static int chat_gen_tick(void *arg)
 {
     struct chat_gen *g = arg;
-    /* the first tick comes before curl sent anything, the second after */
-    if (!g->stored && ++g->ticks >= 2 && chat_store_turn(g)) return CHAT_EDB;
     return ans_tick(g->a);
 }
 
@@ -241,6 +269,26 @@ static int chat_gen_delta(void *arg, const char *text, size_t n)
     struct chat_gen *g = arg;
     if (!g->stored && chat_store_turn(g)) return CHAT_EDB;
     return ans_delta(g->a, text, n);
+}
+
+/* Tokens of what the generator read: the messages a model was sent, or
+ * the question and passages the composer read. -1 when not counted. */
+static long chat_prompt_tokens(struct ctx *c, const struct chat_gen *g)
+{
+    long n = -1;
+    if (g->msgs) {
+        for (size_t i = 0; i < g->nmsgs; i++) {
+            long t = chat_count(c, g->msgs[i].content, strlen(g->msgs[i].content));
+            if (t >= 0) n = (n < 0 ? 0 : n) + t;
+        }
+        return n;
+    }
+    n = chat_count(c, g->query, strlen(g->query));
+    for (size_t i = 0; i < g->src->n && n >= 0; i++) {
+        long t = chat_count(c, g->src->chunks[i].text, g->src->chunks[i].len);
+        n = t < 0 ? -1 : n + t;
+    }
+    return n;
 }
 
 /* ---- the handler --------------------------------------------------------------------------- */
@@ -311,11 +359,6 @@ int h_chat(struct ctx *c)
     clock_gettime(CLOCK_MONOTONIC, &t_req);
     struct chat_gen g = {.c = c, .sid = sid, .chatbot = q.chatbot, .query = q.query};
     int drc = sess_load(c->app->store, c->ar, sid, cfg->chat_history_turns, &exists, &hist, &nhist, err, sizeof(err));
-    /* builtin: store the question now; a remote LLM: once its request is sent */
-    if (drc == ST_OK && !llm_is_remote(llm) && chat_store_turn(&g)) {
-        drc = g.db_rc;
-        snprintf(err, sizeof(err), "%s", g.db_err);
-    }
     double t_sess = chat_ms_since(&t_req);
     if (drc != ST_OK) return chat_db_fail(c, drc, "The session could not be loaded", err);
     g.sess.created = !exists;
@@ -362,51 +405,28 @@ int h_chat(struct ctx *c)
     struct ans *a = ans_new(c, q.tts ? tts : NULL, voice);
     unsigned char *cited = ar_calloc(c->ar, (size_t)src.nsources + 1, 1);
     if (!a || !cited) return SINK_EIO;
+    g.a = a;
+    g.src = &src;
+    g.hist = hist;
+    g.nhist = nhist;
+    g.cited = cited;
+    struct llm_task task = {.messages = chat_gen_messages, .compose = chat_gen_compose, .arg = &g, .temperature = -1};
+    struct llm_cb cb = {.delta = chat_gen_delta, .tick = chat_gen_tick, .sent = chat_gen_sent, .arg = &g};
     struct llm_result res;
-    memset(&res, 0, sizeof(res));
-    long prompt_tokens = -1;
-    int64_t t_gen = req_mono_ms();
-    if (llm_is_remote(llm)) {
-        size_t nm = 0;
-        struct llm_msg *msgs = chat_prompt(c->ar, q.query, src.chunks, src.n, hist, nhist, &nm);
-        if (!msgs) return SINK_EIO;
-        struct llm_opts lo = {.msgs = msgs, .nmsgs = nm, .temperature = -1};
-        g.a = a;
-        rc = llm_stream(llm, c->ar, &lo, chat_gen_delta, chat_gen_tick, &g, &res);
-        mx_upstream("llm", rc == LLM_OK, (long)(req_mono_ms() - t_gen));
-        if (!g.stored && rc != CHAT_EDB && chat_store_turn(&g)) rc = CHAT_EDB;   /* failed before it was sent */
-        if (rc == CHAT_EDB) {
-            ans_abort(a);
-            return chat_db_fail(c, g.db_rc, "The question could not be stored", g.db_err);
-        }
-        if (rc != LLM_OK) {
-            ans_abort(a);
-            chat_store_answer(c, sid, a, 1);
-            if (rc == LLM_ETIMEOUT || rc == LLM_EUPSTREAM || rc == LLM_EINTERNAL) {
-                sink_error(c->sink, res.code[0] ? res.code : "PROCESSING_ERROR", res.err);
-                return -1;
-            }
-            return rc;   /* SINK_E*: the client left or the deadline passed */
-        }
-        for (size_t i = 0; i < nm; i++) {
-            long t = chat_count(c, msgs[i].content, strlen(msgs[i].content));
-            if (t >= 0) prompt_tokens = (prompt_tokens < 0 ? 0 : prompt_tokens) + t;
-        }
-    } else {
-        const char *text = chat_compose(c->ar, q.query, src.chunks, src.n, src.nsources, cited);
-        rc = llm_words(text, strlen(text), ans_delta, a);
-        if (rc) {
-            ans_abort(a);
-            chat_store_answer(c, sid, a, 1);
-            return rc;
-        }
-        snprintf(res.stop_reason, sizeof(res.stop_reason), "stop");
-        prompt_tokens = chat_count(c, q.query, strlen(q.query));
-        for (size_t i = 0; i < src.n && prompt_tokens >= 0; i++) {
-            long t = chat_count(c, src.chunks[i].text, src.chunks[i].len);
-            prompt_tokens = t < 0 ? -1 : prompt_tokens + t;
-        }
+    rc = llm_stream(llm, c->ar, &task, &cb, &res);
+    if (!g.stored && rc != CHAT_EDB && chat_store_turn(&g)) rc = CHAT_EDB;   /* failed before it was sent */
+    if (rc == CHAT_EDB) {
+        ans_abort(a);
+        return chat_db_fail(c, g.db_rc, "The question could not be stored", g.db_err);
     }
+    if (rc != LLM_OK) {
+        ans_abort(a);
+        chat_store_answer(c, sid, a, 1);
+        if (llm_aborted(rc)) return rc;   /* SINK_E*: the client left or the deadline passed */
+        sink_error(c->sink, res.code[0] ? res.code : "PROCESSING_ERROR", res.err);
+        return -1;
+    }
+    long prompt_tokens = chat_prompt_tokens(c, &g);
     size_t alen;
     const char *answer = ans_text(a, &alen);
     chat_mark_cited(answer, alen, src.nsources, cited);
@@ -428,17 +448,11 @@ int h_chat(struct ctx *c)
     const char *sug[SUG_MAX];
     size_t nsug;
     int from_llm = 0;
-    if (llm_is_remote(llm)) {
-        struct llm_result sres;
-        int64_t t_s = req_mono_ms();
-        nsug = sug_from_llm(llm, c->ar, &si, sug, SUG_MAX, chat_tick, c, &from_llm, &sres);
-        mx_upstream("llm", from_llm, (long)(req_mono_ms() - t_s));
-        if (sres.rc != LLM_OK && sres.rc != LLM_ETIMEOUT && sres.rc != LLM_EUPSTREAM && sres.rc != LLM_EINTERNAL)
-            return sres.rc;
-        if (!from_llm) LOG_ERROR(rname, c->req->id, NULL, "LLM suggestions failed, using the context: %s", sres.err);
-    } else {
-        nsug = sug_from_context(c->ar, &si, sug, SUG_MAX);
-    }
+    struct llm_result sres;
+    nsug = sug_make(llm, c->ar, &si, sug, SUG_MAX, chat_tick, c, &from_llm, &sres);
+    if (llm_aborted(sres.rc)) return sres.rc;
+    if (!from_llm && sres.rc != LLM_ENOMODEL)
+        LOG_ERROR(rname, c->req->id, NULL, "LLM suggestions failed, using the context: %s", sres.err);
     json_object *so = json_object_new_object(), *sa = json_object_new_array();
     for (size_t i = 0; i < nsug; i++) json_object_array_add(sa, json_object_new_string(sug[i]));
     json_object_object_add(so, "suggestions", sa);

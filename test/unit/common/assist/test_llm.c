@@ -16,6 +16,7 @@
 #include "common/base/config.h"
 #include "common/io/hc.h"
 #include "common/assist/llm.h"
+#include "common/assist/llm_provider.h"
 #include "fcgi/request.h"
 #include "test/unit/unit.h"
 
@@ -149,6 +150,128 @@ static void t_words(void)
     CU_ASSERT_STRING_EQUAL(w.w[3], " \xe2\x82\xb9" "500.");
 }
 
+/* ---- providers behind struct llm ---------------------------------------------- */
+
+struct tl_seen {
+    char log[512];      /* "sent|word|word|..." in call order */
+    int messages;       /* the task's messages() was asked */
+    int dropped;
+};
+
+static void tl_log(struct tl_seen *s, const char *t, size_t n)
+{
+    size_t l = strlen(s->log);
+    if (l + n + 2 < sizeof(s->log)) {
+        memcpy(s->log + l, t, n);
+        s->log[l + n] = '|';
+        s->log[l + n + 1] = '\0';
+    }
+}
+
+static int tl_sent(void *arg)
+{
+    tl_log(arg, "sent", 4);
+    return 0;
+}
+
+static int tl_delta(void *arg, const char *t, size_t n)
+{
+    tl_log(arg, t, n);
+    return 0;
+}
+
+static int tl_compose(void *arg, arena_t *ar, const char **text, size_t *len)
+{
+    (void)arg, (void)ar;
+    *text = "Returns take 7 days [1].";
+    *len = strlen(*text);
+    return 0;
+}
+
+static int tl_messages(void *arg, arena_t *ar, const struct llm_msg **m, size_t *n)
+{
+    (void)ar;
+    struct tl_seen *s = arg;
+    s->messages++;
+    *m = NULL;
+    *n = 0;
+    return -1;
+}
+
+static void t_builtin_provider(void)
+{
+    struct cfg c;
+    cfg_defaults(&c);
+    char err[256];
+    struct hc *slot = NULL;
+    struct llm *l = llm_open(&c, &slot, err, sizeof(err));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(l);
+    CU_ASSERT_PTR_NULL(slot);   /* no HTTP client for a provider without a network */
+    CU_ASSERT_STRING_EQUAL(llm_name(l), "builtin");
+    arena_t *ar = ar_new(4096);
+    struct tl_seen seen = {.log = ""};
+    struct llm_task t = {.messages = tl_messages, .compose = tl_compose, .arg = &seen, .temperature = -1};
+    struct llm_cb cb = {.delta = tl_delta, .sent = tl_sent, .arg = &seen};
+    struct llm_result res;
+    CU_ASSERT_EQUAL(llm_stream(l, ar, &t, &cb, &res), LLM_OK);
+    /* "sent" first (the question is stored before any text), then word by word */
+    CU_ASSERT_STRING_EQUAL(seen.log, "sent|Returns| take| 7| days| [1].|");
+    CU_ASSERT_STRING_EQUAL(res.stop_reason, "stop");
+    CU_ASSERT_FALSE(res.usage.reported);
+    CU_ASSERT_EQUAL(res.upstream_first_byte_ms, 0);
+    CU_ASSERT_EQUAL(seen.messages, 0);   /* a model's messages are never built */
+    /* JSON mode needs a model: nothing is built, the caller keeps its own */
+    char *out = (char *)"x";
+    CU_ASSERT_EQUAL(llm_json(l, ar, &t, NULL, NULL, &out, NULL, &res), LLM_ENOMODEL);
+    CU_ASSERT_PTR_NULL(out);
+    CU_ASSERT_EQUAL(seen.messages, 0);
+    CU_ASSERT_FALSE(llm_aborted(LLM_ENOMODEL));
+    CU_ASSERT(llm_aborted(-50));
+    /* no compose: a PROCESSING_ERROR, not a crash */
+    t.compose = NULL;
+    CU_ASSERT_EQUAL(llm_stream(l, ar, &t, &cb, &res), LLM_EINTERNAL);
+    CU_ASSERT_STRING_EQUAL(res.code, "PROCESSING_ERROR");
+    llm_close(l);
+    /* an unknown provider is refused by name */
+    snprintf(c.llm_provider, sizeof(c.llm_provider), "claude");
+    CU_ASSERT_PTR_NULL(llm_open(&c, &slot, err, sizeof(err)));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "llm_provider: 'claude'"));
+    ar_free(ar);
+}
+
+static int tl_keep(void *arg, const char *s, size_t n)
+{
+    struct tl_seen *seen = arg;
+    int bad = n >= 3 && memmem(s, n, "Bad", 3) != NULL;
+    seen->dropped += bad;
+    return !bad;
+}
+
+static void t_sentence_gate(void)
+{
+    arena_t *ar = ar_new(4096);
+    struct tl_seen seen = {.log = ""};
+    struct llm_task t = {.keep = tl_keep, .arg = &seen};
+    struct llm_cb cb = {.delta = tl_delta, .arg = &seen};
+    struct llm_gate g;
+    llm_gate_init(&g, ar, &t, &cb);
+    /* pieces cut anywhere; whole sentences come out, the bad one never */
+    const char *in[] = {"One is", " fine. Bad ", "Lehenga here. Three", " ends"};
+    for (size_t i = 0; i < 4; i++) CU_ASSERT_EQUAL(llm_gate_delta(&g, in[i], strlen(in[i])), 0);
+    CU_ASSERT_STRING_EQUAL(seen.log, "One is fine. |");
+    CU_ASSERT_EQUAL(llm_gate_end(&g), 0);
+    CU_ASSERT_STRING_EQUAL(seen.log, "One is fine. |Three ends|");
+    CU_ASSERT_EQUAL(seen.dropped, 1);
+    /* without keep, text passes at once */
+    struct tl_seen plain = {.log = ""};
+    struct llm_task t2 = {.arg = &plain};
+    struct llm_cb cb2 = {.delta = tl_delta, .arg = &plain};
+    llm_gate_init(&g, ar, &t2, &cb2);
+    CU_ASSERT_EQUAL(llm_gate_delta(&g, "Half a", 6), 0);
+    CU_ASSERT_STRING_EQUAL(plain.log, "Half a|");
+    ar_free(ar);
+}
+
 void register_llm(void)
 {
     static const struct unit_case cases[] = {
@@ -158,6 +281,8 @@ void register_llm(void)
         {"chunk parse", t_chunk_parse},
         {"error message", t_error_message},
         {"words", t_words},
+        {"builtin provider: sent first, composed words, no model for JSON", t_builtin_provider},
+        {"sentence gate keeps whole sentences that pass", t_sentence_gate},
         {NULL, NULL},
     };
     unit_suite("llm", cases);
@@ -279,7 +404,7 @@ static int tl_env_open(struct tl_env *e)
     e->cfg.llm_stall_timeout_ms = 400;
     e->cfg.llm_timeout_ms = 5000;
     e->hc = hc_open(err, sizeof(err));
-    e->llm = e->hc ? llm_open(&e->cfg, e->hc, err, sizeof(err)) : NULL;
+    e->llm = e->hc ? llm_open(&e->cfg, &e->hc, err, sizeof(err)) : NULL;
     e->ar = ar_new(1 << 16);
     if (!e->llm || !e->ar) return -1;
     return tl_post(e->hc, e->ar, "/_reset", "{}");
@@ -295,8 +420,9 @@ static void tl_env_close(struct tl_env *e)
 static int tl_stream(struct tl_env *e, struct tl_run *r, struct llm_result *res)
 {
     static const struct llm_msg m[] = {{"system", "Be brief."}, {"user", "What is the return window?"}};
-    struct llm_opts o = {.msgs = m, .nmsgs = 2, .temperature = -1};
-    return llm_stream(e->llm, e->ar, &o, tl_on_delta, NULL, r, res);
+    struct llm_task t = {.msgs = m, .nmsgs = 2, .temperature = -1};
+    struct llm_cb cb = {.delta = tl_on_delta, .arg = r};
+    return llm_stream(e->llm, e->ar, &t, &cb, res);
 }
 
 static void t_net_stream(void)
@@ -319,7 +445,7 @@ static void t_net_stream(void)
         CU_ASSERT(res.first_delta_ms > 0);
     }
     static const struct llm_msg m[] = {{"user", "suggest"}};
-    struct llm_opts o = {.msgs = m, .nmsgs = 1, .temperature = -1};
+    struct llm_task o = {.msgs = m, .nmsgs = 1, .temperature = -1};
     char *js = NULL;
     size_t jl = 0;
     CU_ASSERT_EQUAL(tl_post(e.hc, e.ar, "/_control", "{\"json_answer\": \"{\\\"a\\\": [1, 2]}\"}"), 0);

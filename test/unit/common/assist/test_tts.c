@@ -6,6 +6,7 @@
 #include "common/base/arena.h"
 #include "common/base/config.h"
 #include "common/assist/tts.h"
+#include "common/io/hc.h"
 #include "test/unit/unit.h"
 
 /* An MPEG audio frame header: 11 sync bits, layer III. */
@@ -62,7 +63,7 @@ static void t_voice_checks(void)
     /* openai: its own list, or tts_voices */
     snprintf(c.tts_provider, sizeof(c.tts_provider), "openai");
     struct hc *fake_hc = (struct hc *)&c;   /* never used: nothing is spoken here */
-    t = tts_open(&c, fake_hc, err, sizeof(err));
+    t = tts_open(&c, &fake_hc, err, sizeof(err));
     CU_ASSERT_PTR_NOT_NULL_FATAL(t);
     CU_ASSERT_STRING_EQUAL(tts_default_voice(t), "alloy");
     CU_ASSERT(tts_voice_valid(t, "nova"));
@@ -70,15 +71,51 @@ static void t_voice_checks(void)
     tts_close(t);
     snprintf(c.tts_voices, sizeof(c.tts_voices), "af_bella, am_adam");
     snprintf(c.tts_voice, sizeof(c.tts_voice), "am_adam");
-    t = tts_open(&c, fake_hc, err, sizeof(err));
+    t = tts_open(&c, &fake_hc, err, sizeof(err));
     CU_ASSERT_PTR_NOT_NULL_FATAL(t);
     CU_ASSERT(tts_voice_valid(t, "af_bella"));
     CU_ASSERT(!tts_voice_valid(t, "nova"));
     tts_close(t);
     /* a default voice outside the list is refused when the provider opens */
     snprintf(c.tts_voice, sizeof(c.tts_voice), "nova");
-    CU_ASSERT_PTR_NULL(tts_open(&c, fake_hc, err, sizeof(err)));
+    CU_ASSERT_PTR_NULL(tts_open(&c, &fake_hc, err, sizeof(err)));
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "tts_voice"));
+}
+
+static void t_providers(void)
+{
+    struct cfg c;
+    cfg_defaults(&c);
+    char err[256];
+    struct hc *slot = NULL;
+    struct tts *t = tts_open(&c, &slot, err, sizeof(err));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    CU_ASSERT_PTR_NULL(slot);   /* espeak-ng needs no HTTP client */
+    CU_ASSERT_STRING_EQUAL(tts_name(t), "builtin");
+    tts_wait(t, 1000);          /* nothing runs in the background: returns at once */
+    arena_t *ar = ar_new(1 << 16);
+    struct tts_job *j = NULL;
+    CU_ASSERT_EQUAL(tts_begin(t, ar, "Hello.", 6, NULL, &j, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL(tts_job_state(j), TTS_DONE);   /* spoken inside tts_begin */
+    size_t len;
+    CU_ASSERT(is_mp3(tts_job_audio(j, &len), len));
+    tts_close(t);
+    /* openai opens the worker's client in the slot, and shares it */
+    snprintf(c.tts_provider, sizeof(c.tts_provider), "openai");
+    snprintf(c.tts_voices, sizeof(c.tts_voices), "af_bella, am_adam");
+    t = tts_open(&c, &slot, err, sizeof(err));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    CU_ASSERT_PTR_NOT_NULL(slot);
+    CU_ASSERT_STRING_EQUAL(tts_name(t), "openai:tts-1");
+    CU_ASSERT_STRING_EQUAL(tts_default_voice(t), "af_bella");   /* the first of tts_voices */
+    CU_ASSERT_PTR_NOT_NULL(strstr(tts_voice_hint(t), "am_adam"));
+    tts_close(t);
+    hc_close(slot);
+    /* an unknown provider is refused by name */
+    snprintf(c.tts_provider, sizeof(c.tts_provider), "polly");
+    CU_ASSERT_PTR_NULL(tts_open(&c, &slot, err, sizeof(err)));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "tts_provider: 'polly'"));
+    ar_free(ar);
 }
 
 void register_tts(void)
@@ -86,6 +123,7 @@ void register_tts(void)
     static const struct unit_case cases[] = {
         {"every voice speaks MP3", t_every_voice_speaks},
         {"voice checks", t_voice_checks},
+        {"providers from config, the shared HTTP client", t_providers},
         {NULL, NULL},
     };
     unit_suite("tts", cases);
