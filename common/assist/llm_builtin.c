@@ -40,7 +40,9 @@ static int bi_json(struct llm *l, arena_t *ar, const struct llm_task *t, llm_tic
                    size_t *outlen, struct llm_result *res)
 {
     (void)l, (void)ar, (void)t, (void)tick, (void)arg, (void)out, (void)outlen;
-    llm_fail(res, LLM_ENOMODEL, "", "the builtin provider has no model");
+    static const char why[] = "the builtin provider has no model";
+    memcpy(res->err, why, sizeof(why));   /* on every chat request: no printf */
+    res->rc = LLM_ENOMODEL;
     return res->rc;
 }
 
