@@ -63,6 +63,7 @@ struct store *st_open_on(const struct cfg *c, struct db **conn, char *err, size_
         .name = "mariadb",
         .cx = &cx_mariadb,
         .sess = &sess_mariadb,
+        .mk = &mk_mariadb,
         .connect = stm_connect,
         .ping = stm_ping,
         .begin = stm_begin,

@@ -19,13 +19,13 @@
 #include <json-c/json.h>
 
 #include "common/base/config.h"
-#include "common/io/db.h"
 #include "common/text/inr.h"
 #include "common/assist/intent.h"
 #include "common/assist/llm.h"
 #include "common/base/log.h"
 #include "common/search/qparse.h"
 #include "common/store/session.h"
+#include "common/store/store.h"
 #include "common/assist/tts.h"
 #include "common/base/u8.h"
 #include "fcgi/app.h"
@@ -319,7 +319,7 @@ static int tk_step_market(struct tk_run *t)
     if ((rc = sink_progress(c->sink, "market_intelligence", "Reading the market for this segment", -1, 0)))
         return rc;
     if ((rc = tk_db(t, err, sizeof(err))) != ST_OK ||
-        (rc = tk_market_compute(c->app->db, c->ar, &t->it.e, &t->market, err, sizeof(err))) != ST_OK)
+        (rc = tk_market_compute(c->app->store, c->ar, &t->it.e, &t->market, err, sizeof(err))) != ST_OK)
         return tk_db_fail(t, rc, "market", err);
     t->have_market = 1;
     struct it_entities se;

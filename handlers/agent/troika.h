@@ -12,9 +12,9 @@
 
 #include "common/base/arena.h"
 #include "common/assist/intent.h"
+#include "common/store/market.h"
 
 struct json_object;
-struct db;
 
 /* ---- products as the answer sees them --------------------------------- */
 
@@ -56,18 +56,9 @@ struct tk_band {
     long count;
 };
 
-/* The segment a figure describes. */
-struct tk_segment {
-    char category[64];
-    char color_family[32];
-    double min, max;          /* 0: open */
-    double around;            /* X when the band is "around X", else 0 */
-    char occasion[32];        /* only when no category is named */
-};
-
 struct tk_market {
-    struct tk_segment seg;    /* what the figures describe */
-    struct tk_segment asked;  /* what the intent asked for */
+    struct mk_segment seg;    /* what the figures describe */
+    struct mk_segment asked;  /* what the intent asked for */
     int relaxed;              /* 1: the asked segment was empty, seg is the category */
     long count, in_stock;
     long ndesigners;          /* distinct designers in the segment */
@@ -84,18 +75,19 @@ struct tk_market {
 };
 
 /* The segment the intent asks for (category + colour family + budget). */
-void tk_segment_from(const struct it_entities *e, struct tk_segment *s);
+void tk_segment_from(const struct it_entities *e, struct mk_segment *s);
 
 /* Computes the figures for the asked segment, relaxed to the category when
- * it holds nothing. DB_OK or DB_E* with err filled. */
-int tk_market_compute(struct db *d, arena_t *ar, const struct it_entities *e, struct tk_market *m,
+ * it holds nothing, from the market store's rows. ST_OK or ST_E* with err
+ * filled. */
+int tk_market_compute(struct store *st, arena_t *ar, const struct it_entities *e, struct tk_market *m,
                       char *err, size_t errlen);
 
 /* The `market` event (new object); desc describes m->seg in words. */
 struct json_object *tk_market_json(const struct tk_market *m, const char *desc, const char *currency);
 
 /* Entities holding only what the segment describes (for tk_describe). */
-void tk_segment_entities(const struct tk_segment *s, struct it_entities *e);
+void tk_segment_entities(const struct mk_segment *s, struct it_entities *e);
 
 /* Quartile of sorted values by linear interpolation between closest ranks
  * (q in [0, 1]; the "inclusive" method: numpy's default, Excel QUARTILE.INC). */
