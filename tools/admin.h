@@ -9,22 +9,17 @@
 #include "common/base/arena.h"
 #include "common/base/config.h"
 
-struct db;
 struct store;
 
 struct adm {
     struct cfg cfg;          /* loaded once, read-only after */
     const char *cfg_path;    /* NULL: defaults + environment only */
-    struct db *db;           /* opened by adm_db on first use */
     struct store *store;     /* the store (common/store/store.h), connected by adm_store on first use */
     arena_t *ar;             /* the run's arena */
 };
 
 /* Exit statuses. */
 enum { ADM_OK = 0, ADM_FAIL = 1, ADM_USAGE = 2, ADM_PARTIAL = 3 };
-
-/* The database connection, opened on first use; prints why on failure. */
-struct db *adm_db(struct adm *a);
 
 /* The store, connected on first use; prints why on failure. */
 struct store *adm_store(struct adm *a);
@@ -33,7 +28,7 @@ struct store *adm_store(struct adm *a);
  * attribute bitmaps: common/store/catterms.h, common/store/catbits.h): rebuilt when
  * changed is set or another version built them. A failure is printed under
  * who's name and does not fail the caller: search works without them. */
-void adm_derive(struct adm *a, struct db *db, int changed, const char *who);
+void adm_derive(struct adm *a, struct store *st, int changed, const char *who);
 
 /* Seconds on the monotonic clock. */
 double adm_now(void);

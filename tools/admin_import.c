@@ -16,10 +16,8 @@
 
 #include <json-c/json.h>
 
-#include "common/store/catbits.h"
-#include "common/store/catterms.h"
-#include "common/io/db.h"
 #include "common/base/u8.h"
+#include "common/store/products.h"
 #include "tools/admin.h"
 #include "tools/admin_map.h"
 #include "tools/admin_product.h"
@@ -36,12 +34,12 @@ struct ai_reject {
 
 struct ai_run {
     struct adm *a;
-    struct db *db;
+    struct store *st;
     arena_t *batch_ar;
     int dry, prune;
     struct adm_map stored;     /* sku -> content hash in the database */
     struct adm_map seen;       /* sku -> first line in this file */
-    struct adm_prod *pending[ADM_BATCH];
+    struct pr_product *pending[ADM_BATCH];
     int npending;
     long lines, records, inserted, updated, unchanged, deleted;
     const char *not_pruned;    /* why --prune deleted nothing, or NULL */
@@ -66,157 +64,28 @@ static void ai_reject(struct ai_run *r, int line, const char *why)
 
 static int ai_load_stored(struct ai_run *r)
 {
-    struct db_rows rows;
+    struct pr_hash *h;
+    size_t n;
     char err[512];
-    int rc = db_query(r->db, r->a->ar, "SELECT sku, content_hash FROM products", NULL, 0, 0, &rows, err,
-                      sizeof(err));
-    if (rc != DB_OK) {
+    if (pr_hashes(r->st, r->a->ar, &h, &n, err, sizeof(err)) != ST_OK) {
         snprintf(r->fatal_msg, sizeof(r->fatal_msg), "cannot read the products table: %s", err);
         return -1;
     }
-    if (adm_map_init(&r->stored, r->a->ar, rows.nrows) < 0) return -1;
-    for (size_t i = 0; i < rows.nrows; i++)
-        if (adm_map_put(&r->stored, r->a->ar, db_cell(&rows, i, 0),
-                       strtoull(db_cell(&rows, i, 1) ? db_cell(&rows, i, 1) : "0", NULL, 10)) < 0)
-            return -1;
+    if (adm_map_init(&r->stored, r->a->ar, n) < 0) return -1;
+    for (size_t i = 0; i < n; i++)
+        if (adm_map_put(&r->stored, r->a->ar, h[i].sku, h[i].hash) < 0) return -1;
     return 0;
 }
 
 /* ---- writing ----------------------------------------------------------------- */
 
-static const char ai_upsert_head[] =
-    "INSERT INTO products (sku, title, description, category, designer, colors, sizes, price, currency, "
-    "in_stock, stock_count, tags, image_url, url, popularity, content_hash) VALUES ";
-static const char ai_upsert_tail[] =
-    " ON DUPLICATE KEY UPDATE title = VALUES(title), description = VALUES(description), "
-    "category = VALUES(category), designer = VALUES(designer), colors = VALUES(colors), "
-    "sizes = VALUES(sizes), price = VALUES(price), currency = VALUES(currency), "
-    "in_stock = VALUES(in_stock), stock_count = VALUES(stock_count), tags = VALUES(tags), "
-    "image_url = VALUES(image_url), url = VALUES(url), popularity = VALUES(popularity), "
-    "content_hash = VALUES(content_hash)";
-
-static struct db_param ai_opt(const char *s)
+/* Writes v[0..n) in one transaction. ST_OK or ST_E* (rolled back). */
+static int ai_write(struct ai_run *r, struct pr_product **v, int n, char *err, size_t errlen)
 {
-    return s ? DB_STR(s) : DB_NULL;
+    return pr_upsert(r->st, r->batch_ar, v, n, err, errlen);
 }
 
-/* "(?,?,...)" n times, comma-separated, with k placeholders each. */
-static void ai_tuples(buf_t *b, int n, int k)
-{
-    for (int i = 0; i < n; i++) {
-        buf_adds(b, i ? ",(" : "(");
-        for (int j = 0; j < k; j++) buf_adds(b, j ? ",?" : "?");
-        buf_addc(b, ')');
-    }
-}
-
-static int ai_children(struct ai_run *r, arena_t *ar, struct adm_prod **v, const long long *ids, int n,
-                       char *err, size_t errlen)
-{
-    static const char *const tables[] = {"product_sizes", "product_colors", "product_tags"};
-    struct db_param *p = ar_alloc(ar, (size_t)n * ADM_MAX_TAGS * 3 * sizeof(*p) + sizeof(*p) * (size_t)n);
-    if (!p) return DB_EQUERY;
-    for (size_t t = 0; t < 3; t++) {
-        buf_t sql;
-        buf_init(&sql, ar, 1 << 20);
-        buf_printf(&sql, "DELETE FROM %s WHERE product_id IN ", tables[t]);
-        ai_tuples(&sql, 1, n);
-        for (int i = 0; i < n; i++) p[i] = DB_INT(ids[i]);
-        int rc = db_exec(r->db, sql.p, p, (size_t)n, NULL, NULL, err, errlen);
-        if (rc != DB_OK) return rc;
-    }
-    for (size_t t = 0; t < 3; t++) {
-        size_t np = 0;
-        int rowsn = 0;
-        int k = t == 1 ? 3 : 2;
-        for (int i = 0; i < n; i++) {
-            int cnt = t == 0 ? v[i]->nsizes : t == 1 ? v[i]->ncolors : v[i]->ntags;
-            for (int j = 0; j < cnt; j++) {
-                p[np++] = DB_INT(ids[i]);
-                if (t == 0) p[np++] = DB_STR(v[i]->sizes[j]);
-                if (t == 1) p[np++] = DB_STR(v[i]->colors[j]), p[np++] = DB_STR(v[i]->families[j]);
-                if (t == 2) p[np++] = DB_STR(v[i]->tags[j]);
-                rowsn++;
-            }
-        }
-        if (!rowsn) continue;
-        buf_t sql;
-        buf_init(&sql, ar, 1 << 20);
-        buf_printf(&sql, "INSERT INTO %s VALUES ", tables[t]);
-        ai_tuples(&sql, rowsn, k);
-        int rc = db_exec(r->db, sql.p, p, np, NULL, NULL, err, errlen);
-        if (rc != DB_OK) return rc;
-    }
-    return DB_OK;
-}
-
-/* Writes v[0..n) in one transaction. DB_OK or DB_E* (rolled back). */
-static int ai_write(struct ai_run *r, struct adm_prod **v, int n, char *err, size_t errlen)
-{
-    arena_t *ar = r->batch_ar;
-    int rc = db_begin(r->db, err, errlen);
-    if (rc != DB_OK) return rc;
-    enum { K = 16 };
-    struct db_param *p = ar_alloc(ar, (size_t)n * K * sizeof(*p));
-    long long *ids = ar_calloc(ar, (size_t)n, sizeof(*ids));
-    if (!p || !ids) {
-        snprintf(err, errlen, "out of memory");
-        rc = DB_EQUERY;
-        goto out;
-    }
-    buf_t sql;
-    buf_init(&sql, ar, 1 << 22);
-    buf_adds(&sql, ai_upsert_head);
-    ai_tuples(&sql, n, K);
-    buf_adds(&sql, ai_upsert_tail);
-    size_t np = 0;
-    for (int i = 0; i < n; i++) {
-        const struct adm_prod *d = v[i];
-        p[np++] = DB_STR(d->sku);
-        p[np++] = DB_STR(d->title);
-        p[np++] = ai_opt(d->description);
-        p[np++] = DB_STR(d->category);
-        p[np++] = ai_opt(d->designer);
-        p[np++] = DB_STR(d->colors_json);
-        p[np++] = DB_STR(d->sizes_json);
-        p[np++] = DB_STR(d->price);
-        p[np++] = DB_STR(d->currency);
-        p[np++] = DB_INT(d->in_stock);
-        p[np++] = d->stock_count >= 0 ? DB_INT(d->stock_count) : DB_NULL;
-        p[np++] = DB_STR(d->tags_text);
-        p[np++] = ai_opt(d->image_url);
-        p[np++] = ai_opt(d->url);
-        p[np++] = DB_DOUBLE(d->popularity);
-        p[np++] = DB_INT((long long)d->hash);
-    }
-    rc = db_exec(r->db, sql.p, p, np, NULL, NULL, err, errlen);
-    if (rc != DB_OK) goto out;
-
-    buf_init(&sql, ar, 1 << 20);
-    buf_adds(&sql, "SELECT id, sku FROM products WHERE sku IN ");
-    ai_tuples(&sql, 1, n);
-    for (int i = 0; i < n; i++) p[i] = DB_STR(v[i]->sku);
-    struct db_rows rows;
-    rc = db_query(r->db, ar, sql.p, p, (size_t)n, 0, &rows, err, errlen);
-    if (rc != DB_OK) goto out;
-    for (size_t k = 0; k < rows.nrows; k++)
-        for (int i = 0; i < n; i++)
-            if (!strcmp(db_cell(&rows, k, 1), v[i]->sku)) ids[i] = strtoll(db_cell(&rows, k, 0), NULL, 10);
-    for (int i = 0; i < n; i++)
-        if (!ids[i]) {
-            snprintf(err, errlen, "sku %s vanished after its upsert", v[i]->sku);
-            rc = DB_EQUERY;
-            goto out;
-        }
-    rc = ai_children(r, ar, v, ids, n, err, errlen);
-    if (rc != DB_OK) goto out;
-    rc = db_commit(r->db, err, errlen);
-out:
-    if (rc != DB_OK && rc != DB_ECONN) db_rollback(r->db);
-    return rc;
-}
-
-static void ai_count(struct ai_run *r, const struct adm_prod *d)
+static void ai_count(struct ai_run *r, const struct pr_product *d)
 {
     if (adm_map_get(&r->stored, d->sku)) r->updated++;
     else r->inserted++;
@@ -226,19 +95,19 @@ static void ai_flush(struct ai_run *r)
 {
     if (r->fatal || !r->npending) goto done;
     char err[512];
-    int rc = r->dry ? DB_OK : ai_write(r, r->pending, r->npending, err, sizeof(err));
-    if (rc == DB_OK) {
+    int rc = r->dry ? ST_OK : ai_write(r, r->pending, r->npending, err, sizeof(err));
+    if (rc == ST_OK) {
         for (int i = 0; i < r->npending; i++) ai_count(r, r->pending[i]);
-    } else if (rc == DB_ECONN) {
+    } else if (rc == ST_ECONN) {
         r->fatal = 1;
         snprintf(r->fatal_msg, sizeof(r->fatal_msg), "lost the database connection: %s", err);
     } else {
         /* Find the record(s) the database refuses: one at a time. */
         for (int i = 0; i < r->npending && !r->fatal; i++) {
             rc = ai_write(r, &r->pending[i], 1, err, sizeof(err));
-            if (rc == DB_OK) {
+            if (rc == ST_OK) {
                 ai_count(r, r->pending[i]);
-            } else if (rc == DB_ECONN) {
+            } else if (rc == ST_ECONN) {
                 r->fatal = 1;
                 snprintf(r->fatal_msg, sizeof(r->fatal_msg), "lost the database connection: %s", err);
             } else {
@@ -258,7 +127,7 @@ static void ai_record(struct ai_run *r, int line, json_object *o)
 {
     char why[300];
     r->records++;
-    struct adm_prod *d = ar_calloc(r->batch_ar, 1, sizeof(*d));
+    struct pr_product *d = ar_calloc(r->batch_ar, 1, sizeof(*d));
     if (!d) {
         json_object_put(o);
         return;
@@ -530,26 +399,9 @@ static void ai_prune(struct ai_run *r)
     }
     r->deleted = (long)ngone;
     if (r->dry || !ngone) return;   /* a dry run only counts them */
-    enum { K = 500 };
-    struct db_param p[K];
     char err[512];
-    int rc = db_begin(r->db, err, sizeof(err));
-    for (size_t off = 0; rc == DB_OK && off < ngone; off += K) {
-        size_t np = ngone - off < K ? ngone - off : K;
-        ar_reset(r->batch_ar);
-        buf_t sql;
-        buf_init(&sql, r->batch_ar, 1 << 16);
-        buf_adds(&sql, "DELETE FROM products WHERE sku IN (");
-        for (size_t k = 0; k < np; k++) {
-            buf_adds(&sql, k ? ",?" : "?");
-            p[k] = DB_STR(gone[off + k]);
-        }
-        buf_addc(&sql, ')');
-        rc = db_exec(r->db, sql.p, p, np, NULL, NULL, err, sizeof(err));
-    }
-    if (rc == DB_OK) rc = db_commit(r->db, err, sizeof(err));
-    if (rc != DB_OK) {
-        if (rc != DB_ECONN) db_rollback(r->db);
+    ar_reset(r->batch_ar);
+    if (pr_delete_skus(r->st, r->batch_ar, gone, ngone, err, sizeof(err)) != ST_OK) {
         r->deleted = 0;
         r->fatal = 1;
         snprintf(r->fatal_msg, sizeof(r->fatal_msg), "pruning failed, nothing deleted: %s", err);
@@ -598,110 +450,122 @@ static void ai_print(const struct ai_run *r, const char *path, const char *fmt, 
     printf("  time: %.2f s\n", secs);
 }
 
-void adm_derive(struct adm *a, struct db *db, int changed, const char *who)
+void adm_derive(struct adm *a, struct store *st, int changed, const char *who)
 {
     char err[512];
     int rebuilt = 0;
-    if (ct_sync(db, a->ar, changed, &rebuilt, err, sizeof(err)) != DB_OK)
+    if (pr_sync_terms(st, a->ar, changed, &rebuilt, err, sizeof(err)) != ST_OK)
         fprintf(stderr, "%s: word counts not rebuilt (search works without them, slower): %s\n", who, err);
     else if (rebuilt && !changed)
         printf("%s: rebuilt the word counts (built by another version)\n", who);
-    if (cb_sync(db, a->ar, changed, &rebuilt, err, sizeof(err)) != DB_OK)
+    if (pr_sync_bits(st, a->ar, changed, &rebuilt, err, sizeof(err)) != ST_OK)
         fprintf(stderr, "%s: attribute bitmaps not rebuilt (search works without them, slower): %s\n", who, err);
     else if (rebuilt && !changed)
         printf("%s: rebuilt the attribute bitmaps (built by another version)\n", who);
 }
 
-int adm_import(struct adm *a, int argc, char **argv)
+/* ---- the command, in steps ---------------------------------------------------- */
+
+struct ai_args {
+    const char *path, *fmt;
+    int dry, as_json, prune;
+};
+
+static int ai_parse_args(int argc, char **argv, struct ai_args *o)
 {
-    const char *path = NULL, *fmt = NULL;
-    int dry = 0, as_json = 0, prune = 0;
+    memset(o, 0, sizeof(*o));
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--format") && i + 1 < argc) fmt = argv[++i];
-        else if (!strncmp(argv[i], "--format=", 9)) fmt = argv[i] + 9;
-        else if (!strcmp(argv[i], "--dry-run")) dry = 1;
-        else if (!strcmp(argv[i], "--json")) as_json = 1;
-        else if (!strcmp(argv[i], "--prune")) prune = 1;
+        if (!strcmp(argv[i], "--format") && i + 1 < argc) o->fmt = argv[++i];
+        else if (!strncmp(argv[i], "--format=", 9)) o->fmt = argv[i] + 9;
+        else if (!strcmp(argv[i], "--dry-run")) o->dry = 1;
+        else if (!strcmp(argv[i], "--json")) o->as_json = 1;
+        else if (!strcmp(argv[i], "--prune")) o->prune = 1;
         else if (argv[i][0] == '-' && argv[i][1]) {
             fprintf(stderr, "import-products: unknown option %s\n", argv[i]);
-            return ADM_USAGE;
-        } else if (!path) path = argv[i];
+            return -1;
+        } else if (!o->path) o->path = argv[i];
         else {
             fprintf(stderr, "import-products: one FILE only\n");
-            return ADM_USAGE;
+            return -1;
         }
     }
-    if (!path) {
+    if (!o->path) {
         fprintf(stderr, "Usage: troika-admin import-products FILE [--format jsonl|csv] [--dry-run] [--json] [--prune]\n"
                         "FILE '-' reads standard input. --prune: the file is the whole catalog; products\n"
                         "it does not name are deleted (only when no line was rejected).\n");
-        return ADM_USAGE;
+        return -1;
     }
-    if (fmt && strcmp(fmt, "jsonl") && strcmp(fmt, "csv")) {
+    if (o->fmt && strcmp(o->fmt, "jsonl") && strcmp(o->fmt, "csv")) {
         fprintf(stderr, "import-products: --format must be jsonl or csv\n");
-        return ADM_USAGE;
+        return -1;
     }
-    FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+    return 0;
+}
+
+/* The whole file (malloc'd) and its format: --format, else the name's
+ * extension, else a '{' first means JSON Lines. NULL after printing why. */
+static char *ai_load(struct ai_args *o, size_t *len)
+{
+    FILE *f = strcmp(o->path, "-") ? fopen(o->path, "rb") : stdin;
     if (!f) {
-        fprintf(stderr, "import-products: cannot open %s: %s\n", path, strerror(errno));
-        return ADM_FAIL;
+        fprintf(stderr, "import-products: cannot open %s: %s\n", o->path, strerror(errno));
+        return NULL;
     }
-    size_t len = 0;
-    char *buf = ai_read_all(f, &len);
+    char *buf = ai_read_all(f, len);
     if (f != stdin) fclose(f);
     if (!buf) {
-        fprintf(stderr, "import-products: cannot read %s\n", path);
-        return ADM_FAIL;
+        fprintf(stderr, "import-products: cannot read %s\n", o->path);
+        return NULL;
     }
-    if (!fmt) {
-        if (ai_has_suffix(path, ".csv")) fmt = "csv";
-        else if (ai_has_suffix(path, ".jsonl") || ai_has_suffix(path, ".ndjson") || ai_has_suffix(path, ".json"))
-            fmt = "jsonl";
-        else {
-            size_t k = 0;
-            if (len >= 3 && !memcmp(buf, "\xEF\xBB\xBF", 3)) k = 3;
-            while (k < len && isspace((unsigned char)buf[k])) k++;
-            fmt = k < len && buf[k] == '{' ? "jsonl" : "csv";
-        }
+    if (o->fmt) return buf;
+    if (ai_has_suffix(o->path, ".csv")) o->fmt = "csv";
+    else if (ai_has_suffix(o->path, ".jsonl") || ai_has_suffix(o->path, ".ndjson") || ai_has_suffix(o->path, ".json"))
+        o->fmt = "jsonl";
+    else {
+        size_t k = 0;
+        if (*len >= 3 && !memcmp(buf, "\xEF\xBB\xBF", 3)) k = 3;
+        while (k < *len && isspace((unsigned char)buf[k])) k++;
+        o->fmt = k < *len && buf[k] == '{' ? "jsonl" : "csv";
     }
+    return buf;
+}
 
+/* After the records: --prune, fresh statistics, the derived tables. */
+static void ai_finish(struct ai_run *r, const struct ai_args *o)
+{
+    if (o->prune) ai_prune(r);
+    if (r->fatal || r->dry) return;
+    int changed = r->inserted + r->updated + r->deleted > 0;
+    char err[512];
+    if (changed && pr_analyze(r->st, r->a->ar, err, sizeof(err)) != ST_OK)
+        fprintf(stderr, "import-products: ANALYZE TABLE failed (the import itself is complete): %s\n", err);
+    adm_derive(r->a, r->st, changed, "import-products");
+}
+
+int adm_import(struct adm *a, int argc, char **argv)
+{
+    struct ai_args o;
+    if (ai_parse_args(argc, argv, &o) < 0) return ADM_USAGE;
+    size_t len = 0;
+    char *buf = ai_load(&o, &len);
+    if (!buf) return ADM_FAIL;
     int rc = ADM_FAIL;
+    double t0 = adm_now();
     struct ai_run *r = ar_calloc(a->ar, 1, sizeof(*r));
     if (!r) goto out;
-    r->a = a;
-    r->dry = dry;
-    r->prune = prune;
-    r->batch_ar = ar_new(1 << 20);
-    double t0 = adm_now();
-    if (!r->batch_ar || adm_map_init(&r->seen, a->ar, 1024) < 0) goto out;
-    r->db = adm_db(a);
-    if (!r->db) goto out;
+    *r = (struct ai_run){.a = a, .dry = o.dry, .prune = o.prune, .batch_ar = ar_new(1 << 20)};
+    if (!r->batch_ar || adm_map_init(&r->seen, a->ar, 1024) < 0 || !(r->st = adm_store(a))) goto out;
     if (ai_load_stored(r) < 0) {
         fprintf(stderr, "import-products: %s\n", r->fatal_msg);
         goto out;
     }
-    if (!strcmp(fmt, "csv")) ai_csv_all(r, buf, len);
+    if (!strcmp(o.fmt, "csv")) ai_csv_all(r, buf, len);
     else ai_jsonl(r, buf, len);
     ai_flush(r);
-    if (prune) ai_prune(r);
-    if (!r->fatal && !r->dry && r->inserted + r->updated + r->deleted > 0) {
-        /* Fresh statistics after a bulk change, so that the optimizer's
-         * plans for the search filters do not depend on when InnoDB's
-         * background sampling last ran. */
-        struct db_rows rows;
-        char err[512];
-        if (db_query(r->db, a->ar, "ANALYZE TABLE products, product_sizes, product_colors, product_tags", NULL, 0, 0,
-                     &rows, err, sizeof(err)) != DB_OK)
-            fprintf(stderr, "import-products: ANALYZE TABLE failed (the import itself is complete): %s\n", err);
-    }
-    if (!r->fatal && !r->dry) adm_derive(a, r->db, r->inserted + r->updated + r->deleted > 0, "import-products");
-    ai_print(r, path, !strcmp(fmt, "csv") ? "CSV" : "JSON Lines", adm_now() - t0, as_json);
-    if (r->fatal) {
-        fprintf(stderr, "import-products: stopped: %s\n", r->fatal_msg);
-        rc = ADM_FAIL;
-    } else {
-        rc = r->nrejects ? ADM_PARTIAL : ADM_OK;
-    }
+    ai_finish(r, &o);
+    ai_print(r, o.path, !strcmp(o.fmt, "csv") ? "CSV" : "JSON Lines", adm_now() - t0, o.as_json);
+    if (r->fatal) fprintf(stderr, "import-products: stopped: %s\n", r->fatal_msg);
+    rc = r->fatal ? ADM_FAIL : r->nrejects ? ADM_PARTIAL : ADM_OK;
 out:
     if (r && r->batch_ar) ar_free(r->batch_ar);
     free(buf);

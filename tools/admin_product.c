@@ -208,7 +208,7 @@ static uint64_t ap_hash_str(uint64_t h, const char *s)
     return adm_fnv(h, &sep, 1);
 }
 
-int adm_prod_from_json(arena_t *ar, json_object *o, const struct cfg *c, struct adm_prod *p, char *why,
+int adm_prod_from_json(arena_t *ar, json_object *o, const struct cfg *c, struct pr_product *p, char *why,
                        size_t whylen)
 {
     int line = p->line;
@@ -239,9 +239,9 @@ int adm_prod_from_json(arena_t *ar, json_object *o, const struct cfg *c, struct 
     if (ap_str(ar, o, "designer", 128, 0, &p->designer, why, whylen) < 0) return -1;
 
     /* colours: canonical names where known, lower-case otherwise */
-    const char *raw[ADM_MAX_COLORS];
+    const char *raw[PR_MAX_COLORS];
     int n;
-    if (ap_list(ar, o, "colors", ADM_MAX_COLORS, 64, 0, raw, &n, why, whylen) < 0) return -1;
+    if (ap_list(ar, o, "colors", PR_MAX_COLORS, 64, 0, raw, &n, why, whylen) < 0) return -1;
     for (int i = 0; i < n; i++) {
         const char *name, *fam;
         if (qp_color_lookup(raw[i], &name, &fam) == 0) {
@@ -257,8 +257,8 @@ int adm_prod_from_json(arena_t *ar, json_object *o, const struct cfg *c, struct 
     p->ncolors = n;
     ap_dedupe(p->colors, p->families, &p->ncolors);
 
-    const char *rs[ADM_MAX_SIZES];
-    if (ap_list(ar, o, "sizes", ADM_MAX_SIZES, 32, 1, rs, &n, why, whylen) < 0) return -1;
+    const char *rs[PR_MAX_SIZES];
+    if (ap_list(ar, o, "sizes", PR_MAX_SIZES, 32, 1, rs, &n, why, whylen) < 0) return -1;
     for (int i = 0; i < n; i++) {
         const char *sc = qp_size_canon(rs[i]);
         p->sizes[i] = sc ? sc : rs[i];
@@ -266,8 +266,8 @@ int adm_prod_from_json(arena_t *ar, json_object *o, const struct cfg *c, struct 
     p->nsizes = n;
     ap_dedupe(p->sizes, NULL, &p->nsizes);
 
-    const char *rt[ADM_MAX_TAGS];
-    if (ap_list(ar, o, "tags", ADM_MAX_TAGS, 64, 0, rt, &n, why, whylen) < 0) return -1;
+    const char *rt[PR_MAX_TAGS];
+    if (ap_list(ar, o, "tags", PR_MAX_TAGS, 64, 0, rt, &n, why, whylen) < 0) return -1;
     for (int i = 0; i < n; i++) {
         char *lc = ar_strdup(ar, rt[i]);
         ap_lower(lc);

@@ -12,7 +12,6 @@
 #include "troika_build.h"
 #include "troika_paths.h"
 #include "common/base/config.h"
-#include "common/io/db.h"
 #include "common/base/log.h"
 #include "common/store/store.h"
 #include "tools/admin.h"
@@ -83,19 +82,6 @@ double adm_now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-struct db *adm_db(struct adm *a)
-{
-    char err[512];
-    if (a->db) return a->db;
-    if (db_ensure(&a->db, &a->cfg, err, sizeof(err)) < 0) {
-        fprintf(stderr, "troika-admin: cannot connect to the database %s as %s on %s: %s\n", a->cfg.db_name,
-                a->cfg.db_user, a->cfg.db_socket[0] ? a->cfg.db_socket : a->cfg.db_host, err);
-        fprintf(stderr, "troika-admin: config: %s\n", a->cfg_path ? a->cfg_path : "(defaults + environment)");
-        return NULL;
-    }
-    return a->db;
 }
 
 struct store *adm_store(struct adm *a)
@@ -188,7 +174,6 @@ int main(int argc, char **argv)
         return ADM_FAIL;
     }
     int rc = cmd->fn(&a, argc - i, argv + i);
-    db_close(a.db);
     st_close(a.store);
     ar_free(a.ar);
     return rc;

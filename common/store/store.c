@@ -64,6 +64,7 @@ struct store *st_open_on(const struct cfg *c, struct db **conn, char *err, size_
         .cx = &cx_mariadb,
         .sess = &sess_mariadb,
         .mk = &mk_mariadb,
+        .pr = &pr_mariadb,
         .connect = stm_connect,
         .ping = stm_ping,
         .begin = stm_begin,
