@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "common/base/log.h"
+#include "troika_build.h"
 #include "troika_paths.h"
 #include "common/host/rl.h"
 
@@ -101,7 +102,9 @@ static const struct cfg_key cfg_table[] = {
     I(search_vector_candidates, 1, 10000, "100"),
     I(search_nprobe, 0, 65536, "0"),
     D(search_min_vector_score, -1000, 1000, "0.2"),
+#ifdef TROIKA_TEST_HOOKS
     I(search_step_delay_ms, 0, 60000, "0"),
+#endif
     D(aza_min_score, 0, 1000, "0.3"),
     I(aza_candidates, 1, 10000, "100"),
     I(aza_max_candidates, 1, 100000, "1000"),
@@ -128,7 +131,9 @@ static const struct cfg_key cfg_table[] = {
     S(tokenizer_file, TROIKA_DATADIR "/cl100k_base.json"),
     I(chunk_tokens, 32, 8192, "512"),
     I(chunk_overlap, 0, 4096, "64"),
+#ifdef TROIKA_TEST_HOOKS
     S(upload_fault, NULL),
+#endif
     I(troika_results, 1, 50, "6"),
     I(troika_history_turns, 0, 50, "6"),
     I(troika_budget_relax_pct, 0, 500, "20"),
@@ -197,7 +202,10 @@ int cfg_set(struct cfg *c, const char *key, const char *value, char *err, size_t
 {
     const struct cfg_key *k = cfg_find(key);
     if (!k) {
-        snprintf(err, errlen, "unknown config key '%s'", key);
+        if (!strcmp(key, "upload_fault") || !strcmp(key, "search_step_delay_ms"))
+            snprintf(err, errlen, "%s: a test hook, only in a build configured with --enable-test-hooks", key);
+        else
+            snprintf(err, errlen, "unknown config key '%s'", key);
         return -1;
     }
     char *field = (char *)c + k->offset;
@@ -449,6 +457,7 @@ int cfg_check(const struct cfg *c, char *err, size_t errlen)
                  c->chunk_tokens);
         return -1;
     }
+#ifdef TROIKA_TEST_HOOKS
     static const char *const faults[] = {"", "extraction", "chunking", "token_counting", "embedding",
                                          "storing", "index", "commit"};
     int fault_ok = 0;
@@ -460,6 +469,7 @@ int cfg_check(const struct cfg *c, char *err, size_t errlen)
                  "index, commit (or empty)", c->upload_fault);
         return -1;
     }
+#endif
     return 0;
 }
 

@@ -84,7 +84,7 @@ struct cfg {
     int search_vector_candidates;
     int search_nprobe;               /* IVF lists probed; 0: the index's build default */
     double search_min_vector_score;  /* cosine below this is not a match */
-    int search_step_delay_ms;        /* test knob: pause between steps; 0 in production */
+    int search_step_delay_ms;        /* test hook (--enable-test-hooks builds only, else 0): pause between steps */
 
     /* Aza semantic search (docs/search.md) */
     double aza_min_score;            /* default minScore: cosine a semantic result must reach */
@@ -120,7 +120,7 @@ struct cfg {
     char tokenizer_file[CFG_STR_MAX];
     int chunk_tokens;
     int chunk_overlap;
-    char upload_fault[32];         /* tests only: "" or a step name that fails on purpose */
+    char upload_fault[32];         /* test hook (--enable-test-hooks builds only, else ""): a step that fails */
     /* the sales agent (handlers/agent/troika) */
     int troika_results;              /* product cards in the final results */
     int troika_history_turns;        /* turns read back from the session */

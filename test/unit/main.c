@@ -46,6 +46,7 @@ int main(int argc, char **argv)
     register_troika();
     register_u8();
     register_upload();
+    register_upload_faults();
     register_embed();
     register_vidx();
     register_b64();

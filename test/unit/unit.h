@@ -24,6 +24,7 @@ void register_tok(void);
 void register_troika(void);
 void register_u8(void);
 void register_upload(void);
+void register_upload_faults(void);
 void register_embed(void);
 void register_vidx(void);
 void register_b64(void);

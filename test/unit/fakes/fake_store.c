@@ -1,0 +1,355 @@
+/* fake_store.c: the in-memory store of fake_store.h. */
+#include "test/unit/fakes/fake_store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/store/context.h"
+#include "common/store/session.h"
+
+#define FAKE(s) ((struct fake_store *)(s))
+
+/* One step: the failure the test asked for, or ST_OK. */
+static int fk_step(struct store *s, const char *op, char *err, size_t errlen)
+{
+    struct fake_store *f = FAKE(s);
+    f->steps++;
+    if (f->lost) {
+        snprintf(err, errlen, "fake: the connection is lost (%s)", op);
+        return ST_ECONN;
+    }
+    if (f->fail_at && f->steps == f->fail_at) {
+        f->failed_step = f->steps;
+        f->failed_op = op;
+        f->lost = f->fail_rc == ST_ECONN;
+        snprintf(err, errlen, "fake: %s failed at step %d", op, f->steps);
+        return f->fail_rc;
+    }
+    return ST_OK;
+}
+
+#define STEP(s, op, err, errlen)                       \
+    do {                                               \
+        int step_rc_ = fk_step((s), (op), (err), (errlen)); \
+        if (step_rc_ != ST_OK) return step_rc_;        \
+    } while (0)
+
+static void fk_rows_free(struct fake_rows *r)
+{
+    for (size_t i = 0; i < r->nchunks; i++) {
+        free(r->chunks[i].text);
+        free(r->chunks[i].vec);
+    }
+    memset(r, 0, sizeof(*r));
+}
+
+/* ---- connection and transactions ------------------------------------------- */
+
+static int fk_connect(struct store *s, char *err, size_t errlen)
+{
+    STEP(s, "connect", err, errlen);
+    return ST_OK;
+}
+
+static int fk_begin(struct store *s, char *err, size_t errlen)
+{
+    STEP(s, "begin", err, errlen);
+    FAKE(s)->in_tx = 1;
+    return ST_OK;
+}
+
+static int fk_commit(struct store *s, char *err, size_t errlen)
+{
+    struct fake_store *f = FAKE(s);
+    STEP(s, "commit", err, errlen);
+    struct fake_rows *c = &f->committed, *p = &f->pending;
+    for (size_t i = 0; i < p->nfiles && c->nfiles < FAKE_MAX_FILES; i++) c->files[c->nfiles++] = p->files[i];
+    for (size_t i = 0; i < p->nchunks && c->nchunks < FAKE_MAX_CHUNKS; i++) c->chunks[c->nchunks++] = p->chunks[i];
+    memset(p, 0, sizeof(*p));   /* the chunks' memory moved over */
+    f->in_tx = 0;
+    f->commits++;
+    return ST_OK;
+}
+
+static void fk_rollback(struct store *s)
+{
+    struct fake_store *f = FAKE(s);
+    fk_rows_free(&f->pending);
+    f->in_tx = 0;
+    f->rollbacks++;
+}
+
+static void fk_close(struct store *s)
+{
+    (void)s;
+}
+
+/* ---- the context store -------------------------------------------------------- */
+
+static struct fake_file *fk_find(struct fake_rows *r, const char *chatbot, const char *sha)
+{
+    for (size_t i = 0; i < r->nfiles; i++)
+        if (!strcmp(r->files[i].chatbot, chatbot) && !strcmp(r->files[i].sha256, sha)) return &r->files[i];
+    return NULL;
+}
+
+static int fk_find_file(struct store *s, arena_t *ar, const char *chatbot, const char *sha256, struct cx_file *out,
+                        char *err, size_t errlen)
+{
+    struct fake_store *f = FAKE(s);
+    STEP(s, "find_file", err, errlen);
+    struct fake_file *x = fk_find(&f->committed, chatbot, sha256);
+    if (!x) x = fk_find(&f->pending, chatbot, sha256);
+    if (!x) return 0;
+    memset(out, 0, sizeof(*out));
+    out->id = x->id;
+    out->chunks = x->chunks;
+    out->tokens = x->tokens;
+    out->pages = x->pages;
+    snprintf(out->tokenizer, sizeof(out->tokenizer), "%s", x->tokenizer);
+    return 1;
+}
+
+static int fk_lock_chatbot(struct store *s, arena_t *ar, const char *chatbot, char *err, size_t errlen)
+{
+    STEP(s, "lock_chatbot", err, errlen);
+    return ST_OK;
+}
+
+static int fk_add_file(struct store *s, const struct cx_file_row *r, long long *id, char *err, size_t errlen)
+{
+    struct fake_store *f = FAKE(s);
+    STEP(s, "add_file", err, errlen);
+    if (f->pending.nfiles == FAKE_MAX_FILES) {
+        snprintf(err, errlen, "fake: too many files");
+        return ST_EQUERY;
+    }
+    struct fake_file *x = &f->pending.files[f->pending.nfiles++];
+    memset(x, 0, sizeof(*x));
+    x->id = *id = ++f->next_id;
+    snprintf(x->chatbot, sizeof(x->chatbot), "%s", r->chatbot);
+    snprintf(x->sha256, sizeof(x->sha256), "%s", r->sha256);
+    snprintf(x->tokenizer, sizeof(x->tokenizer), "%s", r->tokenizer);
+    snprintf(x->title, sizeof(x->title), "%s", r->title);
+    x->chunks = (long)r->chunks;
+    x->tokens = (long)r->tokens;
+    x->pages = r->pages > 0 ? r->pages : -1;
+    return ST_OK;
+}
+
+static int fk_add_chunks(struct store *s, arena_t *ar, long long file_id, const char *chatbot, size_t first_seq,
+                         const struct cx_chunk_row *rows, const float *vecs, size_t n, int dim, char *err,
+                         size_t errlen)
+{
+    struct fake_store *f = FAKE(s);
+    STEP(s, "add_chunks", err, errlen);
+    if (f->pending.nchunks + n > FAKE_MAX_CHUNKS) {
+        snprintf(err, errlen, "fake: too many chunks");
+        return ST_EQUERY;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct fake_chunk *c = &f->pending.chunks[f->pending.nchunks++];
+        memset(c, 0, sizeof(*c));
+        c->id = ++f->next_id;
+        c->file_id = file_id;
+        snprintf(c->chatbot, sizeof(c->chatbot), "%s", chatbot);
+        c->seq = first_seq + i;
+        c->page = rows[i].page;
+        c->text = malloc(rows[i].len + 1);
+        c->vec = malloc((size_t)dim * sizeof(float));
+        if (c->text) memcpy(c->text, rows[i].text, rows[i].len), c->text[rows[i].len] = '\0';
+        if (c->vec) memcpy(c->vec, vecs + i * (size_t)dim, (size_t)dim * sizeof(float));
+        c->len = rows[i].len;
+        c->dim = dim;
+    }
+    return ST_OK;
+}
+
+static int fk_chunk_ids(struct store *s, arena_t *ar, long long file_id, long long **ids, size_t *n, char *err,
+                        size_t errlen)
+{
+    struct fake_store *f = FAKE(s);
+    STEP(s, "chunk_ids", err, errlen);
+    *n = 0;
+    *ids = ar_alloc(ar, (f->pending.nchunks + 1) * sizeof(**ids));
+    for (size_t i = 0; i < f->pending.nchunks; i++)
+        if (f->pending.chunks[i].file_id == file_id) (*ids)[(*n)++] = f->pending.chunks[i].id;
+    return ST_OK;
+}
+
+static int fk_vectors(struct store *s, arena_t *ar, const char *chatbot, long long except_file, struct cx_vec **out,
+                      size_t *n, char *err, size_t errlen)
+{
+    struct fake_store *f = FAKE(s);
+    STEP(s, "vectors", err, errlen);
+    *n = 0;
+    *out = ar_alloc(ar, (f->committed.nchunks + 1) * sizeof(**out));
+    for (size_t i = 0; i < f->committed.nchunks; i++) {
+        const struct fake_chunk *c = &f->committed.chunks[i];
+        if (strcmp(c->chatbot, chatbot) || c->file_id == except_file) continue;
+        (*out)[(*n)++] = (struct cx_vec){c->id, c->vec, (size_t)c->dim * sizeof(float)};
+    }
+    return ST_OK;
+}
+
+static int fk_delete_file(struct store *s, long long file_id, char *err, size_t errlen)
+{
+    struct fake_store *f = FAKE(s);
+    STEP(s, "delete_file", err, errlen);
+    struct fake_rows *r = &f->committed;
+    size_t k = 0;
+    for (size_t i = 0; i < r->nfiles; i++)
+        if (r->files[i].id != file_id) r->files[k++] = r->files[i];
+    r->nfiles = k;
+    k = 0;
+    for (size_t i = 0; i < r->nchunks; i++) {
+        if (r->chunks[i].file_id == file_id) {
+            free(r->chunks[i].text);
+            free(r->chunks[i].vec);
+            continue;
+        }
+        r->chunks[k++] = r->chunks[i];
+    }
+    r->nchunks = k;
+    return ST_OK;
+}
+
+static const struct cx_ops fk_cx = {
+    .find_file = fk_find_file,
+    .lock_chatbot = fk_lock_chatbot,
+    .add_file = fk_add_file,
+    .add_chunks = fk_add_chunks,
+    .chunk_ids = fk_chunk_ids,
+    .vectors = fk_vectors,
+    .delete_file = fk_delete_file,
+};
+
+/* ---- sessions: none stored, every call a step ------------------------------------ */
+
+static int fk_sess_open(struct store *s, const char *want, const char *chatbot_id, struct sess *out, char *err,
+                        size_t errlen)
+{
+    STEP(s, "sess_open", err, errlen);
+    memset(out, 0, sizeof(*out));
+    snprintf(out->id, sizeof(out->id), "%s", want && *want ? want : "fake-session");
+    out->created = 1;
+    return ST_OK;
+}
+
+static int fk_sess_history(struct store *s, arena_t *ar, const char *id, int max_turns, struct sess_msg **out,
+                           size_t *n, char *err, size_t errlen)
+{
+    STEP(s, "sess_history", err, errlen);
+    *out = NULL;
+    *n = 0;
+    return ST_OK;
+}
+
+static int fk_sess_load(struct store *s, arena_t *ar, const char *id, int max_turns, int *exists,
+                        struct sess_msg **hist, size_t *nhist, char *err, size_t errlen)
+{
+    STEP(s, "sess_load", err, errlen);
+    *exists = 0;
+    *hist = NULL;
+    *nhist = 0;
+    return ST_OK;
+}
+
+static int fk_sess_turn(struct store *s, const char *id, const char *chatbot_id, const char *user_text,
+                        const char *entities, struct sess *out, char *err, size_t errlen)
+{
+    STEP(s, "sess_turn", err, errlen);
+    memset(out, 0, sizeof(*out));
+    snprintf(out->id, sizeof(out->id), "%s", id && *id ? id : "fake-session");
+    out->created = 1;
+    return ST_OK;
+}
+
+static int fk_sess_add(struct store *s, const char *id, const char *role, const char *content, size_t len,
+                       int partial, const char *entities, char *err, size_t errlen)
+{
+    STEP(s, "sess_add", err, errlen);
+    return ST_OK;
+}
+
+static const struct sess_ops fk_sess = {
+    .open = fk_sess_open,
+    .history = fk_sess_history,
+    .load = fk_sess_load,
+    .turn = fk_sess_turn,
+    .add = fk_sess_add,
+};
+
+/* ---- setup -------------------------------------------------------------------------- */
+
+void fake_store_init(struct fake_store *f)
+{
+    memset(f, 0, sizeof(*f));
+    f->base = (struct store){
+        .name = "fake",
+        .cx = &fk_cx,
+        .sess = &fk_sess,
+        .connect = fk_connect,
+        .ping = fk_connect,
+        .begin = fk_begin,
+        .commit = fk_commit,
+        .rollback = fk_rollback,
+        .close = fk_close,
+    };
+    f->fail_rc = ST_ECONN;
+}
+
+void fake_store_free(struct fake_store *f)
+{
+    fk_rows_free(&f->committed);
+    fk_rows_free(&f->pending);
+}
+
+void fake_store_reset(struct fake_store *f, int fail_at, int fail_rc)
+{
+    fk_rows_free(&f->pending);
+    f->steps = f->failed_step = f->lost = f->in_tx = 0;
+    f->failed_op = NULL;
+    f->fail_at = fail_at;
+    f->fail_rc = fail_rc;
+    f->commits = f->rollbacks = 0;
+}
+
+long long fake_store_seed_file(struct fake_store *f, const char *chatbot, const char *sha256, size_t n, int dim)
+{
+    struct fake_rows *r = &f->committed;
+    if (r->nfiles == FAKE_MAX_FILES || r->nchunks + n > FAKE_MAX_CHUNKS) return 0;
+    struct fake_file *x = &r->files[r->nfiles++];
+    memset(x, 0, sizeof(*x));
+    x->id = ++f->next_id;
+    snprintf(x->chatbot, sizeof(x->chatbot), "%s", chatbot);
+    snprintf(x->sha256, sizeof(x->sha256), "%s", sha256);
+    snprintf(x->tokenizer, sizeof(x->tokenizer), "estimate:chars/4");
+    x->chunks = (long)n;
+    x->pages = -1;
+    for (size_t i = 0; i < n; i++) {
+        struct fake_chunk *c = &r->chunks[r->nchunks++];
+        memset(c, 0, sizeof(*c));
+        c->id = ++f->next_id;
+        c->file_id = x->id;
+        snprintf(c->chatbot, sizeof(c->chatbot), "%s", chatbot);
+        c->seq = i;
+        c->text = strdup("seeded chunk");
+        c->len = strlen("seeded chunk");
+        c->vec = calloc((size_t)dim, sizeof(float));
+        if (c->vec) c->vec[i % (size_t)dim] = 1.0f;
+        c->dim = dim;
+    }
+    return x->id;
+}
+
+size_t fake_store_files(const struct fake_store *f)
+{
+    return f->committed.nfiles;
+}
+
+size_t fake_store_chunks(const struct fake_store *f)
+{
+    return f->committed.nchunks;
+}

@@ -1,0 +1,78 @@
+/* fake_store.h: an in-memory struct store (common/store/store.h) for unit
+ * tests, which can fail at step N.
+ *
+ * Every call through the store counts as one step (connect, begin, each
+ * read and write, commit; not rollback, which cannot fail). With fail_at =
+ * N, step N returns fail_rc (ST_ECONN: the connection is lost, every later
+ * step fails the same way until fake_store_reset; ST_EQUERY: that one
+ * statement fails). The context tables (files, chunks) are held as a
+ * committed state and a transaction's pending rows: commit moves them over,
+ * rollback drops them, so a test can see that a failure stored nothing.
+ * Products for the catalog reads are whatever the test puts in `products`.
+ *
+ * Memory: malloc'd, freed by fake_store_free; rows handed to callers are
+ * copied into the caller's arena, as the real store does. */
+#ifndef TROIKA_TEST_FAKE_STORE_H
+#define TROIKA_TEST_FAKE_STORE_H
+
+#include <stddef.h>
+
+#include "common/store/store.h"
+
+enum { FAKE_MAX_FILES = 16, FAKE_MAX_CHUNKS = 512 };
+
+struct fake_file {
+    long long id;
+    char chatbot[65], sha256[65], tokenizer[40], title[256];
+    long chunks, tokens;
+    int pages;
+};
+
+struct fake_chunk {
+    long long id, file_id;
+    char chatbot[65];
+    size_t seq;
+    int page;
+    char *text;          /* malloc'd */
+    size_t len;
+    float *vec;          /* malloc'd, dim floats */
+    int dim;
+};
+
+struct fake_rows {
+    struct fake_file files[FAKE_MAX_FILES];
+    size_t nfiles;
+    struct fake_chunk chunks[FAKE_MAX_CHUNKS];
+    size_t nchunks;
+};
+
+struct fake_store {
+    struct store base;          /* first: a struct store * is a struct fake_store * */
+    int steps;                  /* calls so far */
+    int fail_at;                /* 1-based step that fails; 0: none */
+    int fail_rc;                /* ST_ECONN or ST_EQUERY */
+    int failed_step;            /* the step that failed (0: none yet) */
+    const char *failed_op;      /* its name */
+    int lost;                   /* the connection is lost (after an ST_ECONN) */
+    int in_tx;
+    struct fake_rows committed, pending;   /* pending: the open transaction's new rows */
+    long long next_id;
+    int commits, rollbacks;
+};
+
+/* A fresh fake: no rows, no failure. */
+void fake_store_init(struct fake_store *f);
+/* Frees every row. */
+void fake_store_free(struct fake_store *f);
+/* Back to step 0 and a live connection; the committed rows stay. */
+void fake_store_reset(struct fake_store *f, int fail_at, int fail_rc);
+
+/* Adds a committed file with n chunks of dim-dimensional vectors (the
+ * state an earlier upload left). Returns the file's id. */
+long long fake_store_seed_file(struct fake_store *f, const char *chatbot, const char *sha256, size_t n, int dim);
+
+/* Counts of the committed rows (every chatbot). */
+size_t fake_store_files(const struct fake_store *f);
+size_t fake_store_chunks(const struct fake_store *f);
+
+#endif
