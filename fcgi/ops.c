@@ -15,6 +15,7 @@
 
 #include <json-c/json.h>
 
+#include "common/base/clock.h"
 #include "common/base/log.h"
 #include "common/host/metrics.h"
 #include "common/host/rl.h"
@@ -109,7 +110,7 @@ static void op_header_num(struct sink *s, const char *name, long long v)
 int op_rate_limit(struct app *app, struct req *r, struct sink *s, const struct route *route)
 {
     const int limit = app->cfg.streaming_rate_limit;
-    int64_t wall_ms = req_wall_ms();
+    int64_t wall_ms = clk_wall_ms();
     uint8_t a[16];
     void *table = shm_rl(&app->shm);
     int whitelisted = 0;
@@ -179,7 +180,7 @@ void op_request_end(struct app *app, const struct req *r, const struct sink *s, 
         .disconnected = s->state == SINK_EGONE,
         .events = s->mode == SINK_SSE ? s->stats.events : 0,
         .bytes = s->stats.bytes,
-        .duration_ms = req_mono_ms() - r->t0_ms,
+        .duration_ms = clk_mono_ms() - r->t0_ms,
         .ttfe_ms = s->stats.first_event_ms ? s->stats.first_event_ms - r->t0_ms : -1,
     };
     mx_request(&m);

@@ -41,6 +41,7 @@
 
 #include <fcgiapp.h>
 
+#include "common/base/clock.h"
 #include "common/base/log.h"
 #include "common/host/metrics.h"
 #include "common/host/scoreboard.h"
@@ -116,7 +117,7 @@ static pid_t pm_spawn(struct app *app, struct pm_slot *slot)
     pid_t pid = fork();
     if (pid < 0) {
         LOG_ERROR("master", NULL, NULL, "fork failed: %s", strerror(errno));
-        slot->respawn_at_ms = req_mono_ms() + 1000;
+        slot->respawn_at_ms = clk_mono_ms() + 1000;
         return -1;
     }
     if (pid == 0) {
@@ -128,7 +129,7 @@ static pid_t pm_spawn(struct app *app, struct pm_slot *slot)
         _exit(wk_run(app));
     }
     slot->pid = pid;
-    slot->started_ms = req_mono_ms();
+    slot->started_ms = clk_mono_ms();
     slot->respawn_at_ms = 0;
     slot->term_at_ms = 0;
     return pid;
@@ -185,7 +186,7 @@ static void pm_reap(struct app *app, struct pm_slot *slots, int n, struct pm_sto
         sb_release_pid(shm_sb(&app->shm), pid);
         for (int i = 0; i < n; i++) {
             if (slots[i].pid != pid) continue;
-            int64_t now = req_mono_ms();
+            int64_t now = clk_mono_ms();
             int64_t lived = now - slots[i].started_ms;
             int terminated = slots[i].term_at_ms != 0;
             slots[i].pid = 0;
@@ -246,7 +247,7 @@ static void pm_enforce_terminate(struct app *app, struct pm_slot *slots, int n)
     int limit = app->cfg.request_terminate_timeout_ms;
     void *sb = shm_sb(&app->shm);
     if (!sb) return;
-    int64_t now = req_mono_ms();
+    int64_t now = clk_mono_ms();
     for (int i = 0; i < n; i++) {
         if (slots[i].pid <= 0) continue;
         if (slots[i].term_at_ms) {
@@ -278,13 +279,13 @@ static void pm_drain(struct app *app, struct pm_slot *slots, int n, struct pm_st
     LOG_INFO("master", NULL, NULL, "Stopping: draining %d workers (deadline %d ms)", pm_alive(slots, n),
              app->cfg.drain_timeout_ms);
     pm_signal_all(slots, n, SIGTERM);
-    int64_t deadline = req_mono_ms() + app->cfg.drain_timeout_ms;
+    int64_t deadline = clk_mono_ms() + app->cfg.drain_timeout_ms;
     int phase = 0;
     void *sb = shm_sb(&app->shm);
     while (pm_alive(slots, n) > 0) {
         pm_reap(app, slots, n, st, 1);
         if (!pm_alive(slots, n)) break;
-        int64_t now = req_mono_ms();
+        int64_t now = clk_mono_ms();
         if (phase == 0 && now >= deadline) {
             LOG_ERROR("master", NULL, NULL, "Drain deadline passed: ending %d streams", pm_alive(slots, n));
             for (int i = 0; i < n; i++)
@@ -394,7 +395,7 @@ int pm_run(struct app *app)
             }
         }
         pm_enforce_terminate(app, slots, n);
-        int64_t now = req_mono_ms();
+        int64_t now = clk_mono_ms();
         pm_storm_check(app, &st, now);
         for (int i = 0; i < n; i++) {
             if (slots[i].pid == 0 && slots[i].id > 0 && slots[i].respawn_at_ms && now >= slots[i].respawn_at_ms &&

@@ -5,26 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <fcgiapp.h>
 
+#include "common/base/clock.h"
 #include "common/base/config.h"
-
-int64_t req_mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int64_t req_wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int hexval(int c)
 {
@@ -106,10 +92,7 @@ void req_id_new(char out[33])
 {
     unsigned char raw[16];
     if (getrandom(raw, sizeof(raw), GRND_NONBLOCK) != (ssize_t)sizeof(raw)) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        unsigned long long x = (unsigned long long)ts.tv_nsec ^ ((unsigned long long)ts.tv_sec << 20) ^
-                               ((unsigned long long)getpid() << 40);
+        unsigned long long x = (unsigned long long)clk_wall_us() ^ ((unsigned long long)getpid() << 40);
         for (size_t i = 0; i < sizeof(raw); i++) {
             x = x * 6364136223846793005ULL + 1442695040888963407ULL;
             raw[i] = (unsigned char)(x >> 56);
@@ -152,7 +135,7 @@ int req_init(struct req *r, arena_t *ar, const struct cfg *cfg, char **env)
     r->ar = ar;
     r->cfg = cfg;
     r->env = env;
-    r->t0_ms = req_mono_ms();
+    r->t0_ms = clk_mono_ms();
     r->content_length = -1;
 
     const char *m = envget(env, "REQUEST_METHOD");

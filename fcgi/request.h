@@ -71,8 +71,4 @@ int req_id_valid(const char *id);
 /* Writes a fresh random id (32 hex chars) into out[33]. */
 void req_id_new(char out[33]);
 
-/* Milliseconds on the monotonic clock / since the Unix epoch. */
-int64_t req_mono_ms(void);
-int64_t req_wall_ms(void);
-
 #endif

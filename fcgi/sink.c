@@ -16,6 +16,7 @@
 
 #include <json-c/json.h>
 
+#include "common/base/clock.h"
 #include "common/base/config.h"
 #include "common/base/log.h"
 #include "common/base/u8.h"
@@ -167,7 +168,7 @@ static int sink_write_head(struct sink *s, int status, const char *ctype, const 
 static void sink_stamp(struct sink *s, json_object *o)
 {
     char ts[32];
-    sse_timestamp(ts, req_wall_ms());
+    sse_timestamp(ts, clk_wall_ms());
     json_object_object_add(o, "requestId", json_object_new_string(s->rid));
     json_object_object_add(o, "timestamp", json_object_new_string(ts));
 }
@@ -247,7 +248,7 @@ int sink_text(struct sink *s, int status, const char *ctype, const char *body, s
 static void sink_watch_end(struct sink *s, const char *code, const char *message, int why)
 {
     char data[512], ts[32], msg[256];
-    sse_timestamp(ts, req_wall_ms());
+    sse_timestamp(ts, clk_wall_ms());
     sse_json_str(msg, sizeof(msg), message);
     int n = snprintf(data, sizeof(data),
                      "{\"message\":%s,\"error\":\"%s\",\"code\":\"%s\",\"partial\":%s,"
@@ -273,14 +274,11 @@ static void *sink_watch(void *arg)
     (void)arg;
     pthread_mutex_lock(&sink_mu);
     for (;;) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 50 * 1000000L;   /* deadline and abort checks every 50 ms */
-        if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+        struct timespec ts = clk_wall_after(50);   /* deadline and abort checks every 50 ms */
         pthread_cond_timedwait(&sink_cv, &sink_mu, &ts);
         struct sink *s = sink_cur;
         if (!s || !s->started || s->closed || s->state == SINK_EGONE) continue;
-        int64_t now = req_mono_ms();
+        int64_t now = clk_mono_ms();
         /* Once the handler has sent its error event, ending the stream is
          * left to it (its close follows); only heartbeats go on. */
         int may_end = !s->error_sent;
@@ -356,7 +354,7 @@ int sink_check(struct sink *s)
     if (!s->state) {
         if (s->abort_flag && *s->abort_flag == 2) s->state = SINK_ETIMEOUT;   /* request_terminate_timeout */
         else if (s->abort_flag && *s->abort_flag) s->state = SINK_EABORT;
-        else if (req_mono_ms() >= s->deadline_ms) s->state = SINK_ETIMEOUT;
+        else if (clk_mono_ms() >= s->deadline_ms) s->state = SINK_ETIMEOUT;
     }
     int rc = s->state;
     pthread_mutex_unlock(&sink_mu);
@@ -385,7 +383,7 @@ static int sink_sse_emit(struct sink *s, const char *event, json_object *data, i
         s->closed = 1;
         rc = SINK_EGONE;
     } else {
-        s->last_write_ms = req_mono_ms();
+        s->last_write_ms = clk_mono_ms();
         s->stats.events++;
         if (!s->stats.first_event_ms) s->stats.first_event_ms = s->last_write_ms;
         if (is_content_event(event)) s->content_sent = 1;
@@ -547,11 +545,11 @@ int sink_error(struct sink *s, const char *code, const char *message)
 
 int sink_sleep(struct sink *s, int ms)
 {
-    int64_t until = req_mono_ms() + ms;
+    int64_t until = clk_mono_ms() + ms;
     for (;;) {
         int rc = sink_check(s);
         if (rc) return rc;
-        int64_t left = until - req_mono_ms();
+        int64_t left = until - clk_mono_ms();
         if (left <= 0) return 0;
         if (left > 20) left = 20;
         struct timespec ts = {0, (long)left * 1000000L};
@@ -589,7 +587,7 @@ int sink_finish(struct sink *s)
                 json_object_object_add(out, "message", json_object_get(m));
         }
         char ts[32];
-        sse_timestamp(ts, req_wall_ms());
+        sse_timestamp(ts, clk_wall_ms());
         json_object_object_add(out, "requestId", json_object_new_string(s->rid));
         json_object_object_add(out, "timestamp", json_object_new_string(ts));
         size_t len;

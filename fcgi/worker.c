@@ -13,6 +13,7 @@
 #include <fcgiapp.h>
 #include <json-c/json.h>
 
+#include "common/base/clock.h"
 #include "common/io/db.h"
 #include "common/store/store.h"
 #include "common/io/hc.h"
@@ -135,7 +136,7 @@ static void wk_handle(struct app *app, FCGX_Request *fx, arena_t *ar)
     }
     op_request_end(app, &r, &s, route, status);
     LOG_DEBUG(route ? route->name : "http", r.id, NULL, "%s %s %d %lldms events=%lu bytes=%lu", r.method,
-              r.path ? r.path : "?", status, (long long)(req_mono_ms() - r.t0_ms), s.stats.events,
+              r.path ? r.path : "?", status, (long long)(clk_mono_ms() - r.t0_ms), s.stats.events,
               s.stats.bytes);
 }
 

@@ -8,6 +8,7 @@
 #include <json-c/json.h>
 
 #include "common/base/b64.h"
+#include "common/base/clock.h"
 #include "common/base/config.h"
 #include "common/base/log.h"
 #include "common/host/metrics.h"
@@ -131,9 +132,9 @@ static int ans_start_job(struct ans *a, struct ans_item *it)
     char err[320];
     if (!say) return SINK_EIO;
     if (sl == 0) say = ar_strndup(a->c->ar, it->text, sl = it->len);
-    it->started_ms = req_mono_ms();
+    it->started_ms = clk_mono_ms();
     if (tts_begin(a->tts, a->c->ar, say, sl, a->voice, &it->job, err, sizeof(err)) < 0) {
-        mx_upstream("tts", 0, (long)(req_mono_ms() - it->started_ms));
+        mx_upstream("tts", 0, (long)(clk_mono_ms() - it->started_ms));
         return ans_tts_fail(a, it->job ? tts_job_code(it->job) : "PROCESSING_ERROR", err);
     }
     return 0;
@@ -157,7 +158,7 @@ static int ans_pump(struct ans *a)
         struct ans_item *h = a->head;
         int st = h->job ? tts_job_state(h->job) : TTS_RUNNING;
         if (st == TTS_RUNNING) break;
-        mx_upstream("tts", st == TTS_DONE, (long)(req_mono_ms() - h->started_ms));
+        mx_upstream("tts", st == TTS_DONE, (long)(clk_mono_ms() - h->started_ms));
         if (st != TTS_DONE) return ans_tts_fail(a, tts_job_code(h->job), tts_job_error(h->job));
         size_t len;
         const unsigned char *mp3 = tts_job_audio(h->job, &len);
@@ -206,7 +207,7 @@ int ans_delta(void *arg, const char *text, size_t n)
     json_object_object_add(o, "token", json_object_new_string_len(text, (int)n));
     json_object_object_add(o, "fullText", json_object_new_string_len(a->full.p, (int)a->full.len));
     rc = sink_emit(a->c->sink, "text", o);
-    if (!rc && !a->first_text_ms) a->first_text_ms = req_mono_ms();
+    if (!rc && !a->first_text_ms) a->first_text_ms = clk_mono_ms();
     return rc;
 }
 

@@ -7,6 +7,7 @@
 
 #include <json-c/json.h>
 
+#include "common/base/clock.h"
 #include "common/io/db.h"
 #include "common/assist/llm.h"
 #include "common/base/log.h"
@@ -56,7 +57,7 @@ int hx_connected(struct ctx *c, json_object *fields)
 
 int64_t hx_elapsed(const struct ctx *c)
 {
-    return req_mono_ms() - c->req->t0_ms;
+    return clk_mono_ms() - c->req->t0_ms;
 }
 
 int hx_db_fail(struct ctx *c, const char *who, int rc, const char *what, const char *err)
@@ -126,7 +127,7 @@ const char *const *hx_designers(struct ctx *c, size_t *n)
     if (!app->designers) app->designers = calloc(1, sizeof(struct hx_designer_cache));
     struct hx_designer_cache *k = app->designers;
     if (!k) return NULL;
-    int64_t now = req_mono_ms();
+    int64_t now = clk_mono_ms();
     if (!k->loaded_ms || now - k->loaded_ms >= app->cfg.troika_designer_refresh_ms) {
         char err[256];
         struct db_rows rs;

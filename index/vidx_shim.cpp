@@ -29,6 +29,8 @@
 #include <json-c/json.h>
 #include <omp.h>
 
+#include "common/base/clock.h"
+
 namespace {
 
 typedef faiss::Index::idx_t vx_idx;
@@ -137,9 +139,7 @@ void vx_new_build_id(char out[16])
     static const char hex[] = "0123456789abcdef";
     unsigned char r[8];
     if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        uint64_t x = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 30) ^ ((uint64_t)getpid() << 48);
+        uint64_t x = (uint64_t)clk_wall_us() ^ ((uint64_t)getpid() << 48);
         memcpy(r, &x, sizeof(r));
     }
     for (int i = 0; i < 8; i++) {
@@ -617,7 +617,7 @@ extern "C" int vidx_build(const char *dir, const char *name, const float *vecs, 
     snprintf(m.embedder, sizeof(m.embedder), "%s", embedder);
     m.dim = dim;
     m.count = (long)n;
-    m.built_at = (long long)time(NULL);
+    m.built_at = (long long)(clk_wall_ms() / 1000);
     snprintf(m.kind, sizeof(m.kind), "%s", m.nlist ? "IVFFlat" : "Flat");
     m.nprobe = m.nlist ? vx_default_nprobe(n, m.nlist) : 0;
     vx_new_build_id(stamp.build_id);

@@ -30,9 +30,6 @@ struct store *adm_store(struct adm *a);
  * who's name and does not fail the caller: search works without them. */
 void adm_derive(struct adm *a, struct store *st, int changed, const char *who);
 
-/* Seconds on the monotonic clock. */
-double adm_now(void);
-
 int adm_import(struct adm *a, int argc, char **argv);
 int adm_gen_catalog(struct adm *a, int argc, char **argv);
 int adm_build_index(struct adm *a, int argc, char **argv);

@@ -16,6 +16,7 @@
 
 #include <json-c/json.h>
 
+#include "common/base/clock.h"
 #include "common/base/u8.h"
 #include "common/store/products.h"
 #include "tools/admin.h"
@@ -550,7 +551,7 @@ int adm_import(struct adm *a, int argc, char **argv)
     char *buf = ai_load(&o, &len);
     if (!buf) return ADM_FAIL;
     int rc = ADM_FAIL;
-    double t0 = adm_now();
+    double t0 = ((double)clk_mono_us() / 1e6);
     struct ai_run *r = ar_calloc(a->ar, 1, sizeof(*r));
     if (!r) goto out;
     *r = (struct ai_run){.a = a, .dry = o.dry, .prune = o.prune, .batch_ar = ar_new(1 << 20)};
@@ -563,7 +564,7 @@ int adm_import(struct adm *a, int argc, char **argv)
     else ai_jsonl(r, buf, len);
     ai_flush(r);
     ai_finish(r, &o);
-    ai_print(r, o.path, !strcmp(o.fmt, "csv") ? "CSV" : "JSON Lines", adm_now() - t0, o.as_json);
+    ai_print(r, o.path, !strcmp(o.fmt, "csv") ? "CSV" : "JSON Lines", ((double)clk_mono_us() / 1e6) - t0, o.as_json);
     if (r->fatal) fprintf(stderr, "import-products: stopped: %s\n", r->fatal_msg);
     rc = r->fatal ? ADM_FAIL : r->nrejects ? ADM_PARTIAL : ADM_OK;
 out:

@@ -77,13 +77,6 @@ uint64_t adm_fnv(uint64_t h, const void *p, size_t n)
     return h;
 }
 
-double adm_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 struct store *adm_store(struct adm *a)
 {
     char err[512];

@@ -7,12 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <json-c/json.h>
 
 #include "common/assist/llm.h"
 #include "common/assist/llm_provider.h"
+#include "common/base/clock.h"
 #include "common/base/config.h"
 #include "common/base/u8.h"
 #include "common/host/metrics.h"
@@ -24,13 +24,6 @@ struct oa {
 };
 
 /* Monotonic milliseconds. */
-static int64_t oa_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ---- SSE parser ----------------------------------------------------------- */
 
 void llm_sse_init(struct llm_sse *p, arena_t *ar, size_t max)
@@ -327,7 +320,7 @@ static int oa_deliver(struct oa_run *r, const char *s, size_t n)
         k = n;
     }
     if (!k) return 0;
-    if (!r->res->first_delta_ms) r->res->first_delta_ms = oa_now_ms();
+    if (!r->res->first_delta_ms) r->res->first_delta_ms = clk_mono_ms();
     r->res->text_len += k;
     return llm_gate_delta(&r->gate, p, k);
 }
@@ -402,7 +395,7 @@ static int oa_stream(struct llm *l, arena_t *ar, const struct llm_task *t, const
                      struct llm_result *res)
 {
     struct oa *o = l->impl;
-    int64_t t0 = oa_now_ms();
+    int64_t t0 = clk_mono_ms();
     struct hc_req rq;
     struct hc_xfer *x = NULL;
     char err[256];
@@ -431,7 +424,7 @@ static int oa_stream(struct llm *l, arena_t *ar, const struct llm_task *t, const
     oa_outcome(o, x, &run, rc, res);
     if (res->rc == LLM_OK) res->rc = llm_gate_end(&run.gate);
 out:
-    mx_upstream("llm", res->rc == LLM_OK, (long)(oa_now_ms() - t0));
+    mx_upstream("llm", res->rc == LLM_OK, (long)(clk_mono_ms() - t0));
     return res->rc;
 }
 
@@ -468,7 +461,7 @@ static int oa_json(struct llm *l, arena_t *ar, const struct llm_task *t, llm_tic
                    size_t *outlen, struct llm_result *res)
 {
     struct oa *o = l->impl;
-    int64_t t0 = oa_now_ms();
+    int64_t t0 = clk_mono_ms();
     struct hc_req rq;
     struct hc_xfer *x = NULL;
     char err[256];
@@ -495,7 +488,7 @@ static int oa_json(struct llm *l, arena_t *ar, const struct llm_task *t, llm_tic
             res->rc = LLM_OK;
     }
 out:
-    mx_upstream("llm", res->rc == LLM_OK, (long)(oa_now_ms() - t0));
+    mx_upstream("llm", res->rc == LLM_OK, (long)(clk_mono_ms() - t0));
     return res->rc;
 }
 

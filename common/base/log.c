@@ -9,11 +9,12 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
+
+#include "common/base/clock.h"
 
 int log_level_current = LOG_LVL_INFO;
 static int log_fd = 2;
@@ -99,9 +100,7 @@ void log_write(int level, const char *route, const char *rid, json_object *extra
                const char *fmt, ...)
 {
     char line[8192];
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    log_timestamp(line, (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000);
+    log_timestamp(line, (long long)clk_wall_ms());
     int n = (int)strlen(line);
     int has_rid = rid && *rid;
     n += snprintf(line + n, sizeof(line) - (size_t)n, " %s [%s%s%s] ", log_names[level < 0 ? 0 : level > 2 ? 2 : level], route ? route : "app",

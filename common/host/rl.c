@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "common/base/clock.h"
 #include "common/host/shm.h"
 
 /* ---- addresses ----------------------------------------------------------- */
@@ -276,7 +277,7 @@ int rl_table_init(void *mem, uint32_t capacity, uint32_t limit, int64_t window_u
     t->window_us = window_us;
     t->ent_off = rl_ent_off(capacity);
     if (getrandom(&t->seed, sizeof(t->seed), GRND_NONBLOCK) != (ssize_t)sizeof(t->seed))
-        t->seed = (uint64_t)shm_now_us() * 0x9e3779b97f4a7c15ULL;
+        t->seed = (uint64_t)clk_mono_us() * 0x9e3779b97f4a7c15ULL;
     int32_t *b = rl_buckets(t);
     for (uint32_t i = 0; i < t->nbuckets; i++) b[i] = -1;
     for (uint32_t i = 0; i < capacity; i++) {
@@ -470,7 +471,7 @@ static int rl_run(void *table, const uint8_t addr[16], int64_t now_us, int read_
         atomic_fetch_add_explicit(&t->recoveries, 1, memory_order_relaxed);
         shm_mutex_consistent(&t->mu);
     }
-    rl_decide_locked(t, addr, read_clock ? shm_now_us() : now_us, d);
+    rl_decide_locked(t, addr, read_clock ? clk_mono_us() : now_us, d);
     shm_unlock(&t->mu);
     return 0;
 }

@@ -7,8 +7,8 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
+#include "common/base/clock.h"
 #include "common/host/shm.h"
 
 struct sb_slot {
@@ -32,13 +32,6 @@ struct sb_region {
     uint32_t pad;
     struct sb_slot slots[];
 };
-
-static int64_t sb_wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 size_t sb_region_size(uint32_t nslots)
 {
@@ -87,7 +80,7 @@ int sb_claim(void *region, pid_t pid, int worker_id)
             s->worker_id = worker_id;
             s->state = SB_IDLE;
             s->stream = 0;
-            s->proc_started_ms = sb_wall_ms();
+            s->proc_started_ms = clk_wall_ms();
             s->req_started_ms = s->req_started_mono = 0;
             s->served = 0;
             s->route[0] = s->rid[0] = s->method[0] = '\0';
@@ -130,8 +123,8 @@ void sb_busy(void *region, int slot, const char *route, const char *rid, const c
     sb_write_begin(s);
     s->state = SB_BUSY;
     s->stream = stream;
-    s->req_started_ms = sb_wall_ms();
-    s->req_started_mono = shm_now_us() / 1000;
+    s->req_started_ms = clk_wall_ms();
+    s->req_started_mono = clk_mono_us() / 1000;
     sb_copy(s->route, sizeof(s->route), route);
     sb_copy(s->rid, sizeof(s->rid), rid);
     sb_copy(s->method, sizeof(s->method), method);

@@ -16,21 +16,14 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "common/base/clock.h"
 #include "common/host/metrics.h"
 #include "common/host/rl.h"
 #include "common/host/scoreboard.h"
 
 static const char shm_magic[8] = {'T', 'R', 'O', 'I', 'K', 'A', 'S', 'H'};
-
-int64_t shm_now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static void shm_boot_id(char out[40])
 {
@@ -93,9 +86,7 @@ static int shm_build(int fd, const struct shm_layout *lay, const char *boot)
     h->rl_off = rl_off;
     h->mx_off = mx_off;
     h->sb_off = sb_off;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    h->created_wall_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    h->created_wall_ms = clk_wall_ms();
     int rc = 0;
     if (rl_table_init(base + rl_off, lay->rl_capacity, lay->rl_limit, lay->rl_window_ms * 1000) < 0 ||
         mx_region_init(base + mx_off, lay->nroutes) < 0 || sb_region_init(base + sb_off, lay->sb_slots) < 0)

@@ -78,7 +78,4 @@ int shm_lock(pthread_mutex_t *m);
 void shm_mutex_consistent(pthread_mutex_t *m);
 void shm_unlock(pthread_mutex_t *m);
 
-/* Monotonic microseconds (system-wide, so comparable between processes). */
-int64_t shm_now_us(void);
-
 #endif

@@ -11,6 +11,7 @@
 
 #include <curl/curl.h>
 
+#include "common/base/clock.h"
 #include "fcgi/request.h"
 
 enum { HC_POOL = 4 };
@@ -78,7 +79,7 @@ static size_t hc_on_body(char *p, size_t size, size_t nmemb, void *arg)
 {
     struct hc_xfer *x = arg;
     size_t n = size * nmemb;
-    int64_t now = req_mono_ms();
+    int64_t now = clk_mono_ms();
     x->last_rx_ms = now;
     x->h->activity++;
     if (!x->status) curl_easy_getinfo(x->e, CURLINFO_RESPONSE_CODE, &x->status);
@@ -99,7 +100,7 @@ static size_t hc_on_header(char *p, size_t size, size_t nmemb, void *arg)
 {
     struct hc_xfer *x = arg;
     (void)p;
-    x->last_rx_ms = req_mono_ms();
+    x->last_rx_ms = clk_mono_ms();
     return size * nmemb;
 }
 
@@ -148,7 +149,7 @@ int hc_start(struct hc *h, arena_t *ar, const struct hc_req *rq, struct hc_xfer 
     x->state = HC_RUNNING;
     x->max_body = rq->max_body ? rq->max_body : 16u << 20;
     x->stall_ms = rq->stall_ms;
-    x->started_ms = x->last_rx_ms = req_mono_ms();
+    x->started_ms = x->last_rx_ms = clk_mono_ms();
     buf_init(&x->body, ar, (size_t)-1 / 2);
 
     char ct[160];
@@ -270,7 +271,7 @@ static void hc_collect(struct hc *h)
 
 static void hc_check_stalls(struct hc *h)
 {
-    int64_t now = req_mono_ms();
+    int64_t now = clk_mono_ms();
     for (int i = 0; i < HC_POOL; i++) {
         if (!h->busy[i]) continue;
         struct hc_xfer *x = NULL;

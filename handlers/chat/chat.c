@@ -10,10 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include <json-c/json.h>
 
+#include "common/base/clock.h"
 #include "common/base/config.h"
 #include "common/store/context.h"
 #include "common/assist/llm.h"
@@ -187,11 +187,9 @@ static json_object *chat_sources_json(const struct chat_sources *src, const unsi
     return arr;
 }
 
-static double chat_ms_since(const struct timespec *t0)
+static double chat_ms_since(int64_t t0_us)
 {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
+    return (double)(clk_mono_us() - t0_us) / 1e3;
 }
 
 static json_object *chat_ms_json(double ms)
@@ -227,11 +225,10 @@ struct chat_gen {
 
 static int chat_store_turn(struct chat_gen *g)
 {
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int64_t t0 = clk_mono_us();
     g->stored = 1;
     g->db_rc = sess_turn(g->c->app->store, g->sid, g->chatbot, g->query, NULL, &g->sess, g->db_err, sizeof(g->db_err));
-    g->store_ms = chat_ms_since(&t0);
+    g->store_ms = chat_ms_since(t0);
     return g->db_rc == ST_OK ? 0 : CHAT_EDB;
 }
 
@@ -355,11 +352,10 @@ int h_chat(struct ctx *c)
     struct sess_msg *hist = NULL;
     size_t nhist = 0;
     int exists = 0;
-    struct timespec t_req;
-    clock_gettime(CLOCK_MONOTONIC, &t_req);
+    int64_t t_req = clk_mono_us();
     struct chat_gen g = {.c = c, .sid = sid, .chatbot = q.chatbot, .query = q.query};
     int drc = sess_load(c->app->store, c->ar, sid, cfg->chat_history_turns, &exists, &hist, &nhist, err, sizeof(err));
-    double t_sess = chat_ms_since(&t_req);
+    double t_sess = chat_ms_since(t_req);
     if (drc != ST_OK) return chat_db_fail(c, drc, "The session could not be loaded", err);
     g.sess.created = !exists;
     int turns = 0;
@@ -379,10 +375,9 @@ int h_chat(struct ctx *c)
     if ((rc = sink_progress(c->sink, "retrieval", "Searching this chatbot's documents", -1, -1))) return rc;
     struct chat_sources src;
     int abort_rc = 0;
-    struct timespec t_r0;
-    clock_gettime(CLOCK_MONOTONIC, &t_r0);
+    int64_t t_r0 = clk_mono_us();
     const char *code = chat_retrieve(c, q.chatbot, q.query, &src, &abort_rc, err, sizeof(err));
-    double t_ret = chat_ms_since(&t_r0);
+    double t_ret = chat_ms_since(t_r0);
     if (abort_rc) return abort_rc;
     if (code) {
         LOG_ERROR(rname, c->req->id, NULL, "Retrieval failed: %s", err);

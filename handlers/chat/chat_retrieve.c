@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/base/clock.h"
 #include "common/base/config.h"
 #include "common/base/log.h"
 #include "common/store/context.h"
@@ -120,7 +121,7 @@ static int chat_vector(struct ctx *c, const char *chatbot, const char *query, in
     emb->cancel = chat_cancel;
     emb->cancel_arg = c;
     const char *texts[1] = {query};
-    int64_t t0 = req_mono_ms();
+    int64_t t0 = clk_mono_ms();
     int erc = emb->embed(emb, texts, 1, q, &timeout, err, sizeof(err));
     emb->cancel = NULL;
     emb->cancel_arg = NULL;
@@ -129,7 +130,7 @@ static int chat_vector(struct ctx *c, const char *chatbot, const char *query, in
         out->note = ar_printf(c->ar, "the question could not be embedded (%s%s); full-text only",
                               timeout ? "timeout: " : "", err);
         LOG_ERROR(c->route->name, c->req->id, NULL, "Chat query embedding failed after %lld ms: %s",
-                  (long long)(req_mono_ms() - t0), err);
+                  (long long)(clk_mono_ms() - t0), err);
         goto out;
     }
     if (vidx_search(v, q, cand, 0, vid, vs, &found) < 0) {

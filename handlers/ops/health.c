@@ -8,6 +8,7 @@
 
 #include <json-c/json.h>
 
+#include "common/base/clock.h"
 #include "common/base/log.h"
 #include "common/host/rl.h"
 #include "common/host/scoreboard.h"
@@ -24,10 +25,10 @@ static json_object *health_db(struct ctx *c, int *ok)
 {
     json_object *o = json_object_new_object();
     char err[256] = "";
-    int64_t t0 = req_mono_ms();
+    int64_t t0 = clk_mono_ms();
     *ok = st_ping(c->app->store, err, sizeof(err)) == ST_OK;
     json_object_object_add(o, "ok", json_object_new_boolean(*ok));
-    json_object_object_add(o, "latencyMs", json_object_new_int64(req_mono_ms() - t0));
+    json_object_object_add(o, "latencyMs", json_object_new_int64(clk_mono_ms() - t0));
     if (!*ok) {
         json_object_object_add(o, "error", json_object_new_string(err));
         LOG_ERROR(c->route->name, c->req->id, NULL, "Database check failed: %s", err);
@@ -46,7 +47,7 @@ static json_object *health_scoreboard(struct ctx *c)
 {
     void *sb = shm_sb(&c->app->shm);
     json_object *arr = json_object_new_array();
-    int64_t now_mono = req_mono_ms();
+    int64_t now_mono = clk_mono_ms();
     struct sb_view v;
     for (uint32_t i = 0; i < sb_nslots(sb); i++) {
         if (sb_read(sb, (int)i, &v) < 0) continue;

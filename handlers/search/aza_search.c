@@ -23,6 +23,7 @@
 
 #include <json-c/json.h>
 
+#include "common/base/clock.h"
 #include "common/store/catalog.h"
 #include "common/io/db.h"
 #include "common/base/log.h"
@@ -226,7 +227,7 @@ static json_object *az_min_json(double v)
 static int az_embedding(struct az *s)
 {
     struct ctx *c = s->c;
-    int64_t t0 = req_mono_ms();
+    int64_t t0 = clk_mono_ms();
     int rc = sink_progressf(s->c->sink, NULL, NULL, "embedding", -1, 0, "Embedding the query");
     if (rc) return rc;
     char eerr[512] = "";
@@ -240,7 +241,7 @@ static int az_embedding(struct az *s)
         s->sem_code = "INDEX_UNAVAILABLE";
         if (st == PIDX_ABSENT) LOG_INFO(s->route, s->rid, NULL, "Product index unavailable: %s", s->sem_msg);
         else LOG_ERROR(s->route, s->rid, NULL, "Product index unavailable: %s", s->sem_msg);
-        s->ms_embed = req_mono_ms() - t0;
+        s->ms_embed = clk_mono_ms() - t0;
         return sink_progressf(s->c->sink, az_code(s->sem_code), NULL, "embedding", 0, 25,
                            "Skipped: the product index is unavailable (%s)", s->sem_msg);
     }
@@ -255,7 +256,7 @@ static int az_embedding(struct az *s)
     rc = e->embed(e, texts, 1, s->qv, &timeout, err, sizeof(err));
     e->cancel = NULL;
     e->cancel_arg = NULL;
-    s->ms_embed = req_mono_ms() - t0;
+    s->ms_embed = clk_mono_ms() - t0;
     if (rc < 0) {
         if ((rc = sink_check(c->sink)) != 0) return rc;
         s->sem_code = timeout ? "UPSTREAM_TIMEOUT" : "UPSTREAM_ERROR";
@@ -326,9 +327,9 @@ static int az_fetch_new(struct az *s, const int64_t *ids, size_t m, char *err, s
 static int az_round(struct az *s, int k, int64_t *ids, float *sc, int *below, char *err, size_t errlen)
 {
     int nout = 0;
-    int64_t t0 = req_mono_ms();
+    int64_t t0 = clk_mono_ms();
     if (vidx_search(s->vx, s->qv, k, s->cfg->search_nprobe, ids, sc, &nout) < 0) return 1;
-    int64_t t1 = req_mono_ms();
+    int64_t t1 = clk_mono_ms();
     s->examined = nout;
     *below = nout < k;
     size_t m = 0;
@@ -356,20 +357,20 @@ static int az_round(struct az *s, int k, int64_t *ids, float *sc, int *below, ch
     }
     LOG_DEBUG(s->route, s->rid, NULL, "semantic round: k %d, %d found, %zu at minScore (%zu read now), %zu pass "
               "the filters; index %lld ms, SQL %lld ms", k, nout, m, s->ndone - before, s->nsem,
-              (long long)(t1 - t0), (long long)(req_mono_ms() - t1));
+              (long long)(t1 - t0), (long long)(clk_mono_ms() - t1));
     return DB_OK;
 }
 
 static int az_semantic(struct az *s)
 {
     struct ctx *c = s->c;
-    int64_t t0 = req_mono_ms();
+    int64_t t0 = clk_mono_ms();
     const struct cfg *cfg = s->cfg;
     int rc = sink_progressf(s->c->sink, NULL, NULL, "semantic_search", -1, 25,
                             "Searching the product index by meaning");
     if (rc) return rc;
     if (s->sem_code) {
-        s->ms_semantic = req_mono_ms() - t0;
+        s->ms_semantic = clk_mono_ms() - t0;
         rc = sink_progressf(s->c->sink, az_code(s->sem_code), NULL, "semantic_search", 0, 50,
                             "No semantic search: %s", s->sem_msg);
         return rc ? rc : az_results(s, "semantic", json_object_new_array(), 0, NULL);
@@ -399,7 +400,7 @@ static int az_semantic(struct az *s)
             snprintf(s->sem_msg, sizeof(s->sem_msg), "the index search failed");
             LOG_ERROR(s->route, s->rid, NULL, "Vector search failed (k = %d)", k);
             s->nsem = 0;
-            s->ms_semantic = req_mono_ms() - t0;
+            s->ms_semantic = clk_mono_ms() - t0;
             rc = sink_progressf(s->c->sink, az_code(s->sem_code), NULL, "semantic_search", 0, 50,
                              "The index search failed; answering from text search");
             return rc ? rc : az_results(s, "semantic", json_object_new_array(), 0, NULL);
@@ -409,7 +410,7 @@ static int az_semantic(struct az *s)
         k = k * AZ_GROWTH < cap ? k * AZ_GROWTH : cap;
     }
     s->sem_capped = !below;
-    s->ms_semantic = req_mono_ms() - t0;
+    s->ms_semantic = clk_mono_ms() - t0;
     json_object *x = json_object_new_object();
     json_object_object_add(x, "candidates", json_object_new_int(s->examined));
     json_object_object_add(x, "rounds", json_object_new_int(rounds));
@@ -425,7 +426,7 @@ static int az_semantic(struct az *s)
 static int az_text(struct az *s)
 {
     struct ctx *c = s->c;
-    int64_t t0 = req_mono_ms();
+    int64_t t0 = clk_mono_ms();
     int rc;
     if (!s->sem_code && s->nsem >= (size_t)s->limit) {
         json_object *x = json_object_new_object();
@@ -480,7 +481,7 @@ static int az_text(struct az *s)
         s->text[s->ntext] = (struct az_hit){.row = &rows[i], .score = v, .text_rank = (int)i + 1};
         s->ntext++;
     }
-    s->ms_text = req_mono_ms() - t0;
+    s->ms_text = clk_mono_ms() - t0;
     json_object *y = json_object_new_object();
     json_object_object_add(y, "reason", json_object_new_string(reason));
     json_object_object_add(y, "textMode", json_object_new_string(s->text_mode));
@@ -493,7 +494,7 @@ static int az_text(struct az *s)
 static int az_scoring(struct az *s)
 {
     struct ctx *c = s->c;
-    int64_t t0 = req_mono_ms();
+    int64_t t0 = clk_mono_ms();
     int rc = sink_progressf(s->c->sink, NULL, NULL, "scoring", -1, 75,
                             "Ordering by score: semantic results, then text matches");
     if (rc) return rc;
@@ -508,7 +509,7 @@ static int az_scoring(struct az *s)
         json_object_array_add(cards, az_card(&s->sem[i]));
     for (size_t i = 0; i < s->ntext && s->shown_sem + s->shown_text < (size_t)s->limit; i++, s->shown_text++)
         json_object_array_add(cards, az_card(&s->text[i]));
-    s->ms_scoring = req_mono_ms() - t0;
+    s->ms_scoring = clk_mono_ms() - t0;
     rc = sink_progressf(s->c->sink, NULL, NULL, "scoring", (long)(s->shown_sem + s->shown_text), 100,
                      "%zu result%s: %zu semantic, %zu from text", s->shown_sem + s->shown_text,
                      s->shown_sem + s->shown_text == 1 ? "" : "s", s->shown_sem, s->shown_text);

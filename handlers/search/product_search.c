@@ -23,6 +23,7 @@
 
 #include <json-c/json.h>
 
+#include "common/base/clock.h"
 #include "common/store/catalog.h"
 #include "common/io/db.h"
 #include "common/base/log.h"
@@ -208,7 +209,7 @@ static int ps_results(struct ps *s, const char *stage, json_object *products, lo
     json_object_object_add(o, "total", json_object_new_int64(total));
     json_object_object_add(o, "offset", json_object_new_int64(s->offset));
     json_object_object_add(o, "limit", json_object_new_int64(s->limit));
-    if (!s->first_results_ms) s->first_results_ms = req_mono_ms();
+    if (!s->first_results_ms) s->first_results_ms = clk_mono_ms();
     return sink_emit(s->c->sink, "results", o);
 }
 
@@ -217,7 +218,7 @@ static int ps_results(struct ps *s, const char *stage, json_object *products, lo
 static int ps_text_search(struct ps *s)
 {
     struct ctx *c = s->c;
-    int64_t t0 = req_mono_ms();
+    int64_t t0 = clk_mono_ms();
     int rc = *s->bq ? sink_progressf(s->c->sink, NULL, NULL, "text_search", -1, 0,
                                      "Searching product text for %s", s->bq)
                     : sink_progressf(s->c->sink, NULL, NULL, "text_search", -1, 0,
@@ -232,7 +233,7 @@ static int ps_text_search(struct ps *s)
                          &s->ntext, &ti, err, sizeof(err));
     if (rc != DB_OK) return ps_db_fail(s, rc, "text_search", err);
     s->text_mode = ti.mode;
-    s->ms_text = req_mono_ms() - t0;
+    s->ms_text = clk_mono_ms() - t0;
     s->browse = ti.browse;
     if (s->browse.plan)
         LOG_DEBUG(s->route, s->rid, NULL,
@@ -276,7 +277,7 @@ static int ps_text_search(struct ps *s)
 static int ps_vector_search(struct ps *s)
 {
     struct ctx *c = s->c;
-    int64_t t0 = req_mono_ms();
+    int64_t t0 = clk_mono_ms();
     int rc = sink_progressf(s->c->sink, NULL, NULL, "vector_search", -1, 25, "Searching products by meaning");
     if (rc) return rc;
     char eerr[512] = "";
@@ -291,7 +292,7 @@ static int ps_vector_search(struct ps *s)
         s->vec_code = "INDEX_UNAVAILABLE";
         if (s->idx == PIDX_ABSENT) LOG_INFO(s->route, s->rid, NULL, "Vector index unavailable: %s", s->idx_msg);
         else LOG_ERROR(s->route, s->rid, NULL, "Vector index unavailable: %s", s->idx_msg);
-        s->ms_vector = req_mono_ms() - t0;
+        s->ms_vector = clk_mono_ms() - t0;
         return sink_progressf(s->c->sink, NULL, s->vec_code, "vector_search", 0, 50,
                               "Vector index unavailable: %s; answering from "
                            "text search only", s->idx_msg);
@@ -314,7 +315,7 @@ static int ps_vector_search(struct ps *s)
         s->vec_code = timeout ? "UPSTREAM_TIMEOUT" : "UPSTREAM_ERROR";
         snprintf(s->idx_msg, sizeof(s->idx_msg), "embedding the query failed: %s", err);
         LOG_ERROR(s->route, s->rid, NULL, "Vector search skipped: %s", s->idx_msg);
-        s->ms_vector = req_mono_ms() - t0;
+        s->ms_vector = clk_mono_ms() - t0;
         return sink_progressf(s->c->sink, NULL, s->vec_code, "vector_search", 0, 50,
                               "Vector search skipped (%s); answering from "
                            "text search only", s->idx_msg);
@@ -324,7 +325,7 @@ static int ps_vector_search(struct ps *s)
         s->vec_code = "INDEX_UNAVAILABLE";
         snprintf(s->idx_msg, sizeof(s->idx_msg), "the index search failed");
         LOG_ERROR(s->route, s->rid, NULL, "Vector search failed");
-        s->ms_vector = req_mono_ms() - t0;
+        s->ms_vector = clk_mono_ms() - t0;
         return sink_progressf(s->c->sink, NULL, s->vec_code, "vector_search", 0, 50,
                               "Vector search failed; answering from text "
                            "search only");
@@ -338,7 +339,7 @@ static int ps_vector_search(struct ps *s)
         n++;
     }
     s->nv = n;
-    s->ms_vector = req_mono_ms() - t0;
+    s->ms_vector = clk_mono_ms() - t0;
     return sink_progressf(s->c->sink, NULL, NULL, "vector_search", (long)n, 50,
                           "%zu nearest product%s (cosine >= %.2f, %s, %d lists "
                        "probed)", n, n == 1 ? "" : "s", s->cfg->search_min_vector_score, vidx_meta(vx)->kind,
@@ -348,7 +349,7 @@ static int ps_vector_search(struct ps *s)
 static int ps_filters(struct ps *s)
 {
     struct ctx *c = s->c;
-    int64_t t0 = req_mono_ms();
+    int64_t t0 = clk_mono_ms();
     int rc = sink_progressf(s->c->sink, NULL, NULL, "filters", -1, 50,
                             "Applying the filters to %zu vector candidate%s (the text "
                          "matches were filtered in SQL)", s->nv, s->nv == 1 ? "" : "s");
@@ -372,7 +373,7 @@ static int ps_filters(struct ps *s)
             s->nvf++;
         }
     }
-    s->ms_filters = req_mono_ms() - t0;
+    s->ms_filters = clk_mono_ms() - t0;
     rc = sink_progressf(s->c->sink, NULL, NULL, "filters", (long)s->nvf, 75,
                         "%zu of %zu vector candidates match the filters; %zu "
                      "text matches", s->nvf, s->nv, s->ntext);
@@ -386,7 +387,7 @@ static int ps_filters(struct ps *s)
 static int ps_ranking(struct ps *s)
 {
     struct ctx *c = s->c;
-    int64_t t0 = req_mono_ms();
+    int64_t t0 = clk_mono_ms();
     struct rk_params rp = {.method = rk_method_parse(s->cfg->search_rank_method) == RK_WEIGHTED ? RK_WEIGHTED : RK_RRF,
                            .k = s->cfg->search_rrf_k,
                            .text_weight = s->cfg->search_text_weight};
@@ -435,7 +436,7 @@ static int ps_ranking(struct ps *s)
     if (!n && s->relax && (rc = ps_relax(c, &s->f, s->parsed.residual, &s->relaxations, &s->relax_queries)) != 0)
         return rc;
     json_object *facets = cat_facets((const struct cat_product *const *)s->item_rows, n);
-    s->ms_ranking = req_mono_ms() - t0;
+    s->ms_ranking = clk_mono_ms() - t0;
     rc = sink_progressf(s->c->sink, NULL, NULL, "ranking", (long)n, 100, "%zu product%s ranked", n, n == 1 ? "" : "s");
     if (rc) {
         json_object_put(facets);

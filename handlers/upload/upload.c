@@ -24,6 +24,7 @@
 #include <glib.h>
 #include <json-c/json.h>
 
+#include "common/base/clock.h"
 #include "common/base/log.h"
 #include "common/io/mp.h"
 #include "common/text/tok.h"
@@ -450,7 +451,7 @@ static int up_duplicate(struct up *u, const struct cx_file *ex, const char *how)
  * the time the client took to send the file. */
 static int up_open_stream(struct up *u)
 {
-    u->s->deadline_ms = req_mono_ms() + u->cfg->streaming_timeout;
+    u->s->deadline_ms = clk_mono_ms() + u->cfg->streaming_timeout;
     json_object *j = json_object_new_object();
     json_object_object_add(j, "chatbotId", json_object_new_string(u->chatbot));
     json_object_object_add(j, "title", json_object_new_string(u->title));
