@@ -4,13 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <unistd.h>
 
 #include <fcgiapp.h>
 
 #include "common/base/clock.h"
 #include "common/base/config.h"
+#include "common/base/id.h"
 
 static int hexval(int c)
 {
@@ -76,36 +75,6 @@ int req_parse_query(arena_t *ar, const char *qs, struct kv **out, size_t *n)
     return 0;
 }
 
-int req_id_valid(const char *id)
-{
-    size_t n = 0;
-    for (const char *p = id; *p; p++, n++) {
-        char c = *p;
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '.' || c == '_' || c == '-'))
-            return 0;
-    }
-    return n >= 1 && n <= 64;
-}
-
-void req_id_new(char out[33])
-{
-    unsigned char raw[16];
-    if (getrandom(raw, sizeof(raw), GRND_NONBLOCK) != (ssize_t)sizeof(raw)) {
-        unsigned long long x = (unsigned long long)clk_wall_us() ^ ((unsigned long long)getpid() << 40);
-        for (size_t i = 0; i < sizeof(raw); i++) {
-            x = x * 6364136223846793005ULL + 1442695040888963407ULL;
-            raw[i] = (unsigned char)(x >> 56);
-        }
-    }
-    static const char hex[] = "0123456789abcdef";
-    for (size_t i = 0; i < sizeof(raw); i++) {
-        out[2 * i] = hex[raw[i] >> 4];
-        out[2 * i + 1] = hex[raw[i] & 15];
-    }
-    out[32] = '\0';
-}
-
 static const char *envget(char **env, const char *name)
 {
     if (!env) return NULL;
@@ -153,8 +122,8 @@ int req_init(struct req *r, arena_t *ar, const struct cfg *cfg, char **env)
     r->client_ip = r->remote_addr;
 
     const char *rid = envget(env, "HTTP_X_REQUEST_ID");
-    if (rid && req_id_valid(rid)) snprintf(r->id, sizeof(r->id), "%s", rid);
-    else req_id_new(r->id);
+    if (rid && id_valid(rid)) snprintf(r->id, sizeof(r->id), "%s", rid);
+    else id_new(r->id);
 
     /* Path: REQUEST_URI without the query (falls back to SCRIPT_NAME +
      * PATH_INFO), minus base_path. Percent-escapes in the path are decoded. */

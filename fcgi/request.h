@@ -66,9 +66,4 @@ int req_parse_query(arena_t *ar, const char *qs, struct kv **out, size_t *n);
 /* Percent-decodes s[0..n); plus_space: '+' means ' '. */
 char *req_url_decode(arena_t *ar, const char *s, size_t n, int plus_space);
 
-/* 1 when id is 1-64 chars of [A-Za-z0-9._-]. */
-int req_id_valid(const char *id);
-/* Writes a fresh random id (32 hex chars) into out[33]. */
-void req_id_new(char out[33]);
-
 #endif

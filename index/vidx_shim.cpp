@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,6 +29,7 @@
 #include <omp.h>
 
 #include "common/base/clock.h"
+#include "common/base/id.h"
 
 namespace {
 
@@ -132,20 +132,6 @@ int vx_read_at(int fd, void *p, size_t n, off_t off)
         off += r;
     }
     return 0;
-}
-
-void vx_new_build_id(char out[16])
-{
-    static const char hex[] = "0123456789abcdef";
-    unsigned char r[8];
-    if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
-        uint64_t x = (uint64_t)clk_wall_us() ^ ((uint64_t)getpid() << 48);
-        memcpy(r, &x, sizeof(r));
-    }
-    for (int i = 0; i < 8; i++) {
-        out[2 * i] = hex[r[i] >> 4];
-        out[2 * i + 1] = hex[r[i] & 15];
-    }
 }
 
 // Default lists probed per query: enough lists to scan about
@@ -620,7 +606,7 @@ extern "C" int vidx_build(const char *dir, const char *name, const float *vecs, 
     m.built_at = (long long)(clk_wall_ms() / 1000);
     snprintf(m.kind, sizeof(m.kind), "%s", m.nlist ? "IVFFlat" : "Flat");
     m.nprobe = m.nlist ? vx_default_nprobe(n, m.nlist) : 0;
-    vx_new_build_id(stamp.build_id);
+    id_hex(stamp.build_id, 8);
     memcpy(m.build_id, stamp.build_id, 16);
     m.build_id[16] = '\0';
     stamp.count = (int64_t)n;

@@ -12,7 +12,6 @@
 #include <curl/curl.h>
 
 #include "common/base/clock.h"
-#include "fcgi/request.h"
 
 enum { HC_POOL = 4 };
 

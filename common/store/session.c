@@ -6,12 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/base/id.h"
 #include "common/store/mariadb.h"
-#include "fcgi/request.h"
 
 int sess_id_valid(const char *id)
 {
-    return id && req_id_valid(id);
+    return id && id_valid(id);
 }
 
 static int ssm_open(struct store *s, const char *want, const char *chatbot_id, struct sess *out, char *err, size_t errlen)
@@ -22,8 +22,8 @@ static int ssm_open(struct store *s, const char *want, const char *chatbot_id, s
     if (want && *want) {
         snprintf(out->id, sizeof(out->id), "%s", want);
     } else {
-        char fresh[33];
-        req_id_new(fresh);
+        char fresh[ID_SIZE];
+        id_new(fresh);
         memcpy(out->id, fresh, sizeof(fresh));
     }
     struct db_param p[2] = {DB_STR(out->id), chatbot_id && *chatbot_id ? DB_STR(chatbot_id) : DB_NULL};

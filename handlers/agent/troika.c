@@ -19,6 +19,7 @@
 #include <json-c/json.h>
 
 #include "common/base/config.h"
+#include "common/base/id.h"
 #include "common/text/inr.h"
 #include "common/assist/intent.h"
 #include "common/assist/llm.h"
@@ -495,9 +496,9 @@ int h_troika(struct ctx *c)
     t->rname = c->route->name;
     if (tk_parse(c, &t->in) < 0) return 0;
     if (tk_speech(t) < 0) return 0;
-    char fresh[33];
+    char fresh[ID_SIZE];
     if (!t->in.session_id) {
-        req_id_new(fresh);
+        id_new(fresh);
         t->sid = ar_strdup(c->ar, fresh);
     } else {
         t->sid = t->in.session_id;

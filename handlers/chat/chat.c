@@ -15,6 +15,7 @@
 
 #include "common/base/clock.h"
 #include "common/base/config.h"
+#include "common/base/id.h"
 #include "common/store/context.h"
 #include "common/assist/llm.h"
 #include "common/base/log.h"
@@ -317,10 +318,10 @@ int h_chat(struct ctx *c)
         sink_reject(c->sink, 503, "PROCESSING_ERROR", "The answer generator is unavailable on this server", NULL);
         return 0;
     }
-    char fresh[33];
+    char fresh[ID_SIZE];
     const char *sid = q.session;
     if (!sid) {
-        req_id_new(fresh);
+        id_new(fresh);
         sid = ar_strdup(c->ar, fresh);
     }
 

@@ -6,6 +6,7 @@
 
 #include "common/base/arena.h"
 #include "common/base/config.h"
+#include "common/base/id.h"
 #include "fcgi/request.h"
 #include "test/unit/capture.h"
 #include "test/unit/unit.h"
@@ -235,16 +236,16 @@ static void t_request_id(void)
         char *e[] = {"REQUEST_URI=/", (char *)bad[i], NULL};
         CU_ASSERT_EQUAL(rfx_init(&f, e, NULL), REQ_OK);
         CU_ASSERT_EQUAL(strlen(f.r.id), 32);   /* a fresh one */
-        CU_ASSERT(req_id_valid(f.r.id));
+        CU_ASSERT(id_valid(f.r.id));
         ar_free(f.ar);
     }
-    CU_ASSERT(req_id_valid("0123456789012345678901234567890123456789012345678901234567890123"));
-    CU_ASSERT_FALSE(req_id_valid("0123456789012345678901234567890123456789012345678901234567890123x"));
-    CU_ASSERT_FALSE(req_id_valid(""));
-    CU_ASSERT_FALSE(req_id_valid("a/b"));
+    CU_ASSERT(id_valid("0123456789012345678901234567890123456789012345678901234567890123"));
+    CU_ASSERT_FALSE(id_valid("0123456789012345678901234567890123456789012345678901234567890123x"));
+    CU_ASSERT_FALSE(id_valid(""));
+    CU_ASSERT_FALSE(id_valid("a/b"));
     char a[33], b[33];
-    req_id_new(a);
-    req_id_new(b);
+    id_new(a);
+    id_new(b);
     CU_ASSERT_EQUAL(strspn(a, "0123456789abcdef"), 32);
     CU_ASSERT_STRING_NOT_EQUAL(a, b);
 }
