@@ -16,6 +16,7 @@
 #include <json-c/json.h>
 
 #include "common/base/clock.h"
+#include "common/base/hash.h"
 #include "common/base/log.h"
 #include "common/host/metrics.h"
 #include "common/host/rl.h"
@@ -39,11 +40,8 @@ void op_layout(const struct cfg *cfg, struct shm_layout *out)
     memset(out, 0, sizeof(*out));
     size_t n;
     const struct route *t = rt_table(&n);
-    uint64_t h = 1469598103934665603ULL;   /* FNV-1a over the paths, in order */
-    for (size_t i = 0; i < n; i++) {
-        for (const char *p = t[i].path; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-        h = (h ^ 0xff) * 1099511628211ULL;
-    }
+    uint64_t h = HASH_FNV_BASIS;   /* over the paths, in order */
+    for (size_t i = 0; i < n; i++) h = hash_fnv1a(hash_fnv1a(h, t[i].path, strlen(t[i].path)), "\xff", 1);
     out->rl_capacity = (uint32_t)cfg->rate_limit_table_size;
     out->rl_limit = (uint32_t)cfg->streaming_rate_limit;
     out->rl_window_ms = cfg->streaming_window_ms;

@@ -4,6 +4,7 @@
  * families), L2-normalised. Deterministic, in-process, no model files and no
  * allocation per call. Anything that changes a vector must bump
  * BI_NAME: index metadata records it and a mismatch is refused. */
+#include "common/base/hash.h"
 #include "index/embed.h"
 
 #include <math.h>
@@ -386,21 +387,14 @@ static int bi_stopword(const char *w)
 
 /* ---- hashing ------------------------------------------------------------ */
 
+/* builtin-v1's seed: FNV's offset basis with its last digit lost when it
+ * was first typed. Every vector depends on it (an index built before would
+ * silently stop matching), so it stays as it is. */
+#define BI_SEED 1469598103934665603ULL
+
 static uint64_t bi_fnv_start(char kind)
 {
-    uint64_t h = 1469598103934665603ULL;
-    h ^= (unsigned char)kind;
-    return h * 1099511628211ULL;
-}
-
-static uint64_t bi_fnv(uint64_t h, const void *p, size_t n)
-{
-    const unsigned char *s = p;
-    for (size_t i = 0; i < n; i++) {
-        h ^= s[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
+    return hash_fnv1a(BI_SEED, &kind, 1);
 }
 
 /* Adds ±w at the hashed position (splitmix64 finaliser over FNV-1a). */
@@ -417,7 +411,7 @@ static void bi_add(float *out, int dim, uint64_t h, float w)
 
 static void bi_add_str(float *out, int dim, char kind, const char *s, size_t n, float w)
 {
-    bi_add(out, dim, bi_fnv(bi_fnv_start(kind), s, n), w);
+    bi_add(out, dim, hash_fnv1a(bi_fnv_start(kind), s, n), w);
 }
 
 /* ---- tokens ------------------------------------------------------------- */
@@ -523,12 +517,12 @@ static void bi_add_chargrams(float *out, int dim, const struct bi_tok *t)
             uint64_t h = bi_fnv_start('c');
             int a = i, z = i + n; /* half-open, in marker coordinates */
             if (a == 0) {
-                h = bi_fnv(h, "<", 1);
+                h = hash_fnv1a(h, "<", 1);
                 a = 1;
             }
             int zz = z == L ? L - 1 : z;
-            if (zz > a) h = bi_fnv(h, t->b + t->cpoff[a - 1], (size_t)(t->cpoff[zz - 1] - t->cpoff[a - 1]));
-            if (z == L) h = bi_fnv(h, ">", 1);
+            if (zz > a) h = hash_fnv1a(h, t->b + t->cpoff[a - 1], (size_t)(t->cpoff[zz - 1] - t->cpoff[a - 1]));
+            if (z == L) h = hash_fnv1a(h, ">", 1);
             bi_add(out, dim, h, w);
         }
     }
@@ -553,9 +547,9 @@ static void bi_add_word(float *out, int dim, struct bi_tok *t, char *prev, size_
     if (e && e->kind == LX_FAMILY) bi_add_str(out, dim, 'f', e->to, strlen(e->to), BI_W_FAMILY);
     if (!t->numeric) bi_add_chargrams(out, dim, t);
     if (*prevlen) {
-        uint64_t h = bi_fnv(bi_fnv_start('b'), prev, *prevlen);
-        h = bi_fnv(h, "\x1f", 1);
-        bi_add(out, dim, bi_fnv(h, t->b, t->len), BI_W_BIGRAM);
+        uint64_t h = hash_fnv1a(bi_fnv_start('b'), prev, *prevlen);
+        h = hash_fnv1a(h, "\x1f", 1);
+        bi_add(out, dim, hash_fnv1a(h, t->b, t->len), BI_W_BIGRAM);
     }
     memcpy(prev, t->b, t->len);
     *prevlen = t->len;

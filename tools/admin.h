@@ -37,8 +37,4 @@ int adm_stats(struct adm *a, int argc, char **argv);
 int adm_chatbot_create(struct adm *a, int argc, char **argv);
 int adm_chatbot_list(struct adm *a, int argc, char **argv);
 
-/* 64-bit FNV-1a over n bytes, continuing from h (start with ADM_FNV0). */
-#define ADM_FNV0 0xcbf29ce484222325ULL
-uint64_t adm_fnv(uint64_t h, const void *p, size_t n);
-
 #endif

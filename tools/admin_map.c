@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "common/base/hash.h"
 #include "tools/admin.h"
 
 int adm_map_init(struct adm_map *m, arena_t *ar, size_t want)
@@ -17,7 +18,7 @@ int adm_map_init(struct adm_map *m, arena_t *ar, size_t want)
 
 static struct adm_ent *adm_map_slot(struct adm_map *m, const char *key)
 {
-    size_t i = (size_t)adm_fnv(ADM_FNV0, key, strlen(key)) & (m->cap - 1);
+    size_t i = (size_t)hash_fnv1a(HASH_FNV_BASIS, key, strlen(key)) & (m->cap - 1);
     while (m->e[i].key && strcmp(m->e[i].key, key) != 0) i = (i + 1) & (m->cap - 1);
     return &m->e[i];
 }

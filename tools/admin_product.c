@@ -15,6 +15,7 @@
 #include <json-c/json.h>
 
 #include "common/base/config.h"
+#include "common/base/hash.h"
 #include "common/search/qparse.h"
 #include "common/base/u8.h"
 #include "tools/admin.h"
@@ -203,9 +204,9 @@ static int ap_url(arena_t *ar, json_object *o, const char *key, const char **out
 static uint64_t ap_hash_str(uint64_t h, const char *s)
 {
     static const char sep = '\x1f';
-    if (s) h = adm_fnv(h, s, strlen(s));
-    else h = adm_fnv(h, "\x1e", 1);   /* absent differs from empty */
-    return adm_fnv(h, &sep, 1);
+    if (s) h = hash_fnv1a(h, s, strlen(s));
+    else h = hash_fnv1a(h, "\x1e", 1);   /* absent differs from empty */
+    return hash_fnv1a(h, &sep, 1);
 }
 
 int adm_prod_from_json(arena_t *ar, json_object *o, const struct cfg *c, struct pr_product *p, char *why,
@@ -351,7 +352,7 @@ int adm_prod_from_json(arena_t *ar, json_object *o, const struct cfg *c, struct 
         return -1;
     }
 
-    uint64_t h = ADM_FNV0;
+    uint64_t h = HASH_FNV_BASIS;
     const char *fields[] = {p->sku, p->title, p->description, p->category, p->designer, p->colors_json,
                             p->sizes_json, p->price, p->currency, p->tags_text, p->image_url, p->url};
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) h = ap_hash_str(h, fields[i]);

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "troika_build.h"
 #include "troika_paths.h"
@@ -66,16 +65,6 @@ static const char adm_usage[] =
     "  troika-admin import-products catalog.jsonl\n"
     "  troika-admin build-index\n"
     "  troika-admin stats\n";
-
-uint64_t adm_fnv(uint64_t h, const void *p, size_t n)
-{
-    const unsigned char *b = p;
-    for (size_t i = 0; i < n; i++) {
-        h ^= b[i];
-        h *= 0x100000001b3ULL;
-    }
-    return h;
-}
 
 struct store *adm_store(struct adm *a)
 {

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/base/hash.h"
 #include "common/io/db.h"
 #include "common/search/qparse.h"
 
@@ -82,9 +83,7 @@ struct ct_map {
 
 static uint64_t ct_hash(const char *s, size_t n)
 {
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 0x100000001b3ULL;
-    return h;
+    return hash_fnv1a(HASH_FNV_BASIS, s, n);
 }
 
 static int ct_map_grow(struct ct_map *m)

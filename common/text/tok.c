@@ -17,6 +17,7 @@
 #include <json-c/json.h>
 
 #include "common/base/b64.h"
+#include "common/base/hash.h"
 #include "common/base/u8.h"
 
 /* cl100k_base's split pattern (tiktoken's current spelling: possessive
@@ -66,11 +67,7 @@ struct tok {
 
 static uint64_t tok_hash(const unsigned char *p, size_t n)
 {
-    uint64_t h = 0xcbf29ce484222325ULL;   /* FNV-1a, then a final mix */
-    for (size_t i = 0; i < n; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ULL;
-    }
+    uint64_t h = hash_fnv1a(HASH_FNV_BASIS, p, n);   /* then a final mix */
     h ^= h >> 29;
     h *= 0xbf58476d1ce4e5b9ULL;
     h ^= h >> 32;
