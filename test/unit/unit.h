@@ -36,6 +36,9 @@ void register_suggest(void);
 void register_tts(void);
 void register_catbits(void);
 void register_catalog(void);
+void register_clock(void);
+void register_id(void);
+void register_hash(void);
 
 /* Where the cl100k_base rank file is: $TROIKA_TOKENIZER_FILE, else
  * tools/fetch-tokenizer.sh's cache (test_tok.c). */
