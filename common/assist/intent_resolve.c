@@ -12,6 +12,7 @@
 #include <json-c/json.h>
 
 #include "common/search/qparse.h"
+#include "common/text/inr.h"
 
 static void it_copy(char *dst, size_t cap, const char *src)
 {
@@ -135,15 +136,6 @@ void it_resolve(struct it_result *r, const struct it_entities *prev, double prev
 
 /* ---- JSON -------------------------------------------------------------------- */
 
-/* Whole amounts as integers, others with two decimals. */
-static json_object *it_amount(double v)
-{
-    if (v == floor(v) && fabs(v) < 9e15) return json_object_new_int64((long long)v);
-    char s[48];
-    snprintf(s, sizeof(s), "%.2f", v);
-    return json_object_new_double_s(v, s);
-}
-
 static json_object *it_str_or_null(const char *s)
 {
     return s && *s ? json_object_new_string(s) : NULL;
@@ -159,9 +151,9 @@ json_object *it_entities_json(const struct it_entities *e)
     json_object *b = NULL;
     if (e->budget_min > 0 || e->budget_max > 0) {
         b = json_object_new_object();
-        json_object_object_add(b, "min", e->budget_min > 0 ? it_amount(e->budget_min) : NULL);
-        json_object_object_add(b, "max", e->budget_max > 0 ? it_amount(e->budget_max) : NULL);
-        if (e->budget_around) json_object_object_add(b, "around", it_amount(e->budget_target));
+        json_object_object_add(b, "min", e->budget_min > 0 ? inr_json(e->budget_min) : NULL);
+        json_object_object_add(b, "max", e->budget_max > 0 ? inr_json(e->budget_max) : NULL);
+        if (e->budget_around) json_object_object_add(b, "around", inr_json(e->budget_target));
     }
     json_object_object_add(o, "budget", b);
     json_object_object_add(o, "occasion", it_str_or_null(e->occasion));

@@ -10,6 +10,7 @@
 #include <json-c/json.h>
 
 #include "common/search/qparse_lex.h"
+#include "common/text/inr.h"
 
 /* ---- readers: the lexicon's lookups in the table's shape ---------------------- */
 
@@ -341,15 +342,6 @@ int qp_filter_word_known(const char *w)
 
 /* ---- JSON ----------------------------------------------------------------------- */
 
-/* An amount as the cards give one: whole rupees as an integer. */
-static json_object *qpf_money(double v)
-{
-    if (v == floor(v) && fabs(v) < 9e15) return json_object_new_int64((int64_t)v);
-    char b[32];
-    snprintf(b, sizeof(b), "%.2f", v);
-    return json_object_new_double_s(v, b);
-}
-
 json_object *qp_filters_json(const struct qp_filters *f)
 {
     json_object *o = json_object_new_object();
@@ -365,7 +357,7 @@ json_object *qp_filters_json(const struct qp_filters *f)
             break;
         case QPF_MIN:
         case QPF_MAX:
-            if (qpf_cnum(f, d) >= 0) json_object_object_add(o, d->name, qpf_money(qpf_cnum(f, d)));
+            if (qpf_cnum(f, d) >= 0) json_object_object_add(o, d->name, inr_json(qpf_cnum(f, d)));
             break;
         case QPF_BOOL:
             if (f->in_stock >= 0) json_object_object_add(o, d->name, json_object_new_boolean(f->in_stock));

@@ -8,7 +8,6 @@
  * child tables (conf/schema.sql). */
 #include "common/store/catalog.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +19,7 @@
 #include "common/io/db.h"
 #include "common/search/filters.h"
 #include "common/search/qparse_lex.h"
+#include "common/text/inr.h"
 
 #define CAT_COLS                                                                                        \
     "p.id, p.sku, p.title, p.category, p.designer, p.currency, p.colors, p.sizes, p.image_url, p.url, " \
@@ -536,14 +536,6 @@ static json_object *cat_str_or_null(const char *s)
     return s ? json_object_new_string(s) : NULL;
 }
 
-static json_object *cat_money(double v, const char *text)
-{
-    if (v == floor(v) && fabs(v) < 9e15) return json_object_new_int64((int64_t)v);
-    char b[32];
-    snprintf(b, sizeof(b), "%.2f", v);
-    return json_object_new_double_s(v, text ? text : b);
-}
-
 static json_object *cat_score(double v)
 {
     char b[32];
@@ -556,7 +548,7 @@ json_object *cat_card(const struct cat_product *p, double score, int text_rank, 
     json_object *o = json_object_new_object();
     json_object_object_add(o, "sku", json_object_new_string(p->sku));
     json_object_object_add(o, "title", json_object_new_string(p->title));
-    json_object_object_add(o, "price", cat_money(p->price, NULL));
+    json_object_object_add(o, "price", inr_json(p->price));
     json_object_object_add(o, "currency", json_object_new_string(p->currency));
     json_object_object_add(o, "category", json_object_new_string(p->category));
     json_object_object_add(o, "designer", cat_str_or_null(p->designer));
@@ -679,8 +671,8 @@ json_object *cat_facets(const struct cat_product *const *rows, size_t n)
     json_object_object_add(o, "categories", cat_facet_json(cats, 0, CAT_FACET_MAX));
     json_object_object_add(o, "designers", cat_facet_json(des, 0, 20));
     json_object *pr = json_object_new_object();
-    json_object_object_add(pr, "min", n ? cat_money(pmin, NULL) : NULL);
-    json_object_object_add(pr, "max", n ? cat_money(pmax, NULL) : NULL);
+    json_object_object_add(pr, "min", n ? inr_json(pmin) : NULL);
+    json_object_object_add(pr, "max", n ? inr_json(pmax) : NULL);
     json_object_object_add(o, "price", pr);
     free(sizes);
     return o;

@@ -1,9 +1,11 @@
-/* inr.c: Indian digit grouping for prices; see inr.h. */
+/* inr.c: Indian digit grouping for prices, and prices in JSON; see inr.h. */
 #include "common/text/inr.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+
+#include <json-c/json.h>
 
 size_t inr_group(char *out, size_t cap, double amount)
 {
@@ -39,4 +41,13 @@ size_t inr_format(char *out, size_t cap, double amount, const char *currency)
         w = snprintf(out, cap, "%s%s %s", sign, currency, digits);
     if (w < 0) return 0;
     return (size_t)w < cap ? (size_t)w : (cap ? cap - 1 : 0);
+}
+
+struct json_object *inr_json(double amount)
+{
+    double v = round(amount * 100.0) / 100.0;
+    if (v == floor(v) && fabs(v) < 9e15) return json_object_new_int64((int64_t)v);
+    char s[48];
+    snprintf(s, sizeof(s), "%.2f", v);
+    return json_object_new_double_s(v, s);
 }

@@ -82,29 +82,24 @@ static void tk_plural(char *out, size_t cap, const char *noun)
         snprintf(out, cap, "%ss", noun);
 }
 
-static void tk_money(char *out, size_t cap, double v, const char *cur)
-{
-    inr_format(out, cap, v, cur);
-}
-
 static int tk_budget_phrase(buf_t *b, const struct it_entities *e, const char *cur)
 {
     char a[48], c[48];
     if (e->budget_around && e->budget_target > 0) {
-        tk_money(a, sizeof(a), e->budget_target, cur);
+        inr_format(a, sizeof(a), e->budget_target, cur);
         return buf_printf(b, " around %s", a);
     }
     if (e->budget_min > 0 && e->budget_max > 0) {
-        tk_money(a, sizeof(a), e->budget_min, cur);
-        tk_money(c, sizeof(c), e->budget_max, cur);
+        inr_format(a, sizeof(a), e->budget_min, cur);
+        inr_format(c, sizeof(c), e->budget_max, cur);
         return buf_printf(b, " between %s and %s", a, c);
     }
     if (e->budget_max > 0) {
-        tk_money(a, sizeof(a), e->budget_max, cur);
+        inr_format(a, sizeof(a), e->budget_max, cur);
         return buf_printf(b, " under %s", a);
     }
     if (e->budget_min > 0) {
-        tk_money(a, sizeof(a), e->budget_min, cur);
+        inr_format(a, sizeof(a), e->budget_min, cur);
         return buf_printf(b, " above %s", a);
     }
     return 0;
@@ -175,9 +170,9 @@ static int tk_summary(buf_t *b, arena_t *ar, const struct tk_facts *f)
     struct it_entities se;
     tk_segment_entities(&m->asked, &se);
     if (tk_describe(ar, &se, cur, 1, &desc) < 0) return -1;
-    tk_money(lo, sizeof(lo), m->min, cur);
-    tk_money(hi, sizeof(hi), m->max, cur);
-    tk_money(med, sizeof(med), m->median, cur);
+    inr_format(lo, sizeof(lo), m->min, cur);
+    inr_format(hi, sizeof(hi), m->max, cur);
+    inr_format(med, sizeof(med), m->median, cur);
     if (m->relaxed) {
         tk_plural(plural, sizeof(plural), m->seg.category[0] ? m->seg.category : "piece");
         if (m->count == 1)
@@ -212,7 +207,7 @@ static int tk_relax_phrase(buf_t *b, const struct tk_facts *f)
     if (f->relaxed & TK_RELAX_BUDGET) {
         char v[48];
         if (m && m->budget_max > 0) {
-            tk_money(v, sizeof(v), m->budget_max, f->currency);
+            inr_format(v, sizeof(v), m->budget_max, f->currency);
             snprintf(budget, sizeof(budget), "widened the budget by 20%% (up to %s)", v);
         } else {
             snprintf(budget, sizeof(budget), "widened the budget by 20%%");
@@ -242,8 +237,8 @@ static int tk_extra(buf_t *b, const struct tk_facts *f)
     switch (f->intent->intent) {
     case IT_PRICE_INQUIRY:
         if (m && m->count >= 4 && m->q1 < m->q3) {
-            tk_money(a, sizeof(a), m->q1, cur);
-            tk_money(c, sizeof(c), m->q3, cur);
+            inr_format(a, sizeof(a), m->q1, cur);
+            inr_format(c, sizeof(c), m->q3, cur);
             return buf_printf(b, " Half of them cost between %s and %s.", a, c);
         }
         return 0;
@@ -256,10 +251,10 @@ static int tk_extra(buf_t *b, const struct tk_facts *f)
         if (f->nproducts >= 2) {
             const struct tk_product *x = &p[0], *y = &p[1];
             const struct tk_product *lo_p = x->price <= y->price ? x : y, *hi_p = lo_p == x ? y : x;
-            tk_money(a, sizeof(a), x->price, cur);
-            tk_money(c, sizeof(c), y->price, cur);
+            inr_format(a, sizeof(a), x->price, cur);
+            inr_format(c, sizeof(c), y->price, cur);
             char d[48];
-            tk_money(d, sizeof(d), hi_p->price - lo_p->price, cur);
+            inr_format(d, sizeof(d), hi_p->price - lo_p->price, cur);
             int rc = buf_printf(b, " Comparing the top two: %s at %s and %s at %s", x->title, a, y->title, c);
             if (hi_p->price > lo_p->price)
                 rc |= buf_printf(b, "; %s costs %s less", lo_p->title, d);
@@ -314,7 +309,7 @@ static int tk_alternates(buf_t *b, const struct tk_facts *f, size_t skip)
     for (size_t i = 0; i < n; i++) {
         char v[48];
         const struct tk_product *p = &f->products[idx[i]];
-        tk_money(v, sizeof(v), p->price, p->currency ? p->currency : f->currency);
+        inr_format(v, sizeof(v), p->price, p->currency ? p->currency : f->currency);
         rc |= buf_printf(b, "%s%s (%s)", i == 0 ? "" : " and ", p->title, v);
     }
     return rc | buf_adds(b, ".");
@@ -371,7 +366,7 @@ int tk_answer_builtin(arena_t *ar, const struct tk_facts *f, char **out)
         size_t pick = r->intent == IT_COMPARISON ? 0 : tk_pick(f, size, family);
         const struct tk_product *p = &f->products[pick];
         char v[48];
-        tk_money(v, sizeof(v), p->price, p->currency ? p->currency : f->currency);
+        inr_format(v, sizeof(v), p->price, p->currency ? p->currency : f->currency);
         rc |= buf_adds(&b, " My pick");
         const struct tk_occ *o = r->e.occasion[0] ? tk_occ_find(r->e.occasion) : NULL;
         if (o && !strncmp(o->phrase, "for a ", 6))
@@ -409,11 +404,11 @@ int tk_facts_prompt(arena_t *ar, const struct tk_facts *f, char **out)
     if (tk_describe(ar, &r->e, cur, 1, &desc) < 0) return -1;
     rc |= buf_printf(&b, "Shopper intent: %s. Looking for: %s.\n", it_kind_name(r->intent), desc);
     if (m && m->count > 0) {
-        tk_money(a, sizeof(a), m->min, cur);
-        tk_money(c, sizeof(c), m->max, cur);
-        tk_money(d, sizeof(d), m->median, cur);
-        tk_money(q1, sizeof(q1), m->q1, cur);
-        tk_money(q3, sizeof(q3), m->q3, cur);
+        inr_format(a, sizeof(a), m->min, cur);
+        inr_format(c, sizeof(c), m->max, cur);
+        inr_format(d, sizeof(d), m->median, cur);
+        inr_format(q1, sizeof(q1), m->q1, cur);
+        inr_format(q3, sizeof(q3), m->q3, cur);
         rc |= buf_printf(&b,
                          "Market figures%s: %ld products (%ld in stock) from %ld designers; price "
                          "%s to %s, median %s, quartiles %s and %s.\n",
@@ -439,7 +434,7 @@ int tk_facts_prompt(arena_t *ar, const struct tk_facts *f, char **out)
         rc |= buf_adds(&b, "Matched products (name only these, by their exact title; you may cite the SKU in brackets):\n");
         for (size_t i = 0; i < f->nproducts; i++) {
             const struct tk_product *p = &f->products[i];
-            tk_money(a, sizeof(a), p->price, p->currency ? p->currency : cur);
+            inr_format(a, sizeof(a), p->price, p->currency ? p->currency : cur);
             rc |= buf_printf(&b, "%zu. [%s] %s", i + 1, p->sku, p->title);
             if (p->designer && *p->designer) rc |= buf_printf(&b, " by %s", p->designer);
             rc |= buf_printf(&b, ", %s, %s", a, p->in_stock ? "in stock" : "out of stock");
@@ -499,13 +494,13 @@ int tk_suggestions(arena_t *ar, const struct tk_facts *f, json_object **prompts_
             tk_suggest_add(prompts, details, text, "color", m->other_colors[i].count);
         }
         if (m->below.count > 0 && m->below.max > 0) {
-            tk_money(v, sizeof(v), m->below.max, cur);
+            inr_format(v, sizeof(v), m->below.max, cur);
             snprintf(text, sizeof(text), "%c%s under %s (%ld)", plural[0] >= 'a' && plural[0] <= 'z' ? plural[0] - 32 : plural[0],
                      plural + 1, v, m->below.count);
             tk_suggest_add(prompts, details, text, "budget", m->below.count);
         }
         if (m->above.count > 0 && m->above.min > 0 && json_object_array_length(prompts) < 4) {
-            tk_money(v, sizeof(v), m->above.min, cur);
+            inr_format(v, sizeof(v), m->above.min, cur);
             snprintf(text, sizeof(text), "%c%s above %s (%ld)", plural[0] >= 'a' && plural[0] <= 'z' ? plural[0] - 32 : plural[0],
                      plural + 1, v, m->above.count);
             tk_suggest_add(prompts, details, text, "budget", m->above.count);

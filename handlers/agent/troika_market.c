@@ -16,6 +16,7 @@
 #include <json-c/json.h>
 
 #include "common/store/market.h"
+#include "common/text/inr.h"
 
 void tk_segment_from(const struct it_entities *e, struct mk_segment *s)
 {
@@ -302,16 +303,6 @@ static json_object *tk_counts_json(const struct tk_count *c, size_t n)
     return a;
 }
 
-/* Whole amounts as integers, others with two decimals (exact text). */
-static json_object *tk_money_json(double v)
-{
-    v = round(v * 100.0) / 100.0;
-    if (v == floor(v) && fabs(v) < 9e15) return json_object_new_int64((long long)v);
-    char s[48];
-    snprintf(s, sizeof(s), "%.2f", v);
-    return json_object_new_double_s(v, s);
-}
-
 static json_object *tk_segment_json(const struct mk_segment *s)
 {
     json_object *o = json_object_new_object();
@@ -320,8 +311,8 @@ static json_object *tk_segment_json(const struct mk_segment *s)
     json_object *b = NULL;
     if (s->min > 0 || s->max > 0) {
         b = json_object_new_object();
-        json_object_object_add(b, "min", s->min > 0 ? tk_money_json(s->min) : NULL);
-        json_object_object_add(b, "max", s->max > 0 ? tk_money_json(s->max) : NULL);
+        json_object_object_add(b, "min", s->min > 0 ? inr_json(s->min) : NULL);
+        json_object_object_add(b, "max", s->max > 0 ? inr_json(s->max) : NULL);
     }
     json_object_object_add(o, "budget", b);
     if (s->occasion[0]) json_object_object_add(o, "occasion", json_object_new_string(s->occasion));
@@ -341,11 +332,11 @@ json_object *tk_market_json(const struct tk_market *m, const char *desc, const c
     json_object *price = NULL;
     if (m->count > 0) {
         price = json_object_new_object();
-        json_object_object_add(price, "min", tk_money_json(m->min));
-        json_object_object_add(price, "q1", tk_money_json(m->q1));
-        json_object_object_add(price, "median", tk_money_json(m->median));
-        json_object_object_add(price, "q3", tk_money_json(m->q3));
-        json_object_object_add(price, "max", tk_money_json(m->max));
+        json_object_object_add(price, "min", inr_json(m->min));
+        json_object_object_add(price, "q1", inr_json(m->q1));
+        json_object_object_add(price, "median", inr_json(m->median));
+        json_object_object_add(price, "q3", inr_json(m->q3));
+        json_object_object_add(price, "max", inr_json(m->max));
         json_object_object_add(price, "currency", json_object_new_string(currency ? currency : "INR"));
     }
     json_object_object_add(o, "price", price);
@@ -359,8 +350,8 @@ json_object *tk_market_json(const struct tk_market *m, const char *desc, const c
         json_object_object_add(x, "sku", json_object_new_string(t->sku));
         json_object_object_add(x, "title", json_object_new_string(t->title));
         json_object_object_add(x, "designer", json_object_new_string(t->designer));
-        json_object_object_add(x, "price", tk_money_json(t->price));
-        json_object_object_add(x, "popularity", tk_money_json(t->popularity));
+        json_object_object_add(x, "price", inr_json(t->price));
+        json_object_object_add(x, "popularity", inr_json(t->popularity));
         json_object_object_add(x, "inStock", json_object_new_boolean(t->in_stock));
         json_object_array_add(tr, x);
     }

@@ -1,6 +1,8 @@
 /* test_inr.c: Indian digit grouping of prices. */
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include "common/text/inr.h"
 #include "test/unit/unit.h"
 
@@ -39,11 +41,33 @@ static void t_format(void)
     CU_ASSERT_EQUAL(strlen(out), 5);
 }
 
+/* Prices in events: whole amounts as JSON integers, others with exactly
+ * two decimals, rounded to the paisa (a computed 46000.000000001 budget is
+ * 46000, a quartile 38499.499 is 38499.50). */
+static void t_json(void)
+{
+    static const struct {
+        double v;
+        const char *want;
+    } cases[] = {
+        {38500, "38500"}, {0, "0"}, {-52000, "-52000"}, {38499.5, "38499.50"}, {1234.567, "1234.57"},
+        {46000.000000001, "46000"}, {38499.499, "38499.50"}, {0.004, "0"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        json_object *o = inr_json(cases[i].v);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+        CU_ASSERT_STRING_EQUAL(json_object_to_json_string(o), cases[i].want);
+        CU_ASSERT_EQUAL(json_object_is_type(o, json_type_int), strchr(cases[i].want, '.') == NULL);
+        json_object_put(o);
+    }
+}
+
 void register_inr(void)
 {
     static const struct unit_case cases[] = {
         {"group", t_group},
         {"format", t_format},
+        {"JSON", t_json},
         {NULL, NULL},
     };
     unit_suite("inr", cases);
