@@ -62,9 +62,12 @@ void hx_parse_query(struct ctx *c, const char *q, const char *designer, struct q
 /* Milliseconds since the request started. */
 int64_t hx_elapsed(const struct ctx *c);
 
-/* A catalog query failed (rc: DB_ECONN or another DB_E*) after the stream
- * opened, in step `what` of the search named `who`: ERROR log with err,
- * DB_CONNECTION_ERROR or DB_QUERY_ERROR `error` event. 0 or SINK_E*. */
+/* The one "database failure -> error event": a store call failed (rc:
+ * ST_ECONN or ST_EQUERY; DB_E* are the same values) after the stream
+ * opened, in step `what` of `who` ("Product search", "Chat"): ERROR log
+ * with err (never sent), and an `error` event with st_code(rc) and a
+ * message naming the step.
+ * 0 or SINK_E*; a step returns its own "stop" code when 0. */
 int hx_db_fail(struct ctx *c, const char *who, int rc, const char *what, const char *err);
 
 #endif

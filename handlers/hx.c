@@ -13,6 +13,7 @@
 #include "common/base/log.h"
 #include "common/search/qparse.h"
 #include "common/assist/tts.h"
+#include "common/store/store.h"
 #include "common/text/tok.h"
 #include "fcgi/app.h"
 #include "fcgi/request.h"
@@ -62,11 +63,11 @@ int64_t hx_elapsed(const struct ctx *c)
 
 int hx_db_fail(struct ctx *c, const char *who, int rc, const char *what, const char *err)
 {
-    const char *code = rc == DB_ECONN ? "DB_CONNECTION_ERROR" : "DB_QUERY_ERROR";
+    const char *code = st_code(rc);
     LOG_ERROR(c->route->name, c->req->id, NULL, "%s failed in %s: %s: %s", who, what, code, err);
     char m[256];
-    snprintf(m, sizeof(m), rc == DB_ECONN ? "The product database is unreachable (%s)"
-                                          : "The product database could not answer (%s)", what);
+    snprintf(m, sizeof(m), rc == ST_ECONN ? "The database is unreachable (%s)" : "The database could not answer (%s)",
+             what);
     return sink_error(c->sink, code, m);
 }
 

@@ -224,12 +224,8 @@ static void tk_lexicon(struct ctx *c, struct it_lexicon *lx)
 
 static int tk_db_fail(struct tk_run *t, int rc, const char *what, const char *err)
 {
-    const char *code = rc == ST_ECONN ? "DB_CONNECTION_ERROR" : "DB_QUERY_ERROR";
-    char m[384];
-    snprintf(m, sizeof(m), "%s: %s", what, err);
-    LOG_ERROR(t->rname, t->c->req->id, NULL, "%s", m);
-    sink_error(t->c->sink, code, rc == ST_ECONN ? "The database is unavailable" : "A database query failed");
-    return -1;
+    int e = hx_db_fail(t->c, "Sales agent", rc, what, err);
+    return e ? e : -1;
 }
 
 static int tk_db(struct tk_run *t, char *err, size_t errlen)

@@ -61,10 +61,8 @@ static int tk_count(struct ctx *c, const struct qp_filters *f, long *n, char *er
 
 static int tk_match_fail(struct ctx *c, int rc, const char *err)
 {
-    LOG_ERROR(c->route->name, c->req->id, NULL, "Product matching failed: %s", err);
-    sink_error(c->sink, rc == DB_ECONN ? "DB_CONNECTION_ERROR" : "DB_QUERY_ERROR",
-               rc == DB_ECONN ? "The product database is unreachable" : "The product database could not answer");
-    return -1;
+    int e = hx_db_fail(c, "Sales agent", rc, "product_matching", err);
+    return e ? e : -1;
 }
 
 /* "Nothing matched red lehenga in size M around ₹40,000; widening the budget

@@ -109,9 +109,8 @@ static int chat_tick(void *arg)
 
 static int chat_db_fail(struct ctx *c, int rc, const char *what, const char *err)
 {
-    LOG_ERROR(c->route->name, c->req->id, NULL, "%s: %s", what, err);
-    sink_error(c->sink, rc == ST_ECONN ? "DB_CONNECTION_ERROR" : "DB_QUERY_ERROR", what);
-    return -1;
+    int e = hx_db_fail(c, "Chat", rc, what, err);
+    return e ? e : -1;
 }
 
 /* Stores the answer sent so far; a failure is logged, not sent (the answer
@@ -345,11 +344,7 @@ int h_chat(struct ctx *c)
 
     /* ---- session ---- */
     if ((rc = sink_progress(c->sink, "session", "Loading the conversation", -1, -1))) return rc;
-    if (st_connect(c->app->store, err, sizeof(err)) != ST_OK) {
-        sink_error(c->sink, "DB_CONNECTION_ERROR", "The database is unavailable");
-        LOG_ERROR(rname, c->req->id, NULL, "Database connection failed: %s", err);
-        return -1;
-    }
+    if (st_connect(c->app->store, err, sizeof(err)) != ST_OK) return chat_db_fail(c, ST_ECONN, "session", err);
     struct sess_msg *hist = NULL;
     size_t nhist = 0;
     int exists = 0;
@@ -357,7 +352,7 @@ int h_chat(struct ctx *c)
     struct chat_gen g = {.c = c, .sid = sid, .chatbot = q.chatbot, .query = q.query};
     int drc = sess_load(c->app->store, c->ar, sid, cfg->chat_history_turns, &exists, &hist, &nhist, err, sizeof(err));
     double t_sess = chat_ms_since(t_req);
-    if (drc != ST_OK) return chat_db_fail(c, drc, "The session could not be loaded", err);
+    if (drc != ST_OK) return chat_db_fail(c, drc, "session", err);
     g.sess.created = !exists;
     int turns = 0;
     for (size_t i = 0; i < nhist; i++) turns += strcmp(hist[i].role, "user") == 0;
@@ -413,7 +408,7 @@ int h_chat(struct ctx *c)
     if (!g.stored && rc != CHAT_EDB && chat_store_turn(&g)) rc = CHAT_EDB;   /* failed before it was sent */
     if (rc == CHAT_EDB) {
         ans_abort(a);
-        return chat_db_fail(c, g.db_rc, "The question could not be stored", g.db_err);
+        return chat_db_fail(c, g.db_rc, "storing the question", g.db_err);
     }
     if (rc != LLM_OK) {
         ans_abort(a);
