@@ -25,8 +25,10 @@ struct hx_designer_cache;
 
 struct pm_flags {
     volatile sig_atomic_t stop;     /* SIGTERM: finish the request, then exit */
-    volatile sig_atomic_t abort;    /* SIGUSR2: end the request now; 1 drain deadline,
-                                       2 request_terminate_timeout_ms (then recycle) */
+    volatile sig_atomic_t abort;    /* SIGUSR2: end the request now (fcgi/sink.h):
+                                       SINK_ABORT_DRAIN the drain deadline passed,
+                                       SINK_ABORT_TERMINATE request_terminate_timeout_ms
+                                       (then recycle) */
     volatile sig_atomic_t reopen;   /* SIGUSR1: reopen the log */
     volatile sig_atomic_t reload;   /* SIGHUP (master) */
     volatile sig_atomic_t child;    /* SIGCHLD (master) */

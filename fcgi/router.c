@@ -125,7 +125,7 @@ int rt_dispatch(struct app *app, struct req *r, struct sink *s, const struct rou
     if (rc < 0 && !s->error_sent) {
         if (rc == SINK_ETIMEOUT) {
             char m[160];
-            if (app->flags && app->flags->abort == 2)
+            if (app->flags && app->flags->abort == SINK_ABORT_TERMINATE)
                 snprintf(m, sizeof(m), "The request exceeded request_terminate_timeout_ms (%d ms)",
                          cfg->request_terminate_timeout_ms);
             else

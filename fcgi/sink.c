@@ -8,6 +8,7 @@
 #include "fcgi/sink.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,7 +21,6 @@
 #include "common/base/config.h"
 #include "common/base/log.h"
 #include "common/base/u8.h"
-#include "fcgi/request.h"
 
 static pthread_mutex_t sink_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t sink_cv = PTHREAD_COND_INITIALIZER;
@@ -123,7 +123,6 @@ void sink_init(struct sink *s, enum sink_mode mode, arena_t *ar, const struct cf
     s->cfg = cfg;
     s->rid = rid;
     s->route = route;
-    s->t0_ms = t0_ms;
     s->deadline_ms = t0_ms + cfg->streaming_timeout;
     s->last_write_ms = t0_ms;
     s->http_status = 200;
@@ -282,7 +281,7 @@ static void *sink_watch(void *arg)
         /* Once the handler has sent its error event, ending the stream is
          * left to it (its close follows); only heartbeats go on. */
         int may_end = !s->error_sent;
-        if (may_end && s->abort_flag && *s->abort_flag == 2) {
+        if (may_end && s->abort_flag && *s->abort_flag == SINK_ABORT_TERMINATE) {
             sink_watch_end(s, "STREAM_TIMEOUT", "The request exceeded request_terminate_timeout_ms", SINK_ETIMEOUT);
         } else if (may_end && s->abort_flag && *s->abort_flag) {
             sink_watch_end(s, "SHUTTING_DOWN", "The server is shutting down; the stream was stopped", SINK_EABORT);
@@ -352,7 +351,7 @@ int sink_check(struct sink *s)
     /* state is also written by the watcher (under sink_mu) */
     pthread_mutex_lock(&sink_mu);
     if (!s->state) {
-        if (s->abort_flag && *s->abort_flag == 2) s->state = SINK_ETIMEOUT;   /* request_terminate_timeout */
+        if (s->abort_flag && *s->abort_flag == SINK_ABORT_TERMINATE) s->state = SINK_ETIMEOUT;
         else if (s->abort_flag && *s->abort_flag) s->state = SINK_EABORT;
         else if (clk_mono_ms() >= s->deadline_ms) s->state = SINK_ETIMEOUT;
     }

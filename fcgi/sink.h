@@ -1,19 +1,29 @@
 /* sink.h: where a handler's typed events go.
  *
  * A handler emits events (`connected`, `progress`, `results`, ...) and never
- * formats a response itself. The SSE sink frames and flushes each event,
- * sends `: ping` heartbeats from a helper thread while the handler waits on
- * a slow step, enforces the stream deadline and notices a gone client. The
- * JSON sink gathers the same events into the one document of the normal
- * route. Everything after a failure (client gone, deadline, shutdown) goes
- * through one path: the emit returns a SINK_E* code and the handler unwinds.
+ * formats a response itself. The SSE sink frames and flushes each event and
+ * notices a gone client at the next write; the JSON sink gathers the same
+ * events into the one document of the normal route. Everything after a
+ * failure (client gone, deadline, shutdown) goes through one path: the emit
+ * returns a SINK_E* code and the handler unwinds.
  *
- * Locking: the stream is written under s->mu (main thread and heartbeat
- * thread). Memory: events are json-c objects the sink takes ownership of. */
+ * The watcher: one thread per worker process, started by the first SSE
+ * event the process sends (a forked child starts its own), wakes every
+ * 50 ms and looks at the one stream in progress. It writes `: ping` when
+ * nothing was written for streaming_heartbeat_ms (so a handler blocked on a
+ * slow step still learns of a gone client), and past the deadline or on an
+ * abort flag writes the `error` event and `close` itself, unless the
+ * handler already sent its own error.
+ *
+ * Locking: one process-wide mutex in sink.c (not one per sink). The request
+ * thread and the watcher write the stream, and touch the fields both use
+ * (state, seq, closed, error_sent, content_sent, last_write_ms, stats),
+ * only under it. The watcher never touches the request arena: it builds its
+ * events on the stack. Memory: events are json-c objects the sink takes
+ * ownership of. */
 #ifndef TROIKA_SINK_H
 #define TROIKA_SINK_H
 
-#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 
@@ -33,6 +43,15 @@ enum {
     SINK_EIO = -13,       /* other write failure / out of memory */
 };
 
+/* What *abort_flag holds (a worker's pm_flags.abort, set by SIGUSR2):
+ * the stream ends with SHUTTING_DOWN (the drain deadline passed) or
+ * STREAM_TIMEOUT (the master's request_terminate_timeout_ms). */
+enum {
+    SINK_ABORT_NONE = 0,
+    SINK_ABORT_DRAIN = 1,
+    SINK_ABORT_TERMINATE = 2,
+};
+
 struct sink_stats {
     unsigned long events;
     unsigned long bytes;
@@ -47,12 +66,7 @@ struct sink {
     const struct cfg *cfg;
     const char *rid;
     const char *route;
-    volatile sig_atomic_t *abort_flag;   /* may be NULL */
-
-    pthread_mutex_t mu;
-    pthread_t hb;
-    int hb_running;
-    int hb_stop;
+    volatile sig_atomic_t *abort_flag;   /* may be NULL; SINK_ABORT_* (pm_flags.abort) */
 
     unsigned long seq;
     int started;        /* status line and headers written */
@@ -61,7 +75,6 @@ struct sink {
     int error_sent;
     int content_sent;   /* results/text/audio already reached the client */
     int state;          /* SINK_OK or the first SINK_E* that ended the stream */
-    int64_t t0_ms;
     int64_t deadline_ms;
     int64_t last_write_ms;
 

@@ -46,7 +46,7 @@ static void wk_on_abort(int sig)
 {
     (void)sig;
     int why = sb_kill(shm_sb(&wk_app->shm), wk_app->sb_slot);
-    wk_app->flags->abort = why == SB_KILL_TERMINATE ? 2 : 1;
+    wk_app->flags->abort = why == SB_KILL_TERMINATE ? SINK_ABORT_TERMINATE : SINK_ABORT_DRAIN;
 }
 
 static void wk_on_usr1(int sig)
@@ -178,7 +178,7 @@ int wk_run(struct app *app)
         FCGX_Finish_r(&fx);
         ar_reset(ar);
         app->served++;
-        if (app->flags->abort == 2) {
+        if (app->flags->abort == SINK_ABORT_TERMINATE) {
             LOG_ERROR("worker", NULL, NULL, "Request ended by request_terminate_timeout_ms; recycling this worker");
             break;
         }

@@ -99,11 +99,6 @@ void db_close(struct db *d)
     free(d);
 }
 
-MYSQL *db_handle(struct db *d)
-{
-    return d ? d->my : NULL;
-}
-
 int db_ping(struct db *d, char *err, size_t errlen)
 {
     if (d->my && mysql_ping(d->my) == 0) return 0;
@@ -139,9 +134,6 @@ static int db_class(unsigned e)
     }
 }
 
-/* A statement failed: fills err, closes it (kept or not), and on a lost
- * connection forgets the connection (the next db_ensure reconnects).
- * Returns the failure class. */
 /* Closes st, kept or not. */
 static void db_stmt_drop(struct db *d, MYSQL_STMT *st)
 {
@@ -153,6 +145,9 @@ static void db_stmt_drop(struct db *d, MYSQL_STMT *st)
     mysql_stmt_close(st);
 }
 
+/* A statement failed: fills err, closes it (kept or not), and on a lost
+ * connection forgets the connection (the next db_ensure reconnects).
+ * Returns the failure class. */
 static int db_fail(struct db *d, MYSQL_STMT *st, char *err, size_t errlen)
 {
     int cls = db_class(mysql_stmt_errno(st));

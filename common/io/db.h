@@ -12,14 +12,12 @@
 #include "common/base/arena.h"
 
 struct cfg;
-typedef struct st_mysql MYSQL;
 
 struct db;
 
 /* Connects; NULL with err filled on failure (no password in err). */
 struct db *db_open(const struct cfg *c, char *err, size_t errlen);
 void db_close(struct db *d);
-MYSQL *db_handle(struct db *d);
 
 /* Pings, reconnecting once if the connection was lost. 0 or -1 with err. */
 int db_ping(struct db *d, char *err, size_t errlen);

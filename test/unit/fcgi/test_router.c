@@ -458,7 +458,7 @@ static void t_abort_and_gone(void)
     const struct route slow = {"/api/stream/fake", RT_GET, RT_STREAM, h_fake_slow, "fake"};
     struct dfx f;
     dfx_open(&f);
-    f.abort = 1;   /* the drain deadline passed */
+    f.abort = SINK_ABORT_DRAIN;
     int64_t t0 = clk_mono_ms();
     CU_ASSERT_EQUAL(dfx_run(&f, &slow, env_get, NULL, 0, 0), 200);
     CU_ASSERT(clk_mono_ms() - t0 < 1000);

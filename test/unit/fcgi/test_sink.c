@@ -499,7 +499,7 @@ static void t_sse_abort(void)
     f.s.abort_flag = &flag;
     CU_ASSERT_EQUAL(sink_emit(&f.s, "connected", obj1("message", "Stream started")), 0);
     CU_ASSERT_EQUAL(sink_check(&f.s), 0);
-    flag = 1;
+    flag = SINK_ABORT_DRAIN;
     CU_ASSERT_EQUAL(sink_sleep(&f.s, 2000), SINK_EABORT);
     CU_ASSERT_EQUAL(sink_emit(&f.s, "results", json_object_new_object()), SINK_EABORT);
     sfx_close(&f);
