@@ -3,7 +3,6 @@
 #include "common/search/filters.h"
 
 #include <ctype.h>
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 

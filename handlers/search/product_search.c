@@ -36,7 +36,6 @@
 #include "fcgi/sink.h"
 #include "handlers/handlers.h"
 #include "handlers/search/product_search.h"
-#include "handlers/search/ps_relax.h"
 #include "index/embed.h"
 #include "index/pidx.h"
 #include "index/vidx.h"

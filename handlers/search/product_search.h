@@ -36,4 +36,17 @@ enum { PS_DONE = 1 };
  * a SINK_E* code when the stream must end. */
 int ps_search(struct ctx *c, const struct ps_spec *spec, struct ps_out *out);
 
+/* The ranking step of a search with no results (ps_relax.c): what would
+ * widen it. For each relaxation group of the filter table
+ * (common/search/filters.h) that is set, in the table's order, the same
+ * text search without it; each one that finds products becomes a
+ * relaxation in the final results and its query a suggestion. Announces
+ * each try in `ranking` progress events. *list gets the relaxations (an
+ * array, possibly empty) and *queries their queries; both NULL when f has
+ * no filter set. Owned by the caller; memory: the request arena. 0,
+ * PS_DONE after an error event (database failure), or SINK_E*. */
+struct json_object;
+int ps_relax(struct ctx *c, const struct qp_filters *f, const char *residual, struct json_object **list,
+             struct json_object **queries);
+
 #endif

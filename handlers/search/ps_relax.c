@@ -1,12 +1,11 @@
 /* ps_relax.c: product search with no results: what would widen it; see
- * ps_relax.h. The groups, their order, their messages and the facet each
- * offers are the filter table's (common/search/filters.c). Counts are over
- * the text side (the vector side adds at most its candidates), capped at
- * search_text_candidates; the price range is exact (cat_text_bounds when
- * capped). Only with a filter set: a search of words alone that finds
- * nothing has nothing to drop. Memory: the request arena. */
-#include "handlers/search/ps_relax.h"
-
+ * ps_relax in product_search.h. The groups, their order, their messages
+ * and the facet each offers are the filter table's
+ * (common/search/filters.c). Counts are over the text side (the vector
+ * side adds at most its candidates), capped at search_text_candidates; the
+ * price range is exact (cat_text_bounds when capped). Only with a filter
+ * set: a search of words alone that finds nothing has nothing to drop.
+ * Memory: the request arena. */
 #include <stdio.h>
 #include <string.h>
 
