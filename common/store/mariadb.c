@@ -1,12 +1,12 @@
-/* store.c: st_open picks the backend (MariaDB, the only one today) and
- * fills struct store with its function tables; the connection-level calls
- * (connect, ping, transactions) of the MariaDB backend. See store.h. */
-#include "common/store/store.h"
+/* mariadb.c: the MariaDB backend of struct store (store.h): st_open picks
+ * it (the only backend today) and fills struct store with its function
+ * tables; the connection-level calls (connect, ping, transactions). */
+#include "common/store/mariadb.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "common/store/mariadb.h"
+#include "common/store/store.h"
 
 static int stm_connect(struct store *s, char *err, size_t errlen)
 {
