@@ -140,21 +140,29 @@ static int ans_start_job(struct ans *a, struct ans_item *it)
     return 0;
 }
 
-/* Starts queued sentences (up to ANS_PARALLEL in flight) and sends the audio
- * of finished ones, in order. */
+/* Starts queued sentences while fewer than ANS_PARALLEL run, in order;
+ * none after one that failed (ans_pump reports it at the head). */
+static int ans_start_queued(struct ans *a)
+{
+    int running = 0, rc = 0;
+    for (struct ans_item *it = a->head; it && !rc && !a->tts_failed; it = it->next) {
+        if (!it->job) {
+            if (running >= ANS_PARALLEL) break;
+            if ((rc = ans_start_job(a, it)) != 0 || a->tts_failed) break;
+        }
+        int st = tts_job_state(it->job);
+        if (st == TTS_EFAIL) break;
+        running += st == TTS_RUNNING;
+    }
+    return rc;
+}
+
+/* Starts queued sentences and sends the audio of finished ones, in order. */
 static int ans_pump(struct ans *a)
 {
     int rc = 0;
     while (!rc && a->head && !a->tts_failed) {
-        int running = 0;
-        for (struct ans_item *it = a->head; it && !rc && !a->tts_failed; it = it->next) {
-            if (!it->job) {
-                if (running >= ANS_PARALLEL) break;
-                rc = ans_start_job(a, it);
-            }
-            if (it->job && tts_job_state(it->job) == TTS_RUNNING) running++;
-        }
-        if (rc || a->tts_failed || !a->head) break;
+        if ((rc = ans_start_queued(a)) != 0 || a->tts_failed) break;
         struct ans_item *h = a->head;
         int st = h->job ? tts_job_state(h->job) : TTS_RUNNING;
         if (st == TTS_RUNNING) break;
