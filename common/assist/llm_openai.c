@@ -23,7 +23,6 @@ struct oa {
     struct hc *hc;           /* the worker's client, shared (not ours to close) */
 };
 
-/* Monotonic milliseconds. */
 /* ---- SSE parser ----------------------------------------------------------- */
 
 void llm_sse_init(struct llm_sse *p, arena_t *ar, size_t max)

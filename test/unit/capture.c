@@ -227,6 +227,19 @@ const struct cap_event *cap_find(const struct cap_parse *p, const char *name, si
     return NULL;
 }
 
+size_t cap_count(const struct cap_parse *p, const char *name)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < p->n; i++) n += strcmp(p->ev[i].name, name) == 0;
+    return n;
+}
+
+size_t cap_index(const struct cap_parse *p, const char *name)
+{
+    const struct cap_event *e = cap_find(p, name, 0);
+    return e ? (size_t)(e - p->ev) : p->n;
+}
+
 /* ---- request body ---------------------------------------------------- */
 
 static void cap_in_fill(FCGX_Stream *st)

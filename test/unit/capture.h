@@ -60,6 +60,10 @@ const char *cap_header(const struct cap_parse *p, const char *name, char *out, s
 
 /* The first event named `name` at or after index `from`, or NULL. */
 const struct cap_event *cap_find(const struct cap_parse *p, const char *name, size_t from);
+/* How many events are named `name`. */
+size_t cap_count(const struct cap_parse *p, const char *name);
+/* The index of the first event named `name` (p->n when none). */
+size_t cap_index(const struct cap_parse *p, const char *name);
 
 /* String member `key` of o, or NULL when missing or not a string. */
 const char *cap_str(json_object *o, const char *key);

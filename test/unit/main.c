@@ -44,6 +44,7 @@ int main(int argc, char **argv)
     register_sse();
     register_tok();
     register_troika();
+    register_troika_stream();
     register_u8();
     register_upload();
     register_upload_faults();
@@ -54,6 +55,7 @@ int main(int argc, char **argv)
     register_llm_net();
     register_sentence();
     register_chat();
+    register_chat_stream();
     register_suggest();
     register_tts();
     register_catbits();

@@ -1,9 +1,11 @@
 /* fake_store.c: the in-memory store of fake_store.h. */
 #include "test/unit/fakes/fake_store.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/store/context.h"
 #include "common/store/session.h"
@@ -215,6 +217,98 @@ static int fk_delete_file(struct store *s, long long file_id, char *err, size_t 
     return ST_OK;
 }
 
+/* ---- chat's reads ------------------------------------------------------------------- */
+
+/* 1 when text has a word of 3+ letters of query (case-insensitive). */
+static int fk_shares_word(const char *text, const char *query)
+{
+    const char *q = query;
+    while (*q) {
+        while (*q && !isalnum((unsigned char)*q)) q++;
+        const char *b = q;
+        while (isalnum((unsigned char)*q)) q++;
+        size_t n = (size_t)(q - b);
+        if (n < 3) continue;
+        for (const char *t = text; *t; t++)
+            if (!strncasecmp(t, b, n) && (t == text || !isalnum((unsigned char)t[-1])) &&
+                !isalnum((unsigned char)t[n]))
+                return 1;
+    }
+    return 0;
+}
+
+static const struct fake_file *fk_file_of(const struct fake_rows *r, long long id)
+{
+    for (size_t i = 0; i < r->nfiles; i++)
+        if (r->files[i].id == id) return &r->files[i];
+    return NULL;
+}
+
+static int fk_text_search(struct store *s, arena_t *ar, const char *chatbot, const char *query, int limit,
+                          long long *ids, size_t *n, char *err, size_t errlen)
+{
+    (void)ar;
+    STEP(s, "text_search", err, errlen);
+    const struct fake_rows *r = &FAKE(s)->committed;
+    *n = 0;
+    for (size_t i = 0; i < r->nchunks && (int)*n < limit; i++)
+        if (!strcmp(r->chunks[i].chatbot, chatbot) && fk_shares_word(r->chunks[i].text, query))
+            ids[(*n)++] = r->chunks[i].id;
+    return ST_OK;
+}
+
+static int fk_chunks(struct store *s, arena_t *ar, const char *chatbot, const long long *ids, size_t nids,
+                     struct cx_chunk **out, size_t *n, char *err, size_t errlen)
+{
+    STEP(s, "chunks", err, errlen);
+    const struct fake_rows *r = &FAKE(s)->committed;
+    *n = 0;
+    if (!(*out = ar_calloc(ar, nids + 1, sizeof(**out)))) return ST_EQUERY;
+    for (size_t k = 0; k < nids; k++)
+        for (size_t i = 0; i < r->nchunks; i++) {
+            const struct fake_chunk *c = &r->chunks[i];
+            if (c->id != ids[k] || strcmp(c->chatbot, chatbot)) continue;
+            const struct fake_file *x = fk_file_of(r, c->file_id);
+            struct cx_chunk *o = &(*out)[(*n)++];
+            o->id = c->id;
+            o->file_id = c->file_id;
+            o->page = c->page;
+            o->text = ar_strndup(ar, c->text, c->len);
+            o->len = c->len;
+            o->title = ar_strdup(ar, x ? x->title : "");
+        }
+    return ST_OK;
+}
+
+static int fk_first_texts(struct store *s, arena_t *ar, const char *chatbot, int limit, const char ***texts,
+                          size_t **lens, size_t *n, char *err, size_t errlen)
+{
+    STEP(s, "first_texts", err, errlen);
+    const struct fake_rows *r = &FAKE(s)->committed;
+    *n = 0;
+    *texts = ar_calloc(ar, r->nchunks + 1, sizeof(**texts));
+    *lens = ar_calloc(ar, r->nchunks + 1, sizeof(**lens));
+    if (!*texts || !*lens) return ST_EQUERY;
+    for (size_t i = 0; i < r->nchunks && (int)*n < limit; i++) {
+        if (strcmp(r->chunks[i].chatbot, chatbot)) continue;
+        (*texts)[*n] = ar_strndup(ar, r->chunks[i].text, r->chunks[i].len);
+        (*lens)[(*n)++] = r->chunks[i].len;
+    }
+    return ST_OK;
+}
+
+static int fk_file_titles(struct store *s, arena_t *ar, const char *chatbot, int limit, const char ***titles,
+                          size_t *n, char *err, size_t errlen)
+{
+    STEP(s, "file_titles", err, errlen);
+    const struct fake_rows *r = &FAKE(s)->committed;
+    *n = 0;
+    if (!(*titles = ar_calloc(ar, r->nfiles + 1, sizeof(**titles)))) return ST_EQUERY;
+    for (size_t i = 0; i < r->nfiles && (int)*n < limit; i++)
+        if (!strcmp(r->files[i].chatbot, chatbot)) (*titles)[(*n)++] = ar_strdup(ar, r->files[i].title);
+    return ST_OK;
+}
+
 static const struct cx_ops fk_cx = {
     .find_file = fk_find_file,
     .lock_chatbot = fk_lock_chatbot,
@@ -223,54 +317,96 @@ static const struct cx_ops fk_cx = {
     .chunk_ids = fk_chunk_ids,
     .vectors = fk_vectors,
     .delete_file = fk_delete_file,
+    .text_search = fk_text_search,
+    .chunks = fk_chunks,
+    .first_texts = fk_first_texts,
+    .file_titles = fk_file_titles,
 };
 
-/* ---- sessions: none stored, every call a step ------------------------------------ */
+/* ---- sessions: kept with their messages, every call a step ---------------------------- */
+
+static int fk_has_session(const struct fake_store *f, const char *id)
+{
+    for (size_t i = 0; i < f->nsessions; i++)
+        if (!strcmp(f->sessions[i], id)) return 1;
+    return 0;
+}
+
+/* Creates session id unless it exists; fills out. */
+static void fk_session(struct fake_store *f, const char *id, struct sess *out)
+{
+    int created = !fk_has_session(f, id);
+    if (created && f->nsessions < FAKE_MAX_SESSIONS) snprintf(f->sessions[f->nsessions++], 65, "%s", id);
+    memset(out, 0, sizeof(*out));
+    snprintf(out->id, sizeof(out->id), "%s", id);
+    out->created = created;
+}
+
+static int fk_msg_add(struct fake_store *f, const char *id, const char *role, const char *content, size_t len,
+                      int partial, char *err, size_t errlen)
+{
+    if (f->nmsgs == FAKE_MAX_MSGS) {
+        snprintf(err, errlen, "fake: too many messages");
+        return ST_EQUERY;
+    }
+    struct fake_msg *m = &f->msgs[f->nmsgs++];
+    snprintf(m->sid, sizeof(m->sid), "%s", id);
+    snprintf(m->role, sizeof(m->role), "%s", role);
+    if ((m->content = malloc(len + 1))) memcpy(m->content, content, len), m->content[len] = '\0';
+    m->partial = partial;
+    return ST_OK;
+}
 
 static int fk_sess_open(struct store *s, const char *want, const char *chatbot_id, struct sess *out, char *err,
                         size_t errlen)
 {
+    (void)chatbot_id;
     STEP(s, "sess_open", err, errlen);
-    memset(out, 0, sizeof(*out));
-    snprintf(out->id, sizeof(out->id), "%s", want && *want ? want : "fake-session");
-    out->created = 1;
+    fk_session(FAKE(s), want && *want ? want : "fake-session", out);
     return ST_OK;
 }
 
 static int fk_sess_history(struct store *s, arena_t *ar, const char *id, int max_turns, struct sess_msg **out,
                            size_t *n, char *err, size_t errlen)
 {
+    (void)max_turns;
     STEP(s, "sess_history", err, errlen);
-    *out = NULL;
+    struct fake_store *f = FAKE(s);
     *n = 0;
+    if (!(*out = ar_calloc(ar, f->nmsgs + 1, sizeof(**out)))) return ST_EQUERY;
+    for (size_t i = 0; i < f->nmsgs; i++) {
+        if (strcmp(f->msgs[i].sid, id)) continue;
+        struct sess_msg *m = &(*out)[(*n)++];
+        m->role = ar_strdup(ar, f->msgs[i].role);
+        m->content = ar_strdup(ar, f->msgs[i].content ? f->msgs[i].content : "");
+        m->len = m->content ? strlen(m->content) : 0;
+        m->partial = f->msgs[i].partial;
+    }
     return ST_OK;
 }
 
 static int fk_sess_load(struct store *s, arena_t *ar, const char *id, int max_turns, int *exists,
                         struct sess_msg **hist, size_t *nhist, char *err, size_t errlen)
 {
-    STEP(s, "sess_load", err, errlen);
-    *exists = 0;
-    *hist = NULL;
-    *nhist = 0;
-    return ST_OK;
+    *exists = fk_has_session(FAKE(s), id);
+    return fk_sess_history(s, ar, id, max_turns, hist, nhist, err, errlen);   /* one step */
 }
 
 static int fk_sess_turn(struct store *s, const char *id, const char *chatbot_id, const char *user_text,
                         const char *entities, struct sess *out, char *err, size_t errlen)
 {
-    STEP(s, "sess_turn", err, errlen);
-    memset(out, 0, sizeof(*out));
-    snprintf(out->id, sizeof(out->id), "%s", id && *id ? id : "fake-session");
-    out->created = 1;
-    return ST_OK;
+    (void)chatbot_id, (void)entities;
+    STEP(s, "sess_turn", err, errlen);   /* one transaction: the session and the question */
+    fk_session(FAKE(s), id && *id ? id : "fake-session", out);
+    return fk_msg_add(FAKE(s), out->id, "user", user_text, strlen(user_text), 0, err, errlen);
 }
 
 static int fk_sess_add(struct store *s, const char *id, const char *role, const char *content, size_t len,
                        int partial, const char *entities, char *err, size_t errlen)
 {
+    (void)entities;
     STEP(s, "sess_add", err, errlen);
-    return ST_OK;
+    return fk_msg_add(FAKE(s), id, role, content, len, partial, err, errlen);
 }
 
 static const struct sess_ops fk_sess = {
@@ -304,6 +440,8 @@ void fake_store_free(struct fake_store *f)
 {
     fk_rows_free(&f->committed);
     fk_rows_free(&f->pending);
+    for (size_t i = 0; i < f->nmsgs; i++) free(f->msgs[i].content);
+    f->nmsgs = 0;
 }
 
 void fake_store_reset(struct fake_store *f, int fail_at, int fail_rc)
@@ -342,6 +480,42 @@ long long fake_store_seed_file(struct fake_store *f, const char *chatbot, const 
         c->dim = dim;
     }
     return x->id;
+}
+
+long long fake_store_seed_text(struct fake_store *f, const char *chatbot, const char *title, const char *text)
+{
+    struct fake_rows *r = &f->committed;
+    if (r->nfiles == FAKE_MAX_FILES || r->nchunks == FAKE_MAX_CHUNKS) return 0;
+    struct fake_file *x = &r->files[r->nfiles++];
+    memset(x, 0, sizeof(*x));
+    x->id = ++f->next_id;
+    snprintf(x->chatbot, sizeof(x->chatbot), "%s", chatbot);
+    snprintf(x->title, sizeof(x->title), "%s", title);
+    snprintf(x->tokenizer, sizeof(x->tokenizer), "estimate:chars/4");
+    x->chunks = 1;
+    x->pages = -1;
+    struct fake_chunk *c = &r->chunks[r->nchunks++];
+    memset(c, 0, sizeof(*c));
+    c->id = ++f->next_id;
+    c->file_id = x->id;
+    snprintf(c->chatbot, sizeof(c->chatbot), "%s", chatbot);
+    c->text = strdup(text);
+    c->len = c->text ? strlen(text) : 0;
+    return x->id;
+}
+
+const char *fake_store_messages(const struct fake_store *f, const char *sid, char *out, size_t cap)
+{
+    size_t o = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < f->nmsgs && o < cap; i++) {
+        if (strcmp(f->msgs[i].sid, sid)) continue;
+        int w = snprintf(out + o, cap - o, "%s%s/%d/%s", o ? "\n" : "", f->msgs[i].role, f->msgs[i].partial,
+                         f->msgs[i].content ? f->msgs[i].content : "");
+        if (w < 0) break;
+        o += (size_t)w;
+    }
+    return out;
 }
 
 size_t fake_store_files(const struct fake_store *f)

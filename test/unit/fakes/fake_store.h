@@ -8,6 +8,10 @@
  * statement fails). The context tables (files, chunks) are held as a
  * committed state and a transaction's pending rows: commit moves them over,
  * rollback drops them, so a test can see that a failure stored nothing.
+ * Sessions keep their messages (role, content, partial) as the real store
+ * does, so a test can see what a cut-short answer left; chat's reads (the
+ * full-text search: chunks sharing a word of 3+ letters with the query;
+ * chunks by id; topics) read the committed chunks.
  * Products for the catalog reads are whatever the test puts in `products`.
  *
  * Memory: malloc'd, freed by fake_store_free; rows handed to callers are
@@ -19,7 +23,7 @@
 
 #include "common/store/store.h"
 
-enum { FAKE_MAX_FILES = 16, FAKE_MAX_CHUNKS = 512 };
+enum { FAKE_MAX_FILES = 16, FAKE_MAX_CHUNKS = 512, FAKE_MAX_MSGS = 64, FAKE_MAX_SESSIONS = 16 };
 
 struct fake_file {
     long long id;
@@ -37,6 +41,13 @@ struct fake_chunk {
     size_t len;
     float *vec;          /* malloc'd, dim floats */
     int dim;
+};
+
+struct fake_msg {
+    char sid[65];
+    char role[16];
+    char *content;       /* malloc'd */
+    int partial;
 };
 
 struct fake_rows {
@@ -58,6 +69,10 @@ struct fake_store {
     struct fake_rows committed, pending;   /* pending: the open transaction's new rows */
     long long next_id;
     int commits, rollbacks;
+    char sessions[FAKE_MAX_SESSIONS][65];
+    size_t nsessions;
+    struct fake_msg msgs[FAKE_MAX_MSGS];
+    size_t nmsgs;
 };
 
 /* A fresh fake: no rows, no failure. */
@@ -70,6 +85,14 @@ void fake_store_reset(struct fake_store *f, int fail_at, int fail_rc);
 /* Adds a committed file with n chunks of dim-dimensional vectors (the
  * state an earlier upload left). Returns the file's id. */
 long long fake_store_seed_file(struct fake_store *f, const char *chatbot, const char *sha256, size_t n, int dim);
+
+/* Adds a committed file titled `title` with one chunk of `text` (no
+ * vector). Returns the file's id. */
+long long fake_store_seed_text(struct fake_store *f, const char *chatbot, const char *title, const char *text);
+
+/* Session sid's messages in order, as "role/partial/content" lines joined
+ * by "\n", into out. */
+const char *fake_store_messages(const struct fake_store *f, const char *sid, char *out, size_t cap);
 
 /* Counts of the committed rows (every chatbot). */
 size_t fake_store_files(const struct fake_store *f);
