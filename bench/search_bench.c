@@ -25,6 +25,7 @@
 #include "fcgi/request.h"
 #include "fcgi/router.h"
 #include "fcgi/sink.h"
+#include "handlers/handlers.h"
 #include "index/embed.h"
 #include "index/pidx.h"
 #include "index/vidx.h"
@@ -111,7 +112,7 @@ static double sb_request(struct app *app, arena_t *ar, const char *qs, size_t *b
     if (req_init(&r, ar, &app->cfg, env) != REQ_OK) return -1;
     const struct route *route;
     char allow[64];
-    if (rt_match(r.path, r.method, &route, allow, sizeof(allow)) != RT_FOUND) return -1;
+    if (rt_match(&app->routes, r.path, r.method, &route, allow, sizeof(allow)) != RT_FOUND) return -1;
     struct sse_io io = {sb_write, sb_flush, bytes};
     struct sink s;
     sink_init(&s, SINK_SSE, ar, &app->cfg, r.id, route->name, &io, r.t0_ms);
@@ -271,6 +272,7 @@ int main(int argc, char **argv)
     log_open("", LOG_LVL_ERROR);
     vidx_threads_init();
     app.sb_slot = -1;
+    app.routes = h_routes();
     size_t nq;
     char **lines = sb_lines(argv[4], &nq);
     if (!lines || !nq) {

@@ -7,8 +7,9 @@
 
 #include "common/base/arena.h"
 #include "common/base/config.h"
-#include "common/host/rl.h"
+#include "common/base/addr.h"
 #include "common/host/shm.h"
+#include "fcgi/route.h"
 
 struct db;
 struct store;
@@ -20,7 +21,6 @@ struct tok;
 struct pidx;
 struct req;
 struct sink;
-struct route;
 struct hx_designer_cache;
 
 struct pm_flags {
@@ -36,6 +36,7 @@ struct pm_flags {
 
 struct app {
     struct cfg cfg;                 /* read-only after start-up */
+    struct rt_table routes;         /* the route table main hands down (handlers/routes.c) */
     char cfg_path[512];
     int listen_fd;
     int single;                     /* one process on an inherited socket */
@@ -48,8 +49,8 @@ struct app {
     struct tok *tok;                /* this worker's tokenizer; NULL until used (hx_tokenizer) */
     struct pidx *pidx;              /* this worker's product index + embedder (index/pidx.h); NULL until used */
     struct shm shm;                 /* the host's shared mapping (rate limits, metrics, scoreboard) */
-    struct rl_nets whitelist;       /* parsed streaming_rate_whitelist */
-    struct rl_nets trusted;         /* parsed trusted_proxies */
+    struct addr_nets whitelist;       /* parsed streaming_rate_whitelist */
+    struct addr_nets trusted;         /* parsed trusted_proxies */
     int sb_slot;                    /* this process's scoreboard slot, -1 when none */
     struct hc *hc;                  /* this worker's HTTP client (common/io/hc); NULL until used */
     struct llm *llm;                /* LLM provider (common/assist/llm); NULL until used: hx_llm() */

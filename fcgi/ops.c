@@ -15,6 +15,7 @@
 
 #include <json-c/json.h>
 
+#include "common/base/addr.h"
 #include "common/base/clock.h"
 #include "common/base/hash.h"
 #include "common/base/log.h"
@@ -24,52 +25,57 @@
 #include "common/host/shm.h"
 #include "fcgi/app.h"
 #include "fcgi/request.h"
-#include "fcgi/router.h"
+#include "fcgi/route.h"
 #include "fcgi/sink.h"
 
-int op_route_index(const struct route *route)
+int op_route_index(const struct rt_table *t, const struct route *route)
 {
-    size_t n;
-    const struct route *t = rt_table(&n);
-    if (route && route >= t && route < t + n) return (int)(route - t);
-    return (int)n;
+    if (route && route >= t->row && route < t->row + t->n) return (int)(route - t->row);
+    return (int)t->n;
 }
 
-void op_layout(const struct cfg *cfg, struct shm_layout *out)
+/* The regions this process asks the shared file for: the rate limiter's
+ * table, the metrics (a row per route and "other"; the paths' hash tells
+ * two tables of one length apart) and the scoreboard. */
+static int op_layout(const struct app *app, struct shm_layout *out)
 {
+    const struct cfg *cfg = &app->cfg;
+    const struct rt_table *t = &app->routes;
+    uint64_t sig = HASH_FNV_BASIS;   /* over the paths, in order */
+    for (size_t i = 0; i < t->n; i++)
+        sig = hash_fnv1a(hash_fnv1a(sig, t->row[i].path, strlen(t->row[i].path)), "\xff", 1);
     memset(out, 0, sizeof(*out));
-    size_t n;
-    const struct route *t = rt_table(&n);
-    uint64_t h = HASH_FNV_BASIS;   /* over the paths, in order */
-    for (size_t i = 0; i < n; i++) h = hash_fnv1a(hash_fnv1a(h, t[i].path, strlen(t[i].path)), "\xff", 1);
-    out->rl_capacity = (uint32_t)cfg->rate_limit_table_size;
-    out->rl_limit = (uint32_t)cfg->streaming_rate_limit;
-    out->rl_window_ms = cfg->streaming_window_ms;
-    out->sb_slots = (uint32_t)cfg->scoreboard_slots;
-    out->nroutes = (uint32_t)n + 1;
-    out->routes_sig = h;
+    if (shm_layout_add(out, rl_shm_region((uint32_t)cfg->rate_limit_table_size, (uint32_t)cfg->streaming_rate_limit,
+                                          cfg->streaming_window_ms)) < 0 ||
+        shm_layout_add(out, mx_shm_region((uint32_t)t->n + 1, sig)) < 0 ||
+        shm_layout_add(out, sb_shm_region((uint32_t)cfg->scoreboard_slots)) < 0)
+        return -1;
+    return 0;
 }
 
 int op_attach(struct app *app, char *err, size_t errlen)
 {
     char e[300];
-    if (rl_nets_parse(app->cfg.streaming_rate_whitelist, &app->whitelist, e, sizeof(e)) < 0) {
+    if (addr_nets_parse(app->cfg.streaming_rate_whitelist, &app->whitelist, e, sizeof(e)) < 0) {
         snprintf(err, errlen, "streaming_rate_whitelist: %s", e);
         return -1;
     }
-    if (rl_nets_parse(app->cfg.trusted_proxies, &app->trusted, e, sizeof(e)) < 0) {
+    if (addr_nets_parse(app->cfg.trusted_proxies, &app->trusted, e, sizeof(e)) < 0) {
         snprintf(err, errlen, "trusted_proxies: %s", e);
         return -1;
     }
     struct shm_layout lay;
-    op_layout(&app->cfg, &lay);
+    if (op_layout(app, &lay) < 0) {
+        snprintf(err, errlen, "shm_path: the shared file's region table is full");
+        return -1;
+    }
     if (app->shm.hdr && shm_same_layout(&app->shm, &lay) && strcmp(app->shm.path, app->cfg.shm_path) == 0)
         return 0;
     struct shm fresh;
     if (shm_attach(&fresh, app->cfg.shm_path, &lay, err, errlen) < 0) return -1;
     if (app->shm.hdr) shm_detach(&app->shm);
     app->shm = fresh;
-    mx_attach(shm_mx(&app->shm));
+    mx_attach(shm_region(&app->shm, MX_SHM_NAME));
     return 0;
 }
 
@@ -86,9 +92,9 @@ void op_client_ip(struct app *app, struct req *r)
         name[o] = '\0';
         fwd = req_env(r, name);
     }
-    if (rl_client_addr(&app->trusted, r->remote_addr, fwd, a) < 0) return;   /* keep REMOTE_ADDR as it is */
-    char text[RL_ADDR_TEXT];
-    rl_addr_format(a, text);
+    if (addr_client(&app->trusted, r->remote_addr, fwd, a) < 0) return;   /* keep REMOTE_ADDR as it is */
+    char text[ADDR_TEXT];
+    addr_format(a, text);
     const char *ip = ar_strdup(r->ar, text);
     if (ip) r->client_ip = ip;
 }
@@ -110,14 +116,14 @@ int op_rate_limit(struct app *app, struct req *r, struct sink *s, const struct r
     const int limit = app->cfg.streaming_rate_limit;
     int64_t wall_ms = clk_wall_ms();
     uint8_t a[16];
-    void *table = shm_rl(&app->shm);
+    void *table = shm_region(&app->shm, RL_SHM_NAME);
     int whitelisted = 0;
-    if (rl_addr_parse(r->client_ip, a) < 0) {
+    if (addr_parse(r->client_ip, a) < 0) {
         /* No usable address (a unix-socket peer without REMOTE_ADDR): one
          * shared bucket, so the limit still holds. */
         memset(a, 0, 16);
     } else {
-        whitelisted = rl_nets_match(&app->whitelist, a);
+        whitelisted = addr_nets_match(&app->whitelist, a);
     }
     if (whitelisted || !table) {
         op_header_num(s, "X-RateLimit-Limit", limit);
@@ -143,7 +149,7 @@ int op_rate_limit(struct app *app, struct req *r, struct sink *s, const struct r
 
     int64_t retry = (wait_ms + 999) / 1000;
     op_header_num(s, "Retry-After", retry < 1 ? 1 : retry);
-    mx_rate_limited(op_route_index(route));
+    mx_rate_limited(op_route_index(&app->routes, route));
     json_object *extra = json_object_new_object();
     json_object_object_add(extra, "retryAfter", json_object_new_int64(retry < 1 ? 1 : retry));
     json_object_object_add(extra, "limit", json_object_new_int(d.limit));
@@ -163,7 +169,7 @@ int op_rate_limit(struct app *app, struct req *r, struct sink *s, const struct r
 
 void op_request_begin(struct app *app, const struct req *r, const struct route *route)
 {
-    sb_busy(shm_sb(&app->shm), app->sb_slot, route ? route->path : r->path, r->id, r->method,
+    sb_busy(shm_region(&app->shm, SB_SHM_NAME), app->sb_slot, route ? route->path : r->path, r->id, r->method,
             route && (route->flags & RT_STREAM));
 }
 
@@ -171,7 +177,7 @@ void op_request_end(struct app *app, const struct req *r, const struct sink *s, 
                     int status)
 {
     struct mx_req m = {
-        .route = op_route_index(route),
+        .route = op_route_index(&app->routes, route),
         .status = s->responded ? s->http_status : status,
         .stream_opened = s->mode == SINK_SSE && s->started,
         .failed = s->error_sent || s->state == SINK_EGONE,
@@ -182,5 +188,5 @@ void op_request_end(struct app *app, const struct req *r, const struct sink *s, 
         .ttfe_ms = s->stats.first_event_ms ? s->stats.first_event_ms - r->t0_ms : -1,
     };
     mx_request(&m);
-    sb_idle(shm_sb(&app->shm), app->sb_slot, app->served + 1);
+    sb_idle(shm_region(&app->shm, SB_SHM_NAME), app->sb_slot, app->served + 1);
 }

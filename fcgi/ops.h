@@ -9,17 +9,15 @@
 #include <stdint.h>
 
 struct app;
-struct cfg;
 struct req;
 struct route;
+struct rt_table;
 struct sink;
-struct shm_layout;
-
-/* The mapping's layout asked for by a config and this binary's routes. */
-void op_layout(const struct cfg *cfg, struct shm_layout *out);
 
 /* Parses the address lists of app->cfg into app, and maps (or re-maps,
- * when the layout changed) app->cfg.shm_path. 0, or -1 with err. */
+ * when the layout changed) app->cfg.shm_path with the regions of the rate
+ * limiter, the metrics (a row per route of app->routes) and the
+ * scoreboard. 0, or -1 with err. */
 int op_attach(struct app *app, char *err, size_t errlen);
 
 /* Sets r->client_ip: REMOTE_ADDR, or the proxy header's client when
@@ -36,9 +34,9 @@ int op_limited(const struct route *route);
  * else the status sent (429). */
 int op_rate_limit(struct app *app, struct req *r, struct sink *s, const struct route *route);
 
-/* Index of a route in the route table (metrics row); the "other" row for
- * NULL. */
-int op_route_index(const struct route *route);
+/* Index of a route in t (its metrics row); the "other" row (t->n) for
+ * NULL or a route of another table. */
+int op_route_index(const struct rt_table *t, const struct route *route);
 
 /* Scoreboard and metrics around one request. */
 void op_request_begin(struct app *app, const struct req *r, const struct route *route);

@@ -183,7 +183,7 @@ static void pm_reap(struct app *app, struct pm_slot *slots, int n, struct pm_sto
     int status;
     pid_t pid;
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-        sb_release_pid(shm_sb(&app->shm), pid);
+        sb_release_pid(shm_region(&app->shm, SB_SHM_NAME), pid);
         for (int i = 0; i < n; i++) {
             if (slots[i].pid != pid) continue;
             int64_t now = clk_mono_ms();
@@ -245,7 +245,7 @@ static void pm_nap(int ms)
 static void pm_enforce_terminate(struct app *app, struct pm_slot *slots, int n)
 {
     int limit = app->cfg.request_terminate_timeout_ms;
-    void *sb = shm_sb(&app->shm);
+    void *sb = shm_region(&app->shm, SB_SHM_NAME);
     if (!sb) return;
     int64_t now = clk_mono_ms();
     for (int i = 0; i < n; i++) {
@@ -281,7 +281,7 @@ static void pm_drain(struct app *app, struct pm_slot *slots, int n, struct pm_st
     pm_signal_all(slots, n, SIGTERM);
     int64_t deadline = clk_mono_ms() + app->cfg.drain_timeout_ms;
     int phase = 0;
-    void *sb = shm_sb(&app->shm);
+    void *sb = shm_region(&app->shm, SB_SHM_NAME);
     while (pm_alive(slots, n) > 0) {
         pm_reap(app, slots, n, st, 1);
         if (!pm_alive(slots, n)) break;

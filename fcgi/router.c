@@ -1,6 +1,7 @@
-/* router.c: the route table and the request pipeline in front of handlers:
- * streaming switch, body limits, content type, then the handler, then the
- * one place that turns a handler's failure into an error event. */
+/* router.c: the request pipeline in front of handlers: route lookup,
+ * rate limit, streaming switch, body limits, content type, then the
+ * handler, then the one place that turns a handler's failure into an
+ * error event. The route table is the handlers' (handlers/routes.c). */
 #include "fcgi/router.h"
 
 #include <stdio.h>
@@ -15,30 +16,6 @@
 #include "fcgi/ops.h"
 #include "fcgi/request.h"
 #include "fcgi/sink.h"
-#include "handlers/handlers.h"
-
-static const struct route routes[] = {
-    {"/api/health", RT_GET, 0, h_health, "health"},
-    {"/api/metrics", RT_GET, 0, h_metrics, "metrics"},
-    {"/api/stream/selftest", RT_GET, RT_STREAM, h_selftest, "selftest"},
-    {"/api/selftest", RT_GET, 0, h_selftest, "selftest"},
-    {"/api/context/upload-file/stream", RT_POST, RT_STREAM | RT_BODY_OWN, h_upload, "context-upload"},
-    {"/api/context/upload-file", RT_POST, RT_BODY_OWN, h_upload, "context-upload"},
-    {"/api/products/search/stream", RT_GET, RT_STREAM, h_product_search, "product-search"},
-    {"/api/products/search", RT_GET, 0, h_product_search, "product-search"},
-    {"/api/chat/query/stream", RT_POST, RT_STREAM | RT_BODY_JSON, h_chat, "chat"},
-    {"/api/chat/query", RT_POST, RT_BODY_JSON, h_chat, "chat"},
-    {"/api/troika/intelligent-chat/stream", RT_POST, RT_STREAM | RT_BODY_JSON, h_troika, "troika"},
-    {"/api/troika/intelligent-chat", RT_POST, RT_BODY_JSON, h_troika, "troika"},
-    {"/aza/search/stream", RT_POST, RT_STREAM | RT_BODY_JSON, h_aza_search, "aza-search"},
-    {"/aza/search", RT_POST, RT_BODY_JSON, h_aza_search, "aza-search"},
-};
-
-const struct route *rt_table(size_t *n)
-{
-    *n = sizeof(routes) / sizeof(routes[0]);
-    return routes;
-}
 
 static unsigned method_bit(const char *m)
 {
@@ -47,16 +24,17 @@ static unsigned method_bit(const char *m)
     return 0;
 }
 
-enum rt_result rt_match(const char *path, const char *method, const struct route **out,
+enum rt_result rt_match(const struct rt_table *t, const char *path, const char *method, const struct route **out,
                         char *allow, size_t cap)
 {
     unsigned have = 0, want = method_bit(method);
     *out = NULL;
-    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-        if (strcmp(routes[i].path, path) != 0) continue;
-        have |= routes[i].methods;
-        if (routes[i].methods & want) {
-            *out = &routes[i];
+    for (size_t i = 0; i < t->n; i++) {
+        const struct route *r = &t->row[i];
+        if (strcmp(r->path, path) != 0) continue;
+        have |= r->methods;
+        if (r->methods & want) {
+            *out = r;
             return RT_FOUND;
         }
     }

@@ -45,7 +45,7 @@ static void wk_on_term(int sig)
 static void wk_on_abort(int sig)
 {
     (void)sig;
-    int why = sb_kill(shm_sb(&wk_app->shm), wk_app->sb_slot);
+    int why = sb_kill(shm_region(&wk_app->shm, SB_SHM_NAME), wk_app->sb_slot);
     wk_app->flags->abort = why == SB_KILL_TERMINATE ? SINK_ABORT_TERMINATE : SINK_ABORT_DRAIN;
 }
 
@@ -102,7 +102,7 @@ static void wk_handle(struct app *app, FCGX_Request *fx, arena_t *ar)
     const struct route *route = NULL;
     char allow[64] = "";
     enum rt_result m = RT_NOT_FOUND;
-    if (prc == REQ_OK) m = rt_match(r.path, r.method, &route, allow, sizeof(allow));
+    if (prc == REQ_OK) m = rt_match(&app->routes, r.path, r.method, &route, allow, sizeof(allow));
     op_request_begin(app, &r, route);
 
     struct sink s;
@@ -157,7 +157,7 @@ int wk_run(struct app *app)
         ar_free(ar);
         return 1;
     }
-    void *sb = shm_sb(&app->shm);
+    void *sb = shm_region(&app->shm, SB_SHM_NAME);
     app->sb_slot = sb_claim(sb, getpid(), app->worker_id);
     if (app->sb_slot < 0 && sb)
         LOG_ERROR("worker", NULL, NULL, "No free scoreboard slot (scoreboard_slots = %d): serving unlisted",

@@ -11,6 +11,10 @@ struct json_object;
 struct llm;
 struct tts;
 struct qp_result;
+struct rt_table;
+
+/* The route table (handlers/routes.c): every route, its handler below. */
+struct rt_table h_routes(void);
 
 int h_chat(struct ctx *c);
 int h_aza_search(struct ctx *c);

@@ -11,10 +11,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/base/addr.h"
 #include "common/base/log.h"
 #include "troika_build.h"
 #include "troika_paths.h"
-#include "common/host/rl.h"
 
 #ifndef TROIKA_DATADIR
 #define TROIKA_DATADIR "/usr/local/share/troika"
@@ -400,12 +400,12 @@ int cfg_check(const struct cfg *c, char *err, size_t errlen)
         return -1;
     }
     char nerr[300];
-    struct rl_nets nets;
-    if (rl_nets_parse(c->streaming_rate_whitelist, &nets, nerr, sizeof(nerr)) < 0) {
+    struct addr_nets nets;
+    if (addr_nets_parse(c->streaming_rate_whitelist, &nets, nerr, sizeof(nerr)) < 0) {
         snprintf(err, errlen, "streaming_rate_whitelist: %s", nerr);
         return -1;
     }
-    if (rl_nets_parse(c->trusted_proxies, &nets, nerr, sizeof(nerr)) < 0) {
+    if (addr_nets_parse(c->trusted_proxies, &nets, nerr, sizeof(nerr)) < 0) {
         snprintf(err, errlen, "trusted_proxies: %s", nerr);
         return -1;
     }

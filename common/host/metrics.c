@@ -62,6 +62,17 @@ size_t mx_region_size(uint32_t nroutes)
     return sizeof(struct mx_region) + (size_t)nroutes * sizeof(struct mx_route);
 }
 
+static int mx_shm_init(void *mem, const struct shm_region *r)
+{
+    return mx_region_init(mem, (uint32_t)r->params[0]);
+}
+
+struct shm_region mx_shm_region(uint32_t nroutes, uint64_t routes_sig)
+{
+    return (struct shm_region){
+        .name = MX_SHM_NAME, .size = mx_region_size(nroutes), .params = {nroutes, routes_sig}, .init = mx_shm_init};
+}
+
 int mx_region_init(void *mem, uint32_t nroutes)
 {
     struct mx_region *m = mem;

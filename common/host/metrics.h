@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "common/base/arena.h"
+#include "common/host/shm.h"
 
 struct rl_stats;
 
@@ -24,6 +25,13 @@ enum mx_restart { MX_RESTART_RECYCLED, MX_RESTART_CRASHED, MX_RESTART_TERMINATED
 
 size_t mx_region_size(uint32_t nroutes);
 int mx_region_init(void *mem, uint32_t nroutes);
+
+/* The metrics as a region of the shared file (common/host/shm.h), named
+ * MX_SHM_NAME: `nroutes` rows (the route table's and "other");
+ * routes_sig, a hash of the route paths in order, tells two route tables
+ * of one length apart. */
+#define MX_SHM_NAME "metrics"
+struct shm_region mx_shm_region(uint32_t nroutes, uint64_t routes_sig);
 
 /* Makes this process count into `region` (NULL: stop counting). */
 void mx_attach(void *region);

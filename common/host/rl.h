@@ -24,38 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum { RL_NETS_MAX = 64, RL_ADDR_TEXT = 46 };
-
-/* An address or network; IPv4 is kept as IPv4-mapped IPv6 (::ffff:a.b.c.d)
- * with the prefix length counted in IPv6 bits. */
-struct rl_net {
-    uint8_t addr[16];
-    uint8_t bits;
-};
-
-struct rl_nets {
-    struct rl_net v[RL_NETS_MAX];
-    size_t n;
-};
-
-/* Parses an IPv4 or IPv6 address into 16 bytes (IPv4 as mapped). 0 or -1. */
-int rl_addr_parse(const char *s, uint8_t out[16]);
-/* Formats 16 bytes back (mapped addresses as dotted IPv4). */
-void rl_addr_format(const uint8_t a[16], char out[RL_ADDR_TEXT]);
-/* "10.0.0.0/8", "2001:db8::/32", "192.0.2.7" (a host). 0 or -1. */
-int rl_net_parse(const char *s, struct rl_net *out);
-/* A list separated by commas and/or spaces. On error returns -1 with err
- * naming the bad item. An empty list is valid. */
-int rl_nets_parse(const char *list, struct rl_nets *out, char *err, size_t errlen);
-/* 1 when addr lies in one of the networks. */
-int rl_nets_match(const struct rl_nets *n, const uint8_t addr[16]);
-
-/* The client address: REMOTE_ADDR, or, when REMOTE_ADDR is a trusted
- * proxy and `fwd` (the proxy header's value, may be NULL) holds a list,
- * the rightmost entry that is not itself a trusted proxy (the leftmost if
- * all are). An unparsable entry ends the walk and REMOTE_ADDR is used.
- * 0, or -1 when REMOTE_ADDR itself is not an address. */
-int rl_client_addr(const struct rl_nets *trusted, const char *remote_addr, const char *fwd, uint8_t out[16]);
+#include "common/host/shm.h"
 
 /* ---- the shared table ---------------------------------------------------- */
 
@@ -63,6 +32,11 @@ int rl_client_addr(const struct rl_nets *trusted, const char *remote_addr, const
 size_t rl_table_size(uint32_t capacity, uint32_t limit);
 /* Initialises a table in (shared) memory of rl_table_size() bytes. 0 or -1. */
 int rl_table_init(void *mem, uint32_t capacity, uint32_t limit, int64_t window_us);
+
+/* The table as a region of the shared file (common/host/shm.h), named
+ * RL_SHM_NAME: `capacity` addresses, `limit` admissions per `window_ms`. */
+#define RL_SHM_NAME "rl"
+struct shm_region rl_shm_region(uint32_t capacity, uint32_t limit, int64_t window_ms);
 
 struct rl_decision {
     int admitted;

@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "common/host/shm.h"
+
 enum sb_state { SB_FREE = 0, SB_IDLE = 1, SB_BUSY = 2 };
 
 /* Why the master asked a worker to end its request (SIGUSR2). */
@@ -36,6 +38,11 @@ struct sb_view {
 
 size_t sb_region_size(uint32_t nslots);
 int sb_region_init(void *mem, uint32_t nslots);
+
+/* The scoreboard as a region of the shared file (common/host/shm.h),
+ * named SB_SHM_NAME, with `nslots` slots (processes). */
+#define SB_SHM_NAME "scoreboard"
+struct shm_region sb_shm_region(uint32_t nslots);
 uint32_t sb_nslots(const void *region);
 
 /* Claims a slot for pid; -1 when all are taken by live processes. */

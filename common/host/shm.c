@@ -19,9 +19,6 @@
 #include <unistd.h>
 
 #include "common/base/clock.h"
-#include "common/host/metrics.h"
-#include "common/host/rl.h"
-#include "common/host/scoreboard.h"
 
 static const char shm_magic[8] = {'T', 'R', 'O', 'I', 'K', 'A', 'S', 'H'};
 
@@ -40,22 +37,48 @@ static size_t shm_align(size_t n)
     return (n + 63) & ~(size_t)63;
 }
 
-/* Offsets and total size for a layout. */
-static size_t shm_plan(const struct shm_layout *lay, uint64_t *rl_off, uint64_t *mx_off, uint64_t *sb_off)
+int shm_layout_add(struct shm_layout *lay, struct shm_region r)
+{
+    if (lay->n >= SHM_REGIONS_MAX || !r.name[0] || r.name[SHM_NAME_MAX - 1] || !r.init) return -1;
+    for (uint32_t i = 0; i < lay->n; i++)
+        if (strcmp(lay->region[i].name, r.name) == 0) return -1;
+    lay->region[lay->n++] = r;
+    return 0;
+}
+
+/* The file's region table for a layout, and the file's size. */
+static size_t shm_plan(const struct shm_layout *lay, struct shm_slot slot[SHM_REGIONS_MAX])
 {
     size_t off = shm_align(sizeof(struct shm_hdr));
-    *rl_off = off;
-    off += shm_align(rl_table_size(lay->rl_capacity, lay->rl_limit));
-    *mx_off = off;
-    off += shm_align(mx_region_size(lay->nroutes));
-    *sb_off = off;
-    off += shm_align(sb_region_size(lay->sb_slots));
+    memset(slot, 0, sizeof(struct shm_slot) * SHM_REGIONS_MAX);
+    for (uint32_t i = 0; i < lay->n; i++) {
+        const struct shm_region *r = &lay->region[i];
+        memcpy(slot[i].name, r->name, SHM_NAME_MAX);
+        memcpy(slot[i].params, r->params, sizeof(r->params));
+        slot[i].size = r->size;
+        slot[i].off = off;
+        off += shm_align(r->size);
+    }
     return off;
+}
+
+/* 1 when the header's region table is the layout's. */
+static int shm_table_matches(const struct shm_hdr *h, const struct shm_layout *lay)
+{
+    if (h->nregions != lay->n) return 0;
+    for (uint32_t i = 0; i < lay->n; i++) {
+        const struct shm_slot *a = &h->region[i];
+        const struct shm_region *b = &lay->region[i];
+        if (memcmp(a->name, b->name, SHM_NAME_MAX) != 0 || a->size != b->size ||
+            memcmp(a->params, b->params, sizeof(a->params)) != 0)
+            return 0;
+    }
+    return 1;
 }
 
 int shm_same_layout(const struct shm *s, const struct shm_layout *lay)
 {
-    return s->hdr && memcmp(&s->hdr->lay, lay, sizeof(*lay)) == 0;
+    return s->hdr && shm_table_matches(s->hdr, lay);
 }
 
 /* 1 when the mapped header is complete and matches. */
@@ -63,16 +86,16 @@ static int shm_matches(const struct shm_hdr *h, size_t file_size, const struct s
                        const char *boot)
 {
     return memcmp(h->magic, shm_magic, sizeof(shm_magic)) == 0 && h->version == SHM_VERSION &&
-           h->hdr_size == sizeof(*h) && h->size == file_size &&
-           memcmp(&h->lay, lay, sizeof(*lay)) == 0 && strncmp(h->boot_id, boot, 40) == 0 &&
+           h->hdr_size == sizeof(*h) && h->size == file_size && shm_table_matches(h, lay) &&
+           strncmp(h->boot_id, boot, 40) == 0 &&
            atomic_load_explicit((_Atomic uint32_t *)&h->ready, memory_order_acquire) == 1;
 }
 
 /* Sizes fd and writes a fresh mapping into it. 0 or -1 (errno set). */
 static int shm_build(int fd, const struct shm_layout *lay, const char *boot)
 {
-    uint64_t rl_off, mx_off, sb_off;
-    size_t size = shm_plan(lay, &rl_off, &mx_off, &sb_off);
+    struct shm_slot slot[SHM_REGIONS_MAX];
+    size_t size = shm_plan(lay, slot);
     if (ftruncate(fd, 0) < 0 || ftruncate(fd, (off_t)size) < 0) return -1;
     unsigned char *base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (base == MAP_FAILED) return -1;
@@ -82,15 +105,12 @@ static int shm_build(int fd, const struct shm_layout *lay, const char *boot)
     h->hdr_size = sizeof(*h);
     h->size = size;
     memcpy(h->boot_id, boot, 40);
-    h->lay = *lay;
-    h->rl_off = rl_off;
-    h->mx_off = mx_off;
-    h->sb_off = sb_off;
+    h->nregions = lay->n;
+    memcpy(h->region, slot, sizeof(slot));
     h->created_wall_ms = clk_wall_ms();
     int rc = 0;
-    if (rl_table_init(base + rl_off, lay->rl_capacity, lay->rl_limit, lay->rl_window_ms * 1000) < 0 ||
-        mx_region_init(base + mx_off, lay->nroutes) < 0 || sb_region_init(base + sb_off, lay->sb_slots) < 0)
-        rc = -1;
+    for (uint32_t i = 0; i < lay->n && rc == 0; i++)
+        if (lay->region[i].init(base + slot[i].off, &lay->region[i]) < 0) rc = -1;
     if (rc == 0) atomic_store_explicit((_Atomic uint32_t *)&h->ready, 1, memory_order_release);
     munmap(base, size);
     return rc;
@@ -197,19 +217,12 @@ void shm_detach(struct shm *s)
     s->fd = -1;
 }
 
-void *shm_rl(const struct shm *s)
+void *shm_region(const struct shm *s, const char *name)
 {
-    return s->hdr ? s->base + s->hdr->rl_off : NULL;
-}
-
-void *shm_mx(const struct shm *s)
-{
-    return s->hdr ? s->base + s->hdr->mx_off : NULL;
-}
-
-void *shm_sb(const struct shm *s)
-{
-    return s->hdr ? s->base + s->hdr->sb_off : NULL;
+    if (!s->hdr) return NULL;
+    for (uint32_t i = 0; i < s->hdr->nregions && i < SHM_REGIONS_MAX; i++)
+        if (strncmp(s->hdr->region[i].name, name, SHM_NAME_MAX) == 0) return s->base + s->hdr->region[i].off;
+    return NULL;
 }
 
 int shm_mutex_init(pthread_mutex_t *m)

@@ -45,7 +45,7 @@ static json_object *health_iso(int64_t wall_ms)
 
 static json_object *health_scoreboard(struct ctx *c)
 {
-    void *sb = shm_sb(&c->app->shm);
+    void *sb = shm_region(&c->app->shm, SB_SHM_NAME);
     json_object *arr = json_object_new_array();
     int64_t now_mono = clk_mono_ms();
     struct sb_view v;
@@ -73,7 +73,7 @@ static json_object *health_scoreboard(struct ctx *c)
 static json_object *health_limiter(struct ctx *c)
 {
     json_object *o = json_object_new_object();
-    void *t = shm_rl(&c->app->shm);
+    void *t = shm_region(&c->app->shm, RL_SHM_NAME);
     if (!t) return o;
     struct rl_stats st;
     rl_stats(t, &st);

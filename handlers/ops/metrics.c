@@ -17,17 +17,17 @@
 
 int h_metrics(struct ctx *c)
 {
-    size_t n;
-    const struct route *t = rt_table(&n);
+    const struct rt_table *t = &c->app->routes;
+    size_t n = t->n;
     const char **labels = ar_calloc(c->ar, n + 1, sizeof(*labels));
     if (!labels) return SINK_EIO;
-    for (size_t i = 0; i < n; i++) labels[i] = t[i].path;
+    for (size_t i = 0; i < n; i++) labels[i] = t->row[i].path;
     labels[n] = "other";
 
     struct mx_gauges g = {0};
-    sb_count(shm_sb(&c->app->shm), &g.busy, &g.idle, &g.active_streams);
+    sb_count(shm_region(&c->app->shm, SB_SHM_NAME), &g.busy, &g.idle, &g.active_streams);
     struct rl_stats rs;
-    void *rl = shm_rl(&c->app->shm);
+    void *rl = shm_region(&c->app->shm, RL_SHM_NAME);
     if (rl) {
         rl_stats(rl, &rs);
         g.rl = &rs;

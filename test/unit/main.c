@@ -63,6 +63,8 @@ int main(int argc, char **argv)
     register_clock();
     register_id();
     register_hash();
+    register_shm();
+    register_addr();
     CU_basic_set_mode(verbose ? CU_BRM_VERBOSE : CU_BRM_NORMAL);
     CU_basic_run_tests();
     unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

@@ -9,6 +9,7 @@
 #include "common/base/config.h"
 #include "common/text/tok.h"
 #include "fcgi/router.h"
+#include "handlers/handlers.h"
 #include "index/embed.h"
 
 void rfx_open(struct rfx *f)
@@ -17,6 +18,7 @@ void rfx_open(struct rfx *f)
     f->ar = ar_new(64 * 1024);
     cfg_defaults(&f->app.cfg);
     f->app.sb_slot = -1;
+    f->app.routes = h_routes();
     cap_io(&f->cap, &f->io);
 }
 
@@ -41,7 +43,7 @@ int rfx_run(struct rfx *f, const char *method, const char *uri, char **extra_env
     CU_ASSERT_EQUAL_FATAL(req_init(&f->r, f->ar, &f->app.cfg, env), REQ_OK);
     const struct route *rt = NULL;
     char allow[64];
-    enum rt_result res = rt_match(f->r.path, f->r.method, &rt, allow, sizeof(allow));
+    enum rt_result res = rt_match(&f->app.routes, f->r.path, f->r.method, &rt, allow, sizeof(allow));
     CU_ASSERT_EQUAL_FATAL(res, RT_FOUND);
     sink_init(&f->s, (rt->flags & RT_STREAM) ? SINK_SSE : SINK_JSON, f->ar, &f->app.cfg, "rid-route", rt->name,
               &f->io, f->r.t0_ms);

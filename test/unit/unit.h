@@ -41,6 +41,8 @@ void register_catalog(void);
 void register_clock(void);
 void register_id(void);
 void register_hash(void);
+void register_shm(void);
+void register_addr(void);
 
 /* Where the cl100k_base rank file is: $TROIKA_TOKENIZER_FILE, else
  * tools/fetch-tokenizer.sh's cache (test_tok.c). */

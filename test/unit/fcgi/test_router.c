@@ -23,10 +23,10 @@
 /* The Allow value the table implies for `path`. */
 static void expected_allow(const char *path, char *out, size_t cap, unsigned *have)
 {
-    size_t n;
-    const struct route *t = rt_table(&n);
+    const struct rt_table tab = h_routes();
+    const struct route *t = tab.row;
     *have = 0;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < tab.n; i++)
         if (!strcmp(t[i].path, path)) *have |= t[i].methods;
     snprintf(out, cap, "%s%s%s", (*have & RT_GET) ? "GET, HEAD" : "",
              (*have & RT_GET) && (*have & RT_POST) ? ", " : "", (*have & RT_POST) ? "POST" : "");
@@ -34,8 +34,9 @@ static void expected_allow(const char *path, char *out, size_t cap, unsigned *ha
 
 static void t_match_table(void)
 {
-    size_t n;
-    const struct route *t = rt_table(&n);
+    const struct rt_table tab = h_routes();
+    const struct route *t = tab.row;
+    size_t n = tab.n;
     CU_ASSERT_FATAL(n >= 3);
     static const char *const methods[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "get"};
     for (size_t i = 0; i < n; i++) {
@@ -57,7 +58,7 @@ static void t_match_table(void)
                                                                                      : 0;
             const struct route *r = (const struct route *)1;
             char allow[64] = "untouched";
-            enum rt_result res = rt_match(t[i].path, methods[m], &r, allow, sizeof(allow));
+            enum rt_result res = rt_match(&tab, t[i].path, methods[m], &r, allow, sizeof(allow));
             if (have & bit) {
                 CU_ASSERT_EQUAL(res, RT_FOUND);
                 CU_ASSERT(r && !strcmp(r->path, t[i].path) && (r->methods & bit));
@@ -77,35 +78,36 @@ static void t_match_table(void)
 
 static void t_match_known(void)
 {
+    const struct rt_table routes = h_routes();
     const struct route *r;
     char allow[64];
-    CU_ASSERT_EQUAL(rt_match("/api/health", "GET", &r, allow, sizeof(allow)), RT_FOUND);
+    CU_ASSERT_EQUAL(rt_match(&routes, "/api/health", "GET", &r, allow, sizeof(allow)), RT_FOUND);
     CU_ASSERT_PTR_NOT_NULL_FATAL(r);
     CU_ASSERT(r->fn == h_health);
     const struct route *h;
-    CU_ASSERT_EQUAL(rt_match("/api/health", "HEAD", &h, allow, sizeof(allow)), RT_FOUND);
+    CU_ASSERT_EQUAL(rt_match(&routes, "/api/health", "HEAD", &h, allow, sizeof(allow)), RT_FOUND);
     CU_ASSERT_PTR_EQUAL(h, r);   /* HEAD is GET */
 
-    CU_ASSERT_EQUAL(rt_match("/api/health", "POST", &r, allow, sizeof(allow)), RT_BAD_METHOD);
+    CU_ASSERT_EQUAL(rt_match(&routes, "/api/health", "POST", &r, allow, sizeof(allow)), RT_BAD_METHOD);
     CU_ASSERT_STRING_EQUAL(allow, "GET, HEAD");
-    CU_ASSERT_EQUAL(rt_match("/api/stream/selftest", "DELETE", &r, allow, sizeof(allow)), RT_BAD_METHOD);
+    CU_ASSERT_EQUAL(rt_match(&routes, "/api/stream/selftest", "DELETE", &r, allow, sizeof(allow)), RT_BAD_METHOD);
     CU_ASSERT_STRING_EQUAL(allow, "GET, HEAD");
     /* a small Allow buffer is cut, not overrun; NULL is allowed */
     char small[5];
     memset(small, 'x', sizeof(small));
-    CU_ASSERT_EQUAL(rt_match("/api/health", "PUT", &r, small, sizeof(small)), RT_BAD_METHOD);
+    CU_ASSERT_EQUAL(rt_match(&routes, "/api/health", "PUT", &r, small, sizeof(small)), RT_BAD_METHOD);
     CU_ASSERT_STRING_EQUAL(small, "GET,");
-    CU_ASSERT_EQUAL(rt_match("/api/health", "PUT", &r, NULL, 0), RT_BAD_METHOD);
+    CU_ASSERT_EQUAL(rt_match(&routes, "/api/health", "PUT", &r, NULL, 0), RT_BAD_METHOD);
 
     static const char *const missing[] = {"/api/nope", "/api/health/", "/api/healthz", "/API/HEALTH",
                                           "/api", "", "/", "api/health", "/api//health"};
     for (size_t i = 0; i < sizeof(missing) / sizeof(missing[0]); i++) {
         strcpy(allow, "untouched");
-        CU_ASSERT_EQUAL(rt_match(missing[i], "GET", &r, allow, sizeof(allow)), RT_NOT_FOUND);
+        CU_ASSERT_EQUAL(rt_match(&routes, missing[i], "GET", &r, allow, sizeof(allow)), RT_NOT_FOUND);
         CU_ASSERT_PTR_NULL(r);
         CU_ASSERT_STRING_EQUAL(allow, "untouched");
         /* a missing path is 404 whatever the method */
-        CU_ASSERT_EQUAL(rt_match(missing[i], "PUT", &r, allow, sizeof(allow)), RT_NOT_FOUND);
+        CU_ASSERT_EQUAL(rt_match(&routes, missing[i], "PUT", &r, allow, sizeof(allow)), RT_NOT_FOUND);
     }
 }
 
@@ -496,11 +498,12 @@ static void t_late_reject(void)
 
 static void t_selftest_route(void)
 {
+    const struct rt_table routes = h_routes();
     const struct route *rt;
     struct dfx f;
     char *env_s[] = {"REQUEST_METHOD=GET", "REQUEST_URI=/api/stream/selftest?n=3&interval_ms=0", NULL};
     dfx_open(&f);
-    CU_ASSERT_EQUAL_FATAL(rt_match("/api/stream/selftest", "GET", &rt, NULL, 0), RT_FOUND);
+    CU_ASSERT_EQUAL_FATAL(rt_match(&routes, "/api/stream/selftest", "GET", &rt, NULL, 0), RT_FOUND);
     CU_ASSERT_EQUAL(dfx_run(&f, rt, env_s, NULL, 0, 0), 200);
     CU_ASSERT_EQUAL_FATAL(f.p.n, 6);
     static const char *const names[] = {"connected", "progress", "progress", "progress", "complete", "close"};
@@ -516,7 +519,7 @@ static void t_selftest_route(void)
 
     char *env_j[] = {"REQUEST_METHOD=GET", "REQUEST_URI=/api/selftest?n=2&interval_ms=0", NULL};
     dfx_open(&f);
-    CU_ASSERT_EQUAL_FATAL(rt_match("/api/selftest", "GET", &rt, NULL, 0), RT_FOUND);
+    CU_ASSERT_EQUAL_FATAL(rt_match(&routes, "/api/selftest", "GET", &rt, NULL, 0), RT_FOUND);
     CU_ASSERT_EQUAL(dfx_run(&f, rt, env_j, NULL, 0, 0), 200);
     CU_ASSERT(json_object_object_get_ex(f.p.body, "success", &x) && json_object_get_boolean(x));
     CU_ASSERT(json_object_object_get_ex(f.p.body, "steps", &x) && json_object_array_length(x) == 2);
@@ -525,7 +528,7 @@ static void t_selftest_route(void)
 
     char *env_bad[] = {"REQUEST_METHOD=GET", "REQUEST_URI=/api/stream/selftest?n=99", NULL};
     dfx_open(&f);
-    CU_ASSERT_EQUAL_FATAL(rt_match("/api/stream/selftest", "GET", &rt, NULL, 0), RT_FOUND);
+    CU_ASSERT_EQUAL_FATAL(rt_match(&routes, "/api/stream/selftest", "GET", &rt, NULL, 0), RT_FOUND);
     CU_ASSERT_EQUAL(dfx_run(&f, rt, env_bad, NULL, 0, 0), 400);
     expect_reject(&f, 400, "INVALID_PARAMETERS");
     CU_ASSERT_STRING_EQUAL(cap_str(f.p.body, "field"), "n");

@@ -1,6 +1,7 @@
 /* test_rl.c: the rate limiter (common/host/rl.c) with an injected clock, its
- * address and CIDR handling, the eviction rule, lock recovery after a
- * holder died, and the shared mapping it lives in (common/host/shm.c). */
+ * eviction rule, lock recovery after a holder died, and the rule that
+ * every streaming route is limited. Addresses and CIDRs: test_addr.c; the
+ * shared file the table lives in: test_shm.c. */
 #include <arpa/inet.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -10,11 +11,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/base/addr.h"
 #include "common/host/rl.h"
-#include "common/host/scoreboard.h"
 #include "common/host/shm.h"
 #include "fcgi/ops.h"
-#include "fcgi/router.h"
+#include "fcgi/route.h"
+#include "handlers/handlers.h"
 #include "test/unit/unit.h"
 
 #define MS 1000LL
@@ -36,7 +38,7 @@ static void table_free(void *t, uint32_t cap, uint32_t limit)
 
 static void addr(const char *s, uint8_t out[16])
 {
-    CU_ASSERT_FATAL(rl_addr_parse(s, out) == 0);
+    CU_ASSERT_FATAL(addr_parse(s, out) == 0);
 }
 
 static int decide(void *t, const char *ip, int64_t now_ms, struct rl_decision *d)
@@ -216,159 +218,14 @@ static void t_lock_holder_dies(void)
     table_free(t, 16, 2);
 }
 
-static void t_addresses(void)
-{
-    uint8_t a[16], b[16];
-    char txt[RL_ADDR_TEXT];
-    addr("192.0.2.1", a);
-    addr("::ffff:192.0.2.1", b);
-    CU_ASSERT(memcmp(a, b, 16) == 0);   /* v4-mapped v6 is the same client */
-    rl_addr_format(a, txt);
-    CU_ASSERT_STRING_EQUAL(txt, "192.0.2.1");
-    /* every octet value in every position, as inet_ntop writes it */
-    int bad = 0;
-    for (unsigned v = 0; v < 256; v++) {
-        uint8_t q[4] = {(uint8_t)v, (uint8_t)(255 - v), (uint8_t)(v * 7), (uint8_t)(v / 3)};
-        char want[RL_ADDR_TEXT];
-        memcpy(a + 12, q, 4);
-        inet_ntop(AF_INET, q, want, sizeof(want));
-        rl_addr_format(a, txt);
-        bad += strcmp(txt, want) != 0;
-    }
-    CU_ASSERT_EQUAL(bad, 0);
-    addr("2001:DB8::1", a);
-    rl_addr_format(a, txt);
-    CU_ASSERT_STRING_EQUAL(txt, "2001:db8::1");
-    addr("[::1]", a);
-    rl_addr_format(a, txt);
-    CU_ASSERT_STRING_EQUAL(txt, "::1");
-    CU_ASSERT(rl_addr_parse("192.0.2.256", a) < 0);
-    CU_ASSERT(rl_addr_parse("", a) < 0);
-    CU_ASSERT(rl_addr_parse("example.com", a) < 0);
-    CU_ASSERT(rl_addr_parse("1.2.3", a) < 0);
-}
-
-static void t_cidr(void)
-{
-    struct rl_nets n;
-    char err[200];
-    CU_ASSERT(rl_nets_parse("127.0.0.1, 10.0.0.0/8 2001:db8::/32,::1 ,192.168.1.77/24", &n, err, sizeof(err)) == 0);
-    CU_ASSERT(n.n == 5);
-    uint8_t a[16];
-    const char *in[] = {"127.0.0.1", "10.255.3.4", "::ffff:10.0.0.1", "2001:db8:ffff::1", "::1", "192.168.1.1"};
-    const char *out[] = {"127.0.0.2", "11.0.0.1", "2001:db9::1", "::2", "192.168.2.1", "fe80::1"};
-    for (size_t i = 0; i < 6; i++) {
-        addr(in[i], a);
-        CU_ASSERT(rl_nets_match(&n, a) == 1);
-        addr(out[i], a);
-        CU_ASSERT(rl_nets_match(&n, a) == 0);
-    }
-    struct rl_net one;
-    CU_ASSERT(rl_net_parse("0.0.0.0/0", &one) == 0 && one.bits == 96);
-    CU_ASSERT(rl_net_parse("::/0", &one) == 0 && one.bits == 0);
-    CU_ASSERT(rl_net_parse("10.0.0.0/33", &one) < 0);
-    CU_ASSERT(rl_net_parse("2001:db8::/129", &one) < 0);
-    CU_ASSERT(rl_net_parse("10.0.0.0/", &one) < 0);
-    CU_ASSERT(rl_net_parse("10.0.0.0/x", &one) < 0);
-    CU_ASSERT(rl_nets_parse("10.0.0.0/8,nonsense", &n, err, sizeof(err)) < 0);
-    CU_ASSERT(strstr(err, "nonsense") != NULL);
-    CU_ASSERT(rl_nets_parse("", &n, err, sizeof(err)) == 0 && n.n == 0);
-    /* 0.0.0.0/0 matches IPv4 only; ::/0 everything. */
-    CU_ASSERT(rl_nets_parse("0.0.0.0/0", &n, err, sizeof(err)) == 0);
-    addr("8.8.8.8", a);
-    CU_ASSERT(rl_nets_match(&n, a));
-    addr("2001:db8::1", a);
-    CU_ASSERT(!rl_nets_match(&n, a));
-}
-
-static void t_client_addr(void)
-{
-    struct rl_nets tr;
-    char err[200], txt[RL_ADDR_TEXT];
-    uint8_t a[16];
-    CU_ASSERT(rl_nets_parse("10.0.0.0/8,fd00::/8", &tr, err, sizeof(err)) == 0);
-    /* Untrusted peer: its header is ignored. */
-    CU_ASSERT(rl_client_addr(&tr, "198.51.100.5", "1.2.3.4", a) == 0);
-    rl_addr_format(a, txt);
-    CU_ASSERT_STRING_EQUAL(txt, "198.51.100.5");
-    /* Trusted peer: the rightmost untrusted entry. */
-    CU_ASSERT(rl_client_addr(&tr, "10.1.1.1", "6.6.6.6, 203.0.113.9, 10.2.2.2", a) == 0);
-    rl_addr_format(a, txt);
-    CU_ASSERT_STRING_EQUAL(txt, "203.0.113.9");
-    CU_ASSERT(rl_client_addr(&tr, "fd00::1", "2001:db8::7", a) == 0);
-    rl_addr_format(a, txt);
-    CU_ASSERT_STRING_EQUAL(txt, "2001:db8::7");
-    CU_ASSERT(rl_client_addr(&tr, "10.1.1.1", "[2001:db8::8]:443", a) == 0);
-    rl_addr_format(a, txt);
-    CU_ASSERT_STRING_EQUAL(txt, "2001:db8::8");
-    CU_ASSERT(rl_client_addr(&tr, "10.1.1.1", "192.0.2.3:5555", a) == 0);
-    rl_addr_format(a, txt);
-    CU_ASSERT_STRING_EQUAL(txt, "192.0.2.3");
-    /* All trusted: the leftmost. Garbage: REMOTE_ADDR. Empty: REMOTE_ADDR. */
-    CU_ASSERT(rl_client_addr(&tr, "10.1.1.1", "10.9.9.9, 10.8.8.8", a) == 0);
-    rl_addr_format(a, txt);
-    CU_ASSERT_STRING_EQUAL(txt, "10.9.9.9");
-    CU_ASSERT(rl_client_addr(&tr, "10.1.1.1", "1.2.3.4, bogus", a) == 0);
-    rl_addr_format(a, txt);
-    CU_ASSERT_STRING_EQUAL(txt, "10.1.1.1");
-    CU_ASSERT(rl_client_addr(&tr, "10.1.1.1", "", a) == 0);
-    rl_addr_format(a, txt);
-    CU_ASSERT_STRING_EQUAL(txt, "10.1.1.1");
-    CU_ASSERT(rl_client_addr(&tr, "not-an-ip", NULL, a) < 0);
-}
-
-static void t_shm_attach(void)
-{
-    char dir[] = "/tmp/troika-unit-XXXXXX";
-    CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
-    char path[256], err[300];
-    snprintf(path, sizeof(path), "%s/t.shm", dir);
-    struct shm_layout lay = {.rl_capacity = 64, .rl_limit = 3, .rl_window_ms = 1000, .sb_slots = 8, .nroutes = 4,
-                             .routes_sig = 42};
-    struct shm a, b, c;
-    CU_ASSERT_FATAL(shm_attach(&a, path, &lay, err, sizeof(err)) == 0);
-    CU_ASSERT(a.created == 1);
-    CU_ASSERT_FATAL(shm_attach(&b, path, &lay, err, sizeof(err)) == 0);
-    CU_ASSERT(b.created == 0);
-    /* Both see the same table. */
-    uint8_t ip[16];
-    addr("192.0.2.50", ip);
-    struct rl_decision d;
-    for (int i = 0; i < 3; i++) CU_ASSERT(rl_decide(shm_rl(&a), ip, &d) == 0 && d.admitted);
-    CU_ASSERT(rl_decide(shm_rl(&b), ip, &d) == 0 && !d.admitted);
-    /* And the same scoreboard. */
-    int slot = sb_claim(shm_sb(&a), getpid(), 3);
-    CU_ASSERT(slot >= 0);
-    struct sb_view v;
-    CU_ASSERT(sb_read(shm_sb(&b), slot, &v) == 0 && v.worker_id == 3 && v.state == SB_IDLE);
-    sb_busy(shm_sb(&a), slot, "/api/stream/selftest", "rid-1", "GET", 1);
-    CU_ASSERT(sb_read(shm_sb(&b), slot, &v) == 0 && v.state == SB_BUSY && !strcmp(v.rid, "rid-1"));
-    /* Another layout replaces the file; the old mapping stays usable. */
-    struct shm_layout lay2 = lay;
-    lay2.rl_limit = 5;
-    CU_ASSERT_FATAL(shm_attach(&c, path, &lay2, err, sizeof(err)) == 0);
-    CU_ASSERT(c.created == 1 && shm_same_layout(&c, &lay2) && !shm_same_layout(&c, &lay));
-    CU_ASSERT(rl_decide(shm_rl(&c), ip, &d) == 0 && d.admitted && d.remaining == 4);
-    CU_ASSERT(rl_decide(shm_rl(&a), ip, &d) == 0 && !d.admitted);
-    shm_detach(&a);
-    shm_detach(&b);
-    shm_detach(&c);
-    /* A path in a missing folder names the key. */
-    snprintf(path, sizeof(path), "%s/missing/t.shm", dir);
-    CU_ASSERT(shm_attach(&a, path, &lay, err, sizeof(err)) < 0);
-    CU_ASSERT(strstr(err, "shm_path") != NULL);
-    snprintf(path, sizeof(path), "%s/t.shm", dir);
-    unlink(path);
-    rmdir(dir);
-}
-
 /* The rule that makes the limiter cover routes added later: every route
  * whose path has a `stream` segment is a streaming route, and every
  * streaming route is limited. */
 static void t_stream_routes_are_limited(void)
 {
-    size_t n;
-    const struct route *t = rt_table(&n);
+    const struct rt_table tab = h_routes();
+    const struct route *t = tab.row;
+    size_t n = tab.n;
     int streams = 0;
     for (size_t i = 0; i < n; i++) {
         const char *p = t[i].path;
@@ -395,10 +252,6 @@ void register_rl(void)
         {"eviction takes only idle entries", t_eviction_rule},
         {"a flood of addresses never lifts a tracked limit", t_flood_never_exceeds},
         {"a lock holder that dies is recovered", t_lock_holder_dies},
-        {"IPv4, IPv6 and v4-mapped addresses", t_addresses},
-        {"CIDR parsing and matching", t_cidr},
-        {"client address behind trusted proxies", t_client_addr},
-        {"shared mapping: create, attach, replace", t_shm_attach},
         {"every /stream route is limited", t_stream_routes_are_limited},
         {NULL, NULL},
     };
