@@ -1,8 +1,9 @@
 /* chat.h: the chat pipeline's parts, shared by handlers/chat/chat*.c and their
  * unit tests (not by other handlers). Steps: session (common/store/session),
- * retrieval (chat_retrieve.c), generation (the builtin composer in
- * chat_compose.c, or the LLM with the prompt built there), tts
- * (handlers/answer), then suggestions (common/assist/suggest).
+ * retrieval (chat_retrieve.c), generation (one LLM task whose two forms,
+ * the builtin composer's answer and a model's prompt, are built in
+ * chat_compose.c; the provider picks), tts (handlers/answer), then
+ * suggestions (common/assist/suggest).
  *
  * Memory: everything lives in the request arena. */
 #ifndef TROIKA_CHAT_H
