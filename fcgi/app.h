@@ -21,7 +21,7 @@ struct tok;
 struct pidx;
 struct req;
 struct sink;
-struct hx_designer_cache;
+struct hx_catalog;
 
 struct pm_flags {
     volatile sig_atomic_t stop;     /* SIGTERM: finish the request, then exit */
@@ -55,7 +55,8 @@ struct app {
     struct hc *hc;                  /* this worker's HTTP client (common/io/hc); NULL until used */
     struct llm *llm;                /* LLM provider (common/assist/llm); NULL until used: hx_llm() */
     struct tts *tts;                /* TTS provider (common/assist/tts); NULL until used: hx_tts() */
-    struct hx_designer_cache *designers;   /* the catalog's designer names (hx_designers) */
+    struct hx_catalog *catalog;     /* what this worker derived from the catalog, tied to its version
+                                       (handlers/hx.c: hx_catalog_version, hx_designers) */
 };
 
 /* What a handler gets for one request. */

@@ -50,10 +50,18 @@ struct embedder *hx_embedder(struct ctx *c, char *err, size_t errlen);
  * use and kept. NULL only when out of memory. */
 struct tok *hx_tokenizer(struct ctx *c);
 
+/* The catalog's version (cat_version), read from the database at most once
+ * per request: everything a worker derives from the catalog is kept only
+ * while it stays the same, so that no two identical requests differ once
+ * an import has returned, whichever worker answers. When the read fails the
+ * last version read is kept (and the failure logged). */
+uint64_t hx_catalog_version(struct ctx *c);
+
 /* The catalog's designer names, for recognising them in a query: loaded
- * per worker and kept troika_designer_refresh_ms. A failed load keeps the
- * old list (or none) and is logged: designers are a nicety, not a step.
- * Borrowed until the next call; *n names. */
+ * per worker, reloaded when the catalog version changes (and, for edits
+ * made behind troika-admin's back, after troika_designer_refresh_ms). A
+ * failed load keeps the old list (or none) and is logged: designers are a
+ * nicety, not a step. Borrowed until the next call; *n names. */
 const char *const *hx_designers(struct ctx *c, size_t *n);
 
 /* Parses a shopper's query (qp_parse), first taking a catalog designer's

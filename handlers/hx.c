@@ -13,6 +13,7 @@
 #include "common/base/log.h"
 #include "common/search/qparse.h"
 #include "common/assist/tts.h"
+#include "common/store/catalog.h"
 #include "common/store/store.h"
 #include "common/text/tok.h"
 #include "fcgi/app.h"
@@ -105,15 +106,47 @@ struct tok *hx_tokenizer(struct ctx *c)
     return c->app->tok;
 }
 
-/* ---- the catalog's designers, per worker ---------------------------------------- */
+/* ---- what this worker derived from the catalog --------------------------------- */
 
-struct hx_designer_cache {
-    char **names;             /* malloc'd; the worker's lifetime */
+/* Tied to the catalog version (cat_version), read at most once per request
+ * (app->served changes only between requests). */
+struct hx_catalog {
+    uint64_t version;         /* the version the current request saw */
+    unsigned long served;     /* the request that read it (app->served) */
+    int read;                 /* version holds a value read from the database */
+    char **names;             /* the designer names; malloc'd, kept until the version changes */
     size_t n;
-    int64_t loaded_ms;
+    uint64_t names_version;   /* the version they were loaded under */
+    int64_t loaded_ms;        /* 0: not loaded */
 };
 
-static void hx_designers_clear(struct hx_designer_cache *k)
+static struct hx_catalog *hx_catalog(struct app *app)
+{
+    if (!app->catalog) app->catalog = calloc(1, sizeof(struct hx_catalog));
+    return app->catalog;
+}
+
+uint64_t hx_catalog_version(struct ctx *c)
+{
+    struct app *app = c->app;
+    struct hx_catalog *k = hx_catalog(app);
+    if (!k) return 0;
+    if (k->read && k->served == app->served) return k->version;
+    char err[256];
+    uint64_t v;
+    if (db_ensure(&app->db, &app->cfg, err, sizeof(err)) == 0 &&
+        cat_version(app->db, c->ar, &v, err, sizeof(err)) == DB_OK) {
+        k->version = v;
+        k->read = 1;
+    } else {
+        /* keep the last version: a database blip does not throw away what was derived */
+        LOG_ERROR(c->route->name, c->req->id, NULL, "Catalog version not read: %s", err);
+    }
+    k->served = app->served;
+    return k->version;
+}
+
+static void hx_designers_clear(struct hx_catalog *k)
 {
     for (size_t i = 0; i < k->n; i++) free(k->names[i]);
     free(k->names);
@@ -125,11 +158,12 @@ const char *const *hx_designers(struct ctx *c, size_t *n)
 {
     struct app *app = c->app;
     *n = 0;
-    if (!app->designers) app->designers = calloc(1, sizeof(struct hx_designer_cache));
-    struct hx_designer_cache *k = app->designers;
+    struct hx_catalog *k = hx_catalog(app);
     if (!k) return NULL;
+    /* read before loading: names loaded under version v are dropped at v + 1 */
+    uint64_t v = hx_catalog_version(c);
     int64_t now = clk_mono_ms();
-    if (!k->loaded_ms || now - k->loaded_ms >= app->cfg.troika_designer_refresh_ms) {
+    if (!k->loaded_ms || v != k->names_version || now - k->loaded_ms >= app->cfg.troika_designer_refresh_ms) {
         char err[256];
         struct db_rows rs;
         if (db_ensure(&app->db, &app->cfg, err, sizeof(err)) == 0 &&
@@ -143,6 +177,7 @@ const char *const *hx_designers(struct ctx *c, size_t *n)
                 for (size_t i = 0; i < rs.nrows; i++)
                     if (db_cell(&rs, i, 0) && (list[k->n] = strdup(db_cell(&rs, i, 0)))) k->n++;
                 k->names = list;
+                k->names_version = v;
             }
         } else {
             LOG_ERROR(c->route->name, c->req->id, NULL, "Designer list not loaded: %s", err);

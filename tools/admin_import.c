@@ -454,15 +454,22 @@ static void ai_print(const struct ai_run *r, const char *path, const char *fmt, 
 void adm_derive(struct adm *a, struct store *st, int changed, const char *who)
 {
     char err[512];
-    int rebuilt = 0;
+    int rebuilt = 0, any = changed;
     if (pr_sync_terms(st, a->ar, changed, &rebuilt, err, sizeof(err)) != ST_OK)
         fprintf(stderr, "%s: word counts not rebuilt (search works without them, slower): %s\n", who, err);
     else if (rebuilt && !changed)
         printf("%s: rebuilt the word counts (built by another version)\n", who);
+    any |= rebuilt;
     if (pr_sync_bits(st, a->ar, changed, &rebuilt, err, sizeof(err)) != ST_OK)
         fprintf(stderr, "%s: attribute bitmaps not rebuilt (search works without them, slower): %s\n", who, err);
     else if (rebuilt && !changed)
         printf("%s: rebuilt the attribute bitmaps (built by another version)\n", who);
+    any |= rebuilt;
+    /* Last, once everything is committed: the workers drop what they
+     * derived from the old catalog at their next request. */
+    if (any && pr_bump_version(st, a->ar, err, sizeof(err)) != ST_OK)
+        fprintf(stderr, "%s: the catalog version was not bumped (workers keep their designer list for up to "
+                        "troika_designer_refresh_ms): %s\n", who, err);
 }
 
 /* ---- the command, in steps ---------------------------------------------------- */

@@ -85,6 +85,17 @@ int cat_count(struct db *db, arena_t *ar, const struct qp_filters *f, long *n, c
     return DB_OK;
 }
 
+int cat_version(struct db *db, arena_t *ar, uint64_t *v, char *err, size_t errlen)
+{
+    struct db_rows rs;
+    *v = 0;
+    int rc = db_query(db, ar, "SELECT v FROM catalog_meta WHERE k = 'catalog_version'", NULL, 0, 1, &rs, err,
+                      errlen);
+    if (rc != DB_OK) return rc;
+    if (rs.nrows && db_cell(&rs, 0, 0)) *v = strtoull(db_cell(&rs, 0, 0), NULL, 10);
+    return DB_OK;
+}
+
 /* ---- rows ------------------------------------------------------------------ */
 
 static void cat_row(const struct db_rows *rs, size_t r, struct cat_product *p, int with_rel)

@@ -41,6 +41,13 @@ enum { CAT_MAX_FILTER_PARAMS = 24 };
  * Strings are borrowed from f. */
 void cat_filter_sql(const struct qp_filters *f, buf_t *sql, struct db_param *p, size_t *np);
 
+/* The catalog's version: catalog_meta "catalog_version", which troika-admin
+ * bumps (pr_bump_version) after every import or rebuild that changed the
+ * catalog or a table derived from it. A worker keeps what it derives from
+ * the catalog (designer names, ...) only while the version stays the same.
+ * *v = 0 when it was never bumped. DB_OK or DB_E*. */
+int cat_version(struct db *db, arena_t *ar, uint64_t *v, char *err, size_t errlen);
+
 /* *n = how many products pass f (one COUNT). DB_OK or DB_E*. */
 int cat_count(struct db *db, arena_t *ar, const struct qp_filters *f, long *n, char *err, size_t errlen);
 

@@ -234,6 +234,16 @@ static int prm_sync_bits(struct store *s, arena_t *ar, int force, int *rebuilt, 
     return cb_sync(d, ar, force, rebuilt, err, errlen);
 }
 
+static int prm_bump_version(struct store *s, arena_t *ar, char *err, size_t errlen)
+{
+    (void)ar;
+    PR_DB(s, err, errlen);
+    return db_exec(d,
+                   "INSERT INTO catalog_meta (k, v) VALUES ('catalog_version', '1') "
+                   "ON DUPLICATE KEY UPDATE v = CAST(v AS UNSIGNED) + 1",
+                   NULL, 0, NULL, NULL, err, errlen);
+}
+
 /* ---- reads for build-index and stats ----------------------------------------- */
 
 static int prm_freshness(struct store *s, arena_t *ar, long *count, long long *changed, char *err, size_t errlen)
@@ -342,6 +352,7 @@ const struct pr_ops pr_mariadb = {
     .analyze = prm_analyze,
     .sync_terms = prm_sync_terms,
     .sync_bits = prm_sync_bits,
+    .bump_version = prm_bump_version,
     .freshness = prm_freshness,
     .texts = prm_texts,
     .stats = prm_stats,

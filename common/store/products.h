@@ -83,6 +83,7 @@ struct pr_ops {
     int (*analyze)(struct store *s, arena_t *ar, char *err, size_t errlen);
     int (*sync_terms)(struct store *s, arena_t *ar, int force, int *rebuilt, char *err, size_t errlen);
     int (*sync_bits)(struct store *s, arena_t *ar, int force, int *rebuilt, char *err, size_t errlen);
+    int (*bump_version)(struct store *s, arena_t *ar, char *err, size_t errlen);
     int (*freshness)(struct store *s, arena_t *ar, long *count, long long *changed, char *err, size_t errlen);
     int (*texts)(struct store *s, arena_t *ar, long long after, int limit, struct pr_text **out, size_t *n,
                  char *err, size_t errlen);
@@ -128,6 +129,15 @@ static inline int pr_sync_terms(struct store *s, arena_t *ar, int force, int *re
 static inline int pr_sync_bits(struct store *s, arena_t *ar, int force, int *rebuilt, char *err, size_t errlen)
 {
     return s->pr->sync_bits(s, ar, force, rebuilt, err, errlen);
+}
+
+/* The catalog changed (products, or a table derived from them): its
+ * version (catalog_meta "catalog_version", cat_version) goes up by one, and
+ * every worker drops what it derived from the catalog at its next request.
+ * Called last, once everything is committed. */
+static inline int pr_bump_version(struct store *s, arena_t *ar, char *err, size_t errlen)
+{
+    return s->pr->bump_version(s, ar, err, errlen);
 }
 
 /* How many products there are, and when the catalog last changed (Unix
