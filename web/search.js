@@ -1,5 +1,6 @@
 // search.js: the product search box of the demo page. Streams
-// api/products/search/stream with EventSource and shows the steps as they
+// api/products/search/stream through troika.js (EventSource; closed on
+// `close`, retried once when the connection drops) and shows the steps as they
 // run, the cards of each stage (text, semantic, final) and the facets of the
 // final results. A facet click adds it as an explicit filter parameter.
 // With no results, the ways to widen the search the server found.
@@ -11,7 +12,6 @@
   const form = $("search-form"), qIn = $("q"), steps = $("search-steps"), chips = $("search-filters"),
         cards = $("search-cards"), facets = $("search-facets"), stageEl = $("search-stage");
   const extra = {};           // explicit filters chosen from the facets
-  let es = null;
 
   const FAMILY_CSS = {
     red: "#a3162d", pink: "#d6487e", orange: "#e07a3c", yellow: "#d9b632", gold: "#b8912f",
@@ -92,6 +92,7 @@
 
   function onResults(d) {
     const names = { text: "Text matches", semantic: "Semantic matches", final: "Results" };
+    cards.dataset.stage = d.stage;
     stageEl.textContent = names[d.stage] + " · " + d.total + " product" + (d.total === 1 ? "" : "s") +
       (d.capped ? "+" : "") + (d.stage === "final" ? "" : " (refining…)");
     cards.textContent = "";
@@ -151,33 +152,36 @@
     }
   }
 
+  let shown = null;           // the search whose results are on the page
+
   function run() {
-    if (es) es.close();
+    if (shown) shown.abort();
     const q = qIn.value.trim();
     if (!q) return;
-    const params = new URLSearchParams({ q, limit: $("limit").value });
-    if ($("instock").checked) params.set("inStock", "true");
-    for (const [k, v] of Object.entries(extra)) params.set(k, v);
+    const opts = Object.assign({ limit: $("limit").value }, extra);
+    if ($("instock").checked) opts.inStock = true;
     steps.textContent = "";
     cards.textContent = "";
+    cards.dataset.stage = "";
     facets.textContent = "";
     stageEl.textContent = "Searching…";
+    $("search-time").textContent = "";
     const t0 = performance.now();
-    es = new EventSource("api/products/search/stream?" + params.toString());
-    const on = (type, fn) => es.addEventListener(type, (e) => {
-      if (e.data === undefined) return;    // a connection error, not an `error` event
-      fn(JSON.parse(e.data));
-    });
-    on("connected", onConnected);
-    on("progress", onProgress);
-    on("results", onResults);
-    on("complete", (d) => {
-      $("search-time").textContent = d.duration + " ms on the server, " +
-        (performance.now() - t0).toFixed(0) + " ms here";
-    });
-    on("error", (d) => { stageEl.textContent = d.code + ": " + d.message; });
-    on("close", () => es.close());
-    es.onerror = () => { if (es.readyState !== EventSource.CLOSED) es.close(); };
+    shown = Troika.search(q, opts)
+      .onConnected((d, meta) => {
+        if (meta.attempt > 1) steps.textContent = "";   // the connection dropped: searched again
+        onConnected(d);
+      })
+      .onProgress(onProgress)
+      .onResults(onResults)
+      .onComplete((d) => {
+        $("search-time").textContent = d.duration + " ms on the server, " +
+          (performance.now() - t0).toFixed(0) + " ms here";
+      })
+      .onError((e) => {
+        stageEl.textContent = (e.received.results ? "Stopped early (results so far below): " : "") +
+          e.code + ": " + e.message;
+      });
   }
 
   form.addEventListener("submit", (ev) => {
