@@ -44,13 +44,13 @@ button, textarea, input { font: inherit; color: inherit; }
 button { cursor: pointer; }
 :focus-visible { outline: 3px solid #2a6df4; outline-offset: 2px; }
 .launcher { position: fixed; right: 20px; bottom: 20px; z-index: 2147483000; display: flex; align-items: center; gap: .45rem;
-  border: 0; border-radius: 999px; padding: .7rem 1.1rem; background: #7a1f3d; color: #fff; font-weight: 600;
+  border: 0; border-radius: 999px; padding: .7rem 1.1rem; background: var(--troika-accent, #7a1f3d); color: #fff; font-weight: 600;
   box-shadow: 0 6px 20px rgba(0,0,0,.25); }
 .launcher[aria-expanded="true"] { display: none; }
 .panel { position: fixed; right: 20px; bottom: 20px; z-index: 2147483001; width: 400px; height: min(640px, calc(100vh - 40px));
   display: flex; flex-direction: column; background: #fff; border-radius: 14px; box-shadow: 0 12px 40px rgba(0,0,0,.3); overflow: hidden; }
 .panel[hidden] { display: none; }
-header { display: flex; align-items: center; gap: .4rem; padding: .6rem .7rem; background: #7a1f3d; color: #fff; flex: none; }
+header { display: flex; align-items: center; gap: .4rem; padding: .6rem .7rem; background: var(--troika-accent, #7a1f3d); color: #fff; flex: none; }
 header h2 { font-size: 16px; margin: 0; flex: 1; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 header button, .launcher .icon { display: inline-flex; align-items: center; justify-content: center; }
 header button { border: 0; background: rgba(255,255,255,.15); color: #fff; border-radius: 8px; min-width: 36px; height: 36px; padding: 0 .5rem; }
@@ -62,30 +62,30 @@ header button[aria-pressed="false"] { background: rgba(255,255,255,.35); }
 .modes label:last-of-type { border-radius: 0 8px 8px 0; border-left: 0; }
 .modes input { position: absolute; opacity: 0; width: 1px; height: 1px; }
 .modes input:checked + span { font-weight: 700; }
-.modes label:has(input:checked) { background: #f6e9ee; border-color: #7a1f3d; }
+.modes label:has(input:checked) { background: #f6e9ee; border-color: var(--troika-accent, #7a1f3d); }
 .modes label:has(input:focus-visible) { outline: 3px solid #2a6df4; outline-offset: 1px; }
 .log { flex: 1; overflow-y: auto; padding: .7rem; overscroll-behavior: contain; scroll-behavior: auto; }
 .msg { margin: 0 0 .8rem; }
 .msg.user { text-align: right; }
-.msg.user p { display: inline-block; background: #7a1f3d; color: #fff; border-radius: 12px 12px 2px 12px; padding: .4rem .7rem; margin: 0; max-width: 85%; text-align: left; white-space: pre-wrap; overflow-wrap: anywhere; }
+.msg.user p { display: inline-block; background: var(--troika-accent, #7a1f3d); color: #fff; border-radius: 12px 12px 2px 12px; padding: .4rem .7rem; margin: 0; max-width: 85%; text-align: left; white-space: pre-wrap; overflow-wrap: anywhere; }
 .bot { background: #f4f1f2; border-radius: 12px 12px 12px 2px; padding: .55rem .7rem; }
 .bot .text { margin: 0; white-space: pre-wrap; overflow-wrap: anywhere; min-height: 1.45em; }
-.bot .text a { color: #7a1f3d; font-size: 12px; vertical-align: super; text-decoration: none; padding: 0 1px; }
+.bot .text a { color: var(--troika-accent, #7a1f3d); font-size: 12px; vertical-align: super; text-decoration: none; padding: 0 1px; }
 .steps { font-size: 12px; color: #777; margin: 0 0 .3rem; min-height: 1.2em; }
 .sources { margin: .4rem 0 0; padding: 0 0 0 1.2rem; font-size: 12px; color: #555; }
 .sources li:target, .sources li.hl { background: #fff3c4; }
-.sources a { color: #7a1f3d; }
+.sources a { color: var(--troika-accent, #7a1f3d); }
 .error { margin: .45rem 0 0; padding: .4rem .55rem; border-left: 3px solid #b3261e; background: #fdecea; color: #7a1410; font-size: 13px; }
 .error button { margin-left: .4rem; border: 1px solid #b3261e; background: #fff; color: #7a1410; border-radius: 6px; padding: .05rem .5rem; }
 .chips { display: flex; flex-wrap: wrap; gap: .3rem; margin: 0 0 .45rem; padding: 0; list-style: none; }
 .chips li { font-size: 12px; background: #fff; border: 1px solid #d8c6cd; border-radius: 999px; padding: .05rem .55rem; }
-.chips li.intent { background: #7a1f3d; border-color: #7a1f3d; color: #fff; }
+.chips li.intent { background: var(--troika-accent, #7a1f3d); border-color: var(--troika-accent, #7a1f3d); color: #fff; }
 .market { background: #fff; border: 1px solid #e4d8dc; border-radius: 10px; padding: .5rem .6rem; margin: 0 0 .5rem; font-size: 13px; }
 .market h3 { font-size: 13px; margin: 0 0 .2rem; }
 .market .fig { color: #444; margin: 0 0 .35rem; }
 .range { position: relative; height: 10px; background: #eee; border-radius: 5px; margin: .5rem 0 .15rem; }
 .range .iqr { position: absolute; top: 0; bottom: 0; background: #d7a6b7; border-radius: 5px; }
-.range .med { position: absolute; top: -3px; width: 3px; height: 16px; background: #7a1f3d; margin-left: -1px; }
+.range .med { position: absolute; top: -3px; width: 3px; height: 16px; background: var(--troika-accent, #7a1f3d); margin-left: -1px; }
 .range-labels { display: flex; justify-content: space-between; font-size: 11px; color: #555; }
 .market .designers { margin: .35rem 0 0; padding: 0; list-style: none; font-size: 12px; color: #444; }
 .cards { display: grid; grid-template-columns: repeat(2, minmax(0, 1fr)); gap: .45rem; margin: 0 0 .5rem; padding: 0; list-style: none; }
@@ -101,11 +101,11 @@ header button[aria-pressed="false"] { background: rgba(255,255,255,.35); }
 .suggestions { display: flex; flex-wrap: wrap; gap: .35rem; margin: .5rem 0 0; }
 .suggestions button { border: 1px solid #c9b3bb; background: #fff; border-radius: 999px; padding: .2rem .7rem; font-size: 13px; text-align: left; }
 .suggestions button:hover { background: #f6e9ee; }
-.speaking { font-size: 12px; color: #7a1f3d; margin: 0; padding: .15rem .7rem 0; height: 1.5em; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; flex: none; }
+.speaking { font-size: 12px; color: var(--troika-accent, #7a1f3d); margin: 0; padding: .15rem .7rem 0; height: 1.5em; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; flex: none; }
 form { display: flex; gap: .4rem; padding: .55rem .7rem; border-top: 1px solid #eee; flex: none; }
 textarea::placeholder { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 textarea { flex: 1; resize: none; height: 2.6rem; padding: .45rem .6rem; border: 1px solid #bbb; border-radius: 10px; font-size: 16px; line-height: 1.4; }
-form button { border: 0; border-radius: 10px; background: #7a1f3d; color: #fff; padding: 0 1rem; font-weight: 600; min-width: 4.5rem; }
+form button { border: 0; border-radius: 10px; background: var(--troika-accent, #7a1f3d); color: #fff; padding: 0 1rem; font-weight: 600; min-width: 4.5rem; }
 form button.stop { background: #555; }
 .empty { color: #666; font-size: 13px; margin: .2rem 0 .8rem; }
 @media (max-width: 520px) {

@@ -253,7 +253,9 @@ await scenario("widget_agent", async () => {
     text: await bot.locator(".text").textContent().catch(() => ""),
     suggestions: await bot.locator(".suggestions button").allTextContents(),
     shifts: await page.evaluate(() => window.__shifts.filter((s) => !s.input).reduce((a, s) => a + s.value, 0)),
-    shot: await shot(page, "desktop.png"),
+    // the picture for docs/client.md: the search results beside the assistant
+    shot: await page.evaluate(() => document.getElementById("search").scrollIntoView())
+      .then(() => shot(page, "desktop.png")),
   };
   // Escape closes the panel and gives the focus back to the launcher
   await page.keyboard.press("Escape");
