@@ -198,7 +198,7 @@ class UploadTypesTest(Upload):
         self.assertGreater(c["tokens"], 0)
         self.assertEqual(c["mime"], mime)
         self.assertEqual(c["pages"], pages)
-        self.assertEqual(c["tokenizer"], "cl100k_base" if RANK else "estimate:chars/4")
+        self.assertEqual(c["tokenizer"], harness.expected_tokenizer(RANK), harness.NO_RANK_FILE)
         self.assertIsInstance(c["duration"], int)
         row = self.sql("SELECT mime, chunks, tokens, IFNULL(pages, 'null'), tokenizer FROM context_files "
                        "WHERE id = %d AND chatbot_id = '%s'" % (c["fileId"], chatbot)).split("\t")
@@ -239,8 +239,7 @@ class UploadTypesTest(Upload):
     def test_text_tokens_match_tiktoken(self):
         data = fixture("guide.txt")
         want = node_count(data)
-        if want is None:
-            self.skipTest("node or the tiktoken package is not installed (tools/fetch-tokenizer.sh)")
+        harness.need_tokenizer(self, want is not None)
         c, _, _ = self.complete(self.upload("tk-" + uuid.uuid4().hex[:8], "guide.txt", data, "text/plain"))
         self.assertEqual(c["tokens"], want)
         self.assertEqual(c["tokenizer"], "cl100k_base")

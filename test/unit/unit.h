@@ -48,11 +48,33 @@ void register_addr(void);
  * tools/fetch-tokenizer.sh's cache (test_tok.c). */
 const char *unit_tok_path(char *buf, size_t cap);
 
+/* The exact tokenizer from the rank file, opened once and kept for the run
+ * (test_tok.c). A test that needs it and finds no rank file fails, naming
+ * tools/fetch-tokenizer.sh; such tests are in a suite registered with
+ * unit_suite_needs(UNIT_NEEDS_TOKENIZER, ...), so that
+ * TROIKA_SKIP_TOKENIZER=1 (the README's test command told to go without
+ * the file) leaves them out and the runner names each one. NULL after the
+ * failure is recorded. */
+struct tok;
+struct tok *unit_tok_exact(void);
+
+/* 1 when the run was told to go without the rank file. */
+int unit_skip_tokenizer(void);
+#define UNIT_NO_RANK_FILE                                                                                   \
+    "the cl100k_base rank file is not installed: run tools/fetch-tokenizer.sh (or set TROIKA_SKIP_TOKENIZER=1 " \
+    "to leave the tests that need it out)"
+
 /* Adds a suite with tests {name, fn} ending in {NULL, NULL}. */
 struct unit_case {
     const char *name;
     void (*fn)(void);
 };
 void unit_suite(const char *name, const struct unit_case *cases);
+
+/* A suite whose tests cannot run without `needs` (UNIT_NEEDS_*): when the
+ * run was told to go without it, its tests are registered inactive: not
+ * run, counted as skipped, and named in the output. */
+enum { UNIT_NEEDS_TOKENIZER = 1 };
+void unit_suite_needs(unsigned needs, const char *name, const struct unit_case *cases);
 
 #endif

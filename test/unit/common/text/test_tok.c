@@ -4,8 +4,8 @@
  * and the two merge implementations against each other.
  *
  * The rank file: $TROIKA_TOKENIZER_FILE, else tools/fetch-tokenizer.sh's
- * cache. Without it the exact checks are reported as not run, and fail
- * when TROIKA_REQUIRE_TOKENIZER=1 (CI sets it). $TROIKA_TOK_CASES names an
+ * cache. Without it the exact checks fail, unless TROIKA_SKIP_TOKENIZER=1
+ * left them out (the runner names each one). $TROIKA_TOK_CASES names an
  * extra table (test/tokenizer/peer.sh passes random strings). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,25 +37,21 @@ const char *unit_tok_path(char *buf, size_t cap)
     return buf;
 }
 
-/* The exact tokenizer, or NULL (with a notice, or a failure under
- * TROIKA_REQUIRE_TOKENIZER=1) when the rank file is not installed. */
-static struct tok *tk_get(void)
+struct tok *unit_tok_exact(void)
 {
-    if (tk_tried) return tk_exact;
-    tk_tried = 1;
-    char buf[1024], why[256], err[256];
-    const char *path = unit_tok_path(buf, sizeof(buf));
-    struct tok *t = tok_open(path, why, sizeof(why), err, sizeof(err));
-    if (t && tok_exact(t)) {
-        tk_exact = t;
-        return t;
+    static char why[256];
+    if (!tk_tried) {
+        tk_tried = 1;
+        char buf[1024], err[256];
+        struct tok *t = tok_open(unit_tok_path(buf, sizeof(buf)), why, sizeof(why), err, sizeof(err));
+        if (t && tok_exact(t)) tk_exact = t;
+        else tok_close(t);
     }
-    tok_close(t);
-    const char *req = getenv("TROIKA_REQUIRE_TOKENIZER");
-    fprintf(stderr, "\n  tok: rank file not loaded (%s); exact counts NOT checked. "
-                    "Run tools/fetch-tokenizer.sh.\n", why);
-    if (req && !strcmp(req, "1")) CU_FAIL("rank file required (TROIKA_REQUIRE_TOKENIZER=1) but not loaded");
-    return NULL;
+    if (!tk_exact) {
+        fprintf(stderr, "\n  tok: rank file not loaded (%s)\n", why);
+        CU_FAIL(UNIT_NO_RANK_FILE);
+    }
+    return tk_exact;
 }
 
 static int tk_check_table(struct tok *t, const char *file, int *rows)
@@ -84,7 +80,7 @@ static int tk_check_table(struct tok *t, const char *file, int *rows)
 
 static void t_table(void)
 {
-    struct tok *t = tk_get();
+    struct tok *t = unit_tok_exact();
     if (!t) return;
     int rows = 0;
     int bad = tk_check_table(t, TROIKA_TEST_SRCDIR "/test/fixtures/tokenizer/cases.json", &rows);
@@ -100,7 +96,7 @@ static void t_table(void)
 
 static void t_known(void)
 {
-    struct tok *t = tk_get();
+    struct tok *t = unit_tok_exact();
     if (!t) return;
     CU_ASSERT_STRING_EQUAL(tok_name(t), "cl100k_base");
     CU_ASSERT_EQUAL(tok_count(t, "hello world", 11), 2);
@@ -120,7 +116,7 @@ static void t_known(void)
 /* The heap merge (long pieces) and tiktoken's simple merge agree. */
 static void t_merge_agree(void)
 {
-    struct tok *t = tk_get();
+    struct tok *t = unit_tok_exact();
     if (!t) return;
     static const char *alpha[] = {"a", "b", "ab", "the", "ing", " ", "z", "é", "日", "😀", "ſ", "1", "-"};
     unsigned seed = 12345;
@@ -213,25 +209,34 @@ static void t_bad_file(void)
     tok_close(t);
 }
 
+/* tok_scan's pieces cover the text without gaps and count what tok_count
+ * counts; a callback's non-zero return stops it. */
+static void scan_check(struct tok *u)
+{
+    const char *text = "It's 12345 lehengas!\r\n\n  Price: ₹4,999 — 😀 नमस्ते\t\tend   ";
+    struct cover c = {0};
+    CU_ASSERT_EQUAL(tok_scan(u, text, strlen(text), cover_fn, &c), 0);
+    CU_ASSERT_FALSE(c.gap);
+    CU_ASSERT_EQUAL(c.next, strlen(text));
+    CU_ASSERT_EQUAL((long)c.tokens, tok_count(u, text, strlen(text)));
+    int calls = 0;
+    CU_ASSERT_EQUAL(tok_scan(u, text, strlen(text), stop_fn, &calls), 7);
+    CU_ASSERT_EQUAL(calls, 3);
+}
+
+static void t_scan_exact(void)
+{
+    struct tok *t = unit_tok_exact();
+    if (!t) return;
+    scan_check(t);
+}
+
 static void t_scan(void)
 {
     char err[128];
-    struct tok *t = tk_get();
     struct tok *est = tok_open(NULL, NULL, 0, err, sizeof(err));
     CU_ASSERT_PTR_NOT_NULL_FATAL(est);
-    const char *text = "It's 12345 lehengas!\r\n\n  Price: ₹4,999 — 😀 नमस्ते\t\tend   ";
-    for (int pass = 0; pass < 2; pass++) {
-        struct tok *u = pass ? t : est;
-        if (!u) continue;
-        struct cover c = {0};
-        CU_ASSERT_EQUAL(tok_scan(u, text, strlen(text), cover_fn, &c), 0);
-        CU_ASSERT_FALSE(c.gap);
-        CU_ASSERT_EQUAL(c.next, strlen(text));
-        CU_ASSERT_EQUAL((long)c.tokens, tok_count(u, text, strlen(text)));
-        int calls = 0;
-        CU_ASSERT_EQUAL(tok_scan(u, text, strlen(text), stop_fn, &calls), 7);
-        CU_ASSERT_EQUAL(calls, 3);
-    }
+    scan_check(est);
     /* invalid UTF-8 is refused, not guessed */
     CU_ASSERT_EQUAL(tok_count(est, "ab\xff", 3), -1);
     CU_ASSERT_EQUAL(tok_count(est, "\xe6\x97", 2), -1);
@@ -248,14 +253,19 @@ static void t_cleanup(void)
 void register_tok(void)
 {
     static const struct unit_case cases[] = {
-        {"tiktoken table", t_table},
-        {"known counts and piece starts", t_known},
-        {"heap and simple merges agree", t_merge_agree},
         {"estimate without the rank file", t_estimate},
         {"a wrong rank file falls back", t_bad_file},
-        {"pieces cover the text", t_scan},
-        {"cleanup", t_cleanup},
+        {"pieces cover the text (estimate)", t_scan},
         {NULL, NULL},
     };
     unit_suite("tok", cases);
+    static const struct unit_case exact[] = {
+        {"tiktoken table", t_table},
+        {"known counts and piece starts", t_known},
+        {"heap and simple merges agree", t_merge_agree},
+        {"pieces cover the text", t_scan_exact},
+        {"cleanup", t_cleanup},
+        {NULL, NULL},
+    };
+    unit_suite_needs(UNIT_NEEDS_TOKENIZER, "tok cl100k_base", exact);
 }
