@@ -237,14 +237,10 @@ static int mx_per_route(buf_t *b, const char *name, const char *help, const char
     return rc;
 }
 
-int mx_render(buf_t *b, const char *const *labels, uint32_t n, const struct mx_gauges *g)
+/* troika_requests_total: a line per route and status seen. */
+static int mx_render_requests(buf_t *b, const char *const *labels, uint32_t n)
 {
-    if (!mx_mem) return buf_adds(b, "# no shared metrics in this process\n");
-    if (n > mx_mem->nroutes) n = mx_mem->nroutes;
-    int rc = 0;
-    char lab[160];
-
-    rc |= mx_head(b, "troika_requests_total", "counter", "Requests answered, by route and HTTP status.");
+    int rc = mx_head(b, "troika_requests_total", "counter", "Requests answered, by route and HTTP status.");
     for (uint32_t i = 0; i < n; i++)
         for (int s = 0; s < MX_NSTATUS; s++) {
             uint64_t v = mx_get(&mx_mem->routes[i].status[s]);
@@ -255,6 +251,13 @@ int mx_render(buf_t *b, const char *const *labels, uint32_t n, const struct mx_g
             rc |= buf_printf(b, "troika_requests_total{route=\"%s\",status=\"%s\"} %llu\n", labels[i], st,
                              (unsigned long long)v);
         }
+    return rc;
+}
+
+/* The per-route stream counters. */
+static int mx_render_streams(buf_t *b, const char *const *labels, uint32_t n)
+{
+    int rc = 0;
 #define MXF(f) offsetof(struct mx_route, f)
     rc |= mx_per_route(b, "troika_streams_started_total", "SSE streams opened.", labels, n, MXF(streams_started));
     rc |= mx_per_route(b, "troika_streams_completed_total", "SSE streams that ended without an error event.",
@@ -270,7 +273,14 @@ int mx_render(buf_t *b, const char *const *labels, uint32_t n, const struct mx_g
     rc |= mx_per_route(b, "troika_rate_limited_total", "Requests refused with 429 by the streaming rate limiter.",
                        labels, n, MXF(rate_limited));
 #undef MXF
-    rc |= mx_head(b, "troika_stream_duration_seconds", "histogram", "Duration of SSE streams.");
+    return rc;
+}
+
+/* The per-route histograms: stream duration, time to the first event. */
+static int mx_render_timings(buf_t *b, const char *const *labels, uint32_t n)
+{
+    char lab[160];
+    int rc = mx_head(b, "troika_stream_duration_seconds", "histogram", "Duration of SSE streams.");
     for (uint32_t i = 0; i < n; i++) {
         snprintf(lab, sizeof(lab), "route=\"%s\"", labels[i]);
         rc |= mx_hist_render(b, "troika_stream_duration_seconds", lab, &mx_mem->routes[i].duration, mx_dur_le);
@@ -281,7 +291,14 @@ int mx_render(buf_t *b, const char *const *labels, uint32_t n, const struct mx_g
         snprintf(lab, sizeof(lab), "route=\"%s\"", labels[i]);
         rc |= mx_hist_render(b, "troika_time_to_first_event_seconds", lab, &mx_mem->routes[i].ttfe, mx_ttfe_le);
     }
+    return rc;
+}
 
+/* The processes: streams in progress and busy/idle workers (gauges from
+ * the scoreboard, when given), restarts and the crash-storm guard. */
+static int mx_render_workers(buf_t *b, const struct mx_gauges *g)
+{
+    int rc = 0;
     if (g) {
         rc |= mx_head(b, "troika_active_streams", "gauge", "SSE streams in progress.");
         rc |= buf_printf(b, "troika_active_streams %d\n", g->active_streams);
@@ -297,50 +314,75 @@ int mx_render(buf_t *b, const char *const *labels, uint32_t n, const struct mx_g
     rc |= buf_printf(b, "troika_crash_storms_total %llu\n", (unsigned long long)mx_get(&mx_mem->crash_storms));
     rc |= mx_head(b, "troika_crash_storm_active", "gauge", "1 while respawns are held back by the crash-storm guard.");
     rc |= buf_printf(b, "troika_crash_storm_active %u\n", (unsigned)atomic_load(&mx_mem->storm_active));
+    return rc;
+}
 
-    if (g && g->rl) {
-        const struct rl_stats *r = g->rl;
-        rc |= mx_head(b, "troika_rate_limit_entries", "gauge", "Client addresses tracked by the rate limiter.");
-        rc |= buf_printf(b, "troika_rate_limit_entries %u\n", r->used);
-        rc |= mx_head(b, "troika_rate_limit_capacity", "gauge", "Client addresses the rate limiter can track.");
-        rc |= buf_printf(b, "troika_rate_limit_capacity %u\n", r->capacity);
-        rc |= mx_head(b, "troika_rate_limit_evictions_total", "counter",
-                      "Idle client entries evicted to make room for new addresses.");
-        rc |= buf_printf(b, "troika_rate_limit_evictions_total %llu\n", (unsigned long long)r->evictions);
-        rc |= mx_head(b, "troika_rate_limit_table_full_total", "counter",
-                      "New addresses refused because every tracked address was active.");
-        rc |= buf_printf(b, "troika_rate_limit_table_full_total %llu\n", (unsigned long long)r->table_full);
-        rc |= mx_head(b, "troika_shm_lock_recoveries_total", "counter",
-                      "Rate-limiter locks recovered from a process that died holding them.");
-        rc |= buf_printf(b, "troika_shm_lock_recoveries_total %llu\n", (unsigned long long)r->recoveries);
-    }
+/* The rate limiter's table (gauges from rl_stats). */
+static int mx_render_limiter(buf_t *b, const struct rl_stats *r)
+{
+    int rc = mx_head(b, "troika_rate_limit_entries", "gauge", "Client addresses tracked by the rate limiter.");
+    rc |= buf_printf(b, "troika_rate_limit_entries %u\n", r->used);
+    rc |= mx_head(b, "troika_rate_limit_capacity", "gauge", "Client addresses the rate limiter can track.");
+    rc |= buf_printf(b, "troika_rate_limit_capacity %u\n", r->capacity);
+    rc |= mx_head(b, "troika_rate_limit_evictions_total", "counter",
+                  "Idle client entries evicted to make room for new addresses.");
+    rc |= buf_printf(b, "troika_rate_limit_evictions_total %llu\n", (unsigned long long)r->evictions);
+    rc |= mx_head(b, "troika_rate_limit_table_full_total", "counter",
+                  "New addresses refused because every tracked address was active.");
+    rc |= buf_printf(b, "troika_rate_limit_table_full_total %llu\n", (unsigned long long)r->table_full);
+    rc |= mx_head(b, "troika_shm_lock_recoveries_total", "counter",
+                  "Rate-limiter locks recovered from a process that died holding them.");
+    rc |= buf_printf(b, "troika_shm_lock_recoveries_total %llu\n", (unsigned long long)r->recoveries);
+    return rc;
+}
 
-    rc |= mx_head(b, "troika_upstream_requests_total", "counter", "Calls to upstreams, by name and result.");
+/* The upstream row i, or NULL when it is not shown: a name never
+ * registered, or the "other" row while nothing counted there. */
+static struct mx_up *mx_up_shown(int i)
+{
+    struct mx_up *u = &mx_mem->up[i];
+    if (!atomic_load_explicit(&u->state, memory_order_acquire)) return NULL;
+    if (i == MX_UPSTREAMS && !mx_get(&u->ok) && !mx_get(&u->err)) return NULL;
+    return u;
+}
+
+/* Calls to upstreams: counts by result, errors, latency. */
+static int mx_render_upstreams(buf_t *b)
+{
+    struct mx_up *u;
+    char lab[160];
+    int rc = mx_head(b, "troika_upstream_requests_total", "counter", "Calls to upstreams, by name and result.");
     for (int i = 0; i <= MX_UPSTREAMS; i++) {
-        struct mx_up *u = &mx_mem->up[i];
-        if (!atomic_load_explicit(&u->state, memory_order_acquire)) continue;
-        uint64_t ok = mx_get(&u->ok), err = mx_get(&u->err);
-        if (i == MX_UPSTREAMS && !ok && !err) continue;
+        if (!(u = mx_up_shown(i))) continue;
         rc |= buf_printf(b, "troika_upstream_requests_total{upstream=\"%s\",result=\"ok\"} %llu\n", u->name,
-                         (unsigned long long)ok);
+                         (unsigned long long)mx_get(&u->ok));
         rc |= buf_printf(b, "troika_upstream_requests_total{upstream=\"%s\",result=\"error\"} %llu\n", u->name,
-                         (unsigned long long)err);
+                         (unsigned long long)mx_get(&u->err));
     }
     rc |= mx_head(b, "troika_upstream_errors_total", "counter", "Failed calls to upstreams.");
     for (int i = 0; i <= MX_UPSTREAMS; i++) {
-        struct mx_up *u = &mx_mem->up[i];
-        if (!atomic_load_explicit(&u->state, memory_order_acquire)) continue;
-        if (i == MX_UPSTREAMS && !mx_get(&u->ok) && !mx_get(&u->err)) continue;
+        if (!(u = mx_up_shown(i))) continue;
         rc |= buf_printf(b, "troika_upstream_errors_total{upstream=\"%s\"} %llu\n", u->name,
                          (unsigned long long)mx_get(&u->err));
     }
     rc |= mx_head(b, "troika_upstream_latency_seconds", "histogram", "Latency of calls to upstreams.");
     for (int i = 0; i <= MX_UPSTREAMS; i++) {
-        struct mx_up *u = &mx_mem->up[i];
-        if (!atomic_load_explicit(&u->state, memory_order_acquire)) continue;
-        if (i == MX_UPSTREAMS && !mx_get(&u->ok) && !mx_get(&u->err)) continue;
+        if (!(u = mx_up_shown(i))) continue;
         snprintf(lab, sizeof(lab), "upstream=\"%s\"", u->name);
         rc |= mx_hist_render(b, "troika_upstream_latency_seconds", lab, &u->latency, mx_up_le);
     }
+    return rc;
+}
+
+int mx_render(buf_t *b, const char *const *labels, uint32_t n, const struct mx_gauges *g)
+{
+    if (!mx_mem) return buf_adds(b, "# no shared metrics in this process\n");
+    if (n > mx_mem->nroutes) n = mx_mem->nroutes;
+    int rc = mx_render_requests(b, labels, n);
+    rc |= mx_render_streams(b, labels, n);
+    rc |= mx_render_timings(b, labels, n);
+    rc |= mx_render_workers(b, g);
+    if (g && g->rl) rc |= mx_render_limiter(b, g->rl);
+    rc |= mx_render_upstreams(b);
     return rc ? -1 : 0;
 }
