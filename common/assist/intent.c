@@ -436,99 +436,94 @@ static void it_from_qparse(const struct qp_result *q, struct it_entities *e, int
     }
 }
 
-int it_analyze(const char *msg, const struct it_lexicon *lx, struct it_result *out)
+/* Intent cues score their kind and mark their words used; a price word
+ * before "under"/"below" is a filter, not a question about price. */
+static void it_score_cues(struct it_toks *t, int score[IT_KIND_COUNT])
 {
-    struct it_toks t;
-    struct qp_result q;
-    int score[IT_KIND_COUNT] = {0};
-    int nent = 0;
-
-    memset(out, 0, sizeof(*out));
-    out->intent = IT_OTHER;
-    it_tokenize(msg ? msg : "", &t);
-    qp_parse(msg ? msg : "", &q);
-    it_from_qparse(&q, &out->e, &nent);
-
-    /* intent cues; a price word before "under"/"below" is a filter */
     for (size_t c = 0; c < IT_LEN(it_cues); c++) {
-        for (size_t i = 0; i < t.n; i++) {
-            size_t k = it_match_at(&t, i, it_cues[c].phrase);
+        for (size_t i = 0; i < t->n; i++) {
+            size_t k = it_match_at(t, i, it_cues[c].phrase);
             if (!k) continue;
             if (it_cues[c].kind == IT_PRICE_INQUIRY && k == 1 &&
-                (!strcmp(t.w[i], "price") || !strcmp(t.w[i], "prices")) && it_price_word_is_filter(&t, i))
+                (!strcmp(t->w[i], "price") || !strcmp(t->w[i], "prices")) && it_price_word_is_filter(t, i))
                 continue;
             score[it_cues[c].kind] += it_cues[c].weight;
-            for (size_t j = 0; j < k; j++) t.used[i + j] = 1;
+            for (size_t j = 0; j < k; j++) t->used[i + j] = 1;
             i += k - 1;
         }
     }
-    for (size_t c = 0; c < IT_LEN(it_follows); c++)
-        if (it_find(&t, it_follows[c].phrase)) out->cues |= it_follows[c].cue;
+}
 
-    it_find_designer(&t, lx, &out->e);
-    if (out->e.designer[0]) nent++;
-    for (size_t i = 0; i < t.n; i++)
-        if (it_in_list(t.w[i], it_fillers, IT_LEN(it_fillers))) t.used[i] = 1;
-
-    /* the intent */
-    int products = out->e.category[0] || out->e.color[0] || out->e.size[0] ||
-                   out->e.src[IT_F_BUDGET] || out->e.designer[0] || out->e.fabric[0];
+/* The intent from the cues' scores and what the message names; *from_cue
+ * says whether a cue decided it (it counts toward the confidence). */
+static enum it_kind it_choose(const int score[IT_KIND_COUNT], const struct it_result *out, int *from_cue)
+{
+    const struct it_entities *e = &out->e;
+    int products = e->category[0] || e->color[0] || e->size[0] || e->src[IT_F_BUDGET] || e->designer[0] ||
+                   e->fabric[0];
+    *from_cue = 1;
+    if (score[IT_SUPPORT] > 0) return IT_SUPPORT;
+    /* priority on ties: the order of this list */
+    static const enum it_kind order[] = {IT_COMPARISON, IT_PRICE_INQUIRY, IT_AVAILABILITY,
+                                         IT_OCCASION_ADVICE, IT_RECOMMENDATION, IT_PRODUCT_SEARCH};
     enum it_kind kind = IT_OTHER;
-    int from_cue = 0;
-    if (score[IT_SUPPORT] > 0) {
-        kind = IT_SUPPORT;
-        from_cue = 1;
-    } else {
-        /* priority on ties: the order of this list */
-        static const enum it_kind order[] = {IT_COMPARISON, IT_PRICE_INQUIRY, IT_AVAILABILITY,
-                                             IT_OCCASION_ADVICE, IT_RECOMMENDATION, IT_PRODUCT_SEARCH};
-        int best = 0;
-        for (size_t i = 0; i < IT_LEN(order); i++) {
-            if (score[order[i]] > best) {
-                best = score[order[i]];
-                kind = order[i];
-            }
+    int best = 0;
+    for (size_t i = 0; i < IT_LEN(order); i++) {
+        if (score[order[i]] > best) {
+            best = score[order[i]];
+            kind = order[i];
         }
-        /* a lone "or" compares only when two things are named */
-        if (kind == IT_COMPARISON && best <= 1 && !products) kind = IT_OTHER;
-        from_cue = kind != IT_OTHER;
-        if (kind == IT_OTHER) {
-            if (products || (out->cues & (IT_CUE_INSTEAD | IT_CUE_CHEAPER | IT_CUE_PRICIER |
-                                          IT_CUE_MORE | IT_CUE_ANY_COLOR | IT_CUE_ANY_SIZE)))
-                kind = IT_PRODUCT_SEARCH;
-            else if (out->e.occasion[0])
-                kind = IT_OCCASION_ADVICE;
-            else if (score[IT_GREETING] > 0) {
-                kind = IT_GREETING;
-                from_cue = 1;
-            }
-        }
-        /* an occasion with no garment named asks for advice */
-        if ((kind == IT_RECOMMENDATION || kind == IT_PRODUCT_SEARCH) && out->e.occasion[0] &&
-            !out->e.category[0] && !out->e.color[0] && !out->e.designer[0] && !out->e.fabric[0] &&
-            !(out->cues & (IT_CUE_INSTEAD | IT_CUE_CHEAPER | IT_CUE_PRICIER | IT_CUE_MORE)))
-            kind = IT_OCCASION_ADVICE;
     }
-    out->intent = kind;
+    /* a lone "or" compares only when two things are named */
+    if (kind == IT_COMPARISON && best <= 1 && !products) kind = IT_OTHER;
+    *from_cue = kind != IT_OTHER;
+    if (kind == IT_OTHER) {
+        if (products || (out->cues & (IT_CUE_INSTEAD | IT_CUE_CHEAPER | IT_CUE_PRICIER | IT_CUE_MORE |
+                                      IT_CUE_ANY_COLOR | IT_CUE_ANY_SIZE)))
+            kind = IT_PRODUCT_SEARCH;
+        else if (e->occasion[0])
+            kind = IT_OCCASION_ADVICE;
+        else if (score[IT_GREETING] > 0) {
+            kind = IT_GREETING;
+            *from_cue = 1;
+        }
+    }
+    /* an occasion with no garment named asks for advice */
+    if ((kind == IT_RECOMMENDATION || kind == IT_PRODUCT_SEARCH) && e->occasion[0] && !e->category[0] &&
+        !e->color[0] && !e->designer[0] && !e->fabric[0] &&
+        !(out->cues & (IT_CUE_INSTEAD | IT_CUE_CHEAPER | IT_CUE_PRICIER | IT_CUE_MORE)))
+        kind = IT_OCCASION_ADVICE;
+    return kind;
+}
 
-    /* confidence: recognised words against words left unexplained */
-    int rec = nent, unrec = 0;
-    for (size_t i = 0; i < t.n; i++)
-        if (t.used[i]) rec++;
-    const char *r = q.residual;
+/* Words of the parser's residual that no cue, filler or entity explained. */
+static int it_unexplained(const struct it_toks *t, const char *residual)
+{
+    int unrec = 0;
+    const char *r = residual;
     while (*r) {
         const char *e = strchr(r, ' ');
         size_t len = e ? (size_t)(e - r) : strlen(r);
         int known = 0;
-        for (size_t i = 0; i < t.n && !known; i++)
-            known = t.used[i] && strlen(t.w[i]) == len && strncmp(t.w[i], r, len) == 0;
+        for (size_t i = 0; i < t->n && !known; i++)
+            known = t->used[i] && strlen(t->w[i]) == len && strncmp(t->w[i], r, len) == 0;
         if (len && !known) unrec++;
         r += len;
         while (*r == ' ') r++;
     }
+    return unrec;
+}
+
+/* Confidence: recognised words against words left unexplained; product
+ * intents are sure when they name what they want, greetings and support
+ * pointers need no entities. Two decimals, at most 0.97. */
+static double it_confidence(const struct it_toks *t, const char *residual, int nent, enum it_kind kind,
+                            int from_cue)
+{
+    int rec = nent, unrec = it_unexplained(t, residual);
+    for (size_t i = 0; i < t->n; i++)
+        if (t->used[i]) rec++;
     double ratio = rec + unrec > 0 ? (double)rec / (rec + unrec) : 0.0;
-    /* product intents are sure when they name what they want; greetings and
-     * support pointers need no entities */
     double named = kind == IT_GREETING || kind == IT_SUPPORT ? 1.0 : (nent >= 3 ? 1.0 : nent / 3.0);
     double conf;
     if (kind == IT_OTHER)
@@ -537,7 +532,29 @@ int it_analyze(const char *msg, const struct it_lexicon *lx, struct it_result *o
         conf = 0.15 + 0.35 * ratio + (from_cue ? 0.15 : 0.08) + 0.3 * named;
     if (conf > 0.97) conf = 0.97;
     if (conf < 0.0) conf = 0.0;
-    out->confidence = round(conf * 100.0) / 100.0;
+    return round(conf * 100.0) / 100.0;
+}
+
+int it_analyze(const char *msg, const struct it_lexicon *lx, struct it_result *out)
+{
+    struct it_toks t;
+    struct qp_result q;
+    int score[IT_KIND_COUNT] = {0};
+    int nent = 0, from_cue = 0;
+
+    memset(out, 0, sizeof(*out));
+    it_tokenize(msg ? msg : "", &t);
+    qp_parse(msg ? msg : "", &q);
+    it_from_qparse(&q, &out->e, &nent);
+    it_score_cues(&t, score);
+    for (size_t c = 0; c < IT_LEN(it_follows); c++)
+        if (it_find(&t, it_follows[c].phrase)) out->cues |= it_follows[c].cue;
+    it_find_designer(&t, lx, &out->e);
+    if (out->e.designer[0]) nent++;
+    for (size_t i = 0; i < t.n; i++)
+        if (it_in_list(t.w[i], it_fillers, IT_LEN(it_fillers))) t.used[i] = 1;
+    out->intent = it_choose(score, out, &from_cue);
+    out->confidence = it_confidence(&t, q.residual, nent, out->intent, from_cue);
     return 0;
 }
 
