@@ -198,6 +198,120 @@ static int cfg_parse_size(const char *v, long *out)
     return 0;
 }
 
+/* ---- one parser per value type: the value text into the field ----------- */
+
+static int cfg_put_str(const struct cfg_key *k, char *field, const char *value, char *err, size_t errlen)
+{
+    if (strlen(value) >= k->size) {
+        snprintf(err, errlen, "%s: value is longer than %zu bytes", k->name, k->size - 1);
+        return -1;
+    }
+    memcpy(field, value, strlen(value) + 1);
+    return 0;
+}
+
+/* CT_INT and CT_SIZE ("64K", "10M"), into an int or a long field. */
+static int cfg_put_number(const struct cfg_key *k, char *field, const char *value, char *err, size_t errlen)
+{
+    long n;
+    if ((k->type == CT_INT ? cfg_parse_long(value, &n) : cfg_parse_size(value, &n)) < 0) {
+        snprintf(err, errlen, "%s: '%s' is not a %s", k->name, value,
+                 k->type == CT_INT ? "whole number" : "size (e.g. 65536, 64K, 10M)");
+        return -1;
+    }
+    if (n < k->min || n > k->max) {
+        snprintf(err, errlen, "%s: '%s' is out of range (%ld..%ld)", k->name, value, k->min, k->max);
+        return -1;
+    }
+    if (k->size == sizeof(int)) *(int *)field = (int)n;
+    else *(long *)field = n;
+    return 0;
+}
+
+static int cfg_put_bool(const struct cfg_key *k, char *field, const char *value, char *err, size_t errlen)
+{
+    if (!strcasecmp(value, "true") || !strcasecmp(value, "yes") || !strcasecmp(value, "on") || !strcmp(value, "1"))
+        *(int *)field = 1;
+    else if (!strcasecmp(value, "false") || !strcasecmp(value, "no") || !strcasecmp(value, "off") ||
+             !strcmp(value, "0"))
+        *(int *)field = 0;
+    else {
+        snprintf(err, errlen, "%s: '%s' is not a boolean (true/false)", k->name, value);
+        return -1;
+    }
+    return 0;
+}
+
+/* A number; the key's range is in thousandths (min/max are longs). */
+static int cfg_put_double(const struct cfg_key *k, char *field, const char *value, char *err, size_t errlen)
+{
+    char *end;
+    errno = 0;
+    double d = strtod(value, &end);
+    while (isspace((unsigned char)*end)) end++;
+    if (errno || end == value || *end || d != d) {
+        snprintf(err, errlen, "%s: '%s' is not a number", k->name, value);
+        return -1;
+    }
+    if (d < k->min / 1000.0 || d > k->max / 1000.0) {
+        snprintf(err, errlen, "%s: '%s' is out of range (%g..%g)", k->name, value, k->min / 1000.0,
+                 k->max / 1000.0);
+        return -1;
+    }
+    *(double *)field = d;
+    return 0;
+}
+
+static int cfg_put_mode(const struct cfg_key *k, char *field, const char *value, char *err, size_t errlen)
+{
+    char *end;
+    errno = 0;
+    long m = strtol(value, &end, 8);
+    if (errno || end == value || *end || m < 0 || m > 0777) {
+        snprintf(err, errlen, "%s: '%s' is not an octal file mode (e.g. 0660)", k->name, value);
+        return -1;
+    }
+    *(int *)field = (int)m;
+    return 0;
+}
+
+/* One of k->choices ("a|b|c"), any case, stored lower-case. */
+static int cfg_put_choice(const struct cfg_key *k, char *field, const char *value, char *err, size_t errlen)
+{
+    size_t vl = strlen(value);
+    for (const char *p = k->choices; *p;) {
+        const char *bar = strchr(p, '|');
+        size_t cl = bar ? (size_t)(bar - p) : strlen(p);
+        if (cl == vl && strncasecmp(p, value, cl) == 0 && cl < k->size) {
+            for (size_t i = 0; i < cl; i++) field[i] = (char)tolower((unsigned char)value[i]);
+            field[cl] = '\0';
+            return 0;
+        }
+        p += cl + (bar ? 1 : 0);
+    }
+    snprintf(err, errlen, "%s: '%s' is not one of %s", k->name, value, k->choices);
+    return -1;
+}
+
+static int cfg_put_loglevel(const struct cfg_key *k, char *field, const char *value, char *err, size_t errlen)
+{
+    int lvl = log_level_parse(value);
+    if (lvl < 0) {
+        snprintf(err, errlen, "%s: '%s' is not one of DEBUG, INFO, ERROR", k->name, value);
+        return -1;
+    }
+    *(int *)field = lvl;
+    return 0;
+}
+
+typedef int (*cfg_put_fn)(const struct cfg_key *k, char *field, const char *value, char *err, size_t errlen);
+
+static const cfg_put_fn cfg_put[] = {
+    [CT_STR] = cfg_put_str,       [CT_INT] = cfg_put_number,        [CT_BOOL] = cfg_put_bool,
+    [CT_SIZE] = cfg_put_number,   [CT_MODE] = cfg_put_mode,         [CT_LOGLEVEL] = cfg_put_loglevel,
+    [CT_DOUBLE] = cfg_put_double, [CT_CHOICE] = cfg_put_choice,
+};
+
 int cfg_set(struct cfg *c, const char *key, const char *value, char *err, size_t errlen)
 {
     const struct cfg_key *k = cfg_find(key);
@@ -208,96 +322,7 @@ int cfg_set(struct cfg *c, const char *key, const char *value, char *err, size_t
             snprintf(err, errlen, "unknown config key '%s'", key);
         return -1;
     }
-    char *field = (char *)c + k->offset;
-    long n;
-    switch (k->type) {
-    case CT_STR:
-        if (strlen(value) >= k->size) {
-            snprintf(err, errlen, "%s: value is longer than %zu bytes", k->name, k->size - 1);
-            return -1;
-        }
-        memcpy(field, value, strlen(value) + 1);
-        return 0;
-    case CT_INT:
-    case CT_SIZE:
-        if ((k->type == CT_INT ? cfg_parse_long(value, &n) : cfg_parse_size(value, &n)) < 0) {
-            snprintf(err, errlen, "%s: '%s' is not a %s", k->name, value,
-                     k->type == CT_INT ? "whole number" : "size (e.g. 65536, 64K, 10M)");
-            return -1;
-        }
-        if (n < k->min || n > k->max) {
-            snprintf(err, errlen, "%s: '%s' is out of range (%ld..%ld)", k->name, value, k->min, k->max);
-            return -1;
-        }
-        if (k->size == sizeof(int)) *(int *)field = (int)n;
-        else *(long *)field = n;
-        return 0;
-    case CT_BOOL:
-        if (!strcasecmp(value, "true") || !strcasecmp(value, "yes") || !strcasecmp(value, "on") ||
-            !strcmp(value, "1"))
-            *(int *)field = 1;
-        else if (!strcasecmp(value, "false") || !strcasecmp(value, "no") ||
-                 !strcasecmp(value, "off") || !strcmp(value, "0"))
-            *(int *)field = 0;
-        else {
-            snprintf(err, errlen, "%s: '%s' is not a boolean (true/false)", k->name, value);
-            return -1;
-        }
-        return 0;
-    case CT_DOUBLE: {
-        char *end;
-        errno = 0;
-        double d = strtod(value, &end);
-        while (isspace((unsigned char)*end)) end++;
-        if (errno || end == value || *end || d != d) {
-            snprintf(err, errlen, "%s: '%s' is not a number", k->name, value);
-            return -1;
-        }
-        if (d < k->min / 1000.0 || d > k->max / 1000.0) {
-            snprintf(err, errlen, "%s: '%s' is out of range (%g..%g)", k->name, value, k->min / 1000.0,
-                     k->max / 1000.0);
-            return -1;
-        }
-        *(double *)field = d;
-        return 0;
-    }
-    case CT_MODE: {
-        char *end;
-        errno = 0;
-        long m = strtol(value, &end, 8);
-        if (errno || end == value || *end || m < 0 || m > 0777) {
-            snprintf(err, errlen, "%s: '%s' is not an octal file mode (e.g. 0660)", k->name, value);
-            return -1;
-        }
-        *(int *)field = (int)m;
-        return 0;
-    }
-    case CT_CHOICE: {
-        size_t vl = strlen(value);
-        for (const char *p = k->choices; *p;) {
-            const char *bar = strchr(p, '|');
-            size_t cl = bar ? (size_t)(bar - p) : strlen(p);
-            if (cl == vl && strncasecmp(p, value, cl) == 0 && cl < k->size) {
-                for (size_t i = 0; i < cl; i++) field[i] = (char)tolower((unsigned char)value[i]);
-                field[cl] = '\0';
-                return 0;
-            }
-            p += cl + (bar ? 1 : 0);
-        }
-        snprintf(err, errlen, "%s: '%s' is not one of %s", k->name, value, k->choices);
-        return -1;
-    }
-    case CT_LOGLEVEL: {
-        int lvl = log_level_parse(value);
-        if (lvl < 0) {
-            snprintf(err, errlen, "%s: '%s' is not one of DEBUG, INFO, ERROR", k->name, value);
-            return -1;
-        }
-        *(int *)field = lvl;
-        return 0;
-    }
-    }
-    return -1;
+    return cfg_put[k->type](k, (char *)c + k->offset, value, err, errlen);
 }
 
 static char *cfg_trim(char *s)
@@ -384,7 +409,11 @@ static int cfg_read_env(struct cfg *c, char *err, size_t errlen)
     return 0;
 }
 
-int cfg_check(const struct cfg *c, char *err, size_t errlen)
+/* ---- cross-key checks, one concern each ------------------------------------ */
+
+/* Where and how the server answers: the socket, the prefix, the stream's
+ * clocks. */
+static int cfg_check_serving(const struct cfg *c, char *err, size_t errlen)
 {
     if (!c->listen[0]) {
         snprintf(err, errlen, "listen: must name a unix socket path or host:port");
@@ -399,6 +428,13 @@ int cfg_check(const struct cfg *c, char *err, size_t errlen)
                  c->streaming_heartbeat_ms, c->streaming_timeout);
         return -1;
     }
+    return 0;
+}
+
+/* What the host shares: the address lists, the shared file and what it
+ * must hold. */
+static int cfg_check_shared(const struct cfg *c, char *err, size_t errlen)
+{
     char nerr[300];
     struct addr_nets nets;
     if (addr_nets_parse(c->streaming_rate_whitelist, &nets, nerr, sizeof(nerr)) < 0) {
@@ -423,6 +459,13 @@ int cfg_check(const struct cfg *c, char *err, size_t errlen)
                  "than 1 GiB of shared memory", c->rate_limit_table_size, c->streaming_rate_limit);
         return -1;
     }
+    return 0;
+}
+
+/* Ranking, money and the providers: a provider that needs a URL or a model
+ * has one. */
+static int cfg_check_providers(const struct cfg *c, char *err, size_t errlen)
+{
     if (strcmp(c->search_rank_method, "rrf") != 0 && strcmp(c->search_rank_method, "weighted") != 0) {
         snprintf(err, errlen, "search_rank_method: '%s' is not one of rrf, weighted", c->search_rank_method);
         return -1;
@@ -452,6 +495,12 @@ int cfg_check(const struct cfg *c, char *err, size_t errlen)
         snprintf(err, errlen, "embedding_model: must name a model when embedding_provider is openai");
         return -1;
     }
+    return 0;
+}
+
+/* Uploads: chunking, and the fault hook of test builds. */
+static int cfg_check_upload(const struct cfg *c, char *err, size_t errlen)
+{
     if (c->chunk_overlap > c->chunk_tokens / 2) {
         snprintf(err, errlen, "chunk_overlap: '%d' must be at most half of chunk_tokens (%d)", c->chunk_overlap,
                  c->chunk_tokens);
@@ -470,6 +519,14 @@ int cfg_check(const struct cfg *c, char *err, size_t errlen)
         return -1;
     }
 #endif
+    return 0;
+}
+
+int cfg_check(const struct cfg *c, char *err, size_t errlen)
+{
+    if (cfg_check_serving(c, err, errlen) < 0 || cfg_check_shared(c, err, errlen) < 0 ||
+        cfg_check_providers(c, err, errlen) < 0 || cfg_check_upload(c, err, errlen) < 0)
+        return -1;
     return 0;
 }
 
