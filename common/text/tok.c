@@ -104,94 +104,116 @@ static int tok_insert(struct tok *t, uint32_t r)
 /* ---- rank file ----------------------------------------------------------- */
 
 /* Parses "bpe_ranks": lines of `<name> <first rank> <b64> <b64> ...`. */
-static int tok_parse_ranks(struct tok *t, const char *s, size_t n, char *why, size_t whylen)
+/* The tables a rank file of n bytes fills (its decoded bytes are shorter
+ * than their base64). */
+static int tok_alloc_ranks(struct tok *t, size_t n, char *why, size_t whylen)
 {
     t->off = calloc(TOK_RANKS, sizeof(*t->off));
     t->len = calloc(TOK_RANKS, sizeof(*t->len));
     t->slot = calloc(TOK_SLOTS, sizeof(*t->slot));
-    t->blob = malloc(n);   /* decoded bytes are shorter than their base64 */
+    t->blob = malloc(n);
     if (!t->off || !t->len || !t->slot || !t->blob) {
         snprintf(why, whylen, "out of memory loading the rank file");
         return -1;
     }
-    unsigned char *seen = calloc(TOK_RANKS, 1);
-    if (!seen) {
-        snprintf(why, whylen, "out of memory loading the rank file");
+    return 0;
+}
+
+/* Where a rank file's lines are read into: bytes of t->blob used so far,
+ * ranks seen (once each) and counted. */
+struct tok_load {
+    unsigned char *seen;
+    size_t used, count;
+};
+
+/* One line [p, le): a name, the first rank, then the base64 bytes of that
+ * rank and the ones after it. An empty line is skipped. 0 or -1 with why. */
+static int tok_parse_line(struct tok *t, struct tok_load *ld, const char *p, const char *le, char *why,
+                          size_t whylen)
+{
+    const char *f = memchr(p, ' ', (size_t)(le - p));   /* field 0: a name; field 1: first rank */
+    if (!f) {
+        if (le == p) return 0;
+        snprintf(why, whylen, "rank file: a line without ranks");
         return -1;
     }
-    int rc = -1;
-    size_t used = 0, count = 0;
-    const char *p = s, *end = s + n;
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        const char *le = nl ? nl : end;
-        /* field 0: a name; field 1: first rank */
-        const char *f = memchr(p, ' ', (size_t)(le - p));
-        if (!f) {
-            if (le > p) {
-                snprintf(why, whylen, "rank file: a line without ranks");
-                goto out;
-            }
-            p = le + 1;
-            continue;
-        }
-        f++;
-        char *num_end;
-        errno = 0;
-        long first = strtol(f, &num_end, 10);
-        if (errno || num_end == f || first < 0 || (*num_end != ' ' && num_end != le)) {
-            snprintf(why, whylen, "rank file: bad rank offset");
-            goto out;
-        }
-        long r = first;
-        const char *q = num_end;
-        while (q < le) {
-            while (q < le && *q == ' ') q++;
-            if (q >= le) break;
-            const char *sp = memchr(q, ' ', (size_t)(le - q));
-            const char *te = sp ? sp : le;
-            if (r >= TOK_RANKS || seen[r]) {
-                snprintf(why, whylen, "rank file: rank %ld out of range or repeated", r);
-                goto out;
-            }
-            long dl = b64_decode(q, (size_t)(te - q), t->blob + used);
-            if (dl <= 0 || dl > 65535) {
-                snprintf(why, whylen, "rank file: bad token bytes at rank %ld", r);
-                goto out;
-            }
-            t->off[r] = (uint32_t)used;
-            t->len[r] = (uint16_t)dl;
-            if ((size_t)dl > t->maxlen) t->maxlen = (size_t)dl;
-            used += (size_t)dl;
-            seen[r] = 1;
-            count++;
-            r++;
-            q = te;
-        }
-        p = le + 1;
+    f++;
+    char *num_end;
+    errno = 0;
+    long r = strtol(f, &num_end, 10);
+    if (errno || num_end == f || r < 0 || (*num_end != ' ' && num_end != le)) {
+        snprintf(why, whylen, "rank file: bad rank offset");
+        return -1;
     }
-    if (count != TOK_RANKS) {
-        snprintf(why, whylen, "rank file: %zu ranks, cl100k_base has %d", count, TOK_RANKS);
-        goto out;
+    for (const char *q = num_end; q < le; r++) {
+        while (q < le && *q == ' ') q++;
+        if (q >= le) break;
+        const char *sp = memchr(q, ' ', (size_t)(le - q));
+        const char *te = sp ? sp : le;
+        if (r >= TOK_RANKS || ld->seen[r]) {
+            snprintf(why, whylen, "rank file: rank %ld out of range or repeated", r);
+            return -1;
+        }
+        long dl = b64_decode(q, (size_t)(te - q), t->blob + ld->used);
+        if (dl <= 0 || dl > 65535) {
+            snprintf(why, whylen, "rank file: bad token bytes at rank %ld", r);
+            return -1;
+        }
+        t->off[r] = (uint32_t)ld->used;
+        t->len[r] = (uint16_t)dl;
+        if ((size_t)dl > t->maxlen) t->maxlen = (size_t)dl;
+        ld->used += (size_t)dl;
+        ld->seen[r] = 1;
+        ld->count++;
+        q = te;
     }
+    return 0;
+}
+
+/* Every rank into the hash table, each byte string once; and every single
+ * byte must be a token, or some text could not be encoded. */
+static int tok_index_ranks(struct tok *t, char *why, size_t whylen)
+{
     for (uint32_t i = 0; i < TOK_RANKS; i++) {
         if (tok_insert(t, i) < 0) {
             snprintf(why, whylen, "rank file: the bytes of rank %u appear twice", i);
-            goto out;
+            return -1;
         }
     }
-    /* Every single byte must be a token, or some text could not be encoded. */
     for (int b = 0; b < 256; b++) {
         unsigned char c = (unsigned char)b;
         if (tok_rank(t, &c, 1) == TOK_NONE) {
             snprintf(why, whylen, "rank file: byte 0x%02x has no rank", b);
-            goto out;
+            return -1;
         }
     }
-    t->nranks = count;
+    return 0;
+}
+
+static int tok_parse_ranks(struct tok *t, const char *s, size_t n, char *why, size_t whylen)
+{
+    if (tok_alloc_ranks(t, n, why, whylen) < 0) return -1;
+    struct tok_load ld = {.seen = calloc(TOK_RANKS, 1)};
+    if (!ld.seen) {
+        snprintf(why, whylen, "out of memory loading the rank file");
+        return -1;
+    }
+    int rc = -1;
+    for (const char *p = s, *end = s + n; p < end;) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *le = nl ? nl : end;
+        if (tok_parse_line(t, &ld, p, le, why, whylen) < 0) goto out;
+        p = le + 1;
+    }
+    if (ld.count != TOK_RANKS) {
+        snprintf(why, whylen, "rank file: %zu ranks, cl100k_base has %d", ld.count, TOK_RANKS);
+        goto out;
+    }
+    if (tok_index_ranks(t, why, whylen) < 0) goto out;
+    t->nranks = ld.count;
     rc = 0;
 out:
-    free(seen);
+    free(ld.seen);
     return rc;
 }
 
