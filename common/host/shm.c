@@ -122,6 +122,78 @@ static int shm_fail(char *err, size_t errlen, const char *path, const char *what
     return -1;
 }
 
+/* Opens the file at path and locks it (LOCK_EX), making sure the locked
+ * file is still the one at the path: another process may have renamed a
+ * fresh file over it while we waited. 0 with *fd and *st, 1 when it was
+ * replaced (look again), -1 with err. */
+static int shm_open_locked(const char *path, int *fd, struct stat *st, char *err, size_t errlen)
+{
+    *fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (*fd < 0) return shm_fail(err, errlen, path, "open");
+    int rc = -1;
+    struct stat b;
+    if (flock(*fd, LOCK_EX) < 0)
+        shm_fail(err, errlen, path, "lock");
+    else if (fstat(*fd, st) < 0)
+        shm_fail(err, errlen, path, "stat");
+    else if (stat(path, &b) == 0 && st->st_ino == b.st_ino && st->st_dev == b.st_dev)
+        return 0;
+    else
+        rc = 1;
+    close(*fd);
+    *fd = -1;
+    return rc;
+}
+
+/* The locked file *fd (of size `size`) made to hold this layout: kept when
+ * its header matches, initialised in place when empty, else replaced by a
+ * fresh file built beside it and renamed over the path (*fd becomes the
+ * fresh one; closing the old drops its lock). 0 or -1 with err. */
+static int shm_ensure(struct shm *s, int *fd, off_t size, const struct shm_layout *lay, const char *boot, char *err,
+                      size_t errlen)
+{
+    const char *path = s->path;
+    struct shm_hdr h;
+    if ((size_t)size >= sizeof(h) && pread(*fd, &h, sizeof(h), 0) == (ssize_t)sizeof(h) &&
+        shm_matches(&h, (size_t)size, lay, boot))
+        return 0;
+    if (size == 0) {
+        if (shm_build(*fd, lay, boot) < 0) return shm_fail(err, errlen, path, "initialise");
+        s->created = 1;
+        return 0;
+    }
+    /* Another layout (or a stale boot): a fresh file, renamed over. */
+    char tmp[sizeof(s->path) + 32];
+    snprintf(tmp, sizeof(tmp), "%s.%d.new", path, (int)getpid());
+    int nfd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (nfd < 0) return shm_fail(err, errlen, tmp, "create");
+    if (shm_build(nfd, lay, boot) < 0 || rename(tmp, path) < 0) {
+        shm_fail(err, errlen, path, "replace");
+        close(nfd);
+        unlink(tmp);
+        return -1;
+    }
+    close(*fd);
+    *fd = nfd;
+    s->created = 1;
+    return 0;
+}
+
+/* Maps the whole file into s and lets go of the lock; s owns fd. */
+static int shm_map(struct shm *s, int fd, char *err, size_t errlen)
+{
+    struct stat c;
+    if (fstat(fd, &c) < 0) return shm_fail(err, errlen, s->path, "stat");
+    void *base = mmap(NULL, (size_t)c.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (base == MAP_FAILED) return shm_fail(err, errlen, s->path, "map");
+    s->base = base;
+    s->size = (size_t)c.st_size;
+    s->hdr = base;
+    flock(fd, LOCK_UN);
+    s->fd = fd;
+    return 0;
+}
+
 int shm_attach(struct shm *s, const char *path, const struct shm_layout *lay, char *err, size_t errlen)
 {
     memset(s, 0, sizeof(*s));
@@ -133,78 +205,20 @@ int shm_attach(struct shm *s, const char *path, const struct shm_layout *lay, ch
     snprintf(s->path, sizeof(s->path), "%s", path);
     char boot[40];
     shm_boot_id(boot);
-    int fd = -1, rc = -1;
     for (int attempt = 0; attempt < 20; attempt++) {
-        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-        if (fd < 0) return shm_fail(err, errlen, path, "open");
-        if (flock(fd, LOCK_EX) < 0) {
-            shm_fail(err, errlen, path, "lock");
-            goto out;
+        int fd;
+        struct stat st;
+        int rc = shm_open_locked(path, &fd, &st, err, errlen);
+        if (rc < 0) return -1;
+        if (rc > 0) continue;   /* replaced while we waited: look again */
+        if (shm_ensure(s, &fd, st.st_size, lay, boot, err, errlen) < 0 || shm_map(s, fd, err, errlen) < 0) {
+            close(fd);
+            return -1;
         }
-        struct stat a, b;
-        if (fstat(fd, &a) < 0) {
-            shm_fail(err, errlen, path, "stat");
-            goto out;
-        }
-        if (stat(path, &b) < 0 || a.st_ino != b.st_ino || a.st_dev != b.st_dev) {
-            close(fd);   /* replaced while we waited: look again */
-            fd = -1;
-            continue;
-        }
-        int ok = 0;
-        if ((size_t)a.st_size >= sizeof(struct shm_hdr)) {
-            struct shm_hdr h;
-            if (pread(fd, &h, sizeof(h), 0) == (ssize_t)sizeof(h))
-                ok = shm_matches(&h, (size_t)a.st_size, lay, boot);
-        }
-        if (!ok && a.st_size == 0) {
-            if (shm_build(fd, lay, boot) < 0) {
-                shm_fail(err, errlen, path, "initialise");
-                goto out;
-            }
-            s->created = 1;
-        } else if (!ok) {
-            /* Another layout (or a stale boot): a fresh file, renamed over. */
-            char tmp[sizeof(s->path) + 32];
-            snprintf(tmp, sizeof(tmp), "%s.%d.new", path, (int)getpid());
-            int nfd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-            if (nfd < 0) {
-                shm_fail(err, errlen, tmp, "create");
-                goto out;
-            }
-            if (shm_build(nfd, lay, boot) < 0 || rename(tmp, path) < 0) {
-                shm_fail(err, errlen, path, "replace");
-                close(nfd);
-                unlink(tmp);
-                goto out;
-            }
-            close(fd);   /* drops the lock on the old file */
-            fd = nfd;
-            s->created = 1;
-        }
-        struct stat c;
-        if (fstat(fd, &c) < 0) {
-            shm_fail(err, errlen, path, "stat");
-            goto out;
-        }
-        void *base = mmap(NULL, (size_t)c.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-        if (base == MAP_FAILED) {
-            shm_fail(err, errlen, path, "map");
-            goto out;
-        }
-        s->base = base;
-        s->size = (size_t)c.st_size;
-        s->hdr = base;
-        flock(fd, LOCK_UN);
-        s->fd = fd;
-        fd = -1;
-        rc = 0;
-        goto out;
+        return 0;
     }
     snprintf(err, errlen, "shm_path: %s keeps being replaced by other processes", path);
-out:
-    if (fd >= 0) close(fd);
-    return rc;
+    return -1;
 }
 
 void shm_detach(struct shm *s)
