@@ -259,6 +259,135 @@ static const struct gen_cat *gen_pick_cat(struct gen_rng *r)
     return &gen_cats[0];
 }
 
+/* The draws of one product beyond struct gen_prod: its random stream and
+ * the words the title, description and tags share. Every step below draws
+ * from r in this order; changing the order changes every catalog. */
+struct gen_draw {
+    struct gen_rng r;
+    int gender;                /* G_W or G_M */
+    const char *fabric, *work, *occasion, *noun;
+    int bridal;
+};
+
+/* Designer of the right gender (a category for both picks one first). */
+static void gen_pick_designer(struct gen_draw *g, struct gen_prod *p)
+{
+    const struct gen_cat *c = p->cat;
+    g->gender = c->gender == (G_W | G_M) ? (gen_unit(&g->r) < 0.6 ? G_W : G_M) : c->gender;
+    const struct gen_designer *d;
+    do d = &GEN_PICK(&g->r, gen_designers);
+    while (!(d->gender & g->gender));
+    snprintf(p->designer, sizeof(p->designer), "%s", d->name);
+}
+
+/* One to three distinct colours, the first the main one. */
+static void gen_pick_colors(struct gen_draw *g, struct gen_prod *p)
+{
+    p->colors[0] = GEN_PICK(&g->r, gen_colors);
+    p->ncolors = 1;
+    while (p->ncolors < 3 && gen_unit(&g->r) < (p->ncolors == 1 ? 0.55 : 0.25)) {
+        const char *x = GEN_PICK(&g->r, gen_colors);
+        int dup = 0;
+        for (int k = 0; k < p->ncolors; k++)
+            if (!strcmp(p->colors[k], x)) dup = 1;
+        if (!dup) p->colors[p->ncolors++] = x;
+    }
+}
+
+/* Fabric, handwork, occasion and the garment's noun; bridal pieces (a
+ * bridal noun, or some wedding wear) are for weddings. */
+static void gen_pick_look(struct gen_draw *g, const struct gen_cat *c)
+{
+    g->fabric = c->fabrics[gen_int(&g->r, gen_count_nonnull(c->fabrics, 8))];
+    g->work = GEN_PICK(&g->r, gen_works);
+    g->occasion = c->occasions[gen_int(&g->r, gen_count_nonnull(c->occasions, 7))];
+    int noun_i = gen_int(&g->r, 4);
+    if (g->gender == G_M && !strcmp(c->name, "kurta")) noun_i = 3;
+    if (g->gender == G_W && !strcmp(c->name, "kurta") && noun_i == 3) noun_i = 0;
+    g->noun = c->nouns[noun_i];
+    int named = strstr(g->noun, "Bridal") || strstr(g->noun, "Groom");
+    g->bridal = named || (!strcmp(g->occasion, "wedding") && gen_unit(&g->r) < 0.4);
+    if (named) g->occasion = "wedding";
+}
+
+/* One of three title shapes, from the title-cased words. */
+static void gen_write_title(struct gen_draw *g, struct gen_prod *p)
+{
+    char *col = p->t_col, *fab = p->t_fab, *wk = p->t_wk;
+    gen_titlecase(col, sizeof(p->t_col), p->colors[0]);
+    gen_titlecase(fab, sizeof(p->t_fab), g->fabric);
+    gen_titlecase(wk, sizeof(p->t_wk), g->work);
+    p->noun = g->noun;
+    switch (gen_int(&g->r, 3)) {
+    case 0: snprintf(p->title, sizeof(p->title), "%s %s %s %s", col, fab, wk, g->noun); break;
+    case 1:
+        snprintf(p->title, sizeof(p->title), "%s %s %s with %s", GEN_PICK(&g->r, gen_adjs), col, g->noun, wk);
+        break;
+    default: snprintf(p->title, sizeof(p->title), "%s %s %s by %s", col, wk, g->noun, p->designer); break;
+    }
+}
+
+static void gen_write_description(struct gen_draw *g, struct gen_prod *p)
+{
+    const struct gen_cat *c = p->cat;
+    char mood[200], inc[160] = "";
+    snprintf(mood, sizeof(mood), GEN_PICK(&g->r, gen_moods), g->occasion);
+    if (c->includes) {
+        const char *second = p->ncolors > 1 ? p->colors[1] : GEN_PICK(&g->r, gen_colors);
+        snprintf(inc, sizeof(inc), c->includes, second);
+    }
+    char lower_noun[64];
+    snprintf(lower_noun, sizeof(lower_noun), "%s", g->noun);
+    for (char *s = lower_noun; *s; s++)
+        if (*s >= 'A' && *s <= 'Z') *s = (char)(*s + 32);
+    const char *part = !strcmp(c->name, "saree") || !strcmp(c->name, "dupatta") ? GEN_PICK(&g->r, gen_parts_saree)
+                       : g->gender == G_M ? GEN_PICK(&g->r, gen_parts_men)
+                                          : GEN_PICK(&g->r, gen_parts);
+    snprintf(p->description, sizeof(p->description), "A %s %s %s by %s, finished with %s on the %s%s%s. %s %s%s%s",
+             p->colors[0], g->fabric, lower_noun, p->designer, g->work, part, p->ncolors > 1 ? " and accents in " : "",
+             p->ncolors > 1 ? p->colors[1] : "", mood, inc, inc[0] ? " " : "",
+             gen_unit(&g->r) < 0.7 ? "Dry clean only." : "Gentle hand wash.");
+}
+
+/* Price log-uniform in the category's range (bridal pieces at the top),
+ * stock, popularity. */
+static void gen_pick_price(struct gen_draw *g, struct gen_prod *p)
+{
+    const struct gen_cat *c = p->cat;
+    double u = gen_unit(&g->r);
+    if (g->bridal) u = 0.55 + 0.45 * u;
+    else u = u * u * 0.9;
+    p->price = gen_round_price(c->pmin * pow(c->pmax / c->pmin, u));
+    p->in_stock = gen_unit(&g->r) < 0.86;
+    p->stock = p->in_stock ? 1 + gen_int(&g->r, 40) : 0;
+    double pu = gen_unit(&g->r);
+    p->popularity = floor(2000.0 * pu * pu * pu * pu) + (double)gen_int(&g->r, 50);
+}
+
+static void gen_pick_tags(struct gen_draw *g, struct gen_prod *p)
+{
+    const struct gen_cat *c = p->cat;
+    p->tags[p->ntags++] = g->occasion;
+    if (g->bridal) p->tags[p->ntags++] = "bridal";
+    const char *occ2 = c->occasions[gen_int(&g->r, gen_count_nonnull(c->occasions, 7))];
+    if (strcmp(occ2, g->occasion)) p->tags[p->ntags++] = occ2;
+    p->tags[p->ntags++] = g->fabric;
+    p->tags[p->ntags++] = g->work;
+    p->tags[p->ntags++] = GEN_PICK(&g->r, gen_styles);
+    p->tags[p->ntags++] = g->gender == G_M ? "menswear" : "womenswear";
+}
+
+/* Image and page URLs from the lower-cased sku (no draws). */
+static void gen_write_links(struct gen_prod *p)
+{
+    char lsku[32];
+    snprintf(lsku, sizeof(lsku), "%s", p->sku);
+    for (char *s = lsku; *s; s++)
+        if (*s >= 'A' && *s <= 'Z') *s = (char)(*s + 32);
+    snprintf(p->image, sizeof(p->image), "https://images.example.com/troika/%s.jpg", lsku);
+    snprintf(p->url, sizeof(p->url), "https://shop.example.com/products/%s", lsku);
+}
+
 static void gen_product(uint64_t seed, long i, struct gen_prod *p)
 {
     /* Product i's stream starts at a hash of (seed, i). A state that moved
@@ -267,98 +396,20 @@ static void gen_product(uint64_t seed, long i, struct gen_prod *p)
      * colour, handwork and designer ("Ivory Leheriya ... by Banaras
      * Karigar" three times in a row). */
     struct gen_rng h = {seed ^ 0x2545F4914F6CDD1DULL};
-    struct gen_rng r = {gen_next(&h) ^ (uint64_t)i};
-    r.s = gen_next(&r);
+    struct gen_draw g = {.r = {gen_next(&h) ^ (uint64_t)i}};
+    g.r.s = gen_next(&g.r);
     memset(p, 0, sizeof(*p));
-    p->cat = gen_pick_cat(&r);
-    const struct gen_cat *c = p->cat;
-    snprintf(p->sku, sizeof(p->sku), "TRK-%s-%06ld", c->code, i + 1);
-
-    /* designer of the right gender */
-    int gender = c->gender == (G_W | G_M) ? (gen_unit(&r) < 0.6 ? G_W : G_M) : c->gender;
-    const struct gen_designer *d;
-    do d = &GEN_PICK(&r, gen_designers);
-    while (!(d->gender & gender));
-    snprintf(p->designer, sizeof(p->designer), "%s", d->name);
-
-    p->colors[0] = GEN_PICK(&r, gen_colors);
-    p->ncolors = 1;
-    while (p->ncolors < 3 && gen_unit(&r) < (p->ncolors == 1 ? 0.55 : 0.25)) {
-        const char *x = GEN_PICK(&r, gen_colors);
-        int dup = 0;
-        for (int k = 0; k < p->ncolors; k++)
-            if (!strcmp(p->colors[k], x)) dup = 1;
-        if (!dup) p->colors[p->ncolors++] = x;
-    }
-    const char *fabric = c->fabrics[gen_int(&r, gen_count_nonnull(c->fabrics, 8))];
-    const char *work = GEN_PICK(&r, gen_works);
-    const char *occasion = c->occasions[gen_int(&r, gen_count_nonnull(c->occasions, 7))];
-    int noun_i = gen_int(&r, 4);
-    if (gender == G_M && !strcmp(c->name, "kurta")) noun_i = 3;
-    if (gender == G_W && !strcmp(c->name, "kurta") && noun_i == 3) noun_i = 0;
-    const char *noun = c->nouns[noun_i];
-    int bridal = strstr(noun, "Bridal") || strstr(noun, "Groom") ||
-                 (!strcmp(occasion, "wedding") && gen_unit(&r) < 0.4);
-    if (strstr(noun, "Bridal") || strstr(noun, "Groom")) occasion = "wedding";
-
-    char *col = p->t_col, *fab = p->t_fab, *wk = p->t_wk;
-    gen_titlecase(col, sizeof(p->t_col), p->colors[0]);
-    gen_titlecase(fab, sizeof(p->t_fab), fabric);
-    gen_titlecase(wk, sizeof(p->t_wk), work);
-    p->noun = noun;
-    switch (gen_int(&r, 3)) {
-    case 0: snprintf(p->title, sizeof(p->title), "%s %s %s %s", col, fab, wk, noun); break;
-    case 1: snprintf(p->title, sizeof(p->title), "%s %s %s with %s", GEN_PICK(&r, gen_adjs), col, noun, wk); break;
-    default: snprintf(p->title, sizeof(p->title), "%s %s %s by %s", col, wk, noun, p->designer); break;
-    }
-
-    char mood[200], inc[160] = "";
-    snprintf(mood, sizeof(mood), GEN_PICK(&r, gen_moods), occasion);
-    if (c->includes) {
-        const char *second = p->ncolors > 1 ? p->colors[1] : GEN_PICK(&r, gen_colors);
-        snprintf(inc, sizeof(inc), c->includes, second);
-    }
-    char lower_noun[64];
-    snprintf(lower_noun, sizeof(lower_noun), "%s", noun);
-    for (char *s = lower_noun; *s; s++)
-        if (*s >= 'A' && *s <= 'Z') *s = (char)(*s + 32);
-    const char *part = !strcmp(c->name, "saree") || !strcmp(c->name, "dupatta") ? GEN_PICK(&r, gen_parts_saree)
-                       : gender == G_M                                          ? GEN_PICK(&r, gen_parts_men)
-                                                                                : GEN_PICK(&r, gen_parts);
-    snprintf(p->description, sizeof(p->description),
-             "A %s %s %s by %s, finished with %s on the %s%s%s. %s %s%s%s",
-             p->colors[0], fabric, lower_noun, p->designer, work, part,
-             p->ncolors > 1 ? " and accents in " : "", p->ncolors > 1 ? p->colors[1] : "", mood, inc,
-             inc[0] ? " " : "", gen_unit(&r) < 0.7 ? "Dry clean only." : "Gentle hand wash.");
-
-    gen_sizes(&r, p);
-
-    /* price: log-uniform in the category's range, bridal pieces at the top */
-    double u = gen_unit(&r);
-    if (bridal) u = 0.55 + 0.45 * u;
-    else u = u * u * 0.9;
-    p->price = gen_round_price(c->pmin * pow(c->pmax / c->pmin, u));
-
-    p->in_stock = gen_unit(&r) < 0.86;
-    p->stock = p->in_stock ? 1 + gen_int(&r, 40) : 0;
-    double pu = gen_unit(&r);
-    p->popularity = floor(2000.0 * pu * pu * pu * pu) + (double)gen_int(&r, 50);
-
-    p->tags[p->ntags++] = occasion;
-    if (bridal) p->tags[p->ntags++] = "bridal";
-    const char *occ2 = c->occasions[gen_int(&r, gen_count_nonnull(c->occasions, 7))];
-    if (strcmp(occ2, occasion)) p->tags[p->ntags++] = occ2;
-    p->tags[p->ntags++] = fabric;
-    p->tags[p->ntags++] = work;
-    p->tags[p->ntags++] = GEN_PICK(&r, gen_styles);
-    p->tags[p->ntags++] = gender == G_M ? "menswear" : "womenswear";
-
-    char lsku[32];
-    snprintf(lsku, sizeof(lsku), "%s", p->sku);
-    for (char *s = lsku; *s; s++)
-        if (*s >= 'A' && *s <= 'Z') *s = (char)(*s + 32);
-    snprintf(p->image, sizeof(p->image), "https://images.example.com/troika/%s.jpg", lsku);
-    snprintf(p->url, sizeof(p->url), "https://shop.example.com/products/%s", lsku);
+    p->cat = gen_pick_cat(&g.r);
+    snprintf(p->sku, sizeof(p->sku), "TRK-%s-%06ld", p->cat->code, i + 1);
+    gen_pick_designer(&g, p);
+    gen_pick_colors(&g, p);
+    gen_pick_look(&g, p->cat);
+    gen_write_title(&g, p);
+    gen_write_description(&g, p);
+    gen_sizes(&g.r, p);
+    gen_pick_price(&g, p);
+    gen_pick_tags(&g, p);
+    gen_write_links(p);
 }
 
 /* ---- output ------------------------------------------------------------------ */
