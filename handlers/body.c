@@ -21,6 +21,25 @@ static void hx_put(void *p)
     json_object_put(p);
 }
 
+long hx_json_ctl(const char *s, size_t n)
+{
+    int in_str = 0, esc = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (in_str) {
+            if (ch < 0x20) return (long)i;   /* raw, even tab/LF/CR: must be escaped */
+            if (esc) esc = 0;
+            else if (ch == '\\') esc = 1;
+            else if (ch == '"') in_str = 0;
+        } else if (ch == '"') {
+            in_str = 1;
+        } else if (ch < 0x20 && ch != ' ' && ch != '\t' && ch != '\n' && ch != '\r') {
+            return (long)i;
+        }
+    }
+    return -1;
+}
+
 int hx_json_body(struct ctx *c, json_object **out)
 {
     const struct req *r = c->req;
@@ -33,7 +52,16 @@ int hx_json_body(struct ctx *c, json_object **out)
         snprintf(m, sizeof(m), "The body is not valid UTF-8 (first bad byte at offset %zu)", bad);
         return hx_bad_field(c, "body", m);
     }
-    json_tokener *tok = json_tokener_new_ex(HX_JSON_MAX_DEPTH);
+    long ctl = hx_json_ctl(r->body, r->body_len);
+    if (ctl >= 0) {
+        char m[160];
+        snprintf(m, sizeof(m), "The body has a raw control character (0x%02x) at offset %ld; escape it (\\u00XX)",
+                 (unsigned char)r->body[ctl], ctl);
+        return hx_bad_field(c, "body", m);
+    }
+    /* json-c counts values, not containers: HX_JSON_MAX_DEPTH containers
+     * with a value inside the innermost is one more. */
+    json_tokener *tok = json_tokener_new_ex(HX_JSON_MAX_DEPTH + 1);
     if (!tok) return hx_bad_field(c, "body", "The body could not be parsed");
     json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
     json_object *o = json_tokener_parse_ex(tok, r->body, (int)r->body_len);
@@ -43,6 +71,8 @@ int hx_json_body(struct ctx *c, json_object **out)
     if (o) ar_defer(c->ar, hx_put, o);
     if (e == json_tokener_error_depth)
         return hx_bad_field(c, "body", "The JSON body is nested too deeply");
+    if (e == json_tokener_continue)
+        return hx_bad_field(c, "body", "The body ends before the JSON value is complete (truncated?)");
     if (!o || e != json_tokener_success) {
         char m[160];
         snprintf(m, sizeof(m), "The body is not valid JSON: %s", json_tokener_error_desc(e));

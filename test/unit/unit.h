@@ -43,6 +43,7 @@ void register_id(void);
 void register_hash(void);
 void register_shm(void);
 void register_addr(void);
+void register_body(void);
 
 /* Where the cl100k_base rank file is: $TROIKA_TOKENIZER_FILE, else
  * tools/fetch-tokenizer.sh's cache (test_tok.c). */
