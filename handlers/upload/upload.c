@@ -336,6 +336,12 @@ static int up_fields(struct up *u)
     struct form *f = &u->f;
     struct ctx *c = u->c;
     if (!f->have_file) return reject(c, 400, "INVALID_PARAMETERS", "file", "A part named \"file\" is required"), -1;
+    /* A field is bytes: one with a NUL in it would be read only up to the
+     * NUL (and stored under that name), so it is refused whole. */
+    if (f->chatbot.len && memchr(f->chatbot.p, '\0', f->chatbot.len))
+        return reject(c, 400, "INVALID_PARAMETERS", "chatbotId", "chatbotId must not contain a NUL byte"), -1;
+    if (f->title.len && memchr(f->title.p, '\0', f->title.len))
+        return reject(c, 400, "INVALID_PARAMETERS", "title", "title must not contain a NUL byte"), -1;
     u->chatbot = f->chatbot.p ? f->chatbot.p : "";
     if (!*u->chatbot) return reject(c, 400, "INVALID_PARAMETERS", "chatbotId", "chatbotId is required"), -1;
     if (!cx_chatbot_id_ok(u->chatbot))

@@ -240,12 +240,58 @@ static void t_fail_at_every_step(void)
     }
 }
 
+/* A form field with a NUL byte is refused (400 naming it), not cut at the
+ * NUL and stored under the part before it. */
+static void t_nul_in_fields(void)
+{
+    static const struct {
+        const char *field;
+        const char *value;
+        size_t len;
+    } cases[] = {
+        {"chatbotId", BOT "\0other", sizeof(BOT "\0other") - 1},
+        {"chatbotId", "\0" BOT, sizeof("\0" BOT) - 1},
+        {"title", "Care\0guide", sizeof("Care\0guide") - 1},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct ufx u;
+        ufx_open(&u);
+        free(u.body);
+        size_t cap = 4096, n = 0;
+        u.body = malloc(cap);
+        n += (size_t)snprintf(u.body + n, cap - n, "--" BOUNDARY "\r\nContent-Disposition: form-data; name=\"%s\"\r\n\r\n",
+                              cases[i].field);
+        memcpy(u.body + n, cases[i].value, cases[i].len);
+        n += cases[i].len;
+        if (strcmp(cases[i].field, "chatbotId") != 0)
+            n += (size_t)snprintf(u.body + n, cap - n,
+                                  "\r\n--" BOUNDARY "\r\nContent-Disposition: form-data; name=\"chatbotId\"\r\n\r\n" BOT);
+        n += (size_t)snprintf(u.body + n, cap - n,
+                              "\r\n--" BOUNDARY "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n"
+                              "Content-Type: text/plain\r\n\r\nSilk sarees are dry cleaned only.\r\n--" BOUNDARY "--\r\n");
+        u.blen = n;
+        snprintf(u.len_env, sizeof(u.len_env), "CONTENT_LENGTH=%zu", u.blen);
+        for (int stream = 0; stream <= 1; stream++) {
+            int status = ufx_upload(&u, stream);
+            CU_ASSERT_EQUAL(status, 400);
+            if (status == 400 && u.r.p.body) {
+                CU_ASSERT_STRING_EQUAL(cap_str(u.r.p.body, "code"), "INVALID_PARAMETERS");
+                CU_ASSERT_STRING_EQUAL(cap_str(u.r.p.body, "field"), cases[i].field);
+            }
+            CU_ASSERT_EQUAL(fake_store_files(&u.st), 1);
+            CU_ASSERT_EQUAL(u.st.commits, 0);
+        }
+        ufx_close(&u);
+    }
+}
+
 void register_upload_faults(void)
 {
     static const struct unit_case cases[] = {
         {"fake store: a clean upload commits the rows and rebuilds the index", t_clean_upload},
         {"fake store fails at every step (connection lost, query error): error event, nothing stored",
          t_fail_at_every_step},
+        {"a NUL byte in chatbotId or title is refused, not cut", t_nul_in_fields},
         {NULL, NULL},
     };
     unit_suite("upload over a failing store (handlers/upload, common/store/context_upload)", cases);
