@@ -178,13 +178,36 @@ static int cxm_delete_file(struct store *s, long long file_id, char *err, size_t
     return db_exec(d, "DELETE FROM context_files WHERE id = ?", p, 1, NULL, NULL, err, errlen);
 }
 
+/* The words of a question as InnoDB's full-text parser should see them.
+ * The parser runs even in NATURAL LANGUAGE MODE and answers a syntax error
+ * to a lone `*` or an open `"` (a 500 for an ordinary question), so every
+ * ASCII byte that is not a letter or digit becomes a space; other UTF-8
+ * bytes (letters of other scripts) stay. NULL when no word is left. */
+static const char *cx_ft_words(arena_t *ar, const char *q)
+{
+    size_t n = strlen(q);
+    char *w = ar_alloc(ar, n + 1);
+    if (!w) return NULL;
+    int any = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)q[i];
+        int keep = c >= 0x80 || (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+        w[i] = keep ? (char)c : ' ';
+        any |= keep;
+    }
+    w[n] = '\0';
+    return any ? w : NULL;
+}
+
 static int cxm_text_search(struct store *s, arena_t *ar, const char *chatbot, const char *query, int limit,
                           long long *ids, size_t *n, char *err, size_t errlen)
 {
     CX_DB(s, err, errlen);
+    *n = 0;
+    query = cx_ft_words(ar, query);
+    if (!query) return ST_OK;   /* nothing a full-text index could match */
     struct db_param p[4] = {DB_STR(chatbot), DB_STR(query), DB_STR(query), DB_INT(limit)};
     struct db_rows rs;
-    *n = 0;
     int rc = db_query(d, ar,
                       "SELECT id FROM context_chunks WHERE chatbot_id = ? AND MATCH (text) AGAINST (? IN NATURAL "
                       "LANGUAGE MODE) ORDER BY MATCH (text) AGAINST (? IN NATURAL LANGUAGE MODE) DESC, id LIMIT ?",

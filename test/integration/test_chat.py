@@ -253,6 +253,24 @@ class BuiltinChatTest(unittest.TestCase):
         self.assertEqual(done["sources"], [])
         self.assertFalse(any(e.event == "error" for e in evs))
 
+    def test_fulltext_operators_are_text(self):
+        # InnoDB's full-text parser runs even in NATURAL LANGUAGE MODE and
+        # refused "*" and '"*' with a syntax error (500 DB_QUERY_ERROR).
+        queries = ["*", '"*', "**", '"', "+a -b \"x\" (c) ~d e* @8", "return* @3", "(", ")", "~", "<>",
+                   "\\", "%", "_", "'", "returns' OR '1'='1", "ret%rn_ policy", "@8 +++ ---", '"returns'
+                   ]
+        for q in queries:
+            c, evs = chat(self.st, {"query": q, "chatbotId": self.bot})
+            self.check_frame(c, evs)
+            self.assertEqual([e.json() for e in evs if e.event == "error"], [], q)
+            self.assertEqual(len(by(evs, "complete")), 1, q)
+            r = self.st.request("POST", NORMAL, body=json.dumps({"query": q, "chatbotId": self.bot}),
+                                headers={"Content-Type": "application/json"})
+            self.assertEqual(r.status, 200, (q, r))
+        # the words still count: an operator-laden question finds the policy
+        c, evs = chat(self.st, {"query": '+return* "days" (item)', "chatbotId": self.bot})
+        self.assertIn("7 days", final_text(evs))
+
     def test_unknown_chatbot_has_no_documents(self):
         c, evs = chat(self.st, {"query": "How many days do I have to return an item?",
                                 "chatbotId": "nobody-" + uuid.uuid4().hex[:6]})
