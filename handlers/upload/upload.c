@@ -489,7 +489,7 @@ static int step_validation(struct up *u)
     }
     struct cx_file ex;
     int found = cx_find_file(u->c->app->store, u->c->ar, u->chatbot, u->sha, &ex, u->err, sizeof(u->err));
-    if (found < 0) return fail(u, st_code(found), u->err);
+    if (found < 0) return hx_db_fail(u->c, "Upload", found, "duplicate check", u->err), UP_DONE;
     if (found) {
         snprintf(u->msg, sizeof(u->msg), "The same content is already stored for this chatbot as file %lld", ex.id);
         if ((rc = progress(u, "upload_validation", u->msg, -1, 100))) return rc;
@@ -638,9 +638,13 @@ static int step_storing(struct up *u)
     case CX_UP_OK: break;
     case CX_UP_DUP: return up_duplicate(u, &ex, " (stored meanwhile)");
     case CX_UP_STOP: return stop_rc ? stop_rc : SINK_EIO;
-    case CX_UP_DBCONN: return fail(u, "DB_CONNECTION_ERROR", u->err);
-    case CX_UP_DBQUERY: return fail(u, "DB_QUERY_ERROR", u->err);
-    case CX_UP_INDEX: return fail(u, "INDEX_UNAVAILABLE", u->err);
+    /* The store's and FAISS's own words (socket paths, index paths, FAISS
+     * source lines) go to the log, not to the client. */
+    case CX_UP_DBCONN: return hx_db_fail(u->c, "Upload", ST_ECONN, "storing", u->err), UP_DONE;
+    case CX_UP_DBQUERY: return hx_db_fail(u->c, "Upload", ST_EQUERY, "storing", u->err), UP_DONE;
+    case CX_UP_INDEX:
+        LOG_ERROR(u->rn, u->c->req->id, NULL, "Upload failed in storing: INDEX_UNAVAILABLE: %s", u->err);
+        return fail(u, "INDEX_UNAVAILABLE", "The chatbot's vector index could not be written; nothing was stored");
     default: return fail(u, "PROCESSING_ERROR", u->err);
     }
     snprintf(u->msg, sizeof(u->msg), "Stored file %lld with %zu chunks", u->file_id, n);

@@ -214,6 +214,8 @@ static void t_fail_at_every_step(void)
             CU_ASSERT_EQUAL(ufx_upload(&u, 1), 200);
             CU_ASSERT_EQUAL(u.st.failed_step, n);
             expect_error_stream(&u.r, code, n);
+            /* the store's own words stay in the log */
+            CU_ASSERT_PTR_NULL(strstr(cap_str(u.r.p.ev[u.r.p.n - 2].data, "message"), "fake:"));
             CU_ASSERT_EQUAL(fake_store_files(&u.st), 1);
             CU_ASSERT_EQUAL(fake_store_chunks(&u.st), SEEDED);
             CU_ASSERT_FALSE(u.st.in_tx);
@@ -238,6 +240,39 @@ static void t_fail_at_every_step(void)
             ufx_close(&u);
         }
     }
+}
+
+/* The index cannot be written (its folder is gone): INDEX_UNAVAILABLE
+ * without the folder's path or FAISS's source file and line, nothing
+ * stored. */
+static void t_index_failure_hides_paths(void)
+{
+    struct ufx u;
+    ufx_open(&u);
+    char missing[128];
+    snprintf(missing, sizeof(missing), "%s/gone/deeper", u.dir);
+    snprintf(u.r.app.cfg.index_dir, sizeof(u.r.app.cfg.index_dir), "%s", missing);
+    for (int stream = 1; stream >= 0; stream--) {
+        int status = ufx_upload(&u, stream);
+        const char *msg;
+        if (stream) {
+            CU_ASSERT_EQUAL(status, 200);
+            expect_error_stream(&u.r, "INDEX_UNAVAILABLE", 0);
+            msg = cap_str(u.r.p.ev[u.r.p.n - 2].data, "message");
+        } else {
+            CU_ASSERT_EQUAL(status, 503);
+            CU_ASSERT_STRING_EQUAL(cap_str(u.r.p.body, "code"), "INDEX_UNAVAILABLE");
+            msg = cap_str(u.r.p.body, "message");
+        }
+        CU_ASSERT_PTR_NULL(strstr(msg, u.dir));
+        CU_ASSERT_PTR_NULL(strstr(msg, "/"));
+        CU_ASSERT_PTR_NULL(strstr(msg, ".cpp"));
+        CU_ASSERT_PTR_NULL(strstr(msg, "faiss"));
+        if (strchr(msg, '/')) fprintf(stderr, "\n  message: %s\n", msg);
+        CU_ASSERT_EQUAL(fake_store_files(&u.st), 1);
+        CU_ASSERT_EQUAL(fake_store_chunks(&u.st), SEEDED);
+    }
+    ufx_close(&u);
 }
 
 /* A form field with a NUL byte is refused (400 naming it), not cut at the
@@ -292,6 +327,7 @@ void register_upload_faults(void)
         {"fake store fails at every step (connection lost, query error): error event, nothing stored",
          t_fail_at_every_step},
         {"a NUL byte in chatbotId or title is refused, not cut", t_nul_in_fields},
+        {"an index that cannot be written: no path or FAISS source line in the answer", t_index_failure_hides_paths},
         {NULL, NULL},
     };
     unit_suite("upload over a failing store (handlers/upload, common/store/context_upload)", cases);
