@@ -5,9 +5,20 @@
  * (prepare, execute, close); a failed statement is closed, and a lost
  * connection takes every kept statement with it. Results, binds and fetch
  * buffers live in the request arena (db_exec, which has none, binds on its
- * stack). The kept SQL texts are malloc'd: the connection's lifetime. */
+ * stack). The kept SQL texts are malloc'd: the connection's lifetime.
+ *
+ * A kept connection may have died while the worker was idle (MariaDB
+ * restarted, wait_timeout, a proxy). Before a statement, a connection the
+ * server closed is seen without a round trip (its socket polls readable
+ * while no query is pending) and replaced; and a statement that fails with
+ * a lost connection outside a transaction is run once more on a fresh one
+ * when that is safe: a read (db_query), START TRANSACTION, or a write whose
+ * failure came before the server had it (at prepare, or "gone away" on
+ * sending). A write lost after it was sent, or anything inside a
+ * transaction, is not repeated: the caller gets DB_ECONN. */
 #include "common/io/db.h"
 
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +46,8 @@ struct db {
     const struct cfg *cfg;
     struct db_kept kept[DB_CACHE];
     unsigned long long clock;
+    int in_tx;                /* between a START TRANSACTION and its end */
+    int sent;                 /* the failing statement reached the server (may have run) */
 };
 
 static void db_kept_drop(struct db_kept *k)
@@ -50,6 +63,7 @@ static void db_disconnect(struct db *d)
     for (int i = 0; i < DB_CACHE; i++) db_kept_drop(&d->kept[i]);
     if (d->my) mysql_close(d->my);
     d->my = NULL;
+    d->in_tx = 0;   /* the server rolled it back */
 }
 
 static MYSQL *db_connect(const struct cfg *c, char *err, size_t errlen)
@@ -117,6 +131,32 @@ int db_ensure(struct db **dp, const struct cfg *c, char *err, size_t errlen)
     return db_ping(*dp, err, errlen);
 }
 
+/* 1 when the server closed an idle connection (or wrote to it unasked:
+ * an error packet before closing): nothing is pending on it between
+ * statements, so a readable socket means it is gone. No round trip. */
+static int db_dead(struct db *d)
+{
+    if (!d->my) return 1;
+    int fd = (int)mysql_get_socket(d->my);
+    if (fd < 0) return 1;
+    struct pollfd p = {.fd = fd, .events = POLLIN | POLLRDHUP};
+    return poll(&p, 1, 0) != 0;
+}
+
+/* Before a statement: a connection that is gone (or was never made) is
+ * replaced. DB_OK or DB_ECONN with err filled. */
+static int db_live(struct db *d, char *err, size_t errlen)
+{
+    if (!d) {
+        snprintf(err, errlen, "no database connection");
+        return DB_ECONN;
+    }
+    if (d->my && (d->in_tx || !db_dead(d))) return DB_OK;   /* in a transaction: its failure is the caller's */
+    db_disconnect(d);
+    d->my = db_connect(d->cfg, err, errlen);
+    return d->my ? DB_OK : DB_ECONN;
+}
+
 /* Connection-level errors: the server went away or cannot be reached. */
 static int db_class(unsigned e)
 {
@@ -150,7 +190,9 @@ static void db_stmt_drop(struct db *d, MYSQL_STMT *st)
  * Returns the failure class. */
 static int db_fail(struct db *d, MYSQL_STMT *st, char *err, size_t errlen)
 {
-    int cls = db_class(mysql_stmt_errno(st));
+    unsigned e = mysql_stmt_errno(st);
+    int cls = db_class(e);
+    d->sent = e != CR_SERVER_GONE_ERROR;   /* "gone away": the request was not written */
     snprintf(err, errlen, "%s", mysql_stmt_error(st));
     db_stmt_drop(d, st);
     if (cls == DB_ECONN) db_disconnect(d);
@@ -179,6 +221,7 @@ static MYSQL_STMT *db_stmt(struct db *d, const char *sql, char *err, size_t errl
     }
     if (mysql_stmt_prepare(st, sql, len)) {
         *rc = db_fail(d, st, err, errlen);
+        d->sent = 0;   /* a prepare executes nothing */
         return NULL;
     }
     char *copy = malloc(len + 1);
@@ -260,8 +303,8 @@ static MYSQL_BIND *db_binds(MYSQL_BIND *small, size_t nsmall, size_t np, MYSQL_B
     return *heap = calloc(np, sizeof(MYSQL_BIND));
 }
 
-int db_exec(struct db *d, const char *sql, const struct db_param *p, size_t np,
-            unsigned long long *affected, unsigned long long *insert_id, char *err, size_t errlen)
+static int db_exec_once(struct db *d, const char *sql, const struct db_param *p, size_t np,
+                        unsigned long long *affected, unsigned long long *insert_id, char *err, size_t errlen)
 {
     MYSQL_STMT *st;
     MYSQL_BIND small[DB_SMALL_BINDS], *heap;
@@ -284,8 +327,8 @@ out:
     return rc;
 }
 
-int db_query(struct db *d, arena_t *ar, const char *sql, const struct db_param *p, size_t np,
-             size_t max_rows, struct db_rows *out, char *err, size_t errlen)
+static int db_query_once(struct db *d, arena_t *ar, const char *sql, const struct db_param *p, size_t np,
+                         size_t max_rows, struct db_rows *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof(*out));
     MYSQL_STMT *st;
@@ -412,6 +455,41 @@ out:
     return rc;
 }
 
+/* Runs a statement once more on a fresh connection after it failed with a
+ * lost one, when that is safe (see the top of this file); `write`: it may
+ * change data. */
+static int db_retry(struct db *d, int rc, int write, int was_in_tx)
+{
+    return rc == DB_ECONN && !was_in_tx && (!write || !d->sent);
+}
+
+int db_exec(struct db *d, const char *sql, const struct db_param *p, size_t np,
+            unsigned long long *affected, unsigned long long *insert_id, char *err, size_t errlen)
+{
+    int rc = db_live(d, err, errlen);
+    if (rc != DB_OK) return rc;
+    int in_tx = d->in_tx;
+    rc = db_exec_once(d, sql, p, np, affected, insert_id, err, errlen);
+    if (db_retry(d, rc, 1, in_tx) && db_live(d, err, errlen) == DB_OK)
+        rc = db_exec_once(d, sql, p, np, affected, insert_id, err, errlen);
+    return rc;
+}
+
+int db_query(struct db *d, arena_t *ar, const char *sql, const struct db_param *p, size_t np,
+             size_t max_rows, struct db_rows *out, char *err, size_t errlen)
+{
+    int rc = db_live(d, err, errlen);
+    if (rc != DB_OK) {
+        memset(out, 0, sizeof(*out));
+        return rc;
+    }
+    int in_tx = d->in_tx;
+    rc = db_query_once(d, ar, sql, p, np, max_rows, out, err, errlen);
+    if (db_retry(d, rc, 0, in_tx) && db_live(d, err, errlen) == DB_OK)
+        rc = db_query_once(d, ar, sql, p, np, max_rows, out, err, errlen);
+    return rc;
+}
+
 static int db_simple(struct db *d, const char *sql, char *err, size_t errlen)
 {
     if (!d || !d->my) {
@@ -421,23 +499,34 @@ static int db_simple(struct db *d, const char *sql, char *err, size_t errlen)
     if (mysql_query(d->my, sql)) {
         unsigned e = mysql_errno(d->my);
         snprintf(err, errlen, "%s", mysql_error(d->my));
-        return db_class(e);
+        int cls = db_class(e);
+        if (cls == DB_ECONN) db_disconnect(d);
+        return cls;
     }
     return DB_OK;
 }
 
 int db_begin(struct db *d, char *err, size_t errlen)
 {
-    return db_simple(d, "START TRANSACTION", err, errlen);
+    int rc = db_live(d, err, errlen);
+    if (rc == DB_OK) rc = db_simple(d, "START TRANSACTION", err, errlen);
+    /* nothing ran yet: once more on a fresh connection */
+    if (rc == DB_ECONN && db_live(d, err, errlen) == DB_OK) rc = db_simple(d, "START TRANSACTION", err, errlen);
+    if (rc == DB_OK) d->in_tx = 1;
+    return rc;
 }
 
 int db_commit(struct db *d, char *err, size_t errlen)
 {
-    return db_simple(d, "COMMIT", err, errlen);
+    int rc = db_simple(d, "COMMIT", err, errlen);
+    if (d) d->in_tx = 0;
+    return rc;
 }
 
 int db_rollback(struct db *d)
 {
     char err[8];
-    return db_simple(d, "ROLLBACK", err, sizeof(err));
+    int rc = db_simple(d, "ROLLBACK", err, sizeof(err));
+    if (d) d->in_tx = 0;
+    return rc;
 }

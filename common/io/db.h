@@ -1,7 +1,9 @@
 /* db.h: this worker's MariaDB/MySQL connection and prepared statements.
  *
- * One connection per worker process, opened after fork on first use and
- * reopened when a ping fails. Every query is a prepared statement: values
+ * One connection per worker process, opened after fork on first use. One
+ * the server closed is replaced before the next statement, and a statement
+ * that loses its connection outside a transaction is run once more on a
+ * fresh one when that cannot apply it twice (db.c says when). Every query is a prepared statement: values
  * travel as db_param binds, never inside the SQL text. Result rows come
  * back as strings in the request arena (NULL for SQL NULL). */
 #ifndef TROIKA_DB_H

@@ -1,0 +1,166 @@
+"""Faults with real processes (issue 17, part "Faults"): what a client sees
+when a part of the stack fails under it, and that the stack heals.
+
+- MariaDB: killed (SIGKILL) in the middle of a stream, then started again:
+  an `error` event and `close`, then the next requests succeed on every
+  worker (a kept connection is checked and the statement retried once), no
+  worker stuck or replaced. During the outage /api/health says 503 without
+  a socket path or any other internal detail.
+
+Every test starts its own stack (each breaks it on purpose) with short
+timeouts, so the class stays well under a minute.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import threading
+import time
+import unittest
+import urllib.parse
+
+import harness
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def admin_binary():
+    env = os.environ.get("TROIKA_ADMIN")
+    if env:
+        return os.path.abspath(env)
+    return os.path.join(os.path.dirname(harness.find_fcgi_binary()), "troika-admin")
+
+
+def admin(stack, *args):
+    res = subprocess.run([admin_binary(), "-c", stack.app.conf_path] + list(args), stdin=subprocess.DEVNULL,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=stack.app.environ(), timeout=300)
+    if res.returncode not in (0, 3):
+        raise AssertionError("troika-admin %s failed (%d): %s" % (args, res.returncode, res.stderr.decode()))
+    return res.stdout.decode("utf-8", "replace")
+
+
+def search(stream, **params):
+    return "/api/products/search%s?%s" % ("/stream" if stream else "", urllib.parse.urlencode(params))
+
+
+def idle_workers(stack):
+    """The scoreboard's view: (busy, idle) over the stack's workers."""
+    r = stack.get("/api/health?full=1")
+    board = r.json().get("scoreboard", [])
+    busy = sum(1 for w in board if w["state"] == "busy")
+    return busy, len(board) - busy
+
+
+class FaultCase(harness.LogsOnFailure, unittest.TestCase):
+    WORKERS = 2
+    OVERRIDES = {}
+    CATALOG = 300
+
+    def setUp(self):
+        conf = {"streaming_heartbeat_ms": "300", "streaming_rate_whitelist": "127.0.0.1"}
+        conf.update(self.OVERRIDES)
+        self.stack = harness.Stack(workers=self.WORKERS, overrides=conf).start()
+        try:
+            if self.CATALOG:
+                path = os.path.join(self.stack.tmp, "catalog.jsonl")
+                admin(self.stack, "gen-catalog", "--count", str(self.CATALOG), "--seed", "3", "--out", path)
+                admin(self.stack, "import-products", path)
+        except BaseException:
+            self.stack.close()
+            raise
+
+    def tearDown(self):
+        self.stack.close()
+
+    def workers(self):
+        return sorted(self.stack.app.worker_pids())
+
+
+class DatabaseCase(FaultCase):
+    OVERRIDES = {"db_connect_timeout_ms": "1000"}
+
+    def warm_every_worker(self):
+        """A search on every worker at once, so each holds a connection with
+        kept statements (the state a restart finds)."""
+        streams = [self.stack.sse(search(True, q="silk saree", limit=3), timeout=30) for _ in range(self.WORKERS)]
+        for c in streams:
+            evs = c.read_all()
+            c.close()
+            self.assertEqual(evs[-2].event, "complete", evs)
+
+    def restart_db(self, kill):
+        if kill:
+            self.stack.db.proc.send_signal(signal.SIGKILL)
+            self.stack.db.proc.wait(30)
+            self.stack.db.proc = None
+        else:
+            self.stack.db.stop()
+        self.stack.db.start()
+
+
+
+class DatabaseRestartTest(DatabaseCase):
+    def test_first_requests_after_a_restart_succeed(self):
+        pids = self.workers()
+        self.warm_every_worker()
+        self.restart_db(kill=False)
+        # every request succeeds at once, on whichever worker takes it
+        for i in range(3 * self.WORKERS):
+            r = self.stack.get(search(False, q="silk saree", limit=3))
+            self.assertEqual(r.status, 200, (i, r))
+        for i in range(self.WORKERS):
+            with self.stack.sse(search(True, q="red lehenga", limit=3)) as c:
+                names = [e.event for e in c.read_all()]
+            self.assertEqual(names[-2:], ["complete", "close"], (i, names))
+        self.assertEqual(self.workers(), pids)
+
+
+class DatabaseRestartTcpTest(DatabaseRestartTest):
+    """The same over TCP: a restarted server's old connections look alive
+    to a write (the kernel takes it) and fail on the read."""
+    OVERRIDES = {"db_connect_timeout_ms": "1000", "db_socket": "", "db_host": "127.0.0.1"}
+
+
+class DatabaseKilledTest(DatabaseCase):
+    # steps paced, so that the kill lands inside the stream
+    OVERRIDES = {"db_connect_timeout_ms": "1000", "search_step_delay_ms": "400"}
+
+    def test_killed_mid_stream_then_restarted(self):
+        pids = self.workers()
+        self.warm_every_worker()
+        with self.stack.sse(search(True, q="silk saree", limit=5), timeout=60) as c:
+            self.assertEqual(c.status, 200)
+            first = c.next_event()
+            self.assertEqual(first.event, "connected")
+            self.stack.db.proc.send_signal(signal.SIGKILL)
+            t0 = time.monotonic()
+            evs = c.read_all()
+            took = time.monotonic() - t0
+        names = [e.event for e in evs]
+        self.assertEqual(names[-2:], ["error", "close"], names)
+        self.assertEqual(evs[-2].json()["code"], "DB_CONNECTION_ERROR")
+        self.assertLess(took, 15)
+        # the outage: health says so, without internals
+        self.stack.db.proc.wait(30)
+        self.stack.db.proc = None
+        r = self.stack.get("/api/health")
+        self.assertEqual(r.status, 503)
+        text = r.body.decode("utf-8")
+        for leak in ("/", "sock", "mysql", "MariaDB server", "(2", "(111)"):
+            self.assertNotIn(leak, json.dumps(r.json()["checks"]), text)
+        self.assertEqual(r.json()["failing"], "database")
+        # back: no worker stuck, the next requests succeed
+        self.stack.db.start()
+        for i in range(self.WORKERS + 1):
+            r = self.stack.get(search(False, q="silk saree", limit=3))
+            self.assertEqual(r.status, 200, (i, r))
+        r = self.stack.get("/api/health")
+        self.assertEqual(r.status, 200, r)
+        busy, idle = idle_workers(self.stack)
+        self.assertEqual((busy, idle), (1, self.WORKERS - 1))   # the health request itself
+        self.assertEqual(self.workers(), pids)
+
+
+if __name__ == "__main__":
+    unittest.main()
