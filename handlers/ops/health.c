@@ -30,7 +30,9 @@ static json_object *health_db(struct ctx *c, int *ok)
     json_object_object_add(o, "ok", json_object_new_boolean(*ok));
     json_object_object_add(o, "latencyMs", json_object_new_int64(clk_mono_ms() - t0));
     if (!*ok) {
-        json_object_object_add(o, "error", json_object_new_string(err));
+        /* Anyone may ask: the driver's words (socket path, host, errno)
+         * stay in the log. */
+        json_object_object_add(o, "error", json_object_new_string("The database is unreachable"));
         LOG_ERROR(c->route->name, c->req->id, NULL, "Database check failed: %s", err);
     }
     return o;
