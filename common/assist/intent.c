@@ -165,7 +165,7 @@ static const char *const it_fillers[] = {
     "chahta", "chahti", "dikhana", "upcoming", "next", "week", "month", "day", "occasion",
     "function", "event", "this", "that", "these", "those", "one", "ones", "some", "any",
     "can", "could", "would", "will", "you", "your", "do", "does", "is", "are", "am", "it",
-    "for", "my", "the", "a", "an", "of", "to", "in", "on", "with", "and", "i", "what", "which",
+    "for", "my", "the", "a", "an", "of", "in", "on", "with", "and", "i", "what", "which",
     "have", "has", "there", "get", "give", "tell", "about", "around", "under", "below", "above",
     "between", "upto", "up", "less", "than", "more", "within", "max", "maximum", "k", "lakh",
     "lakhs", "lac", "thousand", "hazaar", "hazar", "also", "too", "only", "just", "like",
