@@ -28,7 +28,9 @@
 #include "fcgi/route.h"
 #include "fcgi/sink.h"
 
-int op_route_index(const struct rt_table *t, const struct route *route)
+/* Index of a route in t (its metrics row); the "other" row (t->n) for
+ * NULL or a route of another table. */
+static int op_route_index(const struct rt_table *t, const struct route *route)
 {
     if (route && route >= t->row && route < t->row + t->n) return (int)(route - t->row);
     return (int)t->n;

@@ -11,7 +11,6 @@
 struct app;
 struct req;
 struct route;
-struct rt_table;
 struct sink;
 
 /* Parses the address lists of app->cfg into app, and maps (or re-maps,
@@ -33,10 +32,6 @@ int op_limited(const struct route *route);
  * answers 429 (Retry-After, SPEC 2.2 body). Returns 0 when admitted,
  * else the status sent (429). */
 int op_rate_limit(struct app *app, struct req *r, struct sink *s, const struct route *route);
-
-/* Index of a route in t (its metrics row); the "other" row (t->n) for
- * NULL or a route of another table. */
-int op_route_index(const struct rt_table *t, const struct route *route);
 
 /* Scoreboard and metrics around one request. */
 void op_request_begin(struct app *app, const struct req *r, const struct route *route);

@@ -38,6 +38,13 @@ size_t sb_region_size(uint32_t nslots)
     return sizeof(struct sb_region) + (size_t)nslots * sizeof(struct sb_slot);
 }
 
+static int sb_region_init(void *mem, uint32_t nslots)
+{
+    memset(mem, 0, sb_region_size(nslots));
+    ((struct sb_region *)mem)->nslots = nslots;
+    return 0;
+}
+
 static int sb_shm_init(void *mem, const struct shm_region *r)
 {
     return sb_region_init(mem, (uint32_t)r->params[0]);
@@ -49,12 +56,6 @@ struct shm_region sb_shm_region(uint32_t nslots)
         .name = SB_SHM_NAME, .size = sb_region_size(nslots), .params = {nslots}, .init = sb_shm_init};
 }
 
-int sb_region_init(void *mem, uint32_t nslots)
-{
-    memset(mem, 0, sb_region_size(nslots));
-    ((struct sb_region *)mem)->nslots = nslots;
-    return 0;
-}
 
 uint32_t sb_nslots(const void *region)
 {

@@ -37,7 +37,6 @@ struct sb_view {
 };
 
 size_t sb_region_size(uint32_t nslots);
-int sb_region_init(void *mem, uint32_t nslots);
 
 /* The scoreboard as a region of the shared file (common/host/shm.h),
  * named SB_SHM_NAME, with `nslots` slots (processes). */
