@@ -100,7 +100,29 @@
     for (const p of d.products) cards.append(card(p));
     if (d.stage === "final") showFacets(d.facets || {});
     if (d.stage === "final" && !d.total && d.relaxations) showRelaxations(d.relaxations);
+    if (d.stage === "final") showPager(d);
   }
+
+  // Paging: by `cursor` when the server gives one with the final results
+  // (SPEC §8), else by `offset`. cursors[n] opens page n (page 0 needs none).
+  const pager = $("search-pager"), sortSel = $("sort");
+  let page = 0;
+  const cursors = [];
+
+  function showPager(d) {
+    const limit = Number($("limit").value);
+    if (d.cursor) cursors[page + 1] = d.cursor;
+    const more = d.cursor ? true : (page + 1) * limit < d.total;
+    pager.hidden = page === 0 && !more;
+    $("search-prev").disabled = page === 0;
+    $("search-next").disabled = !more;
+    $("search-page").textContent = "Page " + (page + 1) +
+      (d.cursor || d.capped ? "" : " of " + Math.max(1, Math.ceil(d.total / limit)));
+  }
+  $("search-prev").addEventListener("click", () => { if (page > 0) { page--; run(true); } });
+  $("search-next").addEventListener("click", () => { page++; run(true); });
+  // Sorting shows once the server says it sorts (it echoes `sort` in connected).
+  sortSel.addEventListener("change", () => run());
 
   // No product passes every filter: the server tried without each one.
   // A click runs that search (its query says every filter it kept).
@@ -154,12 +176,22 @@
 
   let shown = null;           // the search whose results are on the page
 
-  function run() {
+  // keepPage: the pager's own buttons; any other search starts at page 1.
+  function run(keepPage) {
     if (shown) shown.abort();
     const q = qIn.value.trim();
     if (!q) return;
+    if (keepPage !== true) {
+      page = 0;
+      cursors.length = 0;
+    }
     const opts = Object.assign({ limit: $("limit").value }, extra);
     if ($("instock").checked) opts.inStock = true;
+    if (sortSel.value !== "relevance") opts.sort = sortSel.value;
+    if (page > 0) {
+      if (cursors[page]) opts.cursor = cursors[page];
+      else opts.offset = page * Number($("limit").value);
+    }
     steps.textContent = "";
     cards.textContent = "";
     cards.dataset.stage = "";
@@ -171,6 +203,7 @@
       .onConnected((d, meta) => {
         if (meta.attempt > 1) steps.textContent = "";   // the connection dropped: searched again
         onConnected(d);
+        if (d.sort !== undefined) $("sort-label").hidden = false;
       })
       .onProgress(onProgress)
       .onResults(onResults)

@@ -221,7 +221,7 @@ form button.stop { background: #555; }
         this.status.textContent = "";
         return;
       }
-      this.status.textContent = "Speaking: " + (this.playing.dataset.text || "");
+      this.status.textContent = "Speaking: " + (this.playing.dataset.text || "").replace(/\s*\[\d+\]|\*\*|\*/g, "");
       const p = this.playing.play();
       if (p && p.catch) {
         p.catch(() => {
@@ -433,9 +433,7 @@ form button.stop { background: #555; }
         })
         .onComplete((d) => {
           steps.textContent = "";
-          if (m === "chat" && text.parentNode && Array.isArray(d.sources) && d.sources.length) {
-            linkSources(n, text, bot, d.sources);
-          }
+          if (text.parentNode) finish(n, text, bot, m === "chat" && Array.isArray(d.sources) ? d.sources : []);
         })
         .onError((e) => {
           steps.textContent = "";
@@ -453,37 +451,45 @@ form button.stop { background: #555; }
       current = st;
     }
 
-    // [n] in the answer become links to the numbered sources below it.
-    function linkSources(n, text, bot, sources) {
+    // The finished answer: [n] marks become links to the numbered sources
+    // below it, **bold** and *emphasis* (which models and documents write)
+    // become <strong> and <em>. Built from text nodes only: nothing of the
+    // answer is parsed as HTML.
+    function finish(n, text, bot, sources) {
       const ids = {};
-      const list = el("ol", { class: "sources", "aria-label": "Sources" });
-      for (const s of sources) {
-        const id = "troika-src-" + n + "-" + s.ref;
-        ids[s.ref] = id;
-        list.append(el("li", { id, value: String(s.ref), text: (s.title || "Document") + (s.page ? ", page " + s.page : "") }));
+      let list = null;
+      if (sources.length) {
+        list = el("ol", { class: "sources", "aria-label": "Sources" });
+        for (const s of sources) {
+          const id = "troika-src-" + n + "-" + s.ref;
+          ids[s.ref] = id;
+          list.append(el("li", { id, value: String(s.ref), text: (s.title || "Document") + (s.page ? ", page " + s.page : "") }));
+        }
       }
       const full = text.textContent;
       text.textContent = "";
-      let last = 0;
-      full.replace(/\[(\d+)\]/g, (mark, ref, at) => {
-        text.append(full.slice(last, at));
-        if (ids[ref]) {
-          text.append(el("a", { href: "#" + ids[ref], "aria-label": "source " + ref, text: "[" + ref + "]",
+      for (const part of full.split(/(\[\d+\]|\*\*[^*\n]+\*\*|\*[^*\s][^*\n]*\*)/)) {
+        if (!part) continue;
+        const ref = /^\[(\d+)\]$/.exec(part);
+        if (ref && ids[ref[1]]) {
+          const id = ids[ref[1]];
+          text.append(el("a", { href: "#" + id, "aria-label": "source " + ref[1], text: part,
                                 onclick: (e) => {
                                   e.preventDefault();
-                                  const li = bot.querySelector("#" + ids[ref]);
+                                  const li = bot.querySelector("#" + id);
                                   li.classList.add("hl");
                                   li.scrollIntoView({ block: "nearest" });
                                   setTimeout(() => li.classList.remove("hl"), 1500);
                                 } }));
+        } else if (/^\*\*.+\*\*$/.test(part)) {
+          text.append(el("strong", { text: part.slice(2, -2) }));
+        } else if (/^\*.+\*$/.test(part)) {
+          text.append(el("em", { text: part.slice(1, -1) }));
         } else {
-          text.append(mark);
+          text.append(part);
         }
-        last = at + mark.length;
-        return mark;
-      });
-      text.append(full.slice(last));
-      follow(() => text.after(list));
+      }
+      if (list) follow(() => text.after(list));
     }
 
     function marketCard(d) {

@@ -21,7 +21,7 @@ QUESTION = "How many days do I have to return an item?"
 AGENT = "I need a red lehenga for my sister's sangeet, budget around 40k, size M"
 SEARCH = "red lehenga under 50k"
 DOC = {"name": "returns.md", "title": "Returns policy",
-       "text": "# Returns\n\nUnworn items can be returned within 7 days of delivery for a full refund. "
+       "text": "# Returns\n\nUnworn items can be returned within **7 days** of delivery for a full refund. "
                "Refunds reach the original payment method within 5 working days.\n\n# Shipping\n\n"
                "We ship to every pin code in India. Standard delivery takes 3 to 5 working days.\n"}
 SERVER_STEPS = ["upload_validation", "extraction", "chunking", "token_counting", "embedding", "storing"]
@@ -85,6 +85,19 @@ class BrowserTest(harness.LogsOnFailure, unittest.TestCase):
         self.assertRegex(s["stageText"], r"^Results · \d+ products?")
         self.assertRegex(s["time"], r"\d+ ms on the server")
 
+    def test_search_pages(self):
+        s = self.scenario("search")
+        m = re.match(r"^Page 1 of (\d+)$", s["page1"])
+        self.assertIsNotNone(m, s["page1"])
+        self.assertGreater(int(m.group(1)), 1)
+        self.assertEqual(s["page2"], "Page 2 of %s" % m.group(1))
+        self.assertGreater(s["page2Cards"], 0)
+        self.assertEqual(s["pageOverlap"], 0, "page 2 repeats page 1's products")
+        self.assertFalse(s["prevDisabled"])
+        log = os.path.join(self.stack.nginx.dir, "access.log")
+        with open(log, encoding="utf-8", errors="replace") as f:
+            self.assertIn("&limit=12&offset=12 ", f.read())
+
     def test_search_stream_is_not_opened_again(self):
         """EventSource is closed on `close`: the browser does not reconnect and search again."""
         self.scenario("search")
@@ -131,6 +144,7 @@ class BrowserTest(harness.LogsOnFailure, unittest.TestCase):
         self.assertGreaterEqual(len(lengths), 5, "the text grew event by event: %r" % lengths)
         self.assertEqual(lengths, sorted(lengths))
         self.assertGreaterEqual(s["sourceLinks"], 1)
+        self.assertEqual(s["strong"], ["7 days"])                     # the document's **7 days**, in bold
         self.assertEqual(s["sources"], ["Returns policy"])
         self.assertTrue(s["suggestions"])
         self.assertEqual(s["error"], 0)

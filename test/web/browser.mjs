@@ -144,6 +144,17 @@ await scenario("search", async () => {
   // the stream is over: EventSource must not connect again (the test counts
   // the server's requests after this pause)
   await page.waitForTimeout(3500);
+  // paging: the next page's cards are other products
+  res.page1 = await page.textContent("#search-page");
+  const first = await page.$$eval("#search-cards .card h3", (xs) => xs.map((x) => x.textContent));
+  await page.click("#search-next");
+  await page.waitForFunction(() => /^Page 2/.test(document.getElementById("search-page").textContent) &&
+                             document.getElementById("search-cards").dataset.stage === "final", null, { timeout: 20000 });
+  const second = await page.$$eval("#search-cards .card h3", (xs) => xs.map((x) => x.textContent));
+  res.page2 = await page.textContent("#search-page");
+  res.pageOverlap = second.filter((t) => first.includes(t)).length;
+  res.page2Cards = second.length;
+  res.prevDisabled = await page.locator("#search-prev").isDisabled();
   return res;
 });
 
@@ -218,6 +229,7 @@ await scenario("widget_chat", async () => {
     lengths: dedupe(lens),
     text: await bot.locator(".text").textContent(),
     sourceLinks: await bot.locator(".text a").count(),
+    strong: await bot.locator(".text strong").allTextContents(),
     sources: await bot.locator(".sources li").allTextContents(),
     suggestions: await bot.locator(".suggestions button").allTextContents(),
     error: await bot.locator(".error").count(),
