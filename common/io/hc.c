@@ -118,15 +118,12 @@ static void hc_fail(struct hc_xfer *x, int state, enum hc_timeout kind, const ch
     snprintf(x->err, sizeof(x->err), "%s", msg);
 }
 
-int hc_start(struct hc *h, arena_t *ar, const struct hc_req *rq, struct hc_xfer **out, char *err,
-             size_t errlen)
+/* A free slot of the pool with its easy handle made, or -1 with err. */
+static int hc_take_slot(struct hc *h, char *err, size_t errlen)
 {
     int slot = -1;
-    for (int i = 0; i < HC_POOL; i++)
-        if (!h->busy[i]) {
-            slot = i;
-            break;
-        }
+    for (int i = 0; i < HC_POOL && slot < 0; i++)
+        if (!h->busy[i]) slot = i;
     if (slot < 0) {
         snprintf(err, errlen, "too many upstream transfers at once");
         return -1;
@@ -135,44 +132,39 @@ int hc_start(struct hc *h, arena_t *ar, const struct hc_req *rq, struct hc_xfer 
         snprintf(err, errlen, "curl_easy_init failed");
         return -1;
     }
-    struct hc_xfer *x = ar_calloc(ar, 1, sizeof(*x));
-    if (!x) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    CURL *e = h->pool[slot];
-    curl_easy_reset(e);
-    x->h = h;
-    x->slot = -1;
-    x->e = e;
-    x->state = HC_RUNNING;
-    x->max_body = rq->max_body ? rq->max_body : 16u << 20;
-    x->stall_ms = rq->stall_ms;
-    x->started_ms = x->last_rx_ms = clk_mono_ms();
-    buf_init(&x->body, ar, (size_t)-1 / 2);
+    return slot;
+}
 
-    char ct[160];
+/* The request's headers: content type (with a body), no Expect, Accept,
+ * the bearer key. NULL when out of memory (nothing left allocated). */
+static struct curl_slist *hc_headers(arena_t *ar, const struct hc_req *rq)
+{
+    char ct[160], acc[160];
+    const char *h[4];
+    int n = 0;
     snprintf(ct, sizeof(ct), "Content-Type: %s", rq->content_type ? rq->content_type : "application/json");
-    struct curl_slist *hl = NULL, *t;
-#define HC_HDR(s)                                   \
-    do {                                            \
-        if (!(t = curl_slist_append(hl, (s)))) goto oom; \
-        hl = t;                                     \
-    } while (0)
-    if (rq->body) HC_HDR(ct);
-    HC_HDR("Expect:");
+    if (rq->body) h[n++] = ct;
+    h[n++] = "Expect:";
     if (rq->accept) {
-        char a[160];
-        snprintf(a, sizeof(a), "Accept: %s", rq->accept);
-        HC_HDR(a);
+        snprintf(acc, sizeof(acc), "Accept: %s", rq->accept);
+        h[n++] = acc;
     }
-    if (rq->bearer && *rq->bearer) {
-        char *a = ar_printf(ar, "Authorization: Bearer %s", rq->bearer);
-        if (!a) goto oom;
-        HC_HDR(a);
+    if (rq->bearer && *rq->bearer && !(h[n++] = ar_printf(ar, "Authorization: Bearer %s", rq->bearer))) return NULL;
+    struct curl_slist *hl = NULL, *t;
+    for (int i = 0; i < n; i++) {
+        if (!(t = curl_slist_append(hl, h[i]))) {
+            curl_slist_free_all(hl);
+            return NULL;
+        }
+        hl = t;
     }
-#undef HC_HDR
-    x->headers = hl;
+    return hl;
+}
+
+/* The easy handle set up for x: URL, headers, body, callbacks into x,
+ * http(s) only, timeouts. */
+static void hc_setopts(CURL *e, struct hc_xfer *x, const struct hc_req *rq, struct curl_slist *hl)
+{
     curl_easy_setopt(e, CURLOPT_URL, rq->url);
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, hl);
     if (rq->body) {
@@ -191,23 +183,46 @@ int hc_start(struct hc *h, arena_t *ar, const struct hc_req *rq, struct hc_xfer 
     curl_easy_setopt(e, CURLOPT_USERAGENT, "troika/0.1");
     if (rq->connect_timeout_ms > 0) curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, rq->connect_timeout_ms);
     if (rq->timeout_ms > 0) curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, rq->timeout_ms);
+}
+
+int hc_start(struct hc *h, arena_t *ar, const struct hc_req *rq, struct hc_xfer **out, char *err,
+             size_t errlen)
+{
+    int slot = hc_take_slot(h, err, errlen);
+    if (slot < 0) return -1;
+    struct hc_xfer *x = ar_calloc(ar, 1, sizeof(*x));
+    struct curl_slist *hl = x ? hc_headers(ar, rq) : NULL;
+    if (!hl) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    CURL *e = h->pool[slot];
+    curl_easy_reset(e);
+    x->h = h;
+    x->slot = -1;
+    x->e = e;
+    x->state = HC_RUNNING;
+    x->max_body = rq->max_body ? rq->max_body : 16u << 20;
+    x->stall_ms = rq->stall_ms;
+    x->started_ms = x->last_rx_ms = clk_mono_ms();
+    buf_init(&x->body, ar, (size_t)-1 / 2);
+    x->headers = hl;
+    hc_setopts(e, x, rq, hl);
     /* The cleanup first: a transfer the arena cannot end would outlive the
      * memory its callbacks write to. */
-    if (ar_defer(ar, hc_xfer_cleanup, x) < 0) goto oom;
-    if (curl_multi_add_handle(h->m, e) != CURLM_OK) {
+    const char *why = ar_defer(ar, hc_xfer_cleanup, x) < 0                ? "out of memory"
+                      : curl_multi_add_handle(h->m, e) != CURLM_OK ? "curl_multi_add_handle failed"
+                                                                   : NULL;
+    if (why) {
         curl_slist_free_all(hl);
         x->headers = NULL;
-        snprintf(err, errlen, "curl_multi_add_handle failed");
+        snprintf(err, errlen, "%s", why);
         return -1;
     }
     h->busy[slot] = 1;
     x->slot = slot;
     *out = x;
     return 0;
-oom:
-    curl_slist_free_all(hl);
-    snprintf(err, errlen, "out of memory");
-    return -1;
 }
 
 /* Records how a transfer that curl finished ended. */
