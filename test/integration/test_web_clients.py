@@ -29,7 +29,8 @@ CALLBACKS = ["onConnected", "onProgress", "onResults", "onText", "onAudio", "onI
 
 
 class ClientUnitTest(unittest.TestCase):
-    """troika.js against local servers that misbehave on purpose (no stack)."""
+    """troika.js against local servers that misbehave on purpose, and its
+    TypeScript declarations (no stack)."""
 
     def test_client_unit_tests_pass(self):
         node = web_stack.require_node()
@@ -42,6 +43,16 @@ class ClientUnitTest(unittest.TestCase):
         self.assertIsNotNone(passed, out[-3000:])
         self.assertEqual(failed.group(1), "0", out[-6000:])
         self.assertGreaterEqual(int(passed.group(1)), 15, "a test of client.test.mjs went missing")
+
+
+    def test_typescript_declarations_compile(self):
+        """web/troika.d.ts, used as a shop's TypeScript would (test/web/types.ts), passes tsc --strict."""
+        node = web_stack.require_node()
+        tsc = os.path.join(web_stack.SRC, "node_modules", "typescript", "bin", "tsc")
+        self.assertTrue(os.path.isfile(tsc), "typescript missing: run ./quickstart test (npm ci)")
+        res = subprocess.run([node, tsc, "-p", os.path.join(web_stack.WEB_TESTS, "tsconfig.json")],
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=180, cwd=web_stack.SRC)
+        self.assertEqual(res.returncode, 0, res.stdout.decode("utf-8", "replace")[-4000:])
 
 
 class RealClientsTest(harness.LogsOnFailure, unittest.TestCase):

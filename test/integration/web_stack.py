@@ -70,7 +70,7 @@ def require_node():
     node = shutil.which("node")
     if not node:
         raise AssertionError("node not found: run ./quickstart test (it installs nodejs and npm)")
-    for mod in ("eventsource", "@microsoft/fetch-event-source", "playwright-core"):
+    for mod in ("eventsource", "eventsource-parser", "@microsoft/fetch-event-source", "playwright-core", "typescript"):
         if not os.path.isfile(os.path.join(SRC, "node_modules", mod, "package.json")):
             raise AssertionError("node module %s missing: run ./quickstart test (npm ci from package-lock.json)"
                                  % mod)
