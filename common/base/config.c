@@ -340,6 +340,13 @@ static int cfg_read_file(struct cfg *c, const char *path, char *err, size_t errl
         snprintf(err, errlen, "cannot open config file %s: %s", path, strerror(errno));
         return -1;
     }
+    int rc = cfg_read(c, f, path, err, errlen);
+    fclose(f);
+    return rc;
+}
+
+int cfg_read(struct cfg *c, FILE *f, const char *path, char *err, size_t errlen)
+{
     char line[4096];
     int lineno = 0, rc = 0;
     while (fgets(line, sizeof(line), f)) {
@@ -382,7 +389,6 @@ static int cfg_read_file(struct cfg *c, const char *path, char *err, size_t errl
             break;
         }
     }
-    fclose(f);
     return rc;
 }
 

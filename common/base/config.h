@@ -8,6 +8,7 @@
 #define TROIKA_CONFIG_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 enum { CFG_STR_MAX = 512 };
 
@@ -135,6 +136,11 @@ void cfg_defaults(struct cfg *c);
 /* Reads `path` (NULL: none) over the current values, then the environment.
  * On error returns -1 with a message naming the key and value in err. */
 int cfg_load(struct cfg *c, const char *path, char *err, size_t errlen);
+
+/* Reads config text from f over the current values (what cfg_load does
+ * with the file, without the environment or the checks); `path` names it
+ * in errors. 0, or -1 with err naming the line, key and value. */
+int cfg_read(struct cfg *c, FILE *f, const char *path, char *err, size_t errlen);
 
 /* Sets one key from text, as the file would. 0, or -1 with err filled.
  * Unknown keys are an error. */

@@ -1,15 +1,8 @@
 /* fuzz_mp.c: a libFuzzer target for the multipart parser (common/io/mp.c).
  * The first input byte picks where the body is split in two feeds and the
  * second the header limit, so split delimiters and limits are explored
- * along with the bytes. Build and run (clang, from the repository):
- *
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -I. -D_GNU_SOURCE \
- *       test/fuzz/fuzz_mp.c common/io/mp.c common/base/arena.c -o /tmp/fuzz_mp
- *   /tmp/fuzz_mp -max_total_time=60 test/fuzz/corpus_mp
- */
-#include <stddef.h>
-#include <stdint.h>
-#include <string.h>
+ * along with the bytes. Run it with test/fuzz/run.sh mp SECONDS. */
+#include "test/fuzz/fuzz.h"
 
 #include "common/base/arena.h"
 #include "common/io/mp.h"
@@ -34,8 +27,6 @@ static int on_end(void *ud)
     (void)ud;
     return 0;
 }
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
