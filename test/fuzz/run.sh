@@ -9,13 +9,13 @@
 # test/fuzz/crashes/NAME/ is replayed once (each one crashed before its
 # fix), then the fuzzer runs for SECONDS seconds on the committed seeds
 # (test/fuzz/corpus/NAME/, read only) plus a working corpus that grows
-# across runs (.build-san/fuzz/work/NAME/). A crash, leak, sanitizer
-# report or timeout leaves its input in .build-san/fuzz/artifacts/ and
+# across runs (.build-san/out/fuzz/work/NAME/). A crash, leak, sanitizer
+# report or timeout leaves its input in .build-san/out/fuzz/artifacts/ and
 # fails. The last line is
 #   fuzz NAME: S s, N execs, cov C, ft F, 0 crashes      (or: FAILED ...)
-# Environment: TROIKA_FUZZ_JOBS is not used (one process; the machine is
-# shared); TROIKA_TOKENIZER_FILE names the cl100k_base rank file for the
-# targets that count tokens (default: the one ./quickstart installs).
+# Environment: TROIKA_TOKENIZER_FILE names the cl100k_base rank file for
+# the targets that count tokens (default: the one ./quickstart installs);
+# TROIKA_SAN_DIR the build folder (test/san/build.sh).
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -32,8 +32,8 @@ dir=$("$src/test/san/build.sh" "test/fuzz/bin/fuzz_$name" | tail -n 1) || {
     exit 1
 }
 bin=$dir/test/fuzz/bin/fuzz_$name
-work=$dir/fuzz/work/$name
-art=$dir/fuzz/artifacts
+work=$dir/out/fuzz/work/$name
+art=$dir/out/fuzz/artifacts
 mkdir -p "$work" "$art"
 
 if [ -z "${TROIKA_TOKENIZER_FILE:-}" ]; then
@@ -49,7 +49,7 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:strict_string_checks=1:check_
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$src/test/san/lsan.supp:print_suppressions=0}
 
-log=$dir/fuzz/$name.log
+log=$dir/out/fuzz/$name.log
 # Replay the crash inputs of fixed bugs: each must now run clean.
 if [ -d "$here/crashes/$name" ] && [ -n "$(ls -A "$here/crashes/$name")" ]; then
     if ! "$bin" -runs=1 "$here/crashes/$name"/* >"$log.replay" 2>&1; then

@@ -26,8 +26,10 @@ done
 
 mkdir -p "$dir"
 # Excluded files (build products on either side) are neither copied nor
-# deleted, so the build folder keeps its objects.
-rsync -a --delete --filter=':- .gitignore' --exclude=/.git --exclude=/.build-san "$src/" "$dir/"
+# deleted, so the build folder keeps its objects; out/ holds what runs
+# leave (fuzz corpora and crash inputs, sanitizer reports).
+rsync -a --delete --filter=':- .gitignore' --filter='P /out/' --exclude=/.git --exclude=/.build-san \
+    "$src/" "$dir/"
 
 cd "$dir"
 [ -x configure ] || ./autogen.sh >autogen.log 2>&1 || { cat autogen.log; die "autogen failed"; }
