@@ -210,6 +210,7 @@ static int qp_amount(const struct qp_state *st, int i, double *v, int *next, int
         mk = 1;
         j++;
     }
+    if (!(x <= QP_PRICE_MAX)) return -1;
     *v = x;
     *next = j;
     *marked = mk;
@@ -593,7 +594,9 @@ static int qp_name_at(const char *q, size_t p, const char *name, size_t *end, si
     return w > 0;
 }
 
-/* A one-word name the parser already reads as something else. */
+/* A one-word name the parser already reads as something else (1), or a
+ * function word of queries (2: "AND", a real brand, is the "and" of
+ * "between 25000 and 80000"). */
 static int qp_name_is_word(const char *name)
 {
     char w[64];
@@ -601,7 +604,8 @@ static int qp_name_is_word(const char *name)
     for (const char *s = name; *s && k + 1 < sizeof(w); s++)
         if (qp_wordbyte((unsigned char)*s)) w[k++] = (char)qp_lower((unsigned char)*s);
     w[k] = '\0';
-    return qp_filter_word_known(w);
+    if (qp_filter_word_known(w)) return 1;
+    return qp_filler(w) || qp_ft_stopword(w) ? 2 : 0;
 }
 
 int qp_take_designer(const char *q, const char *const *designers, size_t n, char *designer, size_t dlen,
@@ -616,7 +620,10 @@ int qp_take_designer(const char *q, const char *const *designers, size_t n, char
             if (!qp_wordbyte((unsigned char)q[p]) || (p && qp_wordbyte((unsigned char)q[p - 1]))) continue;
             size_t end, words;
             if (!qp_name_at(q, p, name, &end, &words)) continue;
-            if (words == 1 && qp_name_is_word(name)) break;
+            int is_word = words == 1 ? qp_name_is_word(name) : 0;
+            if (is_word == 1) break;
+            /* a function word is the name only as the catalog spells it ("AND kurta") */
+            if (is_word == 2 && strncmp(q + p, name, end - p) != 0) continue;
             if (best == n || words > best_words || (words == best_words && p < best_at)) {
                 best = d;
                 best_at = p;
@@ -637,7 +644,7 @@ int qp_take_designer(const char *q, const char *const *designers, size_t n, char
 /* A price as the parser reads it back: whole rupees, or two decimals. */
 static int qp_put_price(char *out, size_t cap, double v)
 {
-    if (v == (double)(long long)v) return snprintf(out, cap, "%lld", (long long)v);
+    if (v >= 0 && v < 1e15 && v == (double)(long long)v) return snprintf(out, cap, "%lld", (long long)v);
     return snprintf(out, cap, "%.2f", v);
 }
 

@@ -57,6 +57,10 @@ int qp_wordbyte(unsigned char c);
  * these as the queries that widen a search with no results. */
 int qp_render(const struct qp_filters *f, const char *residual, char *out, size_t cap);
 
+/* The largest amount q may give as a price (the price parameters' limit);
+ * a longer number is a word, not a price. */
+#define QP_PRICE_MAX 1e10
+
 /* Price band used for "around X": [X * (1 - QP_AROUND), X * (1 + QP_AROUND)]. */
 #define QP_AROUND 0.15
 

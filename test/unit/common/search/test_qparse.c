@@ -172,6 +172,17 @@ static void t_residual_terms(void)
     qp_parse(q, &r);
     CU_ASSERT(strlen(r.residual) < QP_RESIDUAL_MAX);
     CU_ASSERT(strlen(r.residual) % 11 == 10);
+    /* an amount past QP_PRICE_MAX is not a price: qp_render turned 5.5e28 into a long long
+     * (undefined; found by test/fuzz/fuzz_qparse under UBSan) */
+    qp_parse("saree under 55555555555555555555555555555", &r);
+    CU_ASSERT(r.f.max_price < 0);
+    qp_parse("saree under 2 crore", &r);
+    CU_ASSERT_EQUAL(r.f.max_price, 2e7);
+    qp_parse("saree under 20000 crore", &r);
+    CU_ASSERT(r.f.max_price < 0);
+    char out[128];
+    r.f.max_price = 5.5e28;
+    CU_ASSERT(qp_render(&r.f, "", out, sizeof(out)) > 0);
 }
 
 static void t_lexicons(void)
@@ -330,6 +341,21 @@ static void t_take_designer(void)
     CU_ASSERT_EQUAL(qp_take_designer("anaya mehrotra", des, 0, d, sizeof(d), rest, sizeof(rest)), 0);
     /* a q that does not fit rest is left alone */
     CU_ASSERT_EQUAL(qp_take_designer("Anaya Mehrotra lehenga", des, nd, d, sizeof(d), rest, 8), 0);
+    /* a one-word name that is a function word ("AND", a real brand) only as the catalog spells
+     * it: the "and" of a price range stays there (found by test/fuzz/fuzz_qparse) */
+    static const char *const brands[] = {"AND", "The Label"};
+    CU_ASSERT_EQUAL(qp_take_designer("kurta between 25000 and 80000", brands, 2, d, sizeof(d), rest, sizeof(rest)), 0);
+    CU_ASSERT_EQUAL(qp_take_designer("kurta and palazzo by AND", brands, 2, d, sizeof(d), rest, sizeof(rest)), 1);
+    CU_ASSERT_STRING_EQUAL(d, "AND");
+    CU_ASSERT_STRING_EQUAL(rest, "kurta and palazzo by  ");
+    struct qp_result r;
+    char dq[128], rq[256];
+    CU_ASSERT_EQUAL(qp_take_designer("ng in stock between 25000 and 80000", brands, 2, dq, sizeof(dq), rq, sizeof(rq)), 0);
+    qp_parse("ng in stock between 25000 and 80000", &r);
+    CU_ASSERT_EQUAL(r.f.min_price, 25000);
+    CU_ASSERT_EQUAL(r.f.max_price, 80000);
+    /* several words, a function word among them: case does not matter */
+    CU_ASSERT_EQUAL(qp_take_designer("the label saree", brands, 2, d, sizeof(d), rest, sizeof(rest)), 1);
 }
 
 static int qp_same(const struct qp_result *a, const struct qp_result *b)
