@@ -204,6 +204,15 @@ class BrowserTest(harness.LogsOnFailure, unittest.TestCase):
         self.assertEqual(s["market"], 1)
         self.assertEqual(s["inputFont"], "16px")                      # no zoom on focus in iOS Safari
 
+    def test_widget_alone_on_a_shop_page(self):
+        """One tag and nothing else: the widget loads troika.js itself and answers."""
+        s = self.scenario("bare_page")
+        self.assertEqual(sorted(s["scripts"]), [self.ws.base + "/troika.js", "widget.js"])
+        self.assertTrue(s["open"])                                    # data-open="true"
+        self.assertEqual(s["modes"], 0)                               # data-mode="chat": no switch
+        self.assertEqual(s["title"], "Ask the shop")
+        self.assertIn("7 days", s["text"])
+
     def test_no_console_errors(self):
         self.assertEqual(self.out["console"], [])
 

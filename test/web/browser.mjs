@@ -278,6 +278,31 @@ await scenario("widget_agent", async () => {
   return res;
 });
 
+// -- a shop's own page with nothing but the widget's tag ----------------------
+// (served as if from the API's origin: the widget loads troika.js by itself)
+await scenario("bare_page", async () => {
+  const { ctx, page: p } = await newPage("bare");
+  await p.route(cfg.base + "/shop-page.html", (route) => route.fulfill({
+    contentType: "text/html; charset=utf-8",
+    body: "<!doctype html><html lang=en><meta charset=utf-8><link rel=icon href='data:,'><title>A shop</title>" +
+          "<h1>Lehengas</h1><p>Our collection.</p>" +
+          "<script src='widget.js' data-chatbot='" + cfg.chatbot + "' data-mode='chat' data-open='true' defer></script>",
+  }));
+  await p.goto(cfg.base + "/shop-page.html", { waitUntil: "load" });
+  await p.waitForFunction(() => window.TroikaWidget && window.Troika);
+  const res = {
+    open: await p.locator("#troika-widget .panel").isVisible(),
+    modes: await p.locator("#troika-widget .modes").count(),
+    title: await p.locator("#troika-widget h2").textContent(),
+    scripts: await p.$$eval("script", (xs) => xs.map((x) => x.getAttribute("src"))),
+  };
+  await p.evaluate((q) => window.TroikaWidget.ask(q), cfg.question);
+  await p.waitForSelector("#troika-widget .bot .suggestions button", { timeout: 30000 });
+  res.text = await p.locator("#troika-widget .bot .text").last().textContent();
+  await ctx.close();
+  return res;
+});
+
 // -- the fake upstream fails after its first token ---------------------------
 await scenario("widget_error", async () => {
   const { ctx, page: p } = await newPage("error");
