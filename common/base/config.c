@@ -99,6 +99,7 @@ static const struct cfg_key cfg_table[] = {
     I(search_rrf_k, 1, 100000, "60"),
     D(search_text_weight, 0, 1000, "0.5"),
     I(search_text_candidates, 1, 10000, "200"),
+    I(search_result_cap, 1, 1000000, "10000"),
     I(search_vector_candidates, 1, 10000, "100"),
     I(search_nprobe, 0, 65536, "0"),
     D(search_min_vector_score, -1000, 1000, "0.2"),

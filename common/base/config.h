@@ -82,6 +82,7 @@ struct cfg {
     int search_rrf_k;
     double search_text_weight;       /* weighted: share of the text score, 0..1 */
     int search_text_candidates;
+    int search_result_cap;           /* matches counted, sorted and paged through exactly (product search) */
     int search_vector_candidates;
     int search_nprobe;               /* IVF lists probed; 0: the index's build default */
     double search_min_vector_score;  /* cosine below this is not a match */

@@ -23,10 +23,10 @@
 
 #define CAT_COLS                                                                                        \
     "p.id, p.sku, p.title, p.category, p.designer, p.currency, p.colors, p.sizes, p.image_url, p.url, " \
-    "p.price, p.in_stock, p.popularity"
+    "p.price, p.in_stock, p.popularity, UNIX_TIMESTAMP(p.created_at)"
 #define CAT_MATCH "MATCH(p.title, p.description, p.tags, p.designer, p.category)"
 
-enum { CAT_NCOLS = 13 };
+enum { CAT_NCOLS = 14 };
 
 /* ---- filters --------------------------------------------------------------- */
 
@@ -114,7 +114,8 @@ static void cat_row(const struct db_rows *rs, size_t r, struct cat_product *p, i
     p->price = p->price_text ? strtod(p->price_text, NULL) : 0;
     p->in_stock = db_cell(rs, r, 11) && atoi(db_cell(rs, r, 11)) != 0;
     p->popularity = db_cell(rs, r, 12) ? strtod(db_cell(rs, r, 12), NULL) : 0;
-    p->relevance = with_rel && db_cell(rs, r, 13) ? strtod(db_cell(rs, r, 13), NULL) : 0;
+    p->created = db_cell(rs, r, 13) ? strtod(db_cell(rs, r, 13), NULL) : 0;
+    p->relevance = with_rel && db_cell(rs, r, CAT_NCOLS) ? strtod(db_cell(rs, r, CAT_NCOLS), NULL) : 0;
 }
 
 static int cat_rows(arena_t *ar, const struct db_rows *rs, int with_rel, struct cat_product **out, size_t *n)
@@ -191,17 +192,19 @@ static void cat_row_word(arena_t *ar, buf_t *sql, struct db_param *p, size_t *np
     p[(*np)++] = DB_STR(ar_printf(ar, "(?<![[:alnum:]_])%.*s(?![[:alnum:]_])", (int)len, w));
 }
 
+/* With narrow, only id, rel and popularity (cat_hit): the whole match set
+ * travels, and the caller fetches the rows it shows by id. */
 static int cat_text_run(struct db *db, arena_t *ar, const char *mode_sql, const char *expr,
-                        const struct ct_plan *plan, const struct qp_filters *f, int limit, struct db_rows *rs,
-                        char *err, size_t errlen)
+                        const struct ct_plan *plan, const struct qp_filters *f, int limit, int narrow,
+                        struct db_rows *rs, char *err, size_t errlen)
 {
     struct db_param p[CAT_MAX_FILTER_PARAMS + CT_PLAN_WORDS + 4];
     size_t np = 0;
     buf_t sql;
     buf_init(&sql, ar, 8192);
-    buf_printf(&sql, "SELECT " CAT_COLS ", " CAT_MATCH " AGAINST (? IN %s) AS rel FROM products p WHERE " CAT_MATCH
+    buf_printf(&sql, "SELECT %s, " CAT_MATCH " AGAINST (? IN %s) AS rel%s FROM products p WHERE " CAT_MATCH
                      " AGAINST (? IN %s)",
-               mode_sql, mode_sql);
+               narrow ? "p.id" : CAT_COLS, mode_sql, narrow ? ", p.popularity" : "", mode_sql);
     p[np++] = DB_STR(expr);
     p[np++] = DB_STR(expr);
     for (size_t i = 0; plan && i < plan->nrow_words; i++)
@@ -378,18 +381,72 @@ int cat_filters_pass_any(struct db *db, arena_t *ar, const struct qp_filters *f,
     return rc;
 }
 
-int cat_text_search(struct db *db, arena_t *ar, const char *residual, const struct qp_filters *f, int limit,
-                    struct cat_product **out, size_t *n, struct cat_text_info *info, char *err, size_t errlen)
+/* The rows of the first limit hits (narrow statement), by id, back in
+ * hit order with their relevance. */
+static int cat_hit_rows(struct db *db, arena_t *ar, const struct cat_hit *hits, size_t nhits, int limit,
+                        struct cat_product **out, size_t *n, char *err, size_t errlen)
+{
+    size_t k = nhits < (size_t)limit ? nhits : (size_t)limit;
+    *out = NULL;
+    *n = 0;
+    if (!k) return DB_OK;
+    int64_t *ids = ar_alloc(ar, k * sizeof(*ids));
+    struct cat_product *ordered = ar_calloc(ar, k, sizeof(*ordered));
+    if (!ids || !ordered) {
+        snprintf(err, errlen, "out of memory");
+        return DB_EQUERY;
+    }
+    for (size_t i = 0; i < k; i++) ids[i] = hits[i].id;
+    struct qp_filters none;
+    qp_filters_init(&none);
+    struct cat_product *rows;
+    size_t nrows;
+    int rc = cat_fetch(db, ar, ids, k, &none, &rows, &nrows, err, errlen);
+    if (rc != DB_OK) return rc;
+    for (size_t i = 0; i < k; i++) {
+        struct cat_product *r = cat_find(rows, nrows, ids[i]);
+        if (!r) continue;   /* deleted in between */
+        ordered[*n] = *r;
+        ordered[*n].relevance = hits[i].rel;
+        (*n)++;
+    }
+    *out = ordered;
+    return DB_OK;
+}
+
+static int cat_hit_list(arena_t *ar, const struct db_rows *rs, struct cat_hit **hits, size_t *nhits)
+{
+    *hits = ar_alloc(ar, (rs->nrows ? rs->nrows : 1) * sizeof(**hits));
+    if (!*hits) return -1;
+    for (size_t r = 0; r < rs->nrows; r++)
+        (*hits)[r] = (struct cat_hit){.id = strtoll(db_cell(rs, r, 0), NULL, 10),
+                                      .rel = db_cell(rs, r, 1) ? strtod(db_cell(rs, r, 1), NULL) : 0,
+                                      .popularity = db_cell(rs, r, 2) ? strtod(db_cell(rs, r, 2), NULL) : 0};
+    *nhits = rs->nrows;
+    return 0;
+}
+
+/* cat_text_search, and with cap > 0 (`all` set) every match up to cap in
+ * `all` (see cat_text_search_all). */
+static int cat_text_search_x(struct db *db, arena_t *ar, const char *residual, const struct qp_filters *f, int limit,
+                             int cap, struct cat_product **out, size_t *n, struct cat_text_info *info,
+                             struct cat_hits *all, char *err, size_t errlen)
 {
     struct db_rows rs;
     int rc;
     memset(info, 0, sizeof(*info));
+    if (all) memset(all, 0, sizeof(*all));
     info->expr = cat_boolean_query(ar, residual, f, 0);
     info->row_words = "";
     if (!*info->expr) {
         info->mode = "browse";
         return cat_browse(db, ar, f, limit, out, n, &info->browse, err, errlen);
     }
+    /* With every match wanted, one narrow statement brings them all (up
+     * to cap, one more to tell there are more) and the rows of the first
+     * `limit` follow by id: InnoDB ranks every match either way, so the
+     * deep list costs their transfer, not another FULLTEXT search. */
+    int narrow = all && cap > 0, rows = narrow ? (cap + 1 > limit ? cap + 1 : limit) : limit;
     /* Whole words first, rarest first, a very frequent word checked on the
      * rows (ct_plan). A prefix (`evening*`) makes InnoDB read every word
      * that starts with it and costs several times the exact word ("black
@@ -404,7 +461,7 @@ int cat_text_search(struct db *db, arena_t *ar, const char *residual, const stru
         info->expr = plan.expr;
         info->row_words = plan.row_list;
     }   /* else every word as typed: cat_boolean_query's expression, above */
-    rc = cat_text_run(db, ar, "BOOLEAN MODE", info->expr, &plan, f, limit, &rs, err, errlen);
+    rc = cat_text_run(db, ar, "BOOLEAN MODE", info->expr, &plan, f, rows, narrow, &rs, err, errlen);
     if (rc == DB_OK && rs.nrows == 0 && f && qp_filters_any(f)) {
         /* Nothing: the words, or the filters? When no product passes the
          * filters, the fallbacks below cannot find one either, and they
@@ -418,6 +475,7 @@ int cat_text_search(struct db *db, arena_t *ar, const char *residual, const stru
             info->filtered_out = 1;
             *out = NULL;
             *n = 0;
+            if (all) all->complete = 1;
             return DB_OK;
         }
     }
@@ -425,19 +483,41 @@ int cat_text_search(struct db *db, arena_t *ar, const char *residual, const stru
         info->mode = "prefix";
         info->expr = cat_boolean_query(ar, residual, f, 1);
         info->row_words = "";
-        rc = cat_text_run(db, ar, "BOOLEAN MODE", info->expr, NULL, f, limit, &rs, err, errlen);
+        rc = cat_text_run(db, ar, "BOOLEAN MODE", info->expr, NULL, f, rows, narrow, &rs, err, errlen);
     }
     if (rc == DB_OK && rs.nrows == 0) {
         info->mode = "natural";
         info->expr = cat_natural_query(ar, residual);
-        rc = cat_text_run(db, ar, "NATURAL LANGUAGE MODE", info->expr, NULL, f, limit, &rs, err, errlen);
+        rc = cat_text_run(db, ar, "NATURAL LANGUAGE MODE", info->expr, NULL, f, rows, narrow, &rs, err, errlen);
     }
     if (rc != DB_OK) return rc;
-    if (cat_rows(ar, &rs, 1, out, n) < 0) {
+    if (!narrow) {
+        if (cat_rows(ar, &rs, 1, out, n) < 0) {
+            snprintf(err, errlen, "out of memory");
+            return DB_EQUERY;
+        }
+        return DB_OK;
+    }
+    if (cat_hit_list(ar, &rs, &all->v, &all->n) < 0) {
         snprintf(err, errlen, "out of memory");
         return DB_EQUERY;
     }
-    return DB_OK;
+    all->complete = all->n <= (size_t)cap;
+    if (!all->complete) all->n = (size_t)cap;
+    return cat_hit_rows(db, ar, all->v, all->n, limit, out, n, err, errlen);
+}
+
+int cat_text_search(struct db *db, arena_t *ar, const char *residual, const struct qp_filters *f, int limit,
+                    struct cat_product **out, size_t *n, struct cat_text_info *info, char *err, size_t errlen)
+{
+    return cat_text_search_x(db, ar, residual, f, limit, 0, out, n, info, NULL, err, errlen);
+}
+
+int cat_text_search_all(struct db *db, arena_t *ar, const char *residual, const struct qp_filters *f, int limit,
+                        int cap, struct cat_product **out, size_t *n, struct cat_text_info *info,
+                        struct cat_hits *all, char *err, size_t errlen)
+{
+    return cat_text_search_x(db, ar, residual, f, limit, cap, out, n, info, all, err, errlen);
 }
 
 int cat_text_bounds(struct db *db, arena_t *ar, const struct cat_text_info *info, const struct qp_filters *f,
@@ -686,6 +766,52 @@ json_object *cat_facets(const struct cat_product *const *rows, size_t n)
     json_object_object_add(pr, "max", n ? inr_json(pmax) : NULL);
     json_object_object_add(o, "price", pr);
     free(sizes);
+    return o;
+}
+
+/* Counted values, most first (sizes: in shop order), then by value. */
+static int cat_counted_by_count(const void *a, const void *b)
+{
+    const struct cat_value_count *x = a, *y = b;
+    if (x->count != y->count) return x->count < y->count ? 1 : -1;
+    return strcmp(x->value, y->value);
+}
+
+static int cat_counted_by_size(const void *a, const void *b)
+{
+    const struct cat_value_count *x = a, *y = b;
+    int ox = cat_size_order(x->value), oy = cat_size_order(y->value);
+    if (ox != oy) return ox - oy;
+    return strcmp(x->value, y->value);
+}
+
+static json_object *cat_counted_json(struct cat_value_count *v, size_t n, int by_size, size_t max)
+{
+    qsort(v, n, sizeof(*v), by_size ? cat_counted_by_size : cat_counted_by_count);
+    json_object *a = json_object_new_array();
+    for (size_t i = 0; i < n && i < max; i++) {
+        json_object *e = json_object_new_object();
+        json_object_object_add(e, "value", json_object_new_string(v[i].value));
+        json_object_object_add(e, "count", json_object_new_int64(v[i].count));
+        json_object_array_add(a, e);
+    }
+    return a;
+}
+
+json_object *cat_facets_counted(struct cat_value_count *sizes, size_t nsizes, struct cat_value_count *colors,
+                                size_t ncolors, struct cat_value_count *cats, size_t ncats,
+                                struct cat_value_count *designers, size_t ndesigners, int have_price, double pmin,
+                                double pmax)
+{
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "sizes", cat_counted_json(sizes, nsizes, 1, CAT_FACET_MAX));
+    json_object_object_add(o, "colors", cat_counted_json(colors, ncolors, 0, CAT_FACET_MAX));
+    json_object_object_add(o, "categories", cat_counted_json(cats, ncats, 0, CAT_FACET_MAX));
+    json_object_object_add(o, "designers", cat_counted_json(designers, ndesigners, 0, 20));
+    json_object *pr = json_object_new_object();
+    json_object_object_add(pr, "min", have_price ? inr_json(pmin) : NULL);
+    json_object_object_add(pr, "max", have_price ? inr_json(pmax) : NULL);
+    json_object_object_add(o, "price", pr);
     return o;
 }
 

@@ -27,7 +27,23 @@ struct cat_product {
     double price;
     int in_stock;
     double popularity;
+    double created;                 /* Unix seconds */
     double relevance;               /* FULLTEXT relevance (text search), else 0 */
+};
+
+/* One full-text match, as the deep list carries it. */
+struct cat_hit {
+    int64_t id;
+    double rel;                     /* FULLTEXT relevance */
+    double popularity;
+};
+
+/* Every full-text match of a search, best first (the text ranking's
+ * order), up to a cap. complete: these are all of them. */
+struct cat_hits {
+    struct cat_hit *v;              /* arena */
+    size_t n;
+    int complete;
 };
 
 /* Room for the parameters of every filter set at once: the sum over the
@@ -94,6 +110,15 @@ struct cat_text_info {
 int cat_text_search(struct db *db, arena_t *ar, const char *residual, const struct qp_filters *f, int limit,
                     struct cat_product **out, size_t *n, struct cat_text_info *info, char *err, size_t errlen);
 
+/* cat_text_search, and every match up to cap in *all, best first (cap
+ * rows in one narrow statement, then the rows of the first `limit` by
+ * id: one FULLTEXT search). A browse (no word for full text) answers as
+ * cat_text_search does and leaves *all empty and incomplete: count a browse
+ * with the attribute bitmaps (common/store/catsnap.h). DB_OK or DB_E*. */
+int cat_text_search_all(struct db *db, arena_t *ar, const char *residual, const struct qp_filters *f, int limit,
+                        int cap, struct cat_product **out, size_t *n, struct cat_text_info *info,
+                        struct cat_hits *all, char *err, size_t errlen);
+
 /* *any = 1 when some product passes f (a browse for one: the attribute
  * bitmaps or the SQL walk, ~1 ms at 100k products). DB_OK or DB_E*. */
 int cat_filters_pass_any(struct db *db, arena_t *ar, const struct qp_filters *f, int *any, char *err, size_t errlen);
@@ -124,6 +149,22 @@ struct json_object *cat_card(const struct cat_product *p, double score, int text
 /* Facets over rows[0..n): counts per size (in size order), colour family,
  * category and designer (most first), and price min/max. New object. */
 struct json_object *cat_facets(const struct cat_product *const *rows, size_t n);
+
+/* One facet value and how many products have it. */
+struct cat_value_count {
+    const char *value;
+    long count;
+};
+
+/* Facets shaped as cat_facets makes them, from values already counted
+ * (catsnap counts them over the whole match set): each list is sorted in
+ * place (sizes in shop order, the others most first, then by value) and
+ * the designers cut to the first 20; price {min, max}, null without
+ * have_price. New object. */
+struct json_object *cat_facets_counted(struct cat_value_count *sizes, size_t nsizes, struct cat_value_count *colors,
+                                       size_t ncolors, struct cat_value_count *cats, size_t ncats,
+                                       struct cat_value_count *designers, size_t ndesigners, int have_price,
+                                       double pmin, double pmax);
 
 /* Appends the text a product is embedded from (build-index): "title.
  * category. designer. colours. tags. description", empty parts left out;

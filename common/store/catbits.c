@@ -321,25 +321,8 @@ out:
 
 /* ---- planning a browse ------------------------------------------------------------ */
 
-enum { CB_GROUPS = 12, CB_GROUP_KEYS = 6 };
-
 static const char *const cb_tier_keys[CB_TIERS] = {"pop:1", "pop:2", "pop:3", "pop:4",
                                                    "pop:5", "pop:6", "pop:7", "pop:8"};
-
-/* An AND of ORs: a product survives when, for every group, it has one of
- * the group's keys (none of them when negate). Group 0 is "#all". */
-struct cb_group {
-    const char *keys[CB_GROUP_KEYS];
-    int nkeys, negate;
-};
-
-struct cb_groups {
-    struct cb_group g[CB_GROUPS];
-    int n;
-    int cat;        /* the category's group, or -1 */
-    int nexists;
-    int ok;         /* 0: a value has no key (too long): walk */
-};
 
 static void cb_add(struct cb_groups *gs, arena_t *ar, const char *prefix, const char *const *values, int max,
                    int negate)
@@ -354,11 +337,7 @@ static void cb_add(struct cb_groups *gs, arena_t *ar, const char *prefix, const 
     }
 }
 
-/* The same filters, the same values, as cat_filter_sql (common/store/catalog.c),
- * from the filter table: its bitmap key prefixes and accepted values.
- * Price only approximately (the price edges): the statement over the
- * survivors applies it exactly. */
-static void cb_groups_of(const struct qp_filters *f, arena_t *ar, struct cb_groups *gs)
+void cb_groups_of(const struct qp_filters *f, arena_t *ar, int with_price, struct cb_groups *gs)
 {
     memset(gs, 0, sizeof(*gs));
     gs->ok = 1;
@@ -380,6 +359,7 @@ static void cb_groups_of(const struct qp_filters *f, arena_t *ar, struct cb_grou
         one[0] = "1";
         cb_add(gs, ar, qp_filter_defs[QPF_IN_STOCK].bits, one, 1, f->in_stock == 0);
     }
+    if (!with_price) return;
     /* Price: the nearest edges outside the bounds (none past the grid). */
     char edge[32];
     if (f->max_price >= 0)
@@ -408,7 +388,7 @@ int cb_plan(struct db *db, arena_t *ar, const struct qp_filters *f, int limit, s
     out->plan = "nobits";
     out->cost.limit = limit;
     struct cb_groups gs;
-    cb_groups_of(f, ar, &gs);
+    cb_groups_of(f, ar, 1, &gs);
     out->cost.nexists = gs.nexists;
     if (!gs.ok) return DB_OK;
 

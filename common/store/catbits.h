@@ -110,6 +110,31 @@ struct cb_plan {
     int at;                 /* the tier ids come from; CB_TIERS: all survivors */
 };
 
+/* The bitmaps that filters f select, as cat_filter_sql (common/store/catalog.c)
+ * filters, from the filter table's bitmap key prefixes and accepted values:
+ * an AND of groups, a product passing a group when it has one of the
+ * group's keys (none of them when negate). Group 0 is "#all". Price only
+ * approximately, by the nearest price edges outside the bounds, and only
+ * with with_price (cb_plan's statement over the survivors applies it
+ * exactly; catsnap applies it with the prices). ok is 0 when a value has
+ * no key (too long for one): the bitmaps cannot answer then. */
+enum { CB_GROUPS = 12, CB_GROUP_KEYS = 6 };
+
+struct cb_group {
+    const char *keys[CB_GROUP_KEYS];
+    int nkeys, negate;
+};
+
+struct cb_groups {
+    struct cb_group g[CB_GROUPS];
+    int n;
+    int cat;        /* the category's group, or -1 */
+    int nexists;    /* filters the SQL walk checks with EXISTS */
+    int ok;
+};
+
+void cb_groups_of(const struct qp_filters *f, arena_t *ar, int with_price, struct cb_groups *gs);
+
 /* The groups of keys f needs (AND of ORs) as one query, the intersection,
  * the tier to read and the decision. Allocates from ar. DB_OK or DB_E*. */
 int cb_plan(struct db *db, arena_t *ar, const struct qp_filters *f, int limit, struct cb_plan *out, char *err,
