@@ -11,6 +11,7 @@ struct json_object;
 struct llm;
 struct tts;
 struct qp_result;
+struct cs_snap;
 struct rt_table;
 
 /* The route table (handlers/routes.c): every route, its handler below. */
@@ -56,6 +57,13 @@ struct tok *hx_tokenizer(struct ctx *c);
  * an import has returned, whichever worker answers. When the read fails the
  * last version read is kept (and the failure logged). */
 uint64_t hx_catalog_version(struct ctx *c);
+
+/* This worker's snapshot of the catalog (common/store/catsnap.h) for the
+ * current catalog version, loaded on first use after the version changed;
+ * NULL when there is none (an empty catalog, ids past CB_MAX_ID, or the
+ * load failed: logged, and the last snapshot is kept). Borrowed until the
+ * next call. */
+const struct cs_snap *hx_catsnap(struct ctx *c);
 
 /* The catalog's designer names, for recognising them in a query: loaded
  * per worker, reloaded when the catalog version changes (and, for edits

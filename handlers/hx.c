@@ -14,6 +14,7 @@
 #include "common/search/qparse.h"
 #include "common/assist/tts.h"
 #include "common/store/catalog.h"
+#include "common/store/catsnap.h"
 #include "common/store/store.h"
 #include "common/text/tok.h"
 #include "fcgi/app.h"
@@ -118,6 +119,9 @@ struct hx_catalog {
     size_t n;
     uint64_t names_version;   /* the version they were loaded under */
     int64_t loaded_ms;        /* 0: not loaded */
+    struct cs_snap *snap;     /* the snapshot (common/store/catsnap.h), or NULL */
+    uint64_t snap_version;    /* the version snap (or the lack of one) is for */
+    int snap_tried;           /* a load was tried under snap_version */
 };
 
 static struct hx_catalog *hx_catalog(struct app *app)
@@ -186,6 +190,32 @@ const char *const *hx_designers(struct ctx *c, size_t *n)
     }
     *n = k->n;
     return (const char *const *)k->names;
+}
+
+const struct cs_snap *hx_catsnap(struct ctx *c)
+{
+    struct app *app = c->app;
+    struct hx_catalog *k = hx_catalog(app);
+    if (!k) return NULL;
+    uint64_t v = hx_catalog_version(c);
+    if (k->snap_tried && k->snap_version == v) return k->snap;
+    char err[256];
+    struct cs_snap *snap = NULL;
+    int64_t t0 = clk_mono_ms();
+    if (db_ensure(&app->db, &app->cfg, err, sizeof(err)) != 0 ||
+        cs_load(app->db, v, &snap, err, sizeof(err)) != DB_OK) {
+        /* keep an older snapshot: better than none; try again next request */
+        LOG_ERROR(c->route->name, c->req->id, NULL, "Catalog snapshot not loaded: %s", err);
+        return k->snap;
+    }
+    cs_free(k->snap);
+    k->snap = snap;
+    k->snap_version = v;
+    k->snap_tried = 1;
+    LOG_INFO(c->route->name, c->req->id, NULL, "Catalog snapshot for version %llu: %ld products%s, %lld ms",
+             (unsigned long long)v, snap ? snap->count : 0L,
+             snap ? (snap->nbits ? "" : " (no attribute bitmaps)") : " (none)", (long long)(clk_mono_ms() - t0));
+    return k->snap;
 }
 
 void hx_parse_query(struct ctx *c, const char *q, const char *designer, struct qp_result *out)

@@ -25,6 +25,7 @@
 
 #include "common/base/clock.h"
 #include "common/store/catalog.h"
+#include "common/store/catsnap.h"
 #include "common/io/db.h"
 #include "common/base/log.h"
 #include "common/search/qparse.h"
@@ -36,6 +37,8 @@
 #include "fcgi/sink.h"
 #include "handlers/handlers.h"
 #include "handlers/search/product_search.h"
+#include "handlers/search/ps_page.h"
+#include "handlers/search/ps_set.h"
 #include "index/embed.h"
 #include "index/pidx.h"
 #include "index/vidx.h"
@@ -54,6 +57,7 @@ struct ps {
 
     struct cat_product *text;    /* text candidates, best first */
     size_t ntext;
+    struct cat_hits all;         /* every text match (exact, text modes), best first */
     const char *text_mode;
     struct cat_browse_info browse;   /* how a browse was answered (plan NULL otherwise) */
 
@@ -71,6 +75,18 @@ struct ps {
     struct rk_item *items;       /* fused, best first */
     struct cat_product **item_rows;
     size_t nitems;
+
+    /* exact: rank, sort, count and page the whole match set (the product
+     * search route; ps_search's callers take the first candidates). */
+    int exact;
+    int sort;                    /* enum pg_sort */
+    int has_cursor;
+    struct pg_cursor cur;        /* the cursor the request continues */
+    uint64_t fp;                 /* this search's fingerprint (pg_fingerprint) */
+    const struct cs_snap *snap;  /* the worker's catalog snapshot, or NULL */
+    long total;                  /* the match set (exact up to search_result_cap) */
+    int total_exact;
+    const char *next;            /* the cursor after this page, or NULL */
 
     int relax;                   /* with no results, look for what would widen the search */
     json_object *relaxations;    /* what did (owned until handed to the results event), or NULL */
@@ -176,11 +192,27 @@ static int ps_params(struct ps *s)
     }
     if (given.min_price >= 0 && given.max_price >= 0 && given.min_price > given.max_price)
         return hx_bad_field(c, "minPrice", "minPrice must not be greater than maxPrice");
+    const char *sort, *cursor;
+    if (ps_text(c, "sort", 16, &sort) < 0 || ps_text(c, "cursor", 340, &cursor) < 0) return -1;
+    s->sort = PG_RELEVANCE;
+    if (sort && (s->sort = pg_sort_parse(sort)) < 0)
+        return hx_bad_field(c, "sort", PG_SORT_ERROR);
+    if (cursor) {
+        if (pg_cursor_decode(cursor, &s->cur) < 0)
+            return hx_bad_field(c, "cursor", "cursor is not one this API returned (pass it back unchanged)");
+        if (req_param(c->req, "offset") && s->offset)
+            return hx_bad_field(c, "offset", "offset and cursor cannot be combined");
+        if (!sort) s->sort = s->cur.sort;   /* the cursor's own sort when none is given */
+        s->has_cursor = 1;
+    }
 
     hx_parse_query(c, s->q, given.designer, &s->parsed);
     s->f = s->parsed.f;
     qp_filters_override(&s->f, &given);
     s->bq = cat_boolean_query(c->ar, s->parsed.residual, &s->f, 0);
+    s->fp = pg_fingerprint(s->q, &s->f, s->sort);
+    if (s->has_cursor && (s->cur.fp != s->fp || s->cur.sort != s->sort))
+        return hx_bad_field(c, "cursor", "the cursor belongs to another search (q, filters or sort differ)");
     return 0;
 }
 
@@ -214,6 +246,13 @@ static int ps_results(struct ps *s, const char *stage, json_object *products, lo
 
 /* ---- steps ------------------------------------------------------------------------ */
 
+/* Where the text and semantic stages start their own rankings: the
+ * request's offset, or a cursor's position. */
+static size_t ps_stage_offset(const struct ps *s)
+{
+    return s->has_cursor ? (size_t)s->cur.pos : (size_t)s->offset;
+}
+
 static int ps_text_search(struct ps *s)
 {
     struct ctx *c = s->c;
@@ -228,8 +267,12 @@ static int ps_text_search(struct ps *s)
     rc = db_ensure(&c->app->db, &c->app->cfg, err, sizeof(err));
     if (rc < 0) return ps_db_fail(s, DB_ECONN, "text_search", err);
     struct cat_text_info ti;
-    rc = cat_text_search(c->app->db, c->ar, s->parsed.residual, &s->f, s->cfg->search_text_candidates, &s->text,
-                         &s->ntext, &ti, err, sizeof(err));
+    if (s->exact)
+        rc = cat_text_search_all(c->app->db, c->ar, s->parsed.residual, &s->f, s->cfg->search_text_candidates,
+                                 s->cfg->search_result_cap, &s->text, &s->ntext, &ti, &s->all, err, sizeof(err));
+    else
+        rc = cat_text_search(c->app->db, c->ar, s->parsed.residual, &s->f, s->cfg->search_text_candidates,
+                             &s->text, &s->ntext, &ti, err, sizeof(err));
     if (rc != DB_OK) return ps_db_fail(s, rc, "text_search", err);
     s->text_mode = ti.mode;
     s->ms_text = clk_mono_ms() - t0;
@@ -246,23 +289,25 @@ static int ps_text_search(struct ps *s)
     if (*ti.row_words) json_object_object_add(x, "checkedOnRows", json_object_new_string(ti.row_words));
     if (s->browse.plan) json_object_object_add(x, "plan", json_object_new_string(s->browse.plan));
     if (ti.filtered_out) json_object_object_add(x, "filteredOut", json_object_new_boolean(1));
+    size_t found = s->all.n ? s->all.n : s->ntext;   /* every match (exact), or the candidates */
     if (ti.filtered_out)
         rc = sink_progressf(s->c->sink, x, NULL, "text_search", 0, 25,
                             "0 text matches (%s: %s): no product passes the filters", ti.mode, ti.expr);
     else if (*ti.row_words)
-        rc = sink_progressf(s->c->sink, x, NULL, "text_search", (long)s->ntext, 25,
-                            "%zu text match%s (%s: %s; checked on the rows: %s)", s->ntext,
-                            s->ntext == 1 ? "" : "es", ti.mode, ti.expr, ti.row_words);
+        rc = sink_progressf(s->c->sink, x, NULL, "text_search", (long)found, 25,
+                            "%zu text match%s (%s: %s; checked on the rows: %s)", found,
+                            found == 1 ? "" : "es", ti.mode, ti.expr, ti.row_words);
     else if (*ti.expr)
-        rc = sink_progressf(s->c->sink, x, NULL, "text_search", (long)s->ntext, 25, "%zu text match%s (%s: %s)",
-                            s->ntext, s->ntext == 1 ? "" : "es", ti.mode, ti.expr);
+        rc = sink_progressf(s->c->sink, x, NULL, "text_search", (long)found, 25, "%zu text match%s (%s: %s)",
+                            found, found == 1 ? "" : "es", ti.mode, ti.expr);
     else
         rc = sink_progressf(s->c->sink, x, NULL, "text_search", (long)s->ntext, 25, "%zu text match%s (%s%s%s)",
                             s->ntext, s->ntext == 1 ? "" : "es", ti.mode, s->browse.plan ? ": " : "",
                             s->browse.plan ? s->browse.plan : "");
     if (rc) return rc;
     json_object *cards = json_object_new_array();
-    for (size_t i = (size_t)s->offset; i < s->ntext && i < (size_t)(s->offset + s->limit); i++) {
+    size_t from = ps_stage_offset(s);
+    for (size_t i = from; i < s->ntext && i < from + (size_t)s->limit; i++) {
         const struct cat_product *p = &s->text[i];
         double score = !strcmp(s->text_mode, "browse") ? p->popularity : p->relevance;
         json_object_array_add(cards, cat_card(p, score, (int)i + 1, 0));
@@ -270,7 +315,7 @@ static int ps_text_search(struct ps *s)
     json_object *extra = json_object_new_object();
     json_object_object_add(extra, "textMode", json_object_new_string(s->text_mode));
     json_object_object_add(extra, "textPlan", s->browse.plan ? json_object_new_string(s->browse.plan) : NULL);
-    return ps_results(s, "text", cards, (long)s->ntext, extra);
+    return ps_results(s, "text", cards, s->all.n ? (long)s->all.n : (long)s->ntext, extra);
 }
 
 static int ps_vector_search(struct ps *s)
@@ -378,9 +423,148 @@ static int ps_filters(struct ps *s)
                      "text matches", s->nvf, s->nv, s->ntext);
     if (rc || s->idx != PIDX_READY || s->vec_code) return rc;
     json_object *cards = json_object_new_array();
-    for (size_t i = (size_t)s->offset; i < s->nvf && i < (size_t)(s->offset + s->limit); i++)
+    size_t from = ps_stage_offset(s);
+    for (size_t i = from; i < s->nvf && i < from + (size_t)s->limit; i++)
         json_object_array_add(cards, cat_card(s->vrows[i], s->vrow_scores[i], 0, (int)i + 1));
     return ps_results(s, "semantic", cards, (long)s->nvf, NULL);
+}
+
+/* ids[0..n) with their places at[0..n), sorted by id. */
+static int ps_id_cmp(const void *a, const void *b, void *arg)
+{
+    const int64_t *ids = arg;
+    int64_t x = ids[*(const size_t *)a], y = ids[*(const size_t *)b];
+    return x < y ? -1 : x > y;
+}
+
+static int ps_sort_ids(arena_t *ar, int64_t *ids, size_t *at, size_t n)
+{
+    int64_t *copy = ar_alloc(ar, (n ? n : 1) * sizeof(*copy));
+    if (!copy) return -1;
+    memcpy(copy, ids, n * sizeof(*ids));
+    qsort_r(at, n, sizeof(*at), ps_id_cmp, copy);
+    for (size_t i = 0; i < n; i++) ids[i] = copy[at[i]];
+    return 0;
+}
+
+/* 1 with *pos = the place of id among ids (sorted by ps_sort_ids). */
+static int ps_find_id(const int64_t *ids, const size_t *at, size_t n, int64_t id, size_t *pos)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ids[mid] == id) {
+            *pos = at[mid];
+            return 1;
+        }
+        if (ids[mid] < id) lo = mid + 1;
+        else hi = mid;
+    }
+    return 0;
+}
+
+/* The rows of picks[0..k) that no candidate brought, read by id. DB_OK
+ * or DB_E*. */
+static int ps_pick_rows(struct ps *s, struct ps_pick *picks, size_t k, char *err, size_t errlen)
+{
+    struct ctx *c = s->c;
+    int64_t *ids = ar_alloc(c->ar, (k ? k : 1) * sizeof(*ids));
+    if (!ids) {
+        snprintf(err, errlen, "out of memory");
+        return DB_EQUERY;
+    }
+    size_t need = 0;
+    for (size_t i = 0; i < k; i++)
+        if (!picks[i].row) ids[need++] = picks[i].id;
+    if (!need) return DB_OK;
+    struct qp_filters none;
+    qp_filters_init(&none);
+    struct cat_product *got;
+    size_t ngot;
+    if (db_ensure(&c->app->db, &c->app->cfg, err, errlen) < 0) return DB_ECONN;
+    int rc = cat_fetch(c->app->db, c->ar, ids, need, &none, &got, &ngot, err, errlen);
+    if (rc != DB_OK) return rc;
+    for (size_t i = 0; i < k; i++)
+        if (!picks[i].row) picks[i].row = cat_find(got, ngot, picks[i].id);
+    return DB_OK;
+}
+
+/* Fuses the text list (set->tid.., to the depth pset_text reached) and
+ * the vector candidates into s->items / s->item_rows. 0 or SINK_EIO. */
+static int ps_fuse(struct ps *s, struct ps_set *set, const struct rk_params *rp)
+{
+    arena_t *ar = s->c->ar;
+    size_t cap = set->nt + s->nvf;
+    s->items = ar_calloc(ar, cap ? cap : 1, sizeof(*s->items));
+    s->item_rows = ar_calloc(ar, cap ? cap : 1, sizeof(*s->item_rows));
+    int64_t *tid = ar_alloc(ar, (set->nt ? set->nt : 1) * sizeof(*tid));
+    size_t *tat = ar_alloc(ar, (set->nt ? set->nt : 1) * sizeof(*tat));
+    if (!s->items || !s->item_rows || !tid || !tat) return SINK_EIO;
+    /* Text candidates first, then vector candidates not among them (found
+     * by id in the text list sorted by id). */
+    size_t n = 0;
+    for (size_t i = 0; i < set->nt; i++) {
+        s->items[n++] = (struct rk_item){.id = set->tid[i], .text_rank = (int)i + 1, .text_score = set->trel[i],
+                                         .tiebreak = set->tpop[i]};
+        tat[i] = i;
+        tid[i] = set->tid[i];
+    }
+    if (ps_sort_ids(ar, tid, tat, set->nt) < 0) return SINK_EIO;
+    for (size_t j = 0; j < s->nvf; j++) {
+        size_t at;
+        if (ps_find_id(tid, tat, set->nt, s->vrows[j]->id, &at)) {
+            s->items[at].vec_rank = (int)j + 1;
+            s->items[at].vec_score = s->vrow_scores[j];
+        } else {
+            /* deeper in the text list than ranked: its place there still counts */
+            s->items[n++] = (struct rk_item){.id = s->vrows[j]->id, .text_rank = set->vrank[j],
+                                             .text_score = set->vrel[j], .vec_rank = (int)j + 1,
+                                             .vec_score = s->vrow_scores[j], .tiebreak = s->vrows[j]->popularity};
+        }
+    }
+    s->nitems = n;
+    rk_fuse(s->items, n, set->tfull, rp);
+    /* Rows of the fused items: text rows by rank (NULL past the text
+     * candidates: read for the page), vector rows by rank. */
+    for (size_t i = 0; i < n; i++) {
+        const struct rk_item *it = &s->items[i];
+        s->item_rows[i] = it->text_rank && (size_t)it->text_rank <= set->nt ? set->trow[it->text_rank - 1] : NULL;
+        if (!s->item_rows[i] && it->vec_rank) s->item_rows[i] = s->vrows[it->vec_rank - 1];
+    }
+    return 0;
+}
+
+/* The page: the fused order for relevance, else the attribute sort over
+ * the whole match set; the rows it lacks; the cursor after it. Fills
+ * picks[0..*k); *start the products before it. 0, PS_DONE or SINK_E*. */
+static int ps_page(struct ps *s, struct ps_set *set, struct ps_pick *picks, size_t *k, size_t *start)
+{
+    const struct pg_cursor *cur = s->has_cursor ? &s->cur : NULL;
+    size_t n = s->nitems;
+    int more;
+    if (s->sort == PG_RELEVANCE) {
+        *start = cur ? pg_anchor(s->snap, s->items, s->item_rows, n, cur) : (size_t)s->offset < n ? (size_t)s->offset : n;
+        *k = n - *start < (size_t)s->limit ? n - *start : (size_t)s->limit;
+        more = *start + *k < n || set->nt < set->tfull;
+        for (size_t i = 0; i < *k; i++)
+            picks[i] = (struct ps_pick){.id = s->items[*start + i].id, .row = s->item_rows[*start + i]};
+    } else if (pset_page(set, s->sort, cur, s->offset, s->limit, picks, k, start, &more) < 0) {
+        return SINK_EIO;
+    }
+    char err[512] = "";
+    int drc = ps_pick_rows(s, picks, *k, err, sizeof(err));
+    if (drc != DB_OK) return ps_db_fail(s, drc, "ranking", err);
+    s->next = NULL;
+    if (*k && more && picks[*k - 1].row) {
+        const struct ps_pick *last = &picks[*k - 1];
+        struct pg_item li;
+        pg_item_of(s->sort, s->snap, last->id, last->row, &li);
+        struct pg_cursor nc = {.sort = s->sort, .fp = s->fp, .pos = (long)(*start + *k), .key = li.key};
+        if (s->sort == PG_RELEVANCE) nc.key = s->items[*start + *k - 1].score;
+        snprintf(nc.sku, sizeof(nc.sku), "%s", last->row->sku);
+        s->next = pg_cursor_encode(s->c->ar, &nc);
+    }
+    return 0;
 }
 
 static int ps_ranking(struct ps *s)
@@ -397,55 +581,62 @@ static int ps_ranking(struct ps *s)
                                   "Blending text and vector scores (text weight %.2f)",
                                rp.text_weight);
     if (rc) return rc;
-    size_t cap = s->ntext + s->nvf;
-    s->items = ar_calloc(c->ar, cap ? cap : 1, sizeof(*s->items));
-    struct cat_product **byid = ar_alloc(c->ar, (cap ? cap : 1) * sizeof(*byid));
-    s->item_rows = ar_alloc(c->ar, (cap ? cap : 1) * sizeof(*s->item_rows));
-    if (!s->items || !byid || !s->item_rows) return SINK_EIO;
-    /* Text candidates first, then vector candidates not among them. */
-    for (size_t i = 0; i < s->ntext; i++) byid[i] = &s->text[i];
-    qsort(byid, s->ntext, sizeof(*byid), cat_row_id_cmp);
-    size_t n = 0;
-    for (size_t i = 0; i < s->ntext; i++) {
-        const struct cat_product *p = &s->text[i];
-        s->items[n] = (struct rk_item){.id = p->id, .text_rank = (int)i + 1, .text_score = p->relevance,
-                                       .tiebreak = p->popularity};
-        n++;
-    }
-    for (size_t j = 0; j < s->nvf; j++) {
-        struct cat_product key = {.id = s->vrows[j]->id}, *kp = &key;
-        struct cat_product **hit = s->ntext ? bsearch(&kp, byid, s->ntext, sizeof(*byid), cat_row_id_cmp) : NULL;
-        if (hit) {
-            size_t at = (size_t)(*hit - s->text);
-            s->items[at].vec_rank = (int)j + 1;
-            s->items[at].vec_score = s->vrow_scores[j];
-        } else {
-            s->items[n] = (struct rk_item){.id = s->vrows[j]->id, .vec_rank = (int)j + 1,
-                                           .vec_score = s->vrow_scores[j], .tiebreak = s->vrows[j]->popularity};
-            n++;
-        }
-    }
-    s->nitems = n;
-    rk_fuse(s->items, n, s->ntext, &rp);
-    /* Rows of the fused items: text rows by rank, vector rows by rank. */
-    for (size_t i = 0; i < n; i++) {
-        const struct rk_item *it = &s->items[i];
-        s->item_rows[i] = it->text_rank ? &s->text[it->text_rank - 1] : s->vrows[it->vec_rank - 1];
-    }
+    if (s->exact) s->snap = hx_catsnap(c);
+    struct ps_set set = {.ar = c->ar, .snap = s->snap, .f = &s->f, .browse = !strcmp(s->text_mode, "browse"),
+                         .all = s->exact ? &s->all : NULL, .text = s->text, .ntext = s->ntext, .vrows = s->vrows,
+                         .nvf = s->nvf, .cap = (size_t)s->cfg->search_result_cap,
+                         .ncand = (size_t)s->cfg->search_text_candidates};
+    /* Relevance ranks the text list as deep as the page (and a page more:
+     * a cursor's product may have moved); an attribute sort pages the
+     * whole set (pset_page) and ranks only the candidates, for the cards'
+     * scores. */
+    size_t hint = s->has_cursor ? (size_t)s->cur.pos : (size_t)s->offset;
+    size_t depth = s->sort == PG_RELEVANCE ? hint + (size_t)s->limit + set.ncand : set.ncand;
+    if (rp.method == RK_WEIGHTED) depth = SIZE_MAX;   /* its scores are not monotone in depth: rank all */
+    if (pset_text(&set, depth) < 0 || (rc = ps_fuse(s, &set, &rp)) != 0) return SINK_EIO;
+    size_t n = s->nitems;
     if (!n && s->relax && (rc = ps_relax(c, &s->f, s->parsed.residual, &s->relaxations, &s->relax_queries)) != 0)
         return rc;
-    json_object *facets = cat_facets((const struct cat_product *const *)s->item_rows, n);
+    struct ps_pick *picks = ar_alloc(c->ar, (size_t)s->limit * sizeof(*picks));
+    struct cat_product **rows = ar_alloc(c->ar, (n ? n : 1) * sizeof(*rows));
+    size_t k, start;
+    if (!picks || !rows) return SINK_EIO;
+    if ((rc = ps_page(s, &set, picks, &k, &start)) != 0) return rc;
+    memcpy(rows, s->item_rows, n * sizeof(*rows));
+    json_object *facets = pset_count(&set, s->items, rows, n, &s->total, &s->total_exact);
+    if (!s->exact) s->total_exact = s->ntext < set.ncand;
     s->ms_ranking = clk_mono_ms() - t0;
     rc = sink_progressf(s->c->sink, NULL, NULL, "ranking", (long)n, 100, "%zu product%s ranked", n, n == 1 ? "" : "s");
     if (rc) {
         json_object_put(facets);
         return rc;
     }
-    json_object *cards = json_object_new_array();
-    for (size_t i = (size_t)s->offset; i < n && i < (size_t)(s->offset + s->limit); i++) {
-        const struct rk_item *it = &s->items[i];
-        json_object_array_add(cards, cat_card(s->item_rows[i], it->score, it->text_rank, it->vec_rank));
+    /* the fused item of each product shown (scores and ranks), by id */
+    int64_t *fid = ar_alloc(c->ar, (n ? n : 1) * sizeof(*fid));
+    size_t *fat = ar_alloc(c->ar, (n ? n : 1) * sizeof(*fat));
+    if (!fid || !fat) {
+        json_object_put(facets);
+        return SINK_EIO;
     }
+    for (size_t i = 0; i < n; i++) {
+        fid[i] = s->items[i].id;
+        fat[i] = i;
+    }
+    if (ps_sort_ids(c->ar, fid, fat, n) < 0) {
+        json_object_put(facets);
+        return SINK_EIO;
+    }
+    json_object *cards = json_object_new_array();
+    for (size_t i = 0; i < k; i++) {
+        size_t at;
+        if (!picks[i].row) continue;   /* deleted since it was matched */
+        if (ps_find_id(fid, fat, n, picks[i].id, &at))
+            json_object_array_add(cards, cat_card(picks[i].row, s->items[at].score, s->items[at].text_rank,
+                                                  s->items[at].vec_rank));
+        else
+            json_object_array_add(cards, cat_card(picks[i].row, 0, 0, 0));
+    }
+    if (s->has_cursor) s->offset = (long)start;   /* where a cursor's page starts */
     json_object *extra = json_object_new_object();
     json_object_object_add(extra, "textMode", json_object_new_string(s->text_mode));
     json_object_object_add(extra, "facets", facets);
@@ -454,13 +645,15 @@ static int ps_ranking(struct ps *s)
     if (rp.method == RK_RRF) json_object_object_add(rk, "k", json_object_new_int(rp.k));
     else json_object_object_add(rk, "textWeight", json_object_new_double(rp.text_weight));
     json_object_object_add(extra, "ranking", rk);
-    json_object_object_add(extra, "capped",
-                           json_object_new_boolean(s->ntext >= (size_t)s->cfg->search_text_candidates));
+    json_object_object_add(extra, "capped", json_object_new_boolean(!s->total_exact));
+    json_object_object_add(extra, "totalExact", json_object_new_boolean(s->total_exact));
+    json_object_object_add(extra, "sort", json_object_new_string(pg_sort_name(s->sort)));
+    json_object_object_add(extra, "cursor", s->next ? json_object_new_string(s->next) : NULL);
     if (s->relaxations) {
         json_object_object_add(extra, "relaxations", s->relaxations);
         s->relaxations = NULL;
     }
-    return ps_results(s, "final", cards, (long)n, extra);
+    return ps_results(s, "final", cards, s->total, extra);
 }
 
 /* The four steps. 0, PS_DONE after an error event, or SINK_E*. */
@@ -511,7 +704,8 @@ static json_object *ps_counts(const struct ps *s)
 
 int h_product_search(struct ctx *c)
 {
-    struct ps s = {.c = c, .cfg = &c->app->cfg, .route = c->route->name, .rid = c->req->id, .relax = 1};
+    struct ps s = {.c = c, .cfg = &c->app->cfg, .route = c->route->name, .rid = c->req->id, .relax = 1,
+                   .exact = 1};
     s.idx = PIDX_ABSENT;
     if (ps_params(&s) < 0) return 0;
 
@@ -532,6 +726,7 @@ int h_product_search(struct ctx *c)
     json_object_object_add(conn, "textQuery", json_object_new_string(s.bq));
     json_object_object_add(conn, "limit", json_object_new_int64(s.limit));
     json_object_object_add(conn, "offset", json_object_new_int64(s.offset));
+    json_object_object_add(conn, "sort", json_object_new_string(pg_sort_name(s.sort)));
     int rc = hx_connected(c, conn);
     if (!rc) rc = ps_pipeline(&s);
     json_object_put(s.relaxations);   /* NULL once handed over */
@@ -548,7 +743,8 @@ int h_product_search(struct ctx *c)
 
     int64_t dur = hx_elapsed(c);
     json_object *done = json_object_new_object();
-    json_object_object_add(done, "total", json_object_new_int64((int64_t)s.nitems));
+    json_object_object_add(done, "total", json_object_new_int64((int64_t)s.total));
+    json_object_object_add(done, "totalExact", json_object_new_boolean(s.total_exact));
     json_object_object_add(done, "duration", json_object_new_int64(dur));
     json_object_object_add(done, "counts", ps_counts(&s));
     json_object_object_add(done, "textMode", json_object_new_string(s.text_mode ? s.text_mode : ""));
@@ -574,7 +770,7 @@ int h_product_search(struct ctx *c)
     json_object *lx = json_object_new_object();
     json_object_object_add(lx, "query", json_object_new_string(s.q));
     json_object_object_add(lx, "filters", qp_filters_json(&s.f));
-    json_object_object_add(lx, "total", json_object_new_int64((int64_t)s.nitems));
+    json_object_object_add(lx, "total", json_object_new_int64((int64_t)s.total));
     json_object_object_add(lx, "counts", ps_counts(&s));
     json_object_object_add(lx, "textMode", json_object_new_string(s.text_mode ? s.text_mode : ""));
     if (s.browse.plan) json_object_object_add(lx, "textPlan", json_object_new_string(s.browse.plan));

@@ -88,6 +88,7 @@ int main(int argc, char **argv)
     register_shm();
     register_addr();
     register_body();
+    register_ps_page();
     CU_basic_set_mode(verbose ? CU_BRM_VERBOSE : CU_BRM_NORMAL);
     CU_basic_run_tests();
     unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

@@ -44,6 +44,7 @@ void register_hash(void);
 void register_shm(void);
 void register_addr(void);
 void register_body(void);
+void register_ps_page(void);
 
 /* Where the cl100k_base rank file is: $TROIKA_TOKENIZER_FILE, else
  * tools/fetch-tokenizer.sh's cache (test_tok.c). */
