@@ -12,6 +12,10 @@
  *                         unavailable: FULLTEXT matches (same filters) fill
  *                         the rest, marked source "text"
  *   scoring               the final list, facets            -> results stage final
+ * `sort` (docs/search.md "Sort, paging and totals") orders the final list:
+ * relevance (cosine, then text matches) or an attribute, ties by sku; with
+ * an attribute sort every candidate at minScore is read (up to
+ * aza_max_candidates), not only enough to fill the page.
  * Catalog reads, cards and the filter clause are common/store/catalog's; the
  * index and embedder are index/pidx's. Memory: the request arena. */
 #include <math.h>
@@ -35,6 +39,7 @@
 #include "fcgi/sink.h"
 #include "handlers/body.h"
 #include "handlers/handlers.h"
+#include "handlers/search/ps_page.h"
 #include "index/embed.h"
 #include "index/pidx.h"
 #include "index/vidx.h"
@@ -62,6 +67,7 @@ struct az {
     const char *route, *rid;
     const char *query;
     long limit;
+    int sort;                   /* enum pg_sort */
     double min_score;
     struct qp_result parsed;    /* what the query said */
     struct qp_filters f;        /* effective: `filters` override the query */
@@ -169,6 +175,10 @@ static int az_params(struct az *s)
     s->query = q;
     if (hx_field_int(c, body, "limit", 8, 1, 50, &s->limit) < 0) return -1;
     if (hx_field_num(c, body, "minScore", s->cfg->aza_min_score, 0, 1, &s->min_score) < 0) return -1;
+    const char *sort = NULL;
+    if (hx_field_str(c, body, "sort", 0, 16, 1, &sort) < 0) return -1;
+    s->sort = PG_RELEVANCE;
+    if (sort && (s->sort = pg_sort_parse(sort)) < 0) return hx_bad_field(c, "sort", PG_SORT_ERROR);
     if (hx_field_obj(c, body, "filters", &filters) < 0) return -1;
     /* a designer named in filters wins over one named in the query */
     json_object *given = NULL;
@@ -376,8 +386,9 @@ static int az_semantic(struct az *s)
         return rc ? rc : az_results(s, "semantic", json_object_new_array(), 0, NULL);
     }
     /* Over-fetch: start at max(aza_candidates, 4 * limit); while fewer than
-     * limit pass the filters and every candidate so far reached minScore,
-     * search again with AZ_GROWTH times as many, up to aza_max_candidates. */
+     * limit pass the filters (or, sorted by an attribute, at all) and every
+     * candidate so far reached minScore, search again with AZ_GROWTH times
+     * as many, up to aza_max_candidates. */
     long count = vidx_meta(s->vx)->count;
     int cap = cfg->aza_max_candidates < count ? cfg->aza_max_candidates : (int)(count > 0 ? count : 1);
     int k = cfg->aza_candidates > 4 * s->limit ? cfg->aza_candidates : (int)(4 * s->limit);
@@ -406,7 +417,8 @@ static int az_semantic(struct az *s)
             return rc ? rc : az_results(s, "semantic", json_object_new_array(), 0, NULL);
         }
         if (rc != DB_OK) return az_db_fail(s, rc, "semantic_search", err);
-        if ((size_t)s->limit <= s->nsem || below || k >= cap) break;
+        /* an attribute sort orders every candidate, not the nearest few */
+        if (((size_t)s->limit <= s->nsem && s->sort == PG_RELEVANCE) || below || k >= cap) break;
         k = k * AZ_GROWTH < cap ? k * AZ_GROWTH : cap;
     }
     s->sem_capped = !below;
@@ -491,24 +503,10 @@ static int az_text(struct az *s)
                        s->text_mode, s->ntext);
 }
 
-static int az_scoring(struct az *s)
+static int az_final(struct az *s, json_object *facets, json_object *cards, int64_t t0)
 {
-    struct ctx *c = s->c;
-    int64_t t0 = clk_mono_ms();
-    int rc = sink_progressf(s->c->sink, NULL, NULL, "scoring", -1, 75,
-                            "Ordering by score: semantic results, then text matches");
-    if (rc) return rc;
     size_t total = s->nsem + s->ntext;
-    const struct cat_product **all = ar_alloc(c->ar, (total ? total : 1) * sizeof(*all));
-    if (!all) return SINK_EIO;
-    for (size_t i = 0; i < s->nsem; i++) all[i] = s->sem[i].row;
-    for (size_t i = 0; i < s->ntext; i++) all[s->nsem + i] = s->text[i].row;
-    json_object *facets = cat_facets(all, total);
-    json_object *cards = json_object_new_array();
-    for (size_t i = 0; i < s->nsem && s->shown_sem < (size_t)s->limit; i++, s->shown_sem++)
-        json_object_array_add(cards, az_card(&s->sem[i]));
-    for (size_t i = 0; i < s->ntext && s->shown_sem + s->shown_text < (size_t)s->limit; i++, s->shown_text++)
-        json_object_array_add(cards, az_card(&s->text[i]));
+    int rc;
     s->ms_scoring = clk_mono_ms() - t0;
     rc = sink_progressf(s->c->sink, NULL, NULL, "scoring", (long)(s->shown_sem + s->shown_text), 100,
                      "%zu result%s: %zu semantic, %zu from text", s->shown_sem + s->shown_text,
@@ -522,9 +520,67 @@ static int az_scoring(struct az *s)
     json_object_object_add(x, "facets", facets);
     json_object_object_add(x, "semanticCount", json_object_new_int64((int64_t)s->shown_sem));
     json_object_object_add(x, "textCount", json_object_new_int64((int64_t)s->shown_text));
+    json_object_object_add(x, "sort", json_object_new_string(pg_sort_name(s->sort)));
     json_object_object_add(x, "capped", json_object_new_boolean(
                                s->sem_capped || (s->text_ran && s->text_found >= (size_t)s->cfg->search_text_candidates)));
     return az_results(s, "final", cards, (long)total, x);
+}
+
+/* an attribute sort's order: the key (pg_key), then the sku */
+static int az_sort_cmp(const void *a, const void *b)
+{
+    const struct pg_item *x = a, *y = b;
+    if (x->key != y->key) return x->key < y->key ? -1 : 1;
+    return strcmp(x->sku, y->sku);
+}
+
+/* The final list by an attribute: every result, semantic and text, ordered
+ * by the sort's key, ties by sku; the first `limit` shown. */
+static int az_sorted(struct az *s, json_object *facets, json_object *cards, int64_t t0)
+{
+    size_t total = s->nsem + s->ntext;
+    struct pg_item *v = ar_alloc(s->c->ar, (total ? total : 1) * sizeof(*v));
+    if (!v) {
+        json_object_put(facets);
+        json_object_put(cards);
+        return SINK_EIO;
+    }
+    for (size_t i = 0; i < total; i++) {
+        const struct cat_product *r = i < s->nsem ? s->sem[i].row : s->text[i - s->nsem].row;
+        v[i] = (struct pg_item){.key = pg_key(s->sort, r->price, r->created, r->popularity), .skupos = -1,
+                                .sku = r->sku, .src = i};
+    }
+    qsort(v, total, sizeof(*v), az_sort_cmp);
+    for (size_t i = 0; i < total && i < (size_t)s->limit; i++) {
+        const struct az_hit *h = v[i].src < s->nsem ? &s->sem[v[i].src] : &s->text[v[i].src - s->nsem];
+        if (h->vec_rank) s->shown_sem++;
+        else s->shown_text++;
+        json_object_array_add(cards, az_card(h));
+    }
+    return az_final(s, facets, cards, t0);
+}
+
+static int az_scoring(struct az *s)
+{
+    struct ctx *c = s->c;
+    int64_t t0 = clk_mono_ms();
+    int rc = sink_progressf(s->c->sink, NULL, NULL, "scoring", -1, 75,
+                            "Ordering by %s", s->sort == PG_RELEVANCE ? "score: semantic results, then text matches"
+                                                                      : pg_sort_name(s->sort));
+    if (rc) return rc;
+    size_t total = s->nsem + s->ntext;
+    const struct cat_product **all = ar_alloc(c->ar, (total ? total : 1) * sizeof(*all));
+    if (!all) return SINK_EIO;
+    for (size_t i = 0; i < s->nsem; i++) all[i] = s->sem[i].row;
+    for (size_t i = 0; i < s->ntext; i++) all[s->nsem + i] = s->text[i].row;
+    json_object *facets = cat_facets(all, total);
+    json_object *cards = json_object_new_array();
+    if (s->sort != PG_RELEVANCE) return az_sorted(s, facets, cards, t0);
+    for (size_t i = 0; i < s->nsem && s->shown_sem < (size_t)s->limit; i++, s->shown_sem++)
+        json_object_array_add(cards, az_card(&s->sem[i]));
+    for (size_t i = 0; i < s->ntext && s->shown_sem + s->shown_text < (size_t)s->limit; i++, s->shown_text++)
+        json_object_array_add(cards, az_card(&s->text[i]));
+    return az_final(s, facets, cards, t0);
 }
 
 /* ---- the route ---------------------------------------------------------------------- */
@@ -573,6 +629,7 @@ int h_aza_search(struct ctx *c)
     json_object_object_add(conn, "parsed", qp_filters_json(&s.parsed.f));
     json_object_object_add(conn, "limit", json_object_new_int64(s.limit));
     json_object_object_add(conn, "minScore", az_min_json(s.min_score));
+    json_object_object_add(conn, "sort", json_object_new_string(pg_sort_name(s.sort)));
     int rc = hx_connected(c, conn);
     if (!rc) rc = az_embedding(&s);
     if (!rc) rc = az_semantic(&s);

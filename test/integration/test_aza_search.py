@@ -246,6 +246,35 @@ class AzaSearchTest(AzaCase):
             self.assertEqual([s["step"] for s in doc["steps"]],
                              [p["step"] for p in self.of(events, "progress")])
 
+    def test_sort_orders_every_result_by_the_key(self):
+        body = {"query": "silk saree", "limit": 50, "minScore": 0.3}
+        by_score, _ = self.search(body)
+        plain = self.of(by_score, "complete")[0]
+        for sort, desc in (("price_asc", False), ("price_desc", True)):
+            events, _ = self.search(dict(body, sort=sort))
+            self.assertEqual(self.of(events, "connected")[0]["sort"], sort)
+            final = self.of(events, "results")[-1]
+            self.assertEqual(final["sort"], sort)
+            got = [(p["price"], p["sku"]) for p in final["products"]]
+            self.assertEqual(got, sorted(got, key=lambda x: (-x[0] if desc else x[0], x[1])), sort)
+            # every candidate at minScore is ordered, not only the nearest page
+            self.assertGreaterEqual(final["total"], plain["total"])
+            for p in final["products"]:
+                if p["source"] == "semantic":
+                    self.assertGreaterEqual(p["score"], 0.3, p)
+            # a smaller page is the head of the same order
+            small, _ = self.search(dict(body, sort=sort, limit=7))
+            self.assertEqual([p["sku"] for p in self.of(small, "results")[-1]["products"]],
+                             [p["sku"] for p in final["products"]][:7])
+            resp = self.normal(dict(body, sort=sort))
+            self.assertEqual(resp.json()["products"], final["products"])
+        events, _ = self.search(dict(body, sort="newest"))
+        skus = [p["sku"] for p in self.of(events, "results")[-1]["products"]]
+        out = SHARED_DB.query("SELECT sku, UNIX_TIMESTAMP(created_at) FROM products WHERE sku IN (%s)"
+                              % ",".join("'%s'" % x for x in skus), db="troika").stdout.decode()
+        created = {line.split("\t")[0]: float(line.split("\t")[1]) for line in out.strip().split("\n")}
+        self.assertEqual(skus, sorted(skus, key=lambda x: (-created[x], x)))
+
     def test_bad_bodies(self):
         pids = sorted(self.stack.app.worker_pids())
         deep = b"[" * 1000 + b"]" * 1000
@@ -273,6 +302,8 @@ class AzaSearchTest(AzaCase):
             (b'{"query": "a", "minScore": 2}', "application/json", 400, "INVALID_PARAMETERS", "minScore"),
             (b'{"query": "a", "minScore": -0.1}', "application/json", 400, "INVALID_PARAMETERS", "minScore"),
             (b'{"query": "a", "minScore": "0.5"}', "application/json", 400, "INVALID_PARAMETERS", "minScore"),
+            (b'{"query": "a", "sort": "cheapest"}', "application/json", 400, "INVALID_PARAMETERS", "sort"),
+            (b'{"query": "a", "sort": 1}', "application/json", 400, "INVALID_PARAMETERS", "sort"),
             (b'{"query": "a", "filters": "red"}', "application/json", 400, "INVALID_PARAMETERS", "filters"),
             (b'{"query": "a", "filters": [1]}', "application/json", 400, "INVALID_PARAMETERS", "filters"),
             (b'{"query": "a", "filters": {"colour": "red"}}', "application/json", 400, "INVALID_PARAMETERS",
