@@ -116,8 +116,10 @@
     pager.hidden = page === 0 && !more;
     $("search-prev").disabled = page === 0;
     $("search-next").disabled = !more;
+    // the page count when the total is exact (totalExact; older servers: no cursor, not capped)
+    const exact = d.totalExact !== undefined ? d.totalExact : !d.cursor && !d.capped;
     $("search-page").textContent = "Page " + (page + 1) +
-      (d.cursor || d.capped ? "" : " of " + Math.max(1, Math.ceil(d.total / limit)));
+      (exact ? " of " + Math.max(1, Math.ceil(d.total / limit)) : "");
   }
   $("search-prev").addEventListener("click", () => { if (page > 0) { page--; run(true); } });
   $("search-next").addEventListener("click", () => { page++; run(true); });
