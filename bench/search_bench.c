@@ -19,7 +19,8 @@
 
 #include "common/store/catalog.h"
 #include "common/base/config.h"
-#include "common/io/db.h"
+#include "common/store/products.h"
+#include "common/store/store.h"
 #include "common/base/log.h"
 #include "fcgi/app.h"
 #include "fcgi/request.h"
@@ -157,15 +158,15 @@ static int sb_recall(struct app *app, char **queries, size_t nq, const char *npr
     char err[700];
     struct embedder *e = emb_open(&app->cfg, err, sizeof(err));
     struct vidx *vx = e ? vidx_open(app->cfg.index_dir, PIDX_NAME, err, sizeof(err)) : NULL;
-    struct db *db = vx ? db_open(&app->cfg, err, sizeof(err)) : NULL;
-    if (!db) {
+    struct store *st = app->store;
+    arena_t *ar = ar_new(1 << 20);
+    long count = 0;
+    long long changed;
+    if (!vx || pr_freshness(st, ar, &count, &changed, err, sizeof(err)) != ST_OK) {
         fprintf(stderr, "recall: %s\n", err);
         return 1;
     }
-    arena_t *ar = ar_new(1 << 20);
-    struct db_rows cnt;
-    db_query(db, ar, "SELECT COUNT(*) FROM products", NULL, 0, 0, &cnt, err, sizeof(err));
-    size_t total = strtoull(db_cell(&cnt, 0, 0), NULL, 10), n = 0, dim = (size_t)e->dim;
+    size_t total = (size_t)count, n = 0, dim = (size_t)e->dim;
     float *vecs = malloc(total * dim * sizeof(float));
     int64_t *ids = malloc(total * sizeof(int64_t));
     long long after = 0;
@@ -174,21 +175,17 @@ static int sb_recall(struct app *app, char **queries, size_t nq, const char *npr
     double t0 = sb_now();
     while (n < total) {
         ar_reset(ar);
-        struct db_rows rows;
-        struct db_param p[2] = {DB_INT(after), DB_INT(PAGE)};
-        if (db_query(db, ar,
-                     "SELECT id, title, category, designer, colors, tags, description FROM products WHERE id > ? "
-                     "ORDER BY id LIMIT ?",
-                     p, 2, 0, &rows, err, sizeof(err)) != DB_OK || !rows.nrows)
-            break;
-        size_t m = rows.nrows < total - n ? rows.nrows : total - n;
+        struct pr_text *rows;
+        size_t nrows;
+        if (pr_texts(st, ar, after, PAGE, &rows, &nrows, err, sizeof(err)) != ST_OK || !nrows) break;
+        size_t m = nrows < total - n ? nrows : total - n;
         for (size_t r = 0; r < m; r++) {
             buf_t b;
             buf_init(&b, ar, 1 << 16);
-            cat_embed_text(&b, db_cell(&rows, r, 1), db_cell(&rows, r, 2), db_cell(&rows, r, 3), db_cell(&rows, r, 4),
-                           db_cell(&rows, r, 5), db_cell(&rows, r, 6));
+            cat_embed_text(&b, rows[r].title, rows[r].category, rows[r].designer, rows[r].colors, rows[r].tags,
+                           rows[r].description);
             texts[r] = b.p ? b.p : "";
-            ids[n + r] = strtoll(db_cell(&rows, r, 0), NULL, 10);
+            ids[n + r] = rows[r].id;
         }
         int to;
         if (e->embed(e, texts, m, vecs + n * dim, &to, err, sizeof(err)) < 0) {
@@ -273,6 +270,11 @@ int main(int argc, char **argv)
     vidx_threads_init();
     app.sb_slot = -1;
     app.routes = h_routes();
+    app.store = st_open(&app.cfg, err, sizeof(err));
+    if (!app.store) {
+        fprintf(stderr, "store: %s\n", err);
+        return 1;
+    }
     size_t nq;
     char **lines = sb_lines(argv[4], &nq);
     if (!lines || !nq) {

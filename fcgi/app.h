@@ -11,7 +11,6 @@
 #include "common/host/shm.h"
 #include "fcgi/route.h"
 
-struct db;
 struct store;
 struct hc;
 struct llm;
@@ -43,8 +42,8 @@ struct app {
     int worker_id;                  /* 0 in the master */
     unsigned long served;           /* requests served by this worker */
     struct pm_flags *flags;
-    struct db *db;                  /* this worker's connection; NULL until used */
-    struct store *store;            /* this worker's store (common/store/store.h), over db */
+    struct store *store;            /* this worker's store (common/store/store.h): opened after fork, its
+                                       connection on first use */
     struct embedder *emb;           /* this worker's embedder; NULL until used (hx_embedder) */
     struct tok *tok;                /* this worker's tokenizer; NULL until used (hx_tokenizer) */
     struct pidx *pidx;              /* this worker's product index + embedder (index/pidx.h); NULL until used */

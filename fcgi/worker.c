@@ -14,7 +14,6 @@
 #include <json-c/json.h>
 
 #include "common/base/clock.h"
-#include "common/io/db.h"
 #include "common/store/store.h"
 #include "common/io/hc.h"
 #include "common/assist/llm.h"
@@ -151,7 +150,7 @@ int wk_run(struct app *app)
     arena_t *ar = ar_new(64 * 1024);
     if (!ar) return 1;
     char serr[256];
-    app->store = st_open_on(&app->cfg, &app->db, serr, sizeof(serr));
+    app->store = st_open(&app->cfg, serr, sizeof(serr));
     if (!app->store) {
         LOG_ERROR("worker", NULL, NULL, "The store could not be set up: %s", serr);
         ar_free(ar);
@@ -198,8 +197,6 @@ int wk_run(struct app *app)
     app->hc = NULL;
     st_close(app->store);
     app->store = NULL;
-    db_close(app->db);
-    app->db = NULL;
     emb_close(app->emb);
     app->emb = NULL;
     pidx_close(app->pidx);

@@ -8,12 +8,11 @@
 #include <json-c/json.h>
 
 #include "common/base/clock.h"
-#include "common/io/db.h"
 #include "common/assist/llm.h"
 #include "common/base/log.h"
 #include "common/search/qparse.h"
-#include "common/assist/tts.h"
 #include "common/store/catalog.h"
+#include "common/assist/tts.h"
 #include "common/store/catsnap.h"
 #include "common/store/store.h"
 #include "common/text/tok.h"
@@ -109,6 +108,8 @@ struct tok *hx_tokenizer(struct ctx *c)
 
 /* ---- what this worker derived from the catalog --------------------------------- */
 
+enum { HX_DESIGNERS_MAX = 5000 };   /* names kept per worker */
+
 /* Tied to the catalog version (cat_version), read at most once per request
  * (app->served changes only between requests). */
 struct hx_catalog {
@@ -138,8 +139,7 @@ uint64_t hx_catalog_version(struct ctx *c)
     if (k->read && k->served == app->served) return k->version;
     char err[256];
     uint64_t v;
-    if (db_ensure(&app->db, &app->cfg, err, sizeof(err)) == 0 &&
-        cat_version(app->db, c->ar, &v, err, sizeof(err)) == DB_OK) {
+    if (cat_version(app->store, c->ar, &v, err, sizeof(err)) == ST_OK) {
         k->version = v;
         k->read = 1;
     } else {
@@ -169,17 +169,14 @@ const char *const *hx_designers(struct ctx *c, size_t *n)
     int64_t now = clk_mono_ms();
     if (!k->loaded_ms || v != k->names_version || now - k->loaded_ms >= app->cfg.troika_designer_refresh_ms) {
         char err[256];
-        struct db_rows rs;
-        if (db_ensure(&app->db, &app->cfg, err, sizeof(err)) == 0 &&
-            db_query(app->db, c->ar,
-                     "SELECT DISTINCT designer FROM products WHERE designer IS NOT NULL AND designer <> '' "
-                     "ORDER BY designer LIMIT 5000",
-                     NULL, 0, 5000, &rs, err, sizeof(err)) == DB_OK) {
-            char **list = rs.nrows ? calloc(rs.nrows, sizeof(char *)) : NULL;
-            if (list || !rs.nrows) {
+        const char **names;
+        size_t nn;
+        if (cat_designers(app->store, c->ar, HX_DESIGNERS_MAX, &names, &nn, err, sizeof(err)) == ST_OK) {
+            char **list = nn ? calloc(nn, sizeof(char *)) : NULL;
+            if (list || !nn) {
                 hx_designers_clear(k);
-                for (size_t i = 0; i < rs.nrows; i++)
-                    if (db_cell(&rs, i, 0) && (list[k->n] = strdup(db_cell(&rs, i, 0)))) k->n++;
+                for (size_t i = 0; i < nn; i++)
+                    if ((list[k->n] = strdup(names[i]))) k->n++;
                 k->names = list;
                 k->names_version = v;
             }
@@ -202,8 +199,7 @@ const struct cs_snap *hx_catsnap(struct ctx *c)
     char err[256];
     struct cs_snap *snap = NULL;
     int64_t t0 = clk_mono_ms();
-    if (db_ensure(&app->db, &app->cfg, err, sizeof(err)) != 0 ||
-        cs_load(app->db, v, &snap, err, sizeof(err)) != DB_OK) {
+    if (cat_snapshot(app->store, v, &snap, err, sizeof(err)) != ST_OK) {
         /* keep an older snapshot: better than none; try again next request */
         LOG_ERROR(c->route->name, c->req->id, NULL, "Catalog snapshot not loaded: %s", err);
         return k->snap;

@@ -16,7 +16,7 @@
 
 #include "common/store/catterms.h"
 #include "common/store/catbits.h"
-#include "common/io/db.h"
+#include "common/store/mariadb.h"
 #include "common/search/filters.h"
 #include "common/search/qparse_lex.h"
 #include "common/text/inr.h"
@@ -65,7 +65,7 @@ void cat_filter_sql(const struct qp_filters *f, buf_t *sql, struct db_param *p, 
     }
 }
 
-int cat_count(struct db *db, arena_t *ar, const struct qp_filters *f, long *n, char *err, size_t errlen)
+static int cat_count_db(struct db *db, arena_t *ar, const struct qp_filters *f, long *n, char *err, size_t errlen)
 {
     buf_t sql;
     struct db_param p[CAT_MAX_FILTER_PARAMS];
@@ -85,7 +85,7 @@ int cat_count(struct db *db, arena_t *ar, const struct qp_filters *f, long *n, c
     return DB_OK;
 }
 
-int cat_version(struct db *db, arena_t *ar, uint64_t *v, char *err, size_t errlen)
+static int cat_version_db(struct db *db, arena_t *ar, uint64_t *v, char *err, size_t errlen)
 {
     struct db_rows rs;
     *v = 0;
@@ -215,6 +215,9 @@ static int cat_text_run(struct db *db, arena_t *ar, const char *mode_sql, const 
     return db_query(db, ar, sql.p, p, np, 0, rs, err, errlen);
 }
 
+static int cat_fetch_db(struct db *db, arena_t *ar, const int64_t *ids, size_t nids, const struct qp_filters *f,
+                        struct cat_product **out, size_t *n, char *err, size_t errlen);
+
 /* The ids the walk or the bitmap path chose, in order: the rows of those
  * that pass f (NULL: all) by primary key, back in that order (a product
  * deleted in between is left out). */
@@ -235,7 +238,7 @@ static int cat_fetch_ordered(struct db *db, arena_t *ar, const struct db_rows *i
     qp_filters_init(&none);
     struct cat_product *rows;
     size_t nrows;
-    int rc = cat_fetch(db, ar, idv, ids->nrows, f ? f : &none, &rows, &nrows, err, errlen);
+    int rc = cat_fetch_db(db, ar, idv, ids->nrows, f ? f : &none, &rows, &nrows, err, errlen);
     if (rc != DB_OK) return rc;
     size_t k = 0;
     for (size_t i = 0; i < ids->nrows; i++) {
@@ -372,7 +375,7 @@ static int cat_browse(struct db *db, arena_t *ar, const struct qp_filters *f, in
     return cat_fetch_ordered(db, ar, &ids, NULL, out, n, err, errlen);
 }
 
-int cat_filters_pass_any(struct db *db, arena_t *ar, const struct qp_filters *f, int *any, char *err, size_t errlen)
+static int cat_pass_any(struct db *db, arena_t *ar, const struct qp_filters *f, int *any, char *err, size_t errlen)
 {
     struct cat_product *one;
     size_t n;
@@ -401,7 +404,7 @@ static int cat_hit_rows(struct db *db, arena_t *ar, const struct cat_hit *hits, 
     qp_filters_init(&none);
     struct cat_product *rows;
     size_t nrows;
-    int rc = cat_fetch(db, ar, ids, k, &none, &rows, &nrows, err, errlen);
+    int rc = cat_fetch_db(db, ar, ids, k, &none, &rows, &nrows, err, errlen);
     if (rc != DB_OK) return rc;
     for (size_t i = 0; i < k; i++) {
         struct cat_product *r = cat_find(rows, nrows, ids[i]);
@@ -469,7 +472,7 @@ static int cat_text_search_x(struct db *db, arena_t *ar, const char *residual, c
          * any of the words ("hand embroidered sherwani under 2000": 180
          * ms at 100k products, against ~1 ms for this look). */
         int any;
-        rc = cat_filters_pass_any(db, ar, f, &any, err, errlen);
+        rc = cat_pass_any(db, ar, f, &any, err, errlen);
         if (rc != DB_OK) return rc;
         if (!any) {
             info->filtered_out = 1;
@@ -507,20 +510,20 @@ static int cat_text_search_x(struct db *db, arena_t *ar, const char *residual, c
     return cat_hit_rows(db, ar, all->v, all->n, limit, out, n, err, errlen);
 }
 
-int cat_text_search(struct db *db, arena_t *ar, const char *residual, const struct qp_filters *f, int limit,
+static int cat_text_search_db(struct db *db, arena_t *ar, const char *residual, const struct qp_filters *f, int limit,
                     struct cat_product **out, size_t *n, struct cat_text_info *info, char *err, size_t errlen)
 {
     return cat_text_search_x(db, ar, residual, f, limit, 0, out, n, info, NULL, err, errlen);
 }
 
-int cat_text_search_all(struct db *db, arena_t *ar, const char *residual, const struct qp_filters *f, int limit,
+static int cat_text_search_all_db(struct db *db, arena_t *ar, const char *residual, const struct qp_filters *f, int limit,
                         int cap, struct cat_product **out, size_t *n, struct cat_text_info *info,
                         struct cat_hits *all, char *err, size_t errlen)
 {
     return cat_text_search_x(db, ar, residual, f, limit, cap, out, n, info, all, err, errlen);
 }
 
-int cat_text_bounds(struct db *db, arena_t *ar, const struct cat_text_info *info, const struct qp_filters *f,
+static int cat_text_bounds_db(struct db *db, arena_t *ar, const struct cat_text_info *info, const struct qp_filters *f,
                     long *count, double *min, double *max, char *err, size_t errlen)
 {
     struct db_param p[CAT_MAX_FILTER_PARAMS + CT_PLAN_WORDS + 2];
@@ -568,7 +571,7 @@ static int cat_id_cmp(const void *a, const void *b)
     return x->id < y->id ? -1 : x->id > y->id;
 }
 
-int cat_fetch(struct db *db, arena_t *ar, const int64_t *ids, size_t nids, const struct qp_filters *f,
+static int cat_fetch_db(struct db *db, arena_t *ar, const int64_t *ids, size_t nids, const struct qp_filters *f,
               struct cat_product **out, size_t *n, char *err, size_t errlen)
 {
     *out = NULL;
@@ -840,3 +843,118 @@ void cat_embed_text(buf_t *b, const char *title, const char *category, const cha
     cat_part(b, tags);
     cat_part(b, description);
 }
+
+/* ---- the MariaDB table (store.h) ------------------------------------------------- */
+
+#define CAT_DB(s, err, errlen)                   \
+    struct db *db = stm_db((s), (err), (errlen)); \
+    if (!db) return ST_ECONN
+
+static int catm_text_search(struct store *s, arena_t *ar, const char *residual, const struct qp_filters *f,
+                            int limit, struct cat_product **out, size_t *n, struct cat_text_info *info, char *err,
+                            size_t errlen)
+{
+    CAT_DB(s, err, errlen);
+    return cat_text_search_db(db, ar, residual, f, limit, out, n, info, err, errlen);
+}
+
+static int catm_text_search_all(struct store *s, arena_t *ar, const char *residual, const struct qp_filters *f,
+                                int limit, int cap, struct cat_product **out, size_t *n, struct cat_text_info *info,
+                                struct cat_hits *all, char *err, size_t errlen)
+{
+    CAT_DB(s, err, errlen);
+    return cat_text_search_all_db(db, ar, residual, f, limit, cap, out, n, info, all, err, errlen);
+}
+
+static int catm_filters_pass_any(struct store *s, arena_t *ar, const struct qp_filters *f, int *any, char *err,
+                                 size_t errlen)
+{
+    CAT_DB(s, err, errlen);
+    return cat_pass_any(db, ar, f, any, err, errlen);
+}
+
+static int catm_text_bounds(struct store *s, arena_t *ar, const struct cat_text_info *info,
+                            const struct qp_filters *f, long *count, double *min, double *max, char *err,
+                            size_t errlen)
+{
+    CAT_DB(s, err, errlen);
+    return cat_text_bounds_db(db, ar, info, f, count, min, max, err, errlen);
+}
+
+/* CAT_FETCH_CHUNK ids a statement: with long IN lists MariaDB 10.11 scans
+ * a filter's child-table index instead of looking the ids up (1,000 ids
+ * with a size filter: ~28 ms at 100k products, against ~2 ms per 100).
+ * The rows of every chunk, sorted by id. */
+static int catm_fetch(struct store *s, arena_t *ar, const int64_t *ids, size_t nids, const struct qp_filters *f,
+                      struct cat_product **out, size_t *n, char *err, size_t errlen)
+{
+    *out = NULL;
+    *n = 0;
+    if (!nids) return ST_OK;
+    CAT_DB(s, err, errlen);
+    if (nids <= CAT_FETCH_CHUNK) return cat_fetch_db(db, ar, ids, nids, f, out, n, err, errlen);
+    struct cat_product *all = ar_alloc(ar, nids * sizeof(*all));
+    if (!all) {
+        snprintf(err, errlen, "out of memory");
+        return ST_EQUERY;
+    }
+    for (size_t off = 0; off < nids; off += CAT_FETCH_CHUNK) {
+        size_t k = nids - off < CAT_FETCH_CHUNK ? nids - off : CAT_FETCH_CHUNK, got;
+        struct cat_product *rows;
+        int rc = cat_fetch_db(db, ar, ids + off, k, f, &rows, &got, err, errlen);
+        if (rc != DB_OK) return rc;
+        memcpy(all + *n, rows, got * sizeof(*rows));
+        *n += got;
+    }
+    if (*n) qsort(all, *n, sizeof(*all), cat_id_cmp);
+    *out = all;
+    return ST_OK;
+}
+
+static int catm_count(struct store *s, arena_t *ar, const struct qp_filters *f, long *n, char *err, size_t errlen)
+{
+    CAT_DB(s, err, errlen);
+    return cat_count_db(db, ar, f, n, err, errlen);
+}
+
+static int catm_version(struct store *s, arena_t *ar, uint64_t *v, char *err, size_t errlen)
+{
+    CAT_DB(s, err, errlen);
+    return cat_version_db(db, ar, v, err, errlen);
+}
+
+/* The names a query may name a designer by (hx_designers keeps them per
+ * worker). */
+static int catm_designers(struct store *s, arena_t *ar, int max, const char ***names, size_t *n, char *err,
+                          size_t errlen)
+{
+    CAT_DB(s, err, errlen);
+    struct db_rows rs;
+    struct db_param p[1] = {DB_INT(max)};
+    *n = 0;
+    int rc = db_query(db, ar,
+                      "SELECT DISTINCT designer FROM products WHERE designer IS NOT NULL AND designer <> '' "
+                      "ORDER BY designer LIMIT ?",
+                      p, 1, (size_t)max, &rs, err, errlen);
+    if (rc != DB_OK) return rc;
+    *names = ar_alloc(ar, (rs.nrows ? rs.nrows : 1) * sizeof(**names));
+    if (!*names) {
+        snprintf(err, errlen, "out of memory");
+        return DB_EQUERY;
+    }
+    for (size_t i = 0; i < rs.nrows; i++)
+        if (db_cell(&rs, i, 0)) (*names)[(*n)++] = db_cell(&rs, i, 0);
+    return DB_OK;
+}
+
+const struct cat_ops cat_mariadb = {
+    .text_search = catm_text_search,
+    .text_search_all = catm_text_search_all,
+    .filters_pass_any = catm_filters_pass_any,
+    .text_bounds = catm_text_bounds,
+    .fetch = catm_fetch,
+    .count = catm_count,
+    .designers = catm_designers,
+    .version = catm_version,
+    .snapshot = cs_store_load,
+};

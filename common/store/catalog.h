@@ -2,9 +2,12 @@
  * clause (one builder for every candidate set), FULLTEXT search, fetching
  * candidates by id, product cards (SPEC 2.1) and facets.
  *
- * Rows live in the request arena (borrowed until it is reset). Every value
- * travels as a bound parameter. Errors are DB_ECONN / DB_EQUERY from
- * common/io/db.h, so callers can tell DB_CONNECTION_ERROR from DB_QUERY_ERROR. */
+ * The reads are reached through struct store (store.h: the wrappers
+ * below call s->cat); the rest (filter clause, boolean expression, cards,
+ * facets) are plain functions. Rows live in the request arena (borrowed
+ * until it is reset). Every value travels as a bound parameter. Errors are
+ * ST_ECONN / ST_EQUERY, so callers can tell DB_CONNECTION_ERROR from
+ * DB_QUERY_ERROR. */
 #ifndef TROIKA_CATALOG_H
 #define TROIKA_CATALOG_H
 
@@ -12,8 +15,9 @@
 #include <stdint.h>
 
 #include "common/base/arena.h"
+#include "common/store/store.h"
 
-struct db;
+struct cs_snap;
 struct db_param;
 struct json_object;
 struct qp_filters;
@@ -51,21 +55,14 @@ struct cat_hits {
  * checks it against the table. */
 enum { CAT_MAX_FILTER_PARAMS = 24 };
 
+/* Candidates cat_fetch reads per statement (catalog.c says why). */
+enum { CAT_FETCH_CHUNK = 100 };
+
 /* Appends " AND ..." conditions on the products alias `p` for every filter
  * that is set, as the filter table (common/search/filters.h) places it,
  * and their parameters to p[*np..] (room for CAT_MAX_FILTER_PARAMS).
  * Strings are borrowed from f. */
 void cat_filter_sql(const struct qp_filters *f, buf_t *sql, struct db_param *p, size_t *np);
-
-/* The catalog's version: catalog_meta "catalog_version", which troika-admin
- * bumps (pr_bump_version) after every import or rebuild that changed the
- * catalog or a table derived from it. A worker keeps what it derives from
- * the catalog (designer names, ...) only while the version stays the same.
- * *v = 0 when it was never bumped. DB_OK or DB_E*. */
-int cat_version(struct db *db, arena_t *ar, uint64_t *v, char *err, size_t errlen);
-
-/* *n = how many products pass f (one COUNT). DB_OK or DB_E*. */
-int cat_count(struct db *db, arena_t *ar, const struct qp_filters *f, long *n, char *err, size_t errlen);
 
 /* The boolean-mode expression for the residual words: "+velvet +zardozi"
  * (every word required), or with prefix set "+velvet +zardo*" (the last
@@ -100,40 +97,111 @@ struct cat_text_info {
     int filtered_out;        /* the words found nothing because no product passes the filters */
 };
 
+struct cat_ops {
+    int (*text_search)(struct store *s, arena_t *ar, const char *residual, const struct qp_filters *f, int limit,
+                       struct cat_product **out, size_t *n, struct cat_text_info *info, char *err, size_t errlen);
+    int (*filters_pass_any)(struct store *s, arena_t *ar, const struct qp_filters *f, int *any, char *err,
+                            size_t errlen);
+    int (*text_bounds)(struct store *s, arena_t *ar, const struct cat_text_info *info, const struct qp_filters *f,
+                       long *count, double *min, double *max, char *err, size_t errlen);
+    int (*fetch)(struct store *s, arena_t *ar, const int64_t *ids, size_t nids, const struct qp_filters *f,
+                 struct cat_product **out, size_t *n, char *err, size_t errlen);
+    int (*count)(struct store *s, arena_t *ar, const struct qp_filters *f, long *n, char *err, size_t errlen);
+    int (*designers)(struct store *s, arena_t *ar, int max, const char ***names, size_t *n, char *err,
+                     size_t errlen);
+    int (*version)(struct store *s, arena_t *ar, uint64_t *v, char *err, size_t errlen);
+    int (*text_search_all)(struct store *s, arena_t *ar, const char *residual, const struct qp_filters *f,
+                           int limit, int cap, struct cat_product **out, size_t *n, struct cat_text_info *info,
+                           struct cat_hits *all, char *err, size_t errlen);
+    int (*snapshot)(struct store *s, uint64_t version, struct cs_snap **out, char *err, size_t errlen);
+};
+
 /* Full-text candidates that pass the filters, best first, at most limit.
  * Boolean mode over whole words first (planned by ct_plan: rarest first, a
  * very frequent word checked on the matched rows); when that finds nothing,
  * every word with the last as a prefix; then natural-language mode (both
  * skipped when no product passes the filters at all: info->filtered_out); with no
  * usable words, the filtered catalog by popularity (info->browse says
- * how). DB_OK or DB_E*. */
-int cat_text_search(struct db *db, arena_t *ar, const char *residual, const struct qp_filters *f, int limit,
-                    struct cat_product **out, size_t *n, struct cat_text_info *info, char *err, size_t errlen);
+ * how). ST_OK or ST_E*. */
+static inline int cat_text_search(struct store *s, arena_t *ar, const char *residual, const struct qp_filters *f,
+                                  int limit, struct cat_product **out, size_t *n, struct cat_text_info *info,
+                                  char *err, size_t errlen)
+{
+    return s->cat->text_search(s, ar, residual, f, limit, out, n, info, err, errlen);
+}
 
 /* cat_text_search, and every match up to cap in *all, best first (cap
  * rows in one narrow statement, then the rows of the first `limit` by
  * id: one FULLTEXT search). A browse (no word for full text) answers as
  * cat_text_search does and leaves *all empty and incomplete: count a browse
- * with the attribute bitmaps (common/store/catsnap.h). DB_OK or DB_E*. */
-int cat_text_search_all(struct db *db, arena_t *ar, const char *residual, const struct qp_filters *f, int limit,
-                        int cap, struct cat_product **out, size_t *n, struct cat_text_info *info,
-                        struct cat_hits *all, char *err, size_t errlen);
+ * with the attribute bitmaps (common/store/catsnap.h). ST_OK or ST_E*. */
+static inline int cat_text_search_all(struct store *s, arena_t *ar, const char *residual,
+                                      const struct qp_filters *f, int limit, int cap, struct cat_product **out,
+                                      size_t *n, struct cat_text_info *info, struct cat_hits *all, char *err,
+                                      size_t errlen)
+{
+    return s->cat->text_search_all(s, ar, residual, f, limit, cap, out, n, info, all, err, errlen);
+}
+
+/* The worker's snapshot of the catalog (common/store/catsnap.h: every
+ * product's sort keys and the attribute bitmaps) read at `version`; the
+ * caller owns *out (cs_free). ST_OK or ST_E*. */
+static inline int cat_snapshot(struct store *s, uint64_t version, struct cs_snap **out, char *err, size_t errlen)
+{
+    return s->cat->snapshot(s, version, out, err, errlen);
+}
 
 /* *any = 1 when some product passes f (a browse for one: the attribute
- * bitmaps or the SQL walk, ~1 ms at 100k products). DB_OK or DB_E*. */
-int cat_filters_pass_any(struct db *db, arena_t *ar, const struct qp_filters *f, int *any, char *err, size_t errlen);
+ * bitmaps or the SQL walk, ~1 ms at 100k products). ST_OK or ST_E*. */
+static inline int cat_filters_pass_any(struct store *s, arena_t *ar, const struct qp_filters *f, int *any,
+                                       char *err, size_t errlen)
+{
+    return s->cat->filters_pass_any(s, ar, f, any, err, errlen);
+}
 
 /* Every product the query a text search ran (info: its mode, expression
  * and row words; a browse has none) matches under f, not capped: their
  * count and price range (min and max -1 when none). One aggregate
- * statement. DB_OK or DB_E*. */
-int cat_text_bounds(struct db *db, arena_t *ar, const struct cat_text_info *info, const struct qp_filters *f,
-                    long *count, double *min, double *max, char *err, size_t errlen);
+ * statement. ST_OK or ST_E*. */
+static inline int cat_text_bounds(struct store *s, arena_t *ar, const struct cat_text_info *info,
+                                  const struct qp_filters *f, long *count, double *min, double *max, char *err,
+                                  size_t errlen)
+{
+    return s->cat->text_bounds(s, ar, info, f, count, min, max, err, errlen);
+}
 
-/* The products among ids[0..nids) that pass the filters, sorted by id.
- * DB_OK or DB_E*. */
-int cat_fetch(struct db *db, arena_t *ar, const int64_t *ids, size_t nids, const struct qp_filters *f,
-              struct cat_product **out, size_t *n, char *err, size_t errlen);
+/* The products among ids[0..nids) that pass the filters, sorted by id
+ * (CAT_FETCH_CHUNK ids a statement). ST_OK or ST_E*. */
+static inline int cat_fetch(struct store *s, arena_t *ar, const int64_t *ids, size_t nids,
+                            const struct qp_filters *f, struct cat_product **out, size_t *n, char *err,
+                            size_t errlen)
+{
+    return s->cat->fetch(s, ar, ids, nids, f, out, n, err, errlen);
+}
+
+/* *n = how many products pass f (one COUNT). ST_OK or ST_E*. */
+static inline int cat_count(struct store *s, arena_t *ar, const struct qp_filters *f, long *n, char *err,
+                            size_t errlen)
+{
+    return s->cat->count(s, ar, f, n, err, errlen);
+}
+
+/* The catalog's version: catalog_meta "catalog_version", which troika-admin
+ * bumps (pr_bump_version) after every import or rebuild that changed the
+ * catalog or a table derived from it. A worker keeps what it derives from
+ * the catalog (designer names, ...) only while the version stays the same.
+ * *v = 0 when it was never bumped. ST_OK or ST_E*. */
+static inline int cat_version(struct store *s, arena_t *ar, uint64_t *v, char *err, size_t errlen)
+{
+    return s->cat->version(s, ar, v, err, errlen);
+}
+
+/* The catalog's distinct designer names (at most max, by name; arena). */
+static inline int cat_designers(struct store *s, arena_t *ar, int max, const char ***names, size_t *n, char *err,
+                                size_t errlen)
+{
+    return s->cat->designers(s, ar, max, names, n, err, errlen);
+}
 
 /* Binary search in rows sorted by id; NULL when absent. */
 struct cat_product *cat_find(struct cat_product *rows, size_t n, int64_t id);

@@ -13,7 +13,7 @@
 
 #include <json-c/json.h>
 
-#include "common/io/db.h"
+#include "common/store/mariadb.h"
 #include "common/search/filters.h"
 #include "common/store/catalog.h"
 #include "common/store/catbits.h"
@@ -338,4 +338,11 @@ json_object *cs_facets(const struct cs_snap *s, const uint8_t *set)
     free(cat);
     free(des);
     return o;
+}
+
+int cs_store_load(struct store *s, uint64_t version, struct cs_snap **out, char *err, size_t errlen)
+{
+    struct db *db = stm_db(s, err, errlen);
+    if (!db) return ST_ECONN;
+    return cs_load(db, version, out, err, errlen);
 }

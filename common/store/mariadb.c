@@ -16,8 +16,8 @@ static int stm_connect(struct store *s, char *err, size_t errlen)
 static int stm_ping(struct store *s, char *err, size_t errlen)
 {
     struct stm *m = (struct stm *)s;
-    if (!*m->db) return stm_connect(s, err, errlen);
-    return db_ping(*m->db, err, errlen) == 0 ? ST_OK : ST_ECONN;
+    if (!m->db) return stm_connect(s, err, errlen);
+    return db_ping(m->db, err, errlen) == 0 ? ST_OK : ST_ECONN;
 }
 
 static int stm_begin(struct store *s, char *err, size_t errlen)
@@ -30,27 +30,27 @@ static int stm_begin(struct store *s, char *err, size_t errlen)
 static int stm_commit(struct store *s, char *err, size_t errlen)
 {
     struct stm *m = (struct stm *)s;
-    if (!*m->db) {
+    if (!m->db) {
         snprintf(err, errlen, "no connection");
         return ST_ECONN;
     }
-    return db_commit(*m->db, err, errlen);
+    return db_commit(m->db, err, errlen);
 }
 
 static void stm_rollback(struct store *s)
 {
     struct stm *m = (struct stm *)s;
-    if (*m->db) db_rollback(*m->db);
+    if (m->db) db_rollback(m->db);
 }
 
 static void stm_close(struct store *s)
 {
     struct stm *m = (struct stm *)s;
-    db_close(m->own);
+    db_close(m->db);
     free(m);
 }
 
-struct store *st_open_on(const struct cfg *c, struct db **conn, char *err, size_t errlen)
+struct store *st_open(const struct cfg *c, char *err, size_t errlen)
 {
     struct stm *m = calloc(1, sizeof(*m));
     if (!m) {
@@ -58,9 +58,9 @@ struct store *st_open_on(const struct cfg *c, struct db **conn, char *err, size_
         return NULL;
     }
     m->cfg = c;
-    m->db = conn ? conn : &m->own;
     m->base = (struct store){
         .name = "mariadb",
+        .cat = &cat_mariadb,
         .cx = &cx_mariadb,
         .sess = &sess_mariadb,
         .mk = &mk_mariadb,
@@ -73,11 +73,6 @@ struct store *st_open_on(const struct cfg *c, struct db **conn, char *err, size_
         .close = stm_close,
     };
     return &m->base;
-}
-
-struct store *st_open(const struct cfg *c, char *err, size_t errlen)
-{
-    return st_open_on(c, NULL, err, errlen);
 }
 
 void st_close(struct store *s)

@@ -6,6 +6,7 @@
 #define TROIKA_STORE_MARIADB_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/io/db.h"
 #include "common/store/store.h"
@@ -16,8 +17,7 @@ _Static_assert((int)ST_OK == (int)DB_OK && (int)ST_ECONN == (int)DB_ECONN && (in
 struct stm {
     struct store base;        /* first: a struct store * is a struct stm * */
     const struct cfg *cfg;    /* borrowed */
-    struct db **db;           /* &own, or a connection shared by st_open_on */
-    struct db *own;           /* NULL until the first call */
+    struct db *db;            /* NULL until the first call */
 };
 
 /* The live connection: opened on first use, reopened after a loss. NULL
@@ -25,9 +25,15 @@ struct stm {
 static inline struct db *stm_db(struct store *s, char *err, size_t errlen)
 {
     struct stm *m = (struct stm *)s;
-    return db_ensure(m->db, m->cfg, err, errlen) == 0 ? *m->db : NULL;
+    return db_ensure(&m->db, m->cfg, err, errlen) == 0 ? m->db : NULL;
 }
 
+extern const struct cat_ops cat_mariadb;
+
+/* The catalog table's snapshot call (catsnap.c: cs_load over this
+ * connection), kept there so that catalog.c need not include catsnap.h. */
+struct cs_snap;
+int cs_store_load(struct store *s, uint64_t version, struct cs_snap **out, char *err, size_t errlen);
 extern const struct cx_ops cx_mariadb;
 extern const struct sess_ops sess_mariadb;
 extern const struct mk_ops mk_mariadb;

@@ -22,6 +22,7 @@
 #include <stddef.h>
 
 struct cfg;
+struct cat_ops;
 struct cx_ops;
 struct sess_ops;
 struct mk_ops;
@@ -31,6 +32,7 @@ enum { ST_OK = 0, ST_ECONN = -1, ST_EQUERY = -2 };
 
 struct store {
     const char *name;               /* the backend: "mariadb", or a fake's name */
+    const struct cat_ops *cat;      /* the catalog's reads for search (catalog.h) */
     const struct cx_ops *cx;        /* chatbots, context files, chunks (context.h) */
     const struct sess_ops *sess;    /* sessions and messages (session.h) */
     const struct mk_ops *mk;        /* market figures' rows (market.h) */
@@ -52,13 +54,6 @@ struct store {
  * call does, so it may run before fork. c is borrowed for the store's
  * life. NULL with err filled when out of memory. */
 struct store *st_open(const struct cfg *c, char *err, size_t errlen);
-
-/* Until the catalog's reads are behind the seam too: a MariaDB store whose
- * connection is *conn (opened there on first use), shared with the
- * catalog calls that still take a struct db. The caller closes *conn;
- * st_close frees only the store. */
-struct db;
-struct store *st_open_on(const struct cfg *c, struct db **conn, char *err, size_t errlen);
 
 /* Closes the connection and frees the store; NULL is a no-op. */
 void st_close(struct store *s);

@@ -22,7 +22,6 @@
 
 #include "common/store/catalog.h"
 #include "common/base/config.h"
-#include "common/io/db.h"
 #include "common/text/inr.h"
 #include "common/base/log.h"
 #include "common/search/qparse.h"
@@ -56,7 +55,7 @@ static void tk_filters(const struct it_entities *e, int shade_exact, struct qp_f
 
 static int tk_count(struct ctx *c, const struct qp_filters *f, long *n, char *err, size_t errlen)
 {
-    return cat_count(c->app->db, c->ar, f, n, err, errlen);
+    return cat_count(c->app->store, c->ar, f, n, err, errlen);
 }
 
 static int tk_match_fail(struct ctx *c, int rc, const char *err)
@@ -95,7 +94,7 @@ int tk_match_run(struct ctx *c, const struct it_entities *e, const char *text, i
     int rc;
     memset(m, 0, sizeof(*m));
     m->used = *e;
-    if (db_ensure(&c->app->db, &c->app->cfg, err, sizeof(err)) != 0) return tk_match_fail(c, DB_ECONN, err);
+    if (st_connect(c->app->store, err, sizeof(err)) != ST_OK) return tk_match_fail(c, ST_ECONN, err);
 
     /* find the rung */
     struct it_entities cur = *e;
@@ -103,7 +102,7 @@ int tk_match_run(struct ctx *c, const struct it_entities *e, const char *text, i
     struct qp_filters f;
     long n = 0;
     tk_filters(&cur, shade_exact, &f);
-    if ((rc = tk_count(c, &f, &n, err, sizeof(err))) != DB_OK) return tk_match_fail(c, rc, err);
+    if ((rc = tk_count(c, &f, &n, err, sizeof(err))) != ST_OK) return tk_match_fail(c, rc, err);
     for (int rung = 1; n == 0 && rung <= 3; rung++) {
         struct it_entities before = cur;
         char what[256], v[48];
@@ -129,7 +128,7 @@ int tk_match_run(struct ctx *c, const struct it_entities *e, const char *text, i
         }
         if ((rc = tk_announce(c, &before, what))) return rc;
         tk_filters(&cur, shade_exact, &f);
-        if ((rc = tk_count(c, &f, &n, err, sizeof(err))) != DB_OK) return tk_match_fail(c, rc, err);
+        if ((rc = tk_count(c, &f, &n, err, sizeof(err))) != ST_OK) return tk_match_fail(c, rc, err);
     }
     m->used = cur;
     m->total = n;

@@ -29,7 +29,6 @@
 
 #include "common/base/clock.h"
 #include "common/store/catalog.h"
-#include "common/io/db.h"
 #include "common/base/log.h"
 #include "common/search/qparse.h"
 #include "common/base/u8.h"
@@ -45,11 +44,6 @@
 #include "index/vidx.h"
 
 enum { AZ_QUERY_MAX = 256, AZ_DONE = 1, AZ_GROWTH = 4 };
-
-/* Candidates read per SELECT. With long IN lists MariaDB 10.11 scans a
- * filter's child-table index instead of looking the ids up (1,000 ids with
- * a size filter: ~28 ms at 100k products, against ~2 ms per 100). */
-enum { AZ_FETCH_CHUNK = 100 };
 
 /* Why the text fallback ran when the index answered: too few semantic hits. */
 #define AZ_FEW "TOO_FEW_SEMANTIC_RESULTS"
@@ -298,41 +292,36 @@ static int az_id_cmp(const void *a, const void *b)
 }
 
 /* Reads the candidates among ids[0..m) not read in an earlier round,
- * AZ_FETCH_CHUNK at a time, with the filters in SQL; those that pass join
- * s->pass. DB_OK or DB_E*. */
+ * with the filters in SQL (cat_fetch: CAT_FETCH_CHUNK a statement); those that pass join
+ * s->pass. ST_OK or ST_E*. */
 static int az_fetch_new(struct az *s, const int64_t *ids, size_t m, char *err, size_t errlen)
 {
     struct ctx *c = s->c;
     int64_t *unseen = ar_alloc(c->ar, (m ? m : 1) * sizeof(*unseen));
     if (!unseen) {
         snprintf(err, errlen, "out of memory");
-        return DB_EQUERY;
+        return ST_EQUERY;
     }
     size_t nt = 0;
     for (size_t i = 0; i < m; i++)
         if (!s->ndone || !bsearch(&ids[i], s->done, s->ndone, sizeof(*s->done), az_id_cmp)) unseen[nt++] = ids[i];
-    if (!nt) return DB_OK;
-    int rc = db_ensure(&c->app->db, s->cfg, err, errlen);
-    if (rc < 0) return DB_ECONN;
-    for (size_t off = 0; off < nt; off += AZ_FETCH_CHUNK) {
-        size_t n = nt - off < AZ_FETCH_CHUNK ? nt - off : AZ_FETCH_CHUNK;
-        struct cat_product *rows;
-        size_t nrows;
-        rc = cat_fetch(c->app->db, c->ar, unseen + off, n, &s->f, &rows, &nrows, err, errlen);
-        if (rc != DB_OK) return rc;
-        for (size_t j = 0; j < nrows; j++) s->pass[s->npass++] = &rows[j];
-    }
+    if (!nt) return ST_OK;
+    struct cat_product *rows;
+    size_t nrows;
+    int rc = cat_fetch(c->app->store, c->ar, unseen, nt, &s->f, &rows, &nrows, err, errlen);
+    if (rc != ST_OK) return rc;
+    for (size_t j = 0; j < nrows; j++) s->pass[s->npass++] = &rows[j];
     memcpy(s->done + s->ndone, unseen, nt * sizeof(*unseen));
     s->ndone += nt;
     qsort(s->done, s->ndone, sizeof(*s->done), az_id_cmp);
     qsort(s->pass, s->npass, sizeof(*s->pass), cat_row_id_cmp);
-    return DB_OK;
+    return ST_OK;
 }
 
 /* One round: the k nearest, those at or above minScore, then the filters
  * (on the candidates not read before). Fills s->sem (best first). *below
  * is set when a candidate under minScore was seen, or the index had fewer
- * than k (so a larger k cannot add any). DB_OK, DB_E*, or 1 when the index
+ * than k (so a larger k cannot add any). ST_OK, ST_E*, or 1 when the index
  * search itself failed. */
 static int az_round(struct az *s, int k, int64_t *ids, float *sc, int *below, char *err, size_t errlen)
 {
@@ -356,7 +345,7 @@ static int az_round(struct az *s, int k, int64_t *ids, float *sc, int *below, ch
     }
     size_t before = s->ndone;
     int rc = az_fetch_new(s, ids, m, err, errlen);
-    if (rc != DB_OK) return rc;
+    if (rc != ST_OK) return rc;
     s->nsem = 0;
     for (size_t i = 0; i < m; i++) {
         struct cat_product key = {.id = ids[i]}, *kp = &key;
@@ -368,7 +357,7 @@ static int az_round(struct az *s, int k, int64_t *ids, float *sc, int *below, ch
     LOG_DEBUG(s->route, s->rid, NULL, "semantic round: k %d, %d found, %zu at minScore (%zu read now), %zu pass "
               "the filters; index %lld ms, SQL %lld ms", k, nout, m, s->ndone - before, s->nsem,
               (long long)(t1 - t0), (long long)(clk_mono_ms() - t1));
-    return DB_OK;
+    return ST_OK;
 }
 
 static int az_semantic(struct az *s)
@@ -416,7 +405,7 @@ static int az_semantic(struct az *s)
                              "The index search failed; answering from text search");
             return rc ? rc : az_results(s, "semantic", json_object_new_array(), 0, NULL);
         }
-        if (rc != DB_OK) return az_db_fail(s, rc, "semantic_search", err);
+        if (rc != ST_OK) return az_db_fail(s, rc, "semantic_search", err);
         /* an attribute sort orders every candidate, not the nearest few */
         if (((size_t)s->limit <= s->nsem && s->sort == PG_RELEVANCE) || below || k >= cap) break;
         k = k * AZ_GROWTH < cap ? k * AZ_GROWTH : cap;
@@ -463,14 +452,12 @@ static int az_text(struct az *s)
     if (rc) return rc;
 
     char err[512] = "";
-    rc = db_ensure(&c->app->db, s->cfg, err, sizeof(err));
-    if (rc < 0) return az_db_fail(s, DB_ECONN, "text_search_fallback", err);
     struct cat_product *rows;
     size_t n;
     struct cat_text_info ti;
-    rc = cat_text_search(c->app->db, c->ar, s->parsed.residual, &s->f, s->cfg->search_text_candidates, &rows, &n,
+    rc = cat_text_search(c->app->store, c->ar, s->parsed.residual, &s->f, s->cfg->search_text_candidates, &rows, &n,
                          &ti, err, sizeof(err));
-    if (rc != DB_OK) return az_db_fail(s, rc, "text_search_fallback", err);
+    if (rc != ST_OK) return az_db_fail(s, rc, "text_search_fallback", err);
     s->text_mode = ti.mode;
     s->text_found = n;
 

@@ -26,7 +26,6 @@
 #include "common/base/clock.h"
 #include "common/store/catalog.h"
 #include "common/store/catsnap.h"
-#include "common/io/db.h"
 #include "common/base/log.h"
 #include "common/search/qparse.h"
 #include "common/search/rank.h"
@@ -264,16 +263,14 @@ static int ps_text_search(struct ps *s)
                                                                   "filtered catalog by popularity");
     if (rc) return rc;
     char err[512] = "";
-    rc = db_ensure(&c->app->db, &c->app->cfg, err, sizeof(err));
-    if (rc < 0) return ps_db_fail(s, DB_ECONN, "text_search", err);
     struct cat_text_info ti;
     if (s->exact)
-        rc = cat_text_search_all(c->app->db, c->ar, s->parsed.residual, &s->f, s->cfg->search_text_candidates,
+        rc = cat_text_search_all(c->app->store, c->ar, s->parsed.residual, &s->f, s->cfg->search_text_candidates,
                                  s->cfg->search_result_cap, &s->text, &s->ntext, &ti, &s->all, err, sizeof(err));
     else
-        rc = cat_text_search(c->app->db, c->ar, s->parsed.residual, &s->f, s->cfg->search_text_candidates,
+        rc = cat_text_search(c->app->store, c->ar, s->parsed.residual, &s->f, s->cfg->search_text_candidates,
                              &s->text, &s->ntext, &ti, err, sizeof(err));
-    if (rc != DB_OK) return ps_db_fail(s, rc, "text_search", err);
+    if (rc != ST_OK) return ps_db_fail(s, rc, "text_search", err);
     s->text_mode = ti.mode;
     s->ms_text = clk_mono_ms() - t0;
     s->browse = ti.browse;
@@ -402,10 +399,8 @@ static int ps_filters(struct ps *s)
         struct cat_product *rows;
         size_t nrows;
         char err[512] = "";
-        rc = db_ensure(&c->app->db, &c->app->cfg, err, sizeof(err));
-        if (rc < 0) return ps_db_fail(s, DB_ECONN, "filters", err);
-        rc = cat_fetch(c->app->db, c->ar, s->vids, s->nv, &s->f, &rows, &nrows, err, sizeof(err));
-        if (rc != DB_OK) return ps_db_fail(s, rc, "filters", err);
+        rc = cat_fetch(c->app->store, c->ar, s->vids, s->nv, &s->f, &rows, &nrows, err, sizeof(err));
+        if (rc != ST_OK) return ps_db_fail(s, rc, "filters", err);
         s->vrows = ar_alloc(c->ar, s->nv * sizeof(*s->vrows));
         s->vrow_scores = ar_alloc(c->ar, s->nv * sizeof(float));
         if (!s->vrows || !s->vrow_scores) return SINK_EIO;
@@ -463,30 +458,29 @@ static int ps_find_id(const int64_t *ids, const size_t *at, size_t n, int64_t id
     return 0;
 }
 
-/* The rows of picks[0..k) that no candidate brought, read by id. DB_OK
- * or DB_E*. */
+/* The rows of picks[0..k) that no candidate brought, read by id. ST_OK
+ * or ST_E*. */
 static int ps_pick_rows(struct ps *s, struct ps_pick *picks, size_t k, char *err, size_t errlen)
 {
     struct ctx *c = s->c;
     int64_t *ids = ar_alloc(c->ar, (k ? k : 1) * sizeof(*ids));
     if (!ids) {
         snprintf(err, errlen, "out of memory");
-        return DB_EQUERY;
+        return ST_EQUERY;
     }
     size_t need = 0;
     for (size_t i = 0; i < k; i++)
         if (!picks[i].row) ids[need++] = picks[i].id;
-    if (!need) return DB_OK;
+    if (!need) return ST_OK;
     struct qp_filters none;
     qp_filters_init(&none);
     struct cat_product *got;
     size_t ngot;
-    if (db_ensure(&c->app->db, &c->app->cfg, err, errlen) < 0) return DB_ECONN;
-    int rc = cat_fetch(c->app->db, c->ar, ids, need, &none, &got, &ngot, err, errlen);
-    if (rc != DB_OK) return rc;
+    int rc = cat_fetch(c->app->store, c->ar, ids, need, &none, &got, &ngot, err, errlen);
+    if (rc != ST_OK) return rc;
     for (size_t i = 0; i < k; i++)
         if (!picks[i].row) picks[i].row = cat_find(got, ngot, picks[i].id);
-    return DB_OK;
+    return ST_OK;
 }
 
 /* Fuses the text list (set->tid.., to the depth pset_text reached) and
@@ -553,7 +547,7 @@ static int ps_page(struct ps *s, struct ps_set *set, struct ps_pick *picks, size
     }
     char err[512] = "";
     int drc = ps_pick_rows(s, picks, *k, err, sizeof(err));
-    if (drc != DB_OK) return ps_db_fail(s, drc, "ranking", err);
+    if (drc != ST_OK) return ps_db_fail(s, drc, "ranking", err);
     s->next = NULL;
     if (*k && more && picks[*k - 1].row) {
         const struct ps_pick *last = &picks[*k - 1];

@@ -11,7 +11,6 @@
 
 #include <json-c/json.h>
 
-#include "common/io/db.h"
 #include "common/search/qparse.h"
 #include "common/store/catalog.h"
 #include "common/text/inr.h"
@@ -44,18 +43,18 @@ static int rx_whole_catalog(const struct qp_filters *f, const char *residual)
 }
 
 /* The text search under f, its count, and the price range (exact over
- * every match when dropping the price and capped). DB_OK or DB_E*. */
+ * every match when dropping the price and capped). ST_OK or ST_E*. */
 static int rx_search(struct ctx *c, const struct qp_filters *f, enum qp_group g, const char *residual, int cap,
                      struct rx_found *r, char *err, size_t errlen)
 {
     memset(r, 0, sizeof(*r));
-    int any = 1, rc = DB_OK;
+    int any = 1, rc = ST_OK;
     /* words with filters no product passes: no need to search them */
-    if (residual[0]) rc = cat_filters_pass_any(c->app->db, c->ar, f, &any, err, errlen);
-    if (rc != DB_OK || !any) return rc;
+    if (residual[0]) rc = cat_filters_pass_any(c->app->store, c->ar, f, &any, err, errlen);
+    if (rc != ST_OK || !any) return rc;
     struct cat_text_info ti;
-    rc = cat_text_search(c->app->db, c->ar, residual, f, cap, &r->rows, &r->n, &ti, err, errlen);
-    if (rc != DB_OK || !r->n) return rc;
+    rc = cat_text_search(c->app->store, c->ar, residual, f, cap, &r->rows, &r->n, &ti, err, errlen);
+    if (rc != ST_OK || !r->n) return rc;
     r->total = (long)r->n;
     r->capped = r->n >= (size_t)cap;
     r->pmin = r->pmax = r->rows[0].price;
@@ -63,8 +62,8 @@ static int rx_search(struct ctx *c, const struct qp_filters *f, enum qp_group g,
         if (r->rows[i].price < r->pmin) r->pmin = r->rows[i].price;
         if (r->rows[i].price > r->pmax) r->pmax = r->rows[i].price;
     }
-    if (g != QPG_PRICE || !r->capped) return DB_OK;
-    rc = cat_text_bounds(c->app->db, c->ar, &ti, f, &r->total, &r->pmin, &r->pmax, err, errlen);
+    if (g != QPG_PRICE || !r->capped) return ST_OK;
+    rc = cat_text_bounds(c->app->store, c->ar, &ti, f, &r->total, &r->pmin, &r->pmax, err, errlen);
     r->capped = 0;
     return rc;
 }
@@ -153,7 +152,7 @@ int ps_relax(struct ctx *c, const struct qp_filters *f, const char *residual, js
         char err[512] = "";
         struct rx_found r;
         int drc = rx_search(c, &kept, (enum qp_group)g, residual, cap, &r, err, sizeof(err));
-        if (drc != DB_OK) {
+        if (drc != ST_OK) {
             rc = rx_db_fail(c, drc, err);
             break;
         }

@@ -70,6 +70,7 @@ int main(int argc, char **argv)
     register_u8();
     register_upload();
     register_upload_faults();
+    register_product_search_faults();
     register_embed();
     register_vidx();
     register_b64();

@@ -2,6 +2,7 @@
 #include "test/unit/route.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <CUnit/CUnit.h>
@@ -11,6 +12,7 @@
 #include "fcgi/router.h"
 #include "handlers/handlers.h"
 #include "index/embed.h"
+#include "index/pidx.h"
 
 void rfx_open(struct rfx *f)
 {
@@ -77,8 +79,12 @@ void rfx_close(struct rfx *f)
     rfx_reset(f);
     emb_close(f->app.emb);
     tok_close(f->app.tok);
+    pidx_close(f->app.pidx);
+    free(f->app.catalog);   /* holds no names: a fake store lists no designer */
     f->app.emb = NULL;
     f->app.tok = NULL;
+    f->app.pidx = NULL;
+    f->app.catalog = NULL;
     ar_free(f->ar);
 }
 

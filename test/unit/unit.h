@@ -26,6 +26,7 @@ void register_troika_stream(void);
 void register_u8(void);
 void register_upload(void);
 void register_upload_faults(void);
+void register_product_search_faults(void);
 void register_embed(void);
 void register_vidx(void);
 void register_b64(void);

@@ -16,6 +16,7 @@
 static int fk_step(struct store *s, const char *op, char *err, size_t errlen)
 {
     struct fake_store *f = FAKE(s);
+    if (f->steps < (int)(sizeof(f->ops) / sizeof(f->ops[0]))) f->ops[f->steps] = op;
     f->steps++;
     if (f->lost) {
         snprintf(err, errlen, "fake: the connection is lost (%s)", op);
@@ -323,6 +324,124 @@ static const struct cx_ops fk_cx = {
     .file_titles = fk_file_titles,
 };
 
+/* ---- the catalog: the test's products ----------------------------------------------- */
+
+static int fk_cat_search(struct store *s, arena_t *ar, const char *residual, const struct qp_filters *f, int limit,
+                          struct cat_product **out, size_t *n, struct cat_text_info *info, char *err, size_t errlen)
+{
+    struct fake_store *fs = FAKE(s);
+    STEP(s, "text_search", err, errlen);
+    memset(info, 0, sizeof(*info));
+    info->mode = "boolean";
+    info->expr = cat_boolean_query(ar, residual, f, 0);
+    info->row_words = "";
+    *n = fs->nproducts < (size_t)limit ? fs->nproducts : (size_t)limit;
+    *out = ar_alloc(ar, (*n + 1) * sizeof(**out));
+    for (size_t i = 0; i < *n; i++) {
+        (*out)[i] = fs->products[i];
+        (*out)[i].relevance = (double)(*n - i);
+    }
+    return ST_OK;
+}
+
+static int fk_filters_pass_any(struct store *s, arena_t *ar, const struct qp_filters *f, int *any, char *err,
+                               size_t errlen)
+{
+    STEP(s, "filters_pass_any", err, errlen);
+    *any = FAKE(s)->nproducts > 0;
+    return ST_OK;
+}
+
+static int fk_text_bounds(struct store *s, arena_t *ar, const struct cat_text_info *info, const struct qp_filters *f,
+                          long *count, double *min, double *max, char *err, size_t errlen)
+{
+    struct fake_store *fs = FAKE(s);
+    STEP(s, "text_bounds", err, errlen);
+    *count = (long)fs->nproducts;
+    *min = *max = -1;
+    for (size_t i = 0; i < fs->nproducts; i++) {
+        if (*min < 0 || fs->products[i].price < *min) *min = fs->products[i].price;
+        if (fs->products[i].price > *max) *max = fs->products[i].price;
+    }
+    return ST_OK;
+}
+
+static int fk_fetch(struct store *s, arena_t *ar, const int64_t *ids, size_t nids, const struct qp_filters *f,
+                    struct cat_product **out, size_t *n, char *err, size_t errlen)
+{
+    struct fake_store *fs = FAKE(s);
+    STEP(s, "fetch", err, errlen);
+    *n = 0;
+    *out = ar_alloc(ar, (fs->nproducts + 1) * sizeof(**out));
+    for (size_t i = 0; i < fs->nproducts; i++)
+        for (size_t j = 0; j < nids; j++)
+            if (fs->products[i].id == ids[j]) {
+                (*out)[(*n)++] = fs->products[i];
+                break;
+            }
+    return ST_OK;
+}
+
+static int fk_count(struct store *s, arena_t *ar, const struct qp_filters *f, long *n, char *err, size_t errlen)
+{
+    STEP(s, "count", err, errlen);
+    *n = (long)FAKE(s)->nproducts;
+    return ST_OK;
+}
+
+static int fk_designers(struct store *s, arena_t *ar, int max, const char ***names, size_t *n, char *err,
+                        size_t errlen)
+{
+    STEP(s, "designers", err, errlen);
+    *names = NULL;
+    *n = 0;
+    return ST_OK;
+}
+
+static int fk_version(struct store *s, arena_t *ar, uint64_t *v, char *err, size_t errlen)
+{
+    STEP(s, "version", err, errlen);
+    *v = 1;
+    return ST_OK;
+}
+
+/* Every product as a match, best first (the text search's order). */
+static int fk_cat_search_all(struct store *s, arena_t *ar, const char *residual, const struct qp_filters *f,
+                             int limit, int cap, struct cat_product **out, size_t *n, struct cat_text_info *info,
+                             struct cat_hits *all, char *err, size_t errlen)
+{
+    struct fake_store *fs = FAKE(s);
+    int rc = fk_cat_search(s, ar, residual, f, limit, out, n, info, err, errlen);
+    if (rc != ST_OK) return rc;
+    size_t k = fs->nproducts < (size_t)cap ? fs->nproducts : (size_t)cap;
+    all->v = ar_alloc(ar, (k + 1) * sizeof(*all->v));
+    for (size_t i = 0; i < k; i++)
+        all->v[i] = (struct cat_hit){fs->products[i].id, (double)(fs->nproducts - i), fs->products[i].popularity};
+    all->n = k;
+    all->complete = k == fs->nproducts;
+    return ST_OK;
+}
+
+/* No snapshot: the search counts what it read (totalExact false). */
+static int fk_snapshot(struct store *s, uint64_t version, struct cs_snap **out, char *err, size_t errlen)
+{
+    STEP(s, "snapshot", err, errlen);
+    *out = NULL;
+    return ST_OK;
+}
+
+static const struct cat_ops fk_cat = {
+    .text_search = fk_cat_search,
+    .filters_pass_any = fk_filters_pass_any,
+    .text_bounds = fk_text_bounds,
+    .fetch = fk_fetch,
+    .count = fk_count,
+    .designers = fk_designers,
+    .version = fk_version,
+    .text_search_all = fk_cat_search_all,
+    .snapshot = fk_snapshot,
+};
+
 /* ---- sessions: kept with their messages, every call a step ---------------------------- */
 
 static int fk_has_session(const struct fake_store *f, const char *id)
@@ -424,6 +543,7 @@ void fake_store_init(struct fake_store *f)
     memset(f, 0, sizeof(*f));
     f->base = (struct store){
         .name = "fake",
+        .cat = &fk_cat,
         .cx = &fk_cx,
         .sess = &fk_sess,
         .connect = fk_connect,
@@ -516,6 +636,13 @@ const char *fake_store_messages(const struct fake_store *f, const char *sid, cha
         o += (size_t)w;
     }
     return out;
+}
+
+int fake_store_step_of(const struct fake_store *f, const char *op)
+{
+    for (int i = 0; i < f->steps && i < (int)(sizeof(f->ops) / sizeof(f->ops[0])); i++)
+        if (!strcmp(f->ops[i], op)) return i + 1;
+    return 0;
 }
 
 size_t fake_store_files(const struct fake_store *f)

@@ -12,7 +12,9 @@
  * does, so a test can see what a cut-short answer left; chat's reads (the
  * full-text search: chunks sharing a word of 3+ letters with the query;
  * chunks by id; topics) read the committed chunks.
- * Products for the catalog reads are whatever the test puts in `products`.
+ * The catalog's reads answer from `products` (sorted by id), whatever the
+ * query: a text search returns them all (up to its limit), a fetch those
+ * whose ids it names, the designers none.
  *
  * Memory: malloc'd, freed by fake_store_free; rows handed to callers are
  * copied into the caller's arena, as the real store does. */
@@ -21,9 +23,10 @@
 
 #include <stddef.h>
 
+#include "common/store/catalog.h"
 #include "common/store/store.h"
 
-enum { FAKE_MAX_FILES = 16, FAKE_MAX_CHUNKS = 512, FAKE_MAX_MSGS = 64, FAKE_MAX_SESSIONS = 16 };
+enum { FAKE_MAX_FILES = 16, FAKE_MAX_CHUNKS = 512, FAKE_MAX_MSGS = 64, FAKE_MAX_SESSIONS = 16, FAKE_MAX_PRODUCTS = 32 };
 
 struct fake_file {
     long long id;
@@ -60,6 +63,7 @@ struct fake_rows {
 struct fake_store {
     struct store base;          /* first: a struct store * is a struct fake_store * */
     int steps;                  /* calls so far */
+    const char *ops[128];       /* the name of each step's call (the first 128) */
     int fail_at;                /* 1-based step that fails; 0: none */
     int fail_rc;                /* ST_ECONN or ST_EQUERY */
     int failed_step;            /* the step that failed (0: none yet) */
@@ -67,6 +71,8 @@ struct fake_store {
     int lost;                   /* the connection is lost (after an ST_ECONN) */
     int in_tx;
     struct fake_rows committed, pending;   /* pending: the open transaction's new rows */
+    struct cat_product products[FAKE_MAX_PRODUCTS];   /* by id; strings borrowed from the test */
+    size_t nproducts;
     long long next_id;
     int commits, rollbacks;
     char sessions[FAKE_MAX_SESSIONS][65];
@@ -93,6 +99,9 @@ long long fake_store_seed_text(struct fake_store *f, const char *chatbot, const 
 /* Session sid's messages in order, as "role/partial/content" lines joined
  * by "\n", into out. */
 const char *fake_store_messages(const struct fake_store *f, const char *sid, char *out, size_t cap);
+
+/* The 1-based step at which call `op` was made first (0: never). */
+int fake_store_step_of(const struct fake_store *f, const char *op);
 
 /* Counts of the committed rows (every chatbot). */
 size_t fake_store_files(const struct fake_store *f);
