@@ -209,16 +209,13 @@ static uint64_t ap_hash_str(uint64_t h, const char *s)
     return hash_fnv1a(h, &sep, 1);
 }
 
-int adm_prod_from_json(arena_t *ar, json_object *o, const struct cfg *c, struct pr_product *p, char *why,
-                       size_t whylen)
+/* The record's steps: each checks and normalises its fields into p; 0,
+ * or -1 with why filled. */
+
+/* sku (no spaces), title, description, category (canonical or lower
+ * case), designer. */
+static int ap_texts(arena_t *ar, json_object *o, struct pr_product *p, char *why, size_t whylen)
 {
-    int line = p->line;
-    memset(p, 0, sizeof(*p));
-    p->line = line;
-    if (!json_object_is_type(o, json_type_object)) {
-        snprintf(why, whylen, "a product must be a JSON object");
-        return -1;
-    }
     const char *cat;
     if (ap_str(ar, o, "sku", 64, 1, &p->sku, why, whylen) < 0) return -1;
     for (const char *s = p->sku; *s; s++)
@@ -237,9 +234,13 @@ int adm_prod_from_json(arena_t *ar, json_object *o, const struct cfg *c, struct 
         ap_lower(lc);
         p->category = lc;
     }
-    if (ap_str(ar, o, "designer", 128, 0, &p->designer, why, whylen) < 0) return -1;
+    return ap_str(ar, o, "designer", 128, 0, &p->designer, why, whylen);
+}
 
-    /* colours: canonical names where known, lower-case otherwise */
+/* colours (canonical names where known, lower case otherwise, each with
+ * its family), sizes (canonical), tags (lower case); duplicates dropped. */
+static int ap_lists(arena_t *ar, json_object *o, struct pr_product *p, char *why, size_t whylen)
+{
     const char *raw[PR_MAX_COLORS];
     int n;
     if (ap_list(ar, o, "colors", PR_MAX_COLORS, 64, 0, raw, &n, why, whylen) < 0) return -1;
@@ -276,7 +277,14 @@ int adm_prod_from_json(arena_t *ar, json_object *o, const struct cfg *c, struct 
     }
     p->ntags = n;
     ap_dedupe(p->tags, NULL, &p->ntags);
+    return 0;
+}
 
+/* price (required, two places) and currency (3 letters, else the
+ * config's). */
+static int ap_price(arena_t *ar, json_object *o, const struct cfg *c, struct pr_product *p, char *why,
+                    size_t whylen)
+{
     int have;
     double d;
     if (ap_number(o, "price", &have, &d, why, whylen) < 0) return -1;
@@ -292,19 +300,27 @@ int adm_prod_from_json(arena_t *ar, json_object *o, const struct cfg *c, struct 
 
     const char *cur;
     if (ap_str(ar, o, "currency", 3, 0, &cur, why, whylen) < 0) return -1;
-    if (cur) {
-        char *u = ar_strdup(ar, cur);
-        for (char *s = u; *s; s++) *s = (char)toupper((unsigned char)*s);
-        if (strlen(u) != 3 || !isalpha((unsigned char)u[0]) || !isalpha((unsigned char)u[1]) ||
-            !isalpha((unsigned char)u[2])) {
-            snprintf(why, whylen, "currency must be a 3-letter code such as INR");
-            return -1;
-        }
-        p->currency = u;
-    } else {
+    if (!cur) {
         p->currency = c->currency;
+        return 0;
     }
+    char *u = ar_strdup(ar, cur);
+    for (char *s = u; *s; s++) *s = (char)toupper((unsigned char)*s);
+    if (strlen(u) != 3 || !isalpha((unsigned char)u[0]) || !isalpha((unsigned char)u[1]) ||
+        !isalpha((unsigned char)u[2])) {
+        snprintf(why, whylen, "currency must be a 3-letter code such as INR");
+        return -1;
+    }
+    p->currency = u;
+    return 0;
+}
 
+/* stockCount (whole, >= 0) and inStock (default: true unless stockCount
+ * says 0). */
+static int ap_stock(json_object *o, struct pr_product *p, char *why, size_t whylen)
+{
+    int have;
+    double d;
     p->stock_count = -1;
     if (ap_number(o, "stockCount", &have, &d, why, whylen) < 0) return -1;
     if (have) {
@@ -322,9 +338,16 @@ int adm_prod_from_json(arena_t *ar, json_object *o, const struct cfg *c, struct 
         }
         p->in_stock = json_object_get_boolean(v);
     } else {
-        p->in_stock = p->stock_count != 0;   /* default true, unless stockCount says 0 */
+        p->in_stock = p->stock_count != 0;
     }
+    return 0;
+}
 
+/* imageUrl, url, popularity (>= 0, six places). */
+static int ap_links(arena_t *ar, json_object *o, struct pr_product *p, char *why, size_t whylen)
+{
+    int have;
+    double d;
     if (ap_url(ar, o, "imageUrl", &p->image_url, why, whylen) < 0) return -1;
     if (ap_url(ar, o, "url", &p->url, why, whylen) < 0) return -1;
     if (ap_number(o, "popularity", &have, &d, why, whylen) < 0) return -1;
@@ -333,7 +356,13 @@ int adm_prod_from_json(arena_t *ar, json_object *o, const struct cfg *c, struct 
         return -1;
     }
     p->popularity = have ? round(d * 1e6) / 1e6 : 0;
+    return 0;
+}
 
+/* The stored texts of the lists (colors and sizes as JSON arrays, tags
+ * comma-separated), within their columns. */
+static int ap_columns(arena_t *ar, struct pr_product *p, char *why, size_t whylen)
+{
     p->colors_json = ap_json_array(ar, p->colors, p->ncolors);
     p->sizes_json = ap_json_array(ar, p->sizes, p->nsizes);
     buf_t tb;
@@ -351,7 +380,12 @@ int adm_prod_from_json(arena_t *ar, json_object *o, const struct cfg *c, struct 
         snprintf(why, whylen, "colors or sizes are too long in all");
         return -1;
     }
+    return 0;
+}
 
+/* The content hash of the normalised record (what the import compares). */
+static uint64_t ap_hash(const struct pr_product *p)
+{
     uint64_t h = HASH_FNV_BASIS;
     const char *fields[] = {p->sku, p->title, p->description, p->category, p->designer, p->colors_json,
                             p->sizes_json, p->price, p->currency, p->tags_text, p->image_url, p->url};
@@ -360,7 +394,24 @@ int adm_prod_from_json(arena_t *ar, json_object *o, const struct cfg *c, struct 
     snprintf(nums, sizeof(nums), "%d|%lld|%.6f", p->in_stock, p->stock_count, p->popularity);
     h = ap_hash_str(h, nums);
     for (int i = 0; i < p->ncolors; i++) h = ap_hash_str(h, p->families[i]);
-    p->hash = h & 0x7fffffffffffffffULL;   /* fits a signed BIGINT bind */
+    return h & 0x7fffffffffffffffULL;   /* fits a signed BIGINT bind */
+}
+
+int adm_prod_from_json(arena_t *ar, json_object *o, const struct cfg *c, struct pr_product *p, char *why,
+                       size_t whylen)
+{
+    int line = p->line;
+    memset(p, 0, sizeof(*p));
+    p->line = line;
+    if (!json_object_is_type(o, json_type_object)) {
+        snprintf(why, whylen, "a product must be a JSON object");
+        return -1;
+    }
+    if (ap_texts(ar, o, p, why, whylen) < 0 || ap_lists(ar, o, p, why, whylen) < 0 ||
+        ap_price(ar, o, c, p, why, whylen) < 0 || ap_stock(o, p, why, whylen) < 0 ||
+        ap_links(ar, o, p, why, whylen) < 0 || ap_columns(ar, p, why, whylen) < 0)
+        return -1;
+    p->hash = ap_hash(p);
     return 0;
 }
 

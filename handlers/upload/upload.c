@@ -195,16 +195,12 @@ static int reject(struct ctx *c, int status, const char *code, const char *field
     return 0;
 }
 
-/* Reads and parses the body. 0 when the form is complete, else -1 after
- * answering (or when the client went away). */
-static int read_form(struct ctx *c, struct form *f)
+/* The body's type and declared length, before a byte is read: 0, or -1
+ * after answering. bd gets the boundary. */
+static int form_check(struct ctx *c, size_t body_cap, char *bd)
 {
     const struct cfg *cfg = &c->app->cfg;
     struct req *r = c->req;
-    size_t max_file = (size_t)cfg->max_upload;
-    size_t body_cap = max_file + UP_ENVELOPE;
-    char bd[MP_BOUNDARY_MAX + 1];
-
     int b = mp_boundary(r->content_type, bd);
     if (b == -1)
         return reject(c, 415, "UNSUPPORTED_MEDIA_TYPE", NULL, "The body must be multipart/form-data"), -1;
@@ -219,11 +215,18 @@ static int read_form(struct ctx *c, struct form *f)
                  cfg->max_upload, r->content_length);
         return reject(c, 413, "PAYLOAD_TOO_LARGE", NULL, m), -1;
     }
+    return 0;
+}
 
+/* The form's buffers: the file's pre-sized from Content-Length (never
+ * copied to grow), the fields', the running SHA-256. 0, or -1 after
+ * answering. */
+static int form_init(struct ctx *c, struct form *f, size_t max_file)
+{
+    struct req *r = c->req;
     memset(f, 0, sizeof(*f));
     buf_init(&f->file, c->ar, max_file);
     if (r->content_length > 0) {
-        /* One allocation of the right size: the file is never copied to grow. */
         size_t cap = (size_t)r->content_length < max_file ? (size_t)r->content_length : max_file;
         f->file.p = ar_alloc(c->ar, cap + 1);
         if (!f->file.p) return reject(c, 413, "PAYLOAD_TOO_LARGE", NULL, "Out of memory for the upload"), -1;
@@ -235,6 +238,19 @@ static int read_form(struct ctx *c, struct form *f)
     f->sha = g_checksum_new(G_CHECKSUM_SHA256);
     if (!f->sha || ar_defer(c->ar, free_checksum, f->sha) < 0)
         return reject(c, 500, "INTERNAL_ERROR", NULL, "Out of memory"), -1;
+    return 0;
+}
+
+/* Reads and parses the body. 0 when the form is complete, else -1 after
+ * answering (or when the client went away). */
+static int read_form(struct ctx *c, struct form *f)
+{
+    const struct cfg *cfg = &c->app->cfg;
+    struct req *r = c->req;
+    size_t max_file = (size_t)cfg->max_upload;
+    size_t body_cap = max_file + UP_ENVELOPE;
+    char bd[MP_BOUNDARY_MAX + 1];
+    if (form_check(c, body_cap, bd) < 0 || form_init(c, f, max_file) < 0) return -1;
 
     struct mp_parser mp;
     struct mp_limits lim = {(unsigned)cfg->max_multipart_parts, (size_t)cfg->max_part_headers};
