@@ -217,7 +217,9 @@ static int ps_params(struct ps *s)
 
 /* ---- events ----------------------------------------------------------------------- */
 
-/* Test knob (search_step_delay_ms): a pause between steps. */
+/* The search_step_delay_ms test hook (--enable-test-hooks builds; 0
+ * otherwise): a pause before each step, so that a test can break the
+ * database while a stream is in flight, before the text search included. */
 static int ps_pause(struct ps *s)
 {
     return s->cfg->search_step_delay_ms > 0 ? sink_sleep(s->c->sink, s->cfg->search_step_delay_ms) : 0;
@@ -653,7 +655,8 @@ static int ps_ranking(struct ps *s)
 /* The four steps. 0, PS_DONE after an error event, or SINK_E*. */
 static int ps_pipeline(struct ps *s)
 {
-    int rc = ps_text_search(s);
+    int rc = ps_pause(s);
+    if (!rc) rc = ps_text_search(s);
     if (!rc) rc = ps_pause(s);
     if (!rc) rc = ps_vector_search(s);
     if (!rc) rc = ps_pause(s);
