@@ -21,19 +21,33 @@ static void hx_put(void *p)
     json_object_put(p);
 }
 
-long hx_json_ctl(const char *s, size_t n)
+long hx_json_lex(const char *s, size_t n, const char **why)
 {
     int in_str = 0, esc = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char ch = (unsigned char)s[i];
         if (in_str) {
-            if (ch < 0x20) return (long)i;   /* raw, even tab/LF/CR: must be escaped */
+            if (ch < 0x20) {
+                *why = "a raw control character inside a string (escape it as \\u00XX)";
+                return (long)i;
+            }
             if (esc) esc = 0;
             else if (ch == '\\') esc = 1;
             else if (ch == '"') in_str = 0;
-        } else if (ch == '"') {
+            continue;
+        }
+        if (ch == '"') {
             in_str = 1;
-        } else if (ch < 0x20 && ch != ' ' && ch != '\t' && ch != '\n' && ch != '\r') {
+        } else if (ch < 0x20 && ch != '\t' && ch != '\n' && ch != '\r') {
+            *why = "a control character between tokens";
+            return (long)i;
+        } else if (ch == '.' && (i + 1 >= n || s[i + 1] < '0' || s[i + 1] > '9')) {
+            *why = "a number with a '.' and no digit after it";
+            return (long)i;
+        } else if (ch >= 0x20 && !strchr(" {}[]:,0123456789-+.eEtruefalsn", ch)) {
+            /* outside strings JSON has only true, false, null and numbers:
+             * json-c's NaN and Infinity are not among them */
+            *why = "a literal JSON does not have (NaN, Infinity, ...)";
             return (long)i;
         }
     }
@@ -52,11 +66,11 @@ int hx_json_body(struct ctx *c, json_object **out)
         snprintf(m, sizeof(m), "The body is not valid UTF-8 (first bad byte at offset %zu)", bad);
         return hx_bad_field(c, "body", m);
     }
-    long ctl = hx_json_ctl(r->body, r->body_len);
-    if (ctl >= 0) {
-        char m[160];
-        snprintf(m, sizeof(m), "The body has a raw control character (0x%02x) at offset %ld; escape it (\\u00XX)",
-                 (unsigned char)r->body[ctl], ctl);
+    const char *why = NULL;
+    long at = hx_json_lex(r->body, r->body_len, &why);
+    if (at >= 0) {
+        char m[200];
+        snprintf(m, sizeof(m), "The body is not valid JSON: %s at offset %ld", why, at);
         return hx_bad_field(c, "body", m);
     }
     /* json-c counts values, not containers: HX_JSON_MAX_DEPTH containers

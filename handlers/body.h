@@ -14,14 +14,17 @@ struct json_object;
 enum { HX_JSON_MAX_DEPTH = 32 };
 
 /* Parses the request body as one JSON object: strict JSON, valid UTF-8,
- * no raw control character, nesting at most HX_JSON_MAX_DEPTH containers,
+ * nothing json-c lets through that JSON has not (hx_json_lex), nesting at
+ * most HX_JSON_MAX_DEPTH containers,
  * nothing after it. Borrowed result. */
 int hx_json_body(struct ctx *c, struct json_object **out);
 
-/* The offset of the first control character JSON does not allow in
- * s[0..n) (RFC 8259: none raw inside a string, only space, tab, LF and CR
- * between tokens), or -1. json-c lets them through even in strict mode. */
-long hx_json_ctl(const char *s, size_t n);
+/* The offset of the first byte of s[0..n) that RFC 8259 does not allow
+ * where it stands, or -1; *why says what it is. json-c's strict mode lets
+ * these through: a raw control character inside a string (only space,
+ * tab, LF and CR between tokens), NaN and Infinity, a fraction without
+ * digits ("1."). A lexical check only; the parser does the rest. */
+long hx_json_lex(const char *s, size_t n, const char **why);
 
 /* Optional/required typed fields of `obj`. Absent (or null) optional fields
  * leave the default / NULL. Strings must be valid UTF-8 of at most max

@@ -112,6 +112,7 @@ static void t_control_characters(void)
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         CU_ASSERT(refused_with(bad[i], strlen(bad[i]), "control character"));
+
     /* a NUL byte, raw, inside a string */
     static const char nul[] = "{\"query\": \"a\0b\"}";
     CU_ASSERT(refused_with(nul, sizeof(nul) - 1, "control character"));
@@ -145,12 +146,26 @@ static void t_depth(void)
     }
 }
 
+/* json-c's strict mode takes NaN, Infinity and a fraction without digits;
+ * JSON has none of them. */
+static void t_non_json_numbers(void)
+{
+    static const char *const bad[] = {"{\"limit\": NaN}", "{\"limit\": Infinity}", "{\"limit\": -Infinity}",
+                                      "{\"limit\": 1.}", "{\"minScore\": 0.}", "[NaN]", "{\"a\": [1., 2]}"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        CU_ASSERT(refused_with(bad[i], strlen(bad[i]), "not valid JSON"));
+    static const char *const good[] = {"{\"limit\": 1.5, \"x\": -0, \"y\": 1E+2, \"z\": 2e-3}",
+                                       "{\"query\": \"NaN Infinity 1.\"}", "{\"t\": true, \"f\": false, \"n\": null}"};
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) CU_ASSERT(accepted(good[i], strlen(good[i])));
+}
+
 void register_body(void)
 {
     static const struct unit_case cases[] = {
         {"a truncated body is named as such", t_truncated},
         {"raw control characters are refused", t_control_characters},
         {"nesting up to the documented depth", t_depth},
+        {"NaN, Infinity and 1. are not JSON", t_non_json_numbers},
         {NULL, NULL},
     };
     unit_suite("body", cases);
