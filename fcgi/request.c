@@ -1,9 +1,24 @@
-/* request.c: FastCGI parameters, query-string decoding, body reading. */
+/* request.c: FastCGI parameters, query-string decoding, body reading.
+ *
+ * The body is read under a deadline. libfcgi blocks in read() until a
+ * record arrives, so a client that sends one byte now and then (through a
+ * web server that passes the body on as it comes) would hold the worker
+ * for as long as it likes. So the worker takes what libfcgi already holds
+ * without a read, and otherwise asks it for one byte with the connection's
+ * receive timeout set to the time left: one fill, which returns what has
+ * arrived or fails with EAGAIN when the time is up. (libfcgi may read
+ * ahead into a buffer the stream does not show; asking it, rather than
+ * polling the socket, never misses those bytes. A fill that meets a record
+ * header alone reads once more, so the bound is the deadline plus at most
+ * the time left at that fill.) */
 #include "fcgi/request.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 
 #include <fcgiapp.h>
 
@@ -151,6 +166,41 @@ int req_init(struct req *r, arena_t *ar, const struct cfg *cfg, char **env)
     return REQ_OK;
 }
 
+/* The connection's receive timeout: ms (0: none). */
+static void req_rcvtimeo(int fd, int64_t ms)
+{
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+}
+
+int req_read(struct req *r, char *buf, size_t room, int64_t deadline_ms)
+{
+    if (!r->fx || !r->fx->in || room == 0) return 0;
+    FCGX_Stream *in = r->fx->in;
+    int fd = r->fx->ipcFd;
+    size_t have = in->isClosed ? 0 : (size_t)(in->stop - in->rdNext);
+    if (fd >= 0 && deadline_ms) {
+        if (have) {
+            room = room < have ? room : have;   /* what libfcgi holds: no read() */
+        } else {
+            int64_t left = deadline_ms - clk_mono_ms();
+            if (left <= 0) return REQ_ETIMEOUT;
+            req_rcvtimeo(fd, left);
+            room = 1;   /* one fill: libfcgi reads what has arrived, or waits at most `left` */
+        }
+    }
+    int n = FCGX_GetStr(buf, (int)(room > 65536 ? 65536 : room), in);
+    if (n > 0) return n;
+    int e = FCGX_GetError(in);
+    if (e == EAGAIN || e == EWOULDBLOCK) return REQ_ETIMEOUT;   /* SO_RCVTIMEO ran out */
+    return e ? REQ_EIO : 0;
+}
+
+void req_read_done(struct req *r)
+{
+    if (r->fx && r->fx->ipcFd >= 0) req_rcvtimeo(r->fx->ipcFd, 0);
+}
+
 int req_read_body(struct req *r, size_t max)
 {
     if (r->content_length == -2) return REQ_EBAD;
@@ -159,14 +209,19 @@ int req_read_body(struct req *r, size_t max)
     char *body = ar_alloc(r->ar, (want < max ? want : max) + 2);
     if (!body) return REQ_ETOOBIG;
     size_t got = 0;
+    int64_t deadline = r->cfg && r->cfg->body_timeout_ms ? clk_mono_ms() + r->cfg->body_timeout_ms : 0;
+    int rc = REQ_OK;
     if (r->fx) {
         while (got <= max) {
             size_t room = (r->content_length >= 0 ? want : max + 1) - got;
             if (room == 0) break;
-            int n = FCGX_GetStr(body + got, (int)(room > 65536 ? 65536 : room), r->fx->in);
+            int n = req_read(r, body + got, room, deadline);
+            if (n < 0) rc = n;
             if (n <= 0) break;
             got += (size_t)n;
         }
+        req_read_done(r);
+        if (rc == REQ_ETIMEOUT) return rc;
         if (got > max) return REQ_ETOOBIG;
         if (r->content_length >= 0 && got < (size_t)r->content_length) return REQ_EIO;
     }

@@ -44,6 +44,7 @@ enum {
     REQ_ETOOBIG = -1,   /* over the limit: 413 */
     REQ_EIO = -2,       /* the client went away while sending */
     REQ_EBAD = -3,      /* malformed (e.g. Content-Length) */
+    REQ_ETIMEOUT = -4,  /* the body did not arrive in time: 408 */
 };
 
 /* Parses params from the FastCGI environment (`env`, NULL-terminated
@@ -56,8 +57,16 @@ const char *req_env(const struct req *r, const char *name);
 /* The first decoded query parameter `name`, or NULL. */
 const char *req_param(const struct req *r, const char *name);
 
-/* Reads the whole body into r->body, at most `max` bytes; REQ_* codes. */
+/* Reads the whole body into r->body, at most `max` bytes, within
+ * body_timeout_ms; REQ_* codes (REQ_ETIMEOUT: 408). */
 int req_read_body(struct req *r, size_t max);
+
+/* Reads up to `room` bytes of the body into buf, never waiting past
+ * deadline_ms (monotonic; 0: no deadline): the count (> 0), 0 at the end of
+ * the body, REQ_ETIMEOUT or REQ_EIO. A reader that loops over it calls
+ * req_read_done after, which clears the connection's receive timeout. */
+int req_read(struct req *r, char *buf, size_t room, int64_t deadline_ms);
+void req_read_done(struct req *r);
 
 /* Decodes an application/x-www-form-urlencoded string into pairs. A '%'
  * not followed by two hex digits, or one that would decode to NUL, is kept

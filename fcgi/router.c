@@ -81,6 +81,12 @@ int rt_dispatch(struct app *app, struct req *r, struct sink *s, const struct rou
             sink_reject(s, 413, "PAYLOAD_TOO_LARGE", m, NULL);
             return 413;
         }
+        if (rc == REQ_ETIMEOUT) {
+            char m[128];
+            snprintf(m, sizeof(m), "The request body did not arrive within %d ms", cfg->body_timeout_ms);
+            sink_reject(s, 408, "REQUEST_TIMEOUT", m, NULL);
+            return 408;
+        }
         if (rc != REQ_OK) {
             sink_reject(s, 400, "INVALID_PARAMETERS", "The request body could not be read", NULL);
             return 400;

@@ -39,6 +39,7 @@ static const struct code_info sink_codes[] = {
     {"UNAUTHORIZED", 401, "Unauthorized"},
     {"NOT_FOUND", 404, "Not found"},
     {"METHOD_NOT_ALLOWED", 405, "Method not allowed"},
+    {"REQUEST_TIMEOUT", 408, "Request timeout"},
     {"PAYLOAD_TOO_LARGE", 413, "Payload too large"},
     {"UNSUPPORTED_MEDIA_TYPE", 415, "Unsupported media type"},
     {"RATE_LIMIT_EXCEEDED", 429, "Streaming rate limit exceeded"},
@@ -53,6 +54,7 @@ static const struct code_info sink_codes[] = {
     {"INVALID_UTF8", 422, "Invalid UTF-8"},
     {"NO_EXTRACTABLE_TEXT", 422, "No extractable text"},
     {"SHUTTING_DOWN", 503, "Server shutting down"},
+    {"BUSY", 503, "Every worker is busy"},
     {"INTERNAL_ERROR", 500, "Internal error"},
 };
 

@@ -8,6 +8,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <fcgiapp.h>
@@ -75,12 +77,48 @@ void wk_signals(struct app *app)
     sigaction(SIGCHLD, &sa, NULL);
 }
 
+/* The response's way out. A stream's writes may block when the client
+ * reads slowly (the web server passes events on unbuffered and stops
+ * reading from us when the client does); the sink's lock is held then, so
+ * its watcher could not end the stream at its deadline. Each write is
+ * bounded instead: the connection's send timeout is kept at the time left
+ * until the stream's deadline (plus a second for its last events), and a
+ * write that runs out fails like one to a client that went away. */
+struct wk_out {
+    FCGX_Request *fx;
+    const int64_t *deadline_ms;   /* the sink's (an upload moves it); NULL: no bound */
+    int64_t armed_ms;             /* the send timeout set last (0: none) */
+};
+
+enum { WK_WRITE_GRACE_MS = 1000 };
+
+static void wk_out_arm(struct wk_out *o)
+{
+    if (!o->deadline_ms || o->fx->ipcFd < 0) return;
+    int64_t left = *o->deadline_ms + WK_WRITE_GRACE_MS - clk_mono_ms();
+    if (left < 1) left = 1;
+    /* a setsockopt only when the bound moved by more than 100 ms */
+    if (o->armed_ms && o->armed_ms - left < 100 && o->armed_ms >= left) return;
+    struct timeval tv = {(time_t)(left / 1000), (suseconds_t)(left % 1000) * 1000};
+    setsockopt(o->fx->ipcFd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    o->armed_ms = left;
+}
+
+static void wk_out_disarm(struct wk_out *o)
+{
+    if (!o->armed_ms || o->fx->ipcFd < 0) return;
+    struct timeval tv = {0, 0};
+    setsockopt(o->fx->ipcFd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    o->armed_ms = 0;
+}
+
 static int fx_write(void *ctx, const char *p, size_t n)
 {
-    FCGX_Stream *out = ctx;
+    struct wk_out *o = ctx;
+    wk_out_arm(o);
     while (n > 0) {
         int chunk = n > 1 << 20 ? 1 << 20 : (int)n;
-        if (FCGX_PutStr(p, chunk, out) != chunk) return -1;
+        if (FCGX_PutStr(p, chunk, o->fx->out) != chunk) return -1;
         p += chunk;
         n -= (size_t)chunk;
     }
@@ -89,7 +127,9 @@ static int fx_write(void *ctx, const char *p, size_t n)
 
 static int fx_flush(void *ctx)
 {
-    return FCGX_FFlush((FCGX_Stream *)ctx) < 0 ? -1 : 0;
+    struct wk_out *o = ctx;
+    wk_out_arm(o);
+    return FCGX_FFlush(o->fx->out) < 0 ? -1 : 0;
 }
 
 static void wk_handle(struct app *app, FCGX_Request *fx, arena_t *ar)
@@ -97,7 +137,8 @@ static void wk_handle(struct app *app, FCGX_Request *fx, arena_t *ar)
     struct req r = {.fx = fx};
     int prc = req_init(&r, ar, &app->cfg, fx->envp);
     op_client_ip(app, &r);
-    struct sse_io io = {fx_write, fx_flush, fx->out};
+    struct wk_out out = {.fx = fx};
+    struct sse_io io = {fx_write, fx_flush, &out};
     const struct route *route = NULL;
     char allow[64] = "";
     enum rt_result m = RT_NOT_FOUND;
@@ -109,6 +150,7 @@ static void wk_handle(struct app *app, FCGX_Request *fx, arena_t *ar)
     sink_init(&s, stream ? SINK_SSE : SINK_JSON, ar, &app->cfg, r.id, route ? route->name : "http", &io,
               r.t0_ms);
     s.abort_flag = &app->flags->abort;
+    if (stream) out.deadline_ms = &s.deadline_ms;
 
     int status;
     if (prc == REQ_ETOOBIG) {
@@ -133,6 +175,7 @@ static void wk_handle(struct app *app, FCGX_Request *fx, arena_t *ar)
     } else {
         status = rt_dispatch(app, &r, &s, route);
     }
+    wk_out_disarm(&out);
     op_request_end(app, &r, &s, route, status);
     LOG_DEBUG(route ? route->name : "http", r.id, NULL, "%s %s %d %lldms events=%lu bytes=%lu", r.method,
               r.path ? r.path : "?", status, (long long)(clk_mono_ms() - r.t0_ms), s.stats.events,

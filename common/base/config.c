@@ -81,6 +81,8 @@ static const struct cfg_key cfg_table[] = {
     S(proxy_header, "X-Forwarded-For"),
     I(rate_limit_table_size, 16, 16777216, "8192"),
     Z(max_json_body, 256, 1L << 30, "65536"),
+    I(body_timeout_ms, 100, 3600000, "10000"),
+    I(upload_timeout_ms, 1000, 86400000, "120000"),
     Z(max_upload, 1024, 1L << 34, "10485760"),
     Z(max_query_string, 256, 1L << 20, "8192"),
     I(max_multipart_parts, 1, 1000, "16"),

@@ -58,6 +58,8 @@ struct cfg {
 
     /* limits (SPEC section 6) */
     long max_json_body;
+    int body_timeout_ms;      /* a JSON body must arrive within this */
+    int upload_timeout_ms;    /* an upload's multipart body within this */
     long max_upload;
     long max_query_string;
     int max_multipart_parts;

@@ -262,18 +262,30 @@ static int read_form(struct ctx *c, struct form *f)
     size_t got = 0;
     int rc = MP_OK;
     size_t want = r->content_length >= 0 ? (size_t)r->content_length : body_cap + 1;
+    /* The body arrives as the client sends it (the web server passes it on
+     * unbuffered, for progress): upload_timeout_ms bounds the whole read. */
+    int64_t deadline = clk_mono_ms() + cfg->upload_timeout_ms;
+    int n = 0;
     while (got < want && r->fx) {
         size_t room = want - got < UP_READ_CHUNK ? want - got : UP_READ_CHUNK;
-        int n = FCGX_GetStr(chunk, (int)room, r->fx->in);
+        n = req_read(r, chunk, room, deadline);
         if (n <= 0) break;
         got += (size_t)n;
         if (got > body_cap) {
+            req_read_done(r);
             char m[128];
             snprintf(m, sizeof(m), "The upload is larger than the %ld-byte limit", cfg->max_upload);
             return reject(c, 413, "PAYLOAD_TOO_LARGE", NULL, m), -1;
         }
         if (rc == MP_OK) rc = mp_feed(&mp, chunk, (size_t)n);
         if (rc != MP_OK) break;
+    }
+    req_read_done(r);
+    if (n == REQ_ETIMEOUT) {
+        char m[160];
+        snprintf(m, sizeof(m), "The upload did not arrive within %d ms (%zu bytes received)", cfg->upload_timeout_ms,
+                 got);
+        return reject(c, 408, "REQUEST_TIMEOUT", NULL, m), -1;
     }
     if (rc == MP_OK && r->content_length >= 0 && got < (size_t)r->content_length) {
         LOG_INFO(c->route->name, r->id, NULL, "Upload body ended early (%zu of %lld bytes): client gone", got,

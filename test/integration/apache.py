@@ -104,7 +104,8 @@ class Apache:
                 os.chown(d, pw.pw_uid, pw.pw_gid)
 
     def _main_conf(self):
-        mods = ["mpm_event", "authz_core", "alias", "env"]
+        # reqtimeout: enabled by Debian's default install, as in production
+        mods = ["mpm_event", "authz_core", "alias", "env", "reqtimeout"]
         mods += ["fcgid"] if self.mode == "fcgid" else ["proxy", "proxy_fcgi"]
         lines = [
             "# written by test/integration/apache.py",

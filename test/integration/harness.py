@@ -400,6 +400,11 @@ class Troika:
             "index_dir": os.path.join(self.dir, "index"),
             "shm_path": os.path.join(self.dir, "troika.shm"),
             "drain_timeout_ms": "5000",
+            # The test client and nginx are this host: whitelisted, as the
+            # demo is, so that a test's many requests are not rate limited
+            # (the shipped default whitelists nobody; the limiter's own
+            # tests set it).
+            "streaming_rate_whitelist": "127.0.0.1,::1",
         }
         if db is not None:
             settings.update(db.conf_lines())

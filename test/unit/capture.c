@@ -268,6 +268,7 @@ void cap_in_init(struct cap_in *in, const char *data, size_t len, size_t piece)
     in->st.fillBuffProc = cap_in_fill;
     in->st.data = in;
     in->fx.in = &in->st;
+    in->fx.ipcFd = -1;   /* no connection: the body comes from the fill procedure */
 }
 
 size_t cap_in_consumed(const struct cap_in *in)

@@ -1,13 +1,21 @@
 /* test_request.c: the request as handlers see it (fcgi/request.c): query
  * string decoding, path and base_path, request ids, and the body limit
  * enforced while reading (a declared-too-large body is not read at all). */
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "common/base/arena.h"
+#include "common/base/clock.h"
 #include "common/base/config.h"
 #include "common/base/id.h"
 #include "fcgi/request.h"
+
+#include <fcgiapp.h>
 #include "test/unit/capture.h"
 #include "test/unit/unit.h"
 
@@ -329,6 +337,114 @@ static void t_read_body(void)
     cap_in_free(&in);
 }
 
+/* ---- a real libfcgi connection and a slow sender ---------------------------- */
+
+/* The web server's side: one FastCGI request whose STDIN carries `body`,
+ * one byte every `gap_ms` (0: all at once). */
+struct slow_peer {
+    char path[108];
+    const char *body;
+    size_t len;
+    int gap_ms;
+    int fd;
+};
+
+static void fcgi_record(int fd, int type, const void *data, size_t n)
+{
+    unsigned char h[8] = {1, (unsigned char)type, 0, 1, (unsigned char)(n >> 8), (unsigned char)n, 0, 0};
+    if (write(fd, h, 8) != 8 || (n && write(fd, data, n) != (ssize_t)n)) return;
+}
+
+static void *slow_peer_run(void *arg)
+{
+    struct slow_peer *p = arg;
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    snprintf(a.sun_path, sizeof(a.sun_path), "%s", p->path);
+    p->fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    if (connect(p->fd, (struct sockaddr *)&a, sizeof(a)) < 0) return NULL;
+    static const unsigned char begin[8] = {0, 1, 0, 0, 0, 0, 0, 0};   /* responder, no keep-alive */
+    fcgi_record(p->fd, 1, begin, 8);
+    char params[256];
+    size_t n = 0;
+    const char *kv[][2] = {{"REQUEST_METHOD", "POST"}, {"REQUEST_URI", "/aza/search"}, {"CONTENT_LENGTH", NULL}};
+    char cl[32];
+    snprintf(cl, sizeof(cl), "%zu", p->len);
+    kv[2][1] = cl;
+    for (size_t i = 0; i < 3; i++) {
+        params[n++] = (char)strlen(kv[i][0]);
+        params[n++] = (char)strlen(kv[i][1]);
+        memcpy(params + n, kv[i][0], strlen(kv[i][0]));
+        n += strlen(kv[i][0]);
+        memcpy(params + n, kv[i][1], strlen(kv[i][1]));
+        n += strlen(kv[i][1]);
+    }
+    fcgi_record(p->fd, 4, params, n);
+    fcgi_record(p->fd, 4, NULL, 0);
+    if (!p->gap_ms) {
+        fcgi_record(p->fd, 5, p->body, p->len);
+    } else {
+        for (size_t i = 0; i < p->len; i++) {
+            fcgi_record(p->fd, 5, p->body + i, 1);
+            usleep((useconds_t)p->gap_ms * 1000);
+            if ((i + 1) * (size_t)p->gap_ms > 3000) break;   /* long after any deadline here */
+        }
+    }
+    fcgi_record(p->fd, 5, NULL, 0);
+    return NULL;
+}
+
+/* Accepts one request from a slow_peer and reads its body with
+ * body_timeout_ms = timeout_ms; *took_ms: how long the read took. */
+static int slow_body(const char *body, int gap_ms, int timeout_ms, int64_t *took_ms, size_t *got)
+{
+    struct slow_peer p = {.body = body, .len = strlen(body), .gap_ms = gap_ms, .fd = -1};
+    snprintf(p.path, sizeof(p.path), "/tmp/troika-unit-fcgi-%d.sock", (int)getpid());
+    unlink(p.path);
+    CU_ASSERT_EQUAL_FATAL(FCGX_Init(), 0);
+    int ls = FCGX_OpenSocket(p.path, 4);
+    CU_ASSERT_FATAL(ls >= 0);
+    pthread_t th;
+    pthread_create(&th, NULL, slow_peer_run, &p);
+    FCGX_Request fx;
+    FCGX_InitRequest(&fx, ls, 0);
+    CU_ASSERT_EQUAL_FATAL(FCGX_Accept_r(&fx), 0);
+    struct cfg cfg;
+    cfg_defaults(&cfg);
+    cfg.body_timeout_ms = timeout_ms;
+    arena_t *ar = ar_new(4096);
+    struct req r = {.fx = &fx};
+    CU_ASSERT_EQUAL(req_init(&r, ar, &cfg, fx.envp), REQ_OK);
+    int64_t t0 = clk_mono_ms();
+    int rc = req_read_body(&r, 1000);
+    *took_ms = clk_mono_ms() - t0;
+    *got = r.body_len;
+    FCGX_Finish_r(&fx);
+    pthread_join(th, NULL);
+    if (p.fd >= 0) close(p.fd);
+    close(ls);
+    unlink(p.path);
+    ar_free(ar);
+    return rc;
+}
+
+/* A body sent a byte at a time ends at body_timeout_ms with
+ * REQ_ETIMEOUT (the worker is free again), not when the sender stops; a
+ * body that arrives in time, even in pieces, is read whole. */
+static void t_read_body_deadline(void)
+{
+    static const char body[] = "{\"query\": \"red silk lehenga for a wedding\", \"limit\": 5}";
+    int64_t took;
+    size_t got;
+    CU_ASSERT_EQUAL(slow_body(body, 0, 500, &took, &got), REQ_OK);
+    CU_ASSERT_EQUAL(got, strlen(body));
+    CU_ASSERT(took < 400);
+    CU_ASSERT_EQUAL(slow_body(body, 2, 2000, &took, &got), REQ_OK);   /* pieces, well in time */
+    CU_ASSERT_EQUAL(got, strlen(body));
+    CU_ASSERT_EQUAL(slow_body(body, 150, 600, &took, &got), REQ_ETIMEOUT);
+    CU_ASSERT(took >= 550 && took < 1200);
+    if (took >= 1200) fprintf(stderr, "\n  the slow body took %lld ms\n", (long long)took);
+}
+
 void register_request(void)
 {
     static const struct unit_case cases[] = {
@@ -338,6 +454,7 @@ void register_request(void)
         {"init: base_path, query source, query limit, bad length", t_init_path_and_query},
         {"request id: kept when valid, else fresh", t_request_id},
         {"read_body: limits enforced while reading", t_read_body},
+        {"read_body: a body sent a byte at a time ends at body_timeout_ms", t_read_body_deadline},
         {NULL, NULL},
     };
     unit_suite("request", cases);
