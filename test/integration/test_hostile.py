@@ -111,7 +111,7 @@ class HostileCase(harness.LogsOnFailure, unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         conf = {"upload_api_keys": KEY, "streaming_timeout": "4000", "streaming_heartbeat_ms": "500",
-                "max_json_body": "64K",
+                "body_timeout_ms": "1500", "max_json_body": "64K",
                 "max_requests": "0"}   # the pids stay those of the start: none recycled
         conf.update(cls.OVERRIDES)
         cls.stack = harness.Stack(workers=cls.WORKERS, overrides=conf).start()
