@@ -73,8 +73,14 @@ class FaultCase(harness.LogsOnFailure, unittest.TestCase):
             self.stack.close()
             raise
 
-    def tearDown(self):
-        self.stack.close()
+    def run(self, result=None):
+        # the stack goes after LogsOnFailure printed its logs
+        try:
+            return super().run(result)
+        finally:
+            if getattr(self, "stack", None) is not None:
+                self.stack.close()
+                self.stack = None
 
     def workers(self):
         return sorted(self.stack.app.worker_pids())
