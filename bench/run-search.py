@@ -7,11 +7,17 @@ index against brute force over an nprobe sweep, search latency in-process
 (bench/search_bench through rt_dispatch) and through nginx with wrk at
 concurrency 1 and 2 against 2 workers, and each worker's memory with the
 index mapped (smaps_rollup, and the products.faiss mapping in smaps).
+Sort and paging: an attribute sort over the largest category, and pages 50
+deep by cursor and by offset, each with wrk at concurrency 1; with
+--baseline-fcgi, the plain search of another build (main before a change)
+on the same database and index, interleaved with this build's, so both are
+measured in the same session.
 
 Run from the build folder after `make check` (or `make troika-fcgi
 troika-admin bench/search_bench`):
 
     bench/run-search.py [--count 100000] [--duration 20] [--out bench/results/search.md]
+                        [--baseline-fcgi ../main/troika-fcgi]
 """
 
 import argparse
@@ -23,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "test", "integration"))
@@ -91,6 +98,112 @@ def wrk(port, conns, duration, script):
     return res
 
 
+def wrk_paths(port, conns, duration, paths, tmp, name):
+    """wrk over paths in turn (one or more request targets)."""
+    script = os.path.join(tmp, name + ".lua")
+    with open(script, "w") as f:
+        f.write("local ps = {%s}\nlocal i = 0\n" % ", ".join('"%s"' % p for p in paths))
+        f.write("request = function()\n  i = i % #ps + 1\n  return wrk.format(\"GET\", ps[i])\nend\n")
+    return wrk(port, conns, duration, script)
+
+
+def get_json(port, path):
+    resp = harness.http_request("127.0.0.1", port, "GET", path)
+    if resp.status != 200:
+        raise RuntimeError("%s: %d %s" % (path, resp.status, resp.body[:300]))
+    return resp.json()
+
+
+def deep_page(port, params, pages):
+    """Follows the cursor from the first page to page `pages`; returns the
+    stream path of that page and its products (by cursor and by offset)."""
+    doc = get_json(port, "/api/products/search?" + urllib.parse.urlencode(params))
+    for _ in range(pages - 2):
+        if not doc.get("cursor"):
+            return None   # fewer pages
+        doc = get_json(port, "/api/products/search?" + urllib.parse.urlencode(dict(params, cursor=doc["cursor"])))
+    if not doc.get("cursor"):
+        return None
+    last = dict(params, cursor=doc["cursor"])
+    by_cursor = get_json(port, "/api/products/search?" + urllib.parse.urlencode(last))
+    off = dict(params, offset=(pages - 1) * int(params["limit"]))
+    by_offset = get_json(port, "/api/products/search?" + urllib.parse.urlencode(off))
+    return ("/api/products/search/stream?" + urllib.parse.urlencode(last),
+            "/api/products/search/stream?" + urllib.parse.urlencode(off), by_cursor, by_offset)
+
+
+def sort_and_paging(stack, db, duration, tmp):
+    """wrk c=1 on an attribute sort over the largest category and on pages
+    50 deep (cursor and offset), with the server's timings of one request."""
+    out = db.query("SELECT category, COUNT(*) FROM products GROUP BY category ORDER BY 2 DESC LIMIT 1",
+                   db="troika").stdout.decode().split()
+    cat, n = out[0], int(out[1])
+    cases = []
+    first = {"q": cat, "sort": "price_asc", "limit": "8"}
+    cases.append(("`q=%s&sort=price_asc`, first page (%d products sorted)" % (cat, n),
+                  "/api/products/search/stream?" + urllib.parse.urlencode(first), None))
+    cases.append(("`q=%s&sort=newest`, first page" % cat,
+                  "/api/products/search/stream?" + urllib.parse.urlencode(dict(first, sort="newest")), None))
+    for label, params in (("`q=%s&sort=price_asc`" % cat, first),
+                          ("`q=%s` (relevance: a browse)" % cat, {"q": cat, "limit": "8"}),
+                          ("`q=pastel lehenga` (relevance: full text + vectors)", {"q": "pastel lehenga", "limit": "8"}),
+                          ("`q=silk saree&sort=price_desc`", {"q": "silk saree", "sort": "price_desc", "limit": "8"})):
+        deep = deep_page(stack.port, params, 50)
+        if not deep:
+            print("sort: %s has fewer than 50 pages" % label, flush=True)
+            continue
+        cur_path, off_path, by_cur, by_off = deep
+        same = [p["sku"] for p in by_cur["products"]] == [p["sku"] for p in by_off["products"]]
+        cases.append((label + ", page 50 by cursor", cur_path, (by_cur, same)))
+        cases.append((label + ", page 50 by offset 392", off_path, (by_off, same)))
+    res = []
+    for label, path, check in cases:
+        doc = get_json(stack.port, path.replace("/search/stream?", "/search?"))
+        w = wrk_paths(stack.port, 1, duration, [path], tmp, "sort")
+        row = {"label": label, "path": path, "wrk": {k: v for k, v in w.items() if k != "raw"},
+               "total": doc["total"], "totalExact": doc.get("totalExact"), "offset": doc.get("offset"),
+               "timings": doc["timings"], "returned": len(doc["products"]),
+               "same_as_offset": check[1] if check else None}
+        res.append(row)
+        print("sort: %s p50 %.2f ms p99 %.2f ms (total %s, exact %s)" % (label, w["p50"], w["p99"], doc["total"],
+                                                                          doc.get("totalExact")), flush=True)
+    return {"category": cat, "products": n, "cases": res}
+
+
+def baseline(db, binary, index_dir, port_new, duration, paths, tmp, rounds=2):
+    """Plain search with another troika-fcgi on the same database and index,
+    alternating with this build's (wrk c=1 over the same queries)."""
+    saved = (os.environ.get("TROIKA_FCGI"), harness.BASE_CONF)
+    os.environ["TROIKA_FCGI"] = binary
+    src_conf = os.path.join(os.path.dirname(binary), "conf", "troika.conf")
+    if os.path.exists(src_conf):
+        harness.BASE_CONF = src_conf   # its own keys: an older build refuses a key it does not know
+    try:
+        old = harness.Stack(workers=2, db=db, overrides={"log_level": "INFO", "max_requests": "0",
+                                                         "index_dir": index_dir}).start()
+    finally:
+        if saved[0] is None:
+            os.environ.pop("TROIKA_FCGI", None)
+        else:
+            os.environ["TROIKA_FCGI"] = saved[0]
+        harness.BASE_CONF = saved[1]
+    out = {"binary": binary, "runs": []}
+    try:
+        for p in paths:   # warm both
+            harness.http_request("127.0.0.1", old.port, "GET", p)
+            harness.http_request("127.0.0.1", port_new, "GET", p)
+        for i in range(rounds):
+            for who, port in (("before", old.port), ("now", port_new)) if i % 2 == 0 else \
+                    (("now", port_new), ("before", old.port)):
+                w = wrk_paths(port, 1, duration, paths, tmp, "plain")
+                out["runs"].append({"who": who, "round": i + 1, "wrk": {k: v for k, v in w.items() if k != "raw"}})
+                print("plain search %s (round %d): p50 %.2f ms p99 %.2f ms %.0f req/s" % (
+                    who, i + 1, w["p50"], w["p99"], w["rps"]), flush=True)
+    finally:
+        old.close()
+    return out
+
+
 def machine():
     model = cpu_model()
     mem = "?"
@@ -116,6 +229,9 @@ def main():
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="a troika.conf override for the stack (repeatable)")
     ap.add_argument("--out", default=os.path.join(HERE, "results", "search.md"))
+    ap.add_argument("--baseline-fcgi", metavar="PATH",
+                    help="another build's troika-fcgi (main before a change): its plain search is measured on "
+                         "the same database and index, interleaved with this build's")
     ap.add_argument("--from-raw", metavar="JSON", help="only render the page from a saved OUT.raw.json")
     ap.add_argument("--before", metavar="LABEL=JSON", action="append",
                     help="a saved raw run to compare with (repeatable, oldest first; default: the runs before "
@@ -206,6 +322,12 @@ def main():
             w = r["wrk%d" % c]
             print("wrk c=%d: %.1f req/s p50 %.2f ms p99 %.2f ms non2xx %d" % (c, w["rps"], w["p50"], w["p99"],
                                                                                 w["non2xx"]), flush=True)
+
+        r["sort"] = sort_and_paging(stack, db, max(5, args.duration // 2), tmp)
+        if args.baseline_fcgi:
+            paths = ["/api/products/search/stream?limit=8&q=" + e for e in enc]
+            r["baseline"] = baseline(db, os.path.abspath(args.baseline_fcgi), stack.app.settings["index_dir"],
+                                     stack.port, args.duration, paths, tmp)
 
         # Where the time goes, per query: the server's own step timings
         # (complete.timings) through nginx, best of 3.
@@ -304,6 +426,39 @@ def write_md(r, args):
     L.append("Aza search (`POST /aza/search/stream`, semantic-first) on the same 50 queries, measured beside "
              "product search on one stack by `bench/run-aza.sh`: [aza.md](aza.md).\n")
 
+    if r.get("baseline"):
+        b = r["baseline"]
+        L.append("### Plain search against the build before, same session\n")
+        L.append("`--baseline-fcgi %s`: that build's `troika-fcgi` (2 workers, its own nginx) on the same "
+                 "database and index, the same 50 queries with wrk at concurrency 1, %d s per run, the two "
+                 "builds alternating:\n" % (os.path.relpath(b["binary"], os.getcwd()) if not
+                                           b["binary"].startswith("/tmp") else b["binary"], r["duration"]))
+        L.append("| run | build | requests | p50 | p90 | p99 | req/s |")
+        L.append("|---|---|---|---|---|---|---|")
+        for x in b["runs"]:
+            w = x["wrk"]
+            L.append("| %d | %s | %d | %.2f ms | %.2f ms | %.2f ms | %.0f |" % (
+                x["round"], x["who"], w["requests"], w["p50"], w["p90"], w["p99"], w["rps"]))
+        L.append("")
+    if r.get("sort"):
+        so = r["sort"]
+        L.append("## Sort and paging\n")
+        L.append("wrk at concurrency 1 on one request target each (the stream route), %d s per row; the "
+                 "largest category is `%s` (%d products). Server timings (ms) and the totals are from one "
+                 "request to the normal route. A page 50 deep is reached by following `cursor` from the first "
+                 "page (limit 8); the same page by `offset=392` for comparison (the two lists are equal: "
+                 "the last column).\n" % (max(5, r["duration"] // 2), so["category"], so["products"]))
+        L.append("| request | p50 | p90 | p99 | req/s | total (exact) | text | vector | ranking | same page |")
+        L.append("|---|---|---|---|---|---|---|---|---|---|")
+        for x in so["cases"]:
+            w, t = x["wrk"], x["timings"]
+            L.append("| %s | %.2f ms | %.2f ms | %.2f ms | %.0f | %d (%s) | %d | %d | %d | %s |" % (
+                x["label"], w["p50"], w["p90"], w["p99"], w["rps"], x["total"],
+                "yes" if x["totalExact"] else "no", t.get("textMs", 0), t.get("vectorMs", 0),
+                t.get("rankingMs", 0), "" if x["same_as_offset"] is None else
+                "yes" if x["same_as_offset"] else "**no**"))
+        L.append("")
+
     befores = []
     for spec in args.before or []:
         label, _, path = spec.rpartition("=")
@@ -381,6 +536,21 @@ def write_md(r, args):
              if w1["p99"] > 25 else "| hybrid search p99 <= 25 ms through nginx, c=1 | %.1f ms | met |" % w1["p99"])
     L.append("| private memory per worker <= 16 MB | %.1f MB (Private_Dirty + Private_Clean) | %s |" % (
         priv, "met" if priv <= 16 else "**missed**"))
+    for x in (r.get("sort") or {}).get("cases", []):
+        if "first page" in x["label"] and "price_asc" in x["label"] or "by cursor" in x["label"]:
+            p99 = x["wrk"]["p99"]
+            L.append("| %s: p99 <= 25 ms through nginx, c=1 | %.1f ms | %s |" % (
+                x["label"], p99, "met" if p99 <= 25 else "**missed**"))
+    if r.get("baseline"):
+        runs = r["baseline"]["runs"]
+        def med(who, k):
+            v = sorted(x["wrk"][k] for x in runs if x["who"] == who)
+            return v[len(v) // 2] if len(v) % 2 else (v[len(v) // 2 - 1] + v[len(v) // 2]) / 2
+        L.append("| plain search no slower than before (same session, mean of its runs) | p50 %.2f / %.2f ms, "
+                 "p99 %.2f / %.2f ms (before / now) | %s |" % (
+                     med("before", "p50"), med("now", "p50"), med("before", "p99"), med("now", "p99"),
+                     "met" if med("now", "p50") <= med("before", "p50") * 1.05 and
+                     med("now", "p99") <= med("before", "p99") * 1.05 else "**missed**"))
     if fr:
         L.append("| recall@10 >= 0.95 at the default nprobe (%d) | %.3f | %s |" % (
             rc["default_nprobe"], fr[0]["recall_at_10"], "met" if fr[0]["recall_at_10"] >= 0.95 else "**missed**"))
