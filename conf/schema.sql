@@ -108,6 +108,16 @@ CREATE TABLE IF NOT EXISTS search_terms (
     docs INT UNSIGNED NOT NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
+-- The catalog's vocabulary (common/search/spell.h): every word of the
+-- searchable text with a letter in it, lower-case, and how many products
+-- contain it; written with search_terms after an import. Workers correct a
+-- query word the vocabulary lacks to a word within one or two edits, and
+-- report a word that matches nothing.
+CREATE TABLE IF NOT EXISTS search_vocab (
+    word VARCHAR(84) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL PRIMARY KEY,
+    docs INT UNSIGNED NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
 -- Attribute bitmaps for browsing (a search whose words all became filters;
 -- common/store/catbits.c, docs/search.md "Browsing"). Built by troika-admin after
 -- an import that changed something, and before build-index when missing or

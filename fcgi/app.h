@@ -21,6 +21,7 @@ struct pidx;
 struct req;
 struct sink;
 struct hx_catalog;
+struct pq_vocab_cache;
 
 struct pm_flags {
     volatile sig_atomic_t stop;     /* SIGTERM: finish the request, then exit */
@@ -56,6 +57,7 @@ struct app {
     struct tts *tts;                /* TTS provider (common/assist/tts); NULL until used: hx_tts() */
     struct hx_catalog *catalog;     /* what this worker derived from the catalog, tied to its version
                                        (handlers/hx.c: hx_catalog_version, hx_designers) */
+    struct pq_vocab_cache *vocab;          /* the catalog's vocabulary (handlers/search/ps_query.c) */
 };
 
 /* What a handler gets for one request. */

@@ -10,6 +10,7 @@ struct ctx;
 struct json_object;
 struct llm;
 struct tts;
+struct qp_catalog;
 struct qp_result;
 struct cs_snap;
 struct rt_table;
@@ -76,8 +77,10 @@ const char *const *hx_designers(struct ctx *c, size_t *n);
  * whole name out of it as the designer filter (qp_take_designer over
  * hx_designers) unless `designer` (the request's explicit filter, may be
  * NULL) names one: matched before the parser, so "Kesariya House" is not
- * read as a colour. */
-void hx_parse_query(struct ctx *c, const char *q, const char *designer, struct qp_result *out);
+ * read as a colour. cat (may be NULL): the catalog's own category names
+ * for the parser (qp_parse_in). */
+void hx_parse_query(struct ctx *c, const char *q, const char *designer, const struct qp_catalog *cat,
+                    struct qp_result *out);
 
 /* Milliseconds since the request started. */
 int64_t hx_elapsed(const struct ctx *c);

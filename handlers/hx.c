@@ -214,7 +214,8 @@ const struct cs_snap *hx_catsnap(struct ctx *c)
     return k->snap;
 }
 
-void hx_parse_query(struct ctx *c, const char *q, const char *designer, struct qp_result *out)
+void hx_parse_query(struct ctx *c, const char *q, const char *designer, const struct qp_catalog *cat,
+                    struct qp_result *out)
 {
     const char *text = q;
     char named[sizeof(out->f.designer)] = "";
@@ -224,6 +225,9 @@ void hx_parse_query(struct ctx *c, const char *q, const char *designer, struct q
         char *rest = ar_alloc(c->ar, rlen);
         if (rest && nd && qp_take_designer(q, names, nd, named, sizeof(named), rest, rlen)) text = rest;
     }
-    qp_parse(text, out);
-    if (named[0]) snprintf(out->f.designer, sizeof(out->f.designer), "%s", named);
+    qp_parse_in(text, cat, out);
+    if (named[0]) {
+        qp_filter_put(&out->f, QPF_DESIGNER, named, NULL);
+        out->f.soft |= QPF_BIT(QPF_DESIGNER);   /* a name in the words: a preference */
+    }
 }

@@ -228,7 +228,7 @@ static int ap_texts(arena_t *ar, json_object *o, struct pr_product *p, char *why
     if (ap_str(ar, o, "category", 64, 1, &cat, why, whylen) < 0) return -1;
     const char *canon = qp_category_canon(cat);
     if (canon) {
-        p->category = canon;
+        p->category = qp_category_stored(canon);
     } else {
         char *lc = ar_strdup(ar, cat);
         ap_lower(lc);
@@ -253,7 +253,9 @@ static int ap_lists(arena_t *ar, json_object *o, struct pr_product *p, char *why
             char *lc = ar_strdup(ar, raw[i]);
             ap_lower(lc);
             p->colors[i] = lc;
-            p->families[i] = "other";
+            /* "mustard yellow", "teal blue": the family its words name */
+            const char *guess = qp_color_guess(raw[i]);
+            p->families[i] = guess ? guess : "other";
         }
     }
     p->ncolors = n;

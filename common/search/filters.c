@@ -13,12 +13,26 @@
 
 /* ---- readers: the lexicon's lookups in the table's shape ---------------------- */
 
+/* A colour word or phrase; a two-word phrase the lexicon lacks is one
+ * colour when its words say so (qp_color_pair): the base colour after a
+ * shade word ("pastel pink": pink), else the phrase itself names it (w:
+ * valid while the caller copies it). */
 static const char *qpf_color_word(const char *w, const char **family)
 {
     const struct qp_color *c = qp_color_find(w);
-    if (!c) return NULL;
-    *family = c->family;
-    return c->name;
+    if (c) {
+        *family = c->family;
+        return c->name;
+    }
+    const char *sp = strchr(w, ' ');
+    char first[64];
+    if (!sp || (size_t)(sp - w) >= sizeof(first)) return NULL;
+    memcpy(first, w, (size_t)(sp - w));
+    first[sp - w] = '\0';
+    const char *name, *fam = qp_color_pair(first, sp + 1, &name);
+    if (!fam) return NULL;
+    *family = fam;
+    return name ? name : w;
 }
 
 static const char *qpf_category_word(const char *w, const char **family)
@@ -51,10 +65,14 @@ static const char *qpf_size_canon(const char *s, const char **family)
     return qp_size_canon(s);
 }
 
+/* A given colour: canonical when known; else NULL (kept as given) with
+ * the family its words name, if any ("Teal Blue" -> blue). */
 static const char *qpf_color_canon(const char *s, const char **family)
 {
     const char *name;
-    return qp_color_lookup(s, &name, family) == 0 ? name : NULL;
+    if (qp_color_lookup(s, &name, family) == 0) return name;
+    *family = qp_color_guess(s);
+    return NULL;
 }
 
 static const char *qpf_category_canon(const char *s, const char **family)
@@ -102,7 +120,8 @@ const struct qp_filter_def qp_filter_defs[QPF_N] = {
                    .bits = "fam:", .alt_bits = "col:", .group = QPG_COLOR, .from_words = QPF_SOFT},
     [QPF_CATEGORY] = {.id = QPF_CATEGORY, .name = "category", .kind = QPF_TEXT, QPF_FIELD(category),
                       QPF_GIVEN(category), .word = qpf_category_word, .canon = qpf_category_canon, .lower = 1,
-                      .column = "category", .op = "=", .bits = "cat:", .group = QPG_CATEGORY,
+                      .column = "category", .op = "=", .accepts = qp_category_accepts, .max_values = 2,
+                      .broad = qp_category_text, .bits = "cat:", .group = QPG_CATEGORY,
                       .from_words = QPF_SOFT},
     [QPF_DESIGNER] = {.id = QPF_DESIGNER, .name = "designer", .kind = QPF_TEXT, QPF_FIELD(designer),
                       QPF_GIVEN(designer), .column = "designer", .op = "=", .bits = "des:",
@@ -110,7 +129,8 @@ const struct qp_filter_def qp_filter_defs[QPF_N] = {
     [QPF_OCCASION] = {.id = QPF_OCCASION, .name = "occasion", .kind = QPF_TEXT, QPF_FIELD(occasion),
                       QPF_GIVEN(occasion), .word = qpf_occasion_word, .absorb = 1, .canon = qpf_occasion_canon,
                       .lower = 1, .table = "product_tags", .alias = "ft", .column = "tag",
-                      .accepts = qp_occasion_tags, .max_values = 4, .bits = "tag:", .group = QPG_OCCASION,
+                      .accepts = qp_occasion_tags, .max_values = 4, .broad = qp_occasion_text, .bits = "tag:",
+                      .group = QPG_OCCASION,
                       .from_words = QPF_SOFT},
     /* Fabric and handwork: the indexed tag lookup ((tag, product_id)), so
      * frequent words such as "silk" never reach FULLTEXT (docs/search.md). */
@@ -143,6 +163,13 @@ const struct qp_group_def qp_group_defs[QPG_N] = {
     [QPG_OCCASION] = {QPG_OCCASION, "occasion", "for any occasion", NULL},
     [QPG_DESIGNER] = {QPG_DESIGNER, "designer", "by other designers", "designers"},
     [QPG_CATEGORY] = {QPG_CATEGORY, "category", "in other categories", "categories"},
+};
+
+const struct qp_widen_step qp_widen_steps[] = {
+    {QPF_CATEGORY, QPW_BROADEN}, {QPF_OCCASION, QPW_BROADEN}, {QPF_OCCASION, QPW_DROP}, {QPF_WORK, QPW_DROP},
+    {QPF_FABRIC, QPW_DROP},
+    {QPF_N, QPW_WORDS},          {QPF_COLOR, QPW_DROP},    {QPF_CATEGORY, QPW_DROP}, {QPF_DESIGNER, QPW_DROP},
+    {QPF_N, QPW_END},
 };
 
 /* ---- fields ----------------------------------------------------------------------- */
@@ -223,6 +250,17 @@ void qp_filter_put(struct qp_filters *f, enum qp_filter_id id, const char *value
     if (d->kind == QPF_COLOUR) qpf_copy((char *)f + d->alt_off, d->alt_cap, family ? family : "", 0);
 }
 
+void qp_filter_copy(struct qp_filters *dst, const struct qp_filters *src, enum qp_filter_id id)
+{
+    const struct qp_filter_def *d = &qp_filter_defs[id];
+    memcpy((char *)dst + d->off, (const char *)src + d->off, d->kind == QPF_BOOL ? sizeof(int)
+                                                            : d->kind == QPF_MIN || d->kind == QPF_MAX ? sizeof(double)
+                                                                                                       : d->cap);
+    if (d->kind == QPF_COLOUR) memcpy((char *)dst + d->alt_off, (const char *)src + d->alt_off, d->alt_cap);
+    dst->soft = (dst->soft & ~QPF_BIT(id)) | (src->soft & QPF_BIT(id));
+    dst->broad = (dst->broad & ~QPF_BIT(id)) | (src->broad & QPF_BIT(id));
+}
+
 void qp_filters_override(struct qp_filters *f, const struct qp_given *g)
 {
     for (int id = 0; id < QPF_N; id++) {
@@ -233,6 +271,7 @@ void qp_filters_override(struct qp_filters *f, const struct qp_given *g)
             const char *canon = d->canon ? d->canon(v, &family) : NULL;
             qpf_copy(qpf_str(f, d), d->cap, canon ? canon : v, !canon && d->lower);
             if (d->kind == QPF_COLOUR) qpf_copy((char *)f + d->alt_off, d->alt_cap, family ? family : "", 0);
+            f->soft &= ~QPF_BIT(id);
         } else if (d->kind == QPF_BOOL) {
             if (g->in_stock >= 0) f->in_stock = g->in_stock;
         } else {
@@ -264,9 +303,33 @@ int qp_filters_any(const struct qp_filters *f)
     return 0;
 }
 
+void qp_filters_soften(struct qp_filters *f)
+{
+    for (int id = 0; id < QPF_N; id++)
+        if (qp_filter_defs[id].from_words == QPF_SOFT && qp_filter_is_set(f, (enum qp_filter_id)id))
+            f->soft |= QPF_BIT(id);
+}
+
+unsigned qp_filters_prefs(const struct qp_filters *f)
+{
+    unsigned m = 0;
+    for (int id = 0; id < QPF_N; id++)
+        if ((f->soft & QPF_BIT(id)) && qp_filter_is_set(f, (enum qp_filter_id)id)) m |= QPF_BIT(id);
+    return m;
+}
+
+const char *qp_filter_broad(const struct qp_filters *f, enum qp_filter_id id)
+{
+    const struct qp_filter_def *d = &qp_filter_defs[id];
+    if (!(f->broad & QPF_BIT(id)) || !d->broad || !qpf_has_text(d) || !qp_filter_is_set(f, id)) return NULL;
+    return d->broad(qpf_cstr(f, d));
+}
+
 void qp_filter_clear(struct qp_filters *f, enum qp_filter_id id)
 {
     const struct qp_filter_def *d = &qp_filter_defs[id];
+    f->soft &= ~QPF_BIT(id);
+    f->broad &= ~QPF_BIT(id);
     switch (d->kind) {
     case QPF_COLOUR: f->color_family[0] = '\0'; /* fall through */
     case QPF_TEXT: qpf_str(f, d)[0] = '\0'; break;

@@ -37,6 +37,9 @@ struct qp_filters {
     double min_price;
     double max_price;
     int in_stock;
+    unsigned soft;          /* bit 1 << id: filter id is a preference (read from q's words), not a filter */
+    unsigned broad;         /* bit 1 << id: filter id also accepts a product whose text names its value
+                             * (a category by its words: qp_filter_def.broad) */
 };
 
 /* Filters a request gives explicitly (query parameters, a JSON `filters`
@@ -129,6 +132,10 @@ struct qp_filter_def {
     const char *table, *alias, *column, *alt_column, *op;
     const char *const *(*accepts)(const char *value);
     int max_values;
+    /* broad: the FULLTEXT boolean expression (any term) by which a
+     * product's text names the value ("anarkali anarkalis"), for a filter
+     * matched broadly (struct qp_filters.broad); NULL: never broad. */
+    const char *(*broad)(const char *value);
     /* Attribute bitmap key prefix (common/store/catbits.c): "size:". */
     const char *bits, *alt_bits;
 
@@ -146,6 +153,26 @@ struct qp_group_def {
 extern const struct qp_filter_def qp_filter_defs[QPF_N];
 extern const struct qp_group_def qp_group_defs[QPG_N];
 
+/* How a search with too few results widens its preferences, one step at a
+ * time: first a category is also found by its words in the product's
+ * text (QPW_BROADEN: an "Anarkali Kurta" filed under kurta is an
+ * anarkali), and an occasion by what is worn to it (its garments and
+ * work, qp_occasion_text); then the preferences are given up, the least telling first
+ * (QPW_DROP): occasion, handwork, fabric; then the words to match become
+ * words that rank (QPW_WORDS: any of them, natural-language mode); then
+ * colour, category, and last the designer (a brand named is what a
+ * shopper holds to longest: its other pieces before other brands').
+ * Ends with QPW_END. */
+enum qp_widen_how { QPW_BROADEN, QPW_DROP, QPW_WORDS, QPW_END };
+struct qp_widen_step {
+    enum qp_filter_id id;   /* QPF_N for QPW_WORDS and QPW_END */
+    enum qp_widen_how how;
+};
+extern const struct qp_widen_step qp_widen_steps[];
+
+/* 1 << id: the bit of filter id in struct qp_filters.soft. */
+#define QPF_BIT(id) (1u << (id))
+
 /* Sets every filter to "not set". */
 void qp_filters_init(struct qp_filters *f);
 
@@ -159,11 +186,19 @@ void qp_given_set_text(struct qp_given *g, enum qp_filter_id id, const char *v);
 void qp_given_set_num(struct qp_given *g, enum qp_filter_id id, double v);
 
 /* Sets every filter g gives over f (what the query said), field by field,
+ * each a filter, not a preference (explicit parameters are hard),
  * canonicalised as query words are: sizes ("2xl" -> "XXL"), colours (name
  * and family; an unknown colour lower-cased, no family), categories,
  * occasions, fabrics and handwork (unknown ones lower-cased); designer as
  * given. Values longer than a field are cut. */
 void qp_filters_override(struct qp_filters *f, const struct qp_given *g);
+
+/* Marks every set filter whose from_words is QPF_SOFT as a preference
+ * (the parser calls it for what it read from q's words). */
+void qp_filters_soften(struct qp_filters *f);
+
+/* The preferences of f that are set: a mask of QPF_BIT(id). */
+unsigned qp_filters_prefs(const struct qp_filters *f);
 
 /* 1 when filter id is set in f. */
 int qp_filter_is_set(const struct qp_filters *f, enum qp_filter_id id);
@@ -171,12 +206,19 @@ int qp_filter_is_set(const struct qp_filters *f, enum qp_filter_id id);
 /* 1 when any filter is set. */
 int qp_filters_any(const struct qp_filters *f);
 
-/* Unsets filter id (a colour with its family). */
+/* The broad expression of filter id when f matches it broadly (its bit in
+ * f->broad, the filter set, an expression known for its value), else NULL. */
+const char *qp_filter_broad(const struct qp_filters *f, enum qp_filter_id id);
+
+/* Unsets filter id (a colour with its family), and its preference bit. */
 void qp_filter_clear(struct qp_filters *f, enum qp_filter_id id);
 
 /* The string field of a text or colour filter (the colour's name), else
  * NULL. Borrowed from f. */
 const char *qp_filter_text(const struct qp_filters *f, enum qp_filter_id id);
+
+/* Sets filter id of dst to src's (with its family and preference bit). */
+void qp_filter_copy(struct qp_filters *dst, const struct qp_filters *src, enum qp_filter_id id);
 
 /* Sets a text or colour filter to value (with family for a colour; NULL:
  * none), cut to the field's width. No canonicalisation. */

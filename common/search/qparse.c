@@ -31,6 +31,7 @@ struct qp_tok {
     const char *s;     /* lower-case, NUL-terminated (in st->text) */
     int upper;         /* typed in capitals (single-letter sizes) */
     int used;          /* became (part of) a filter */
+    int text;          /* stays a word to match ("saree gown": both words) */
 };
 
 struct qp_state {
@@ -39,6 +40,7 @@ struct qp_state {
     char text[QP_MAX_INPUT * 2 + QP_MAX_TOKENS];
     size_t tlen;
     struct qp_result *r;
+    const struct qp_catalog *cat;   /* the catalog's own category names, or NULL */
 };
 
 static void qp_push(struct qp_state *st, enum qp_kind kind, const char *src, size_t n, int upper)
@@ -492,10 +494,30 @@ static int qp_covers(const struct qp_filters *f, enum qp_filter_id id, const cha
 /* Words the filter table reads (colours, categories, occasions, fabrics,
  * handwork, in the table's order): two-word phrases first. The first
  * value found for a filter wins. */
+/* The catalog's own category that key names (its name, or a plural or
+ * singular of it: "dresses", "palazzo"), compared with '-' as a space; NULL
+ * when none. Borrowed from cat. */
+static const char *qp_catalog_category(const struct qp_catalog *cat, const char *key)
+{
+    size_t kl = strlen(key);
+    for (size_t i = 0; cat && i < cat->ncategories; i++) {
+        char c[80];
+        snprintf(c, sizeof(c), "%s", cat->categories[i]);
+        for (char *p = c; *p; p++)
+            if (*p == '-') *p = ' ';
+        size_t cl = strlen(c);
+        if (!strcmp(c, key)) return cat->categories[i];
+        if (kl == cl + 1 && key[cl] == 's' && !strncmp(c, key, cl)) return cat->categories[i];
+        if (kl == cl + 2 && !strcmp(key + cl, "es") && !strncmp(c, key, cl)) return cat->categories[i];
+        if (cl == kl + 1 && c[kl] == 's' && !strncmp(c, key, kl)) return cat->categories[i];
+    }
+    return NULL;
+}
+
 static int qp_lexicon(struct qp_state *st, int i)
 {
     const char *w = qp_w(st, i);
-    if (!w) return 0;
+    if (!w || st->t[i].text) return 0;
     struct qp_filters *f = &st->r->f;
     char two[160] = "";
     int twolen = 2;   /* tokens the two-word phrase spans ("off-white" spans 3) */
@@ -514,12 +536,27 @@ static int qp_lexicon(struct qp_state *st, int i)
             const char *family = NULL, *c = d->word ? d->word(key, &family) : NULL;
             if (!c) continue;
             if (!qp_filter_is_set(f, d->id)) {
+                /* two garments in a row name one thing ("saree gown",
+                 * "anarkali kurta", "bandhgala suit"): both stay words to
+                 * match, which find the products whose text says both */
+                const char *next = qp_w(st, i + span), *other;
+                if (d->id == QPF_CATEGORY && len == 1 && next && (other = qp_category_find(next)) &&
+                    strcmp(other, c) != 0) {
+                    st->t[i].text = st->t[i + span].text = 1;
+                    return 0;
+                }
                 qp_filter_put(f, d->id, c, family);
-                const char *next = qp_w(st, i + span);
                 if (next && d->nouns && qp_in(next, d->nouns)) span++;
                 return span;
             }
             if (d->absorb && qp_covers(f, d->id, c)) return span;   /* "cocktail party": said already */
+        }
+        /* a garment the lexicon does not know, as this catalog names it
+         * ("dress", "top", "palazzos") */
+        const char *cc = f->category[0] ? NULL : qp_catalog_category(st->cat, key);
+        if (cc) {
+            qp_filter_put(f, QPF_CATEGORY, cc, NULL);
+            return span;
         }
     }
     return 0;
@@ -527,12 +564,18 @@ static int qp_lexicon(struct qp_state *st, int i)
 
 void qp_parse(const char *q, struct qp_result *out)
 {
+    qp_parse_in(q, NULL, out);
+}
+
+void qp_parse_in(const char *q, const struct qp_catalog *cat, struct qp_result *out)
+{
     struct qp_state st;
     memset(out, 0, sizeof(*out));
     qp_filters_init(&out->f);
     st.n = 0;
     st.tlen = 0;
     st.r = out;
+    st.cat = cat;
     qp_tokenize(&st, q ? q : "");
 
     for (int i = 0; i < st.n; i++) {
@@ -560,6 +603,27 @@ void qp_parse(const char *q, struct qp_result *out)
         out->nterms++;
     }
     out->residual[o] = '\0';
+    /* what the words said is preferred, not required (filters.h) */
+    qp_filters_soften(&out->f);
+}
+
+/* ---- words the parser knows ----------------------------------------------- */
+
+/* Words of the price, size and stock phrases (the rest are fillers). */
+static const char *const qp_phrase_words[] = {
+    "starting", "onwards", "beyond", "maximum", "minimum", "approx", "approximately", "roughly", "greater",
+    "lesser", "least", "until", "availability", "instock", "ready", "ship", "adhik", "andar", "zyada", "jyada",
+    "neeche", "niche", "upar", "small", "medium", "large", "extra", "freesize", "onesize", "embroidery",
+    "embroidered", "work", NULL,
+};
+
+int qp_word_known(const char *w)
+{
+    const char *family;
+    return qp_filter_word_known(w) || qp_color_find(w) || qp_category_find(w) || qp_occasion_find(w) ||
+           qp_fabric_find(w) || qp_work_find(w) || qp_ft_stopword(w) || qp_filler(w) || qp_mult(w) > 0 ||
+           qp_currency_word(w) || qp_in(w, qp_phrase_words) || qp_audience_word(w) ||
+           (qp_color_lookup(w, NULL, &family) == 0);
 }
 
 /* ---- designers ------------------------------------------------------------------- */
@@ -595,8 +659,9 @@ static int qp_name_at(const char *q, size_t p, const char *name, size_t *end, si
 }
 
 /* A one-word name the parser already reads as something else (1), or a
- * function word of queries (2: "AND", a real brand, is the "and" of
- * "between 25000 and 80000"). */
+ * function word of queries or a name under three letters (2: "AND", a real
+ * brand, is the "and" of "between 25000 and 80000"; "W" the w of a
+ * query). */
 static int qp_name_is_word(const char *name)
 {
     char w[64];
@@ -605,7 +670,7 @@ static int qp_name_is_word(const char *name)
         if (qp_wordbyte((unsigned char)*s)) w[k++] = (char)qp_lower((unsigned char)*s);
     w[k] = '\0';
     if (qp_filter_word_known(w)) return 1;
-    return qp_filler(w) || qp_ft_stopword(w) ? 2 : 0;
+    return qp_filler(w) || qp_ft_stopword(w) || k < 3 ? 2 : 0;
 }
 
 int qp_take_designer(const char *q, const char *const *designers, size_t n, char *designer, size_t dlen,

@@ -29,7 +29,8 @@ struct qp_result {
  * ("Studio Kesar sherwani" -> "Studio Kesar"). The longest name wins, then
  * the first in q. A one-word name counts only when it is not a word the
  * parser understands (a colour, size, category, occasion, fabric or
- * handwork). On a match: the name as the catalog spells it in designer,
+ * handwork), and a one-word name that is a stopword, a filler or under
+ * three letters ("AND", "ONLY", "W") only typed exactly as spelt. On a match: the name as the catalog spells it in designer,
  * q with the name's words replaced by a space in rest, and 1; else 0.
  * Names or a q longer than the buffers are skipped. */
 int qp_take_designer(const char *q, const char *const *designers, size_t n, char *designer, size_t dlen,
@@ -37,6 +38,22 @@ int qp_take_designer(const char *q, const char *const *designers, size_t n, char
 
 /* Parses q (UTF-8, any length; the first QP_MAX_INPUT bytes are read). */
 void qp_parse(const char *q, struct qp_result *out);
+
+/* What the parser may know of the catalog: its own category names
+ * (lower-case, as import-products stored them), so that a garment the
+ * lexicon lacks ("dress", "top", "palazzos") is a category word too. */
+struct qp_catalog {
+    const char *const *categories;
+    size_t ncategories;
+};
+
+/* qp_parse with the catalog's names (cat may be NULL). */
+void qp_parse_in(const char *q, const struct qp_catalog *cat, struct qp_result *out);
+
+/* 1 when w (lower-case) is a word the parser reads without the catalog:
+ * a filter's word, a stopword or filler, a word of a price, size or stock
+ * phrase. Such a word is never corrected nor reported as unmatched. */
+int qp_word_known(const char *w);
 
 /* 1 when c can be part of a word: an ASCII letter or digit, or any byte
  * of a multi-byte UTF-8 character. One definition for the parser, the

@@ -95,6 +95,18 @@ static const struct qp_color qp_colors[] = {
     {"multicolour", "multicolour", "multicolour"}, {"multicolor", "multicolour", "multicolour"},
     {"multi colour", "multicolour", "multicolour"}, {"multi color", "multicolour", "multicolour"},
     {"rainbow", "multicolour", "multicolour"},
+    /* shades shops name, beyond the families' own words */
+    {"ochre", "ochre", "yellow"}, {"brick", "brick red", "red"}, {"terracotta", "terracotta", "orange"},
+    {"cyan", "cyan", "blue"}, {"aquamarine", "aquamarine", "blue"}, {"mulberry", "mulberry", "purple"},
+    {"ecru", "ecru", "beige"}, {"fawn", "fawn", "beige"}, {"mocha", "mocha", "brown"}, {"walnut", "walnut", "brown"},
+    {"gunmetal", "gunmetal", "grey"}, {"salmon", "salmon", "pink"}, {"berry", "berry", "pink"},
+};
+
+/* Words that shade a colour ("dark green", "pastel pink"): the phrase is
+ * the colour's family. */
+static const char *const qp_shade_words[] = {
+    "dark", "light", "deep", "pale", "bright", "pastel", "neon", "royal", "soft", "muted", "rich", "ink",
+    "fluorescent", "dull", "medium", NULL,
 };
 
 struct qp_word {
@@ -110,7 +122,7 @@ static const struct qp_word qp_categories[] = {
     {"saree", "saree"}, {"sarees", "saree"}, {"sari", "saree"}, {"saris", "saree"}, {"saaree", "saree"},
     {"saarees", "saree"},
     {"kurta", "kurta"}, {"kurtas", "kurta"}, {"kurti", "kurta"}, {"kurtis", "kurta"},
-    {"kurta set", "kurta"}, {"kurta sets", "kurta"}, {"kurta pyjama", "kurta"}, {"kurta pajama", "kurta"},
+    {"kurta set", "kurta set"}, {"kurta sets", "kurta set"}, {"kurta pyjama", "kurta"}, {"kurta pajama", "kurta"},
     {"sherwani", "sherwani"}, {"sherwanis", "sherwani"}, {"sherwaani", "sherwani"},
     {"achkan", "sherwani"}, {"achkans", "sherwani"},
     {"gown", "gown"}, {"gowns", "gown"},
@@ -130,6 +142,36 @@ static const struct qp_word qp_categories[] = {
     {"blouse", "blouse"}, {"blouses", "blouse"},
     {"co ord", "co-ord set"}, {"coord", "co-ord set"}, {"coords", "co-ord set"},
     {"co ords", "co-ord set"}, {"coord set", "co-ord set"}, {"co ord set", "co-ord set"},
+    {"suit", "salwar suit"}, {"suits", "salwar suit"}, {"kameez", "salwar suit"},
+};
+
+/* What a garment is called in a product's text, for a category matched by
+ * its words (qp_category_text): FULLTEXT boolean expressions, any term
+ * enough. The single-word spellings above (a unit test checks), phrases
+ * only where no single word says it, and what shops call the garment
+ * without its name: a kurta sold with a bottom or a dupatta is a suit
+ * (a "kurta set"). Words under three letters are not indexed: left out. */
+static const struct qp_word qp_category_texts[] = {
+    {"lehenga", "lehenga lehengas lehnga lehngas lengha lenghas lahenga lahengas lehanga lehangas ghagra ghagras "
+                "ghaghra \"chaniya choli\""},
+    {"saree", "saree sarees sari saris saaree saarees"},
+    {"kurta", "kurta kurtas kurti kurtis"},
+    {"kurta set", "\"kurta set\" \"kurta sets\" "
+                  "(+kurta +(salwar churidar trousers palazzo palazzos pants pyjama pyjamas sharara dupatta))"},
+    {"sherwani", "sherwani sherwanis sherwaani achkan achkans"},
+    {"gown", "gown gowns"},
+    {"anarkali", "anarkali anarkalis"},
+    {"sharara", "sharara shararas"},
+    {"gharara", "gharara ghararas"},
+    {"dupatta", "dupatta dupattas chunni chunri chunari odhni"},
+    {"salwar suit", "salwar churidar suit suits kameez "
+                    "(+kurta +(salwar churidar trousers palazzo palazzos pants pyjama pyjamas sharara dupatta))"},
+    {"bandhgala", "bandhgala bandhgalas \"bandh gala\" jodhpuri"},
+    {"nehru jacket", "\"nehru jacket\" \"nehru jackets\" \"modi jacket\""},
+    {"indo-western", "indowestern fusion \"indo western\""},
+    {"kaftan", "kaftan kaftans caftan caftans"},
+    {"blouse", "blouse blouses"},
+    {"co-ord set", "coord coords"},
 };
 
 static const struct qp_word qp_occasions[] = {
@@ -148,7 +190,8 @@ static const struct qp_word qp_occasions[] = {
     {"navratri", "navratri"}, {"garba", "navratri"}, {"dandiya", "navratri"},
     {"party", "party"}, {"partywear", "party"}, {"party wear", "party"},
     {"cocktail", "cocktail"},
-    {"casual", "casual"}, {"everyday", "casual"},
+    {"casual", "casual"}, {"everyday", "casual"}, {"vacation", "casual"}, {"holiday", "casual"},
+    {"holidays", "casual"}, {"beach", "casual"}, {"travel", "casual"}, {"college", "casual"},
     {"office", "office"}, {"workwear", "office"},
 };
 
@@ -188,7 +231,8 @@ static const struct qp_word qp_fabrics[] = {
     {"kanchipuram silk", "kanjeevaram silk"}, {"kanchi silk", "kanjeevaram silk"},
     {"tussar silk", "tussar silk"}, {"tussar", "tussar silk"}, {"tussore", "tussar silk"},
     {"tussah", "tussar silk"}, {"tassar", "tussar silk"}, {"tassar silk", "tussar silk"},
-    {"cotton", "cotton"}, {"cottons", "cotton"}, {"pure cotton", "cotton"},
+    {"cotton", "cotton"}, {"cottons", "cotton"}, {"pure cotton", "cotton"}, {"sooti", "cotton"},
+    {"suti", "cotton"},
     {"mul cotton", "mul cotton"}, {"mulmul", "mul cotton"}, {"mul mul", "mul cotton"},
     {"mulmul cotton", "mul cotton"},
     {"linen", "linen"}, {"linens", "linen"}, {"chanderi", "chanderi"}, {"chanderi silk", "chanderi"},
@@ -199,6 +243,26 @@ static const struct qp_word qp_fabrics[] = {
     {"khadi", "khadi"}, {"wool blend", "wool blend"}, {"wool", "wool blend"}, {"woollen", "wool blend"},
     {"muslin", "muslin"}, {"rayon", "rayon"}, {"chinon", "chinon"},
 };
+
+/* Categories that accept a neighbour: a kurta set is first of all a kurta
+ * (shops file the one under the other); the others only themselves. */
+static const struct qp_occ_tags qp_cat_accepts_tab[] = {
+    {"kurta set", {"kurta set", "kurta", NULL}},
+};
+
+const char *qp_category_stored(const char *canon)
+{
+    /* filed under the first neighbour it accepts after itself */
+    const char *const *acc = qp_category_accepts(canon);
+    return acc && acc[0] && acc[1] ? acc[1] : canon;
+}
+
+const char *const *qp_category_accepts(const char *category)
+{
+    for (size_t i = 0; i < sizeof(qp_cat_accepts_tab) / sizeof(qp_cat_accepts_tab[0]); i++)
+        if (strcmp(qp_cat_accepts_tab[i].occasion, category) == 0) return qp_cat_accepts_tab[i].tags;
+    return NULL;
+}
 
 /* Fabrics that stand for a family of tags; the others only for themselves. */
 static const struct qp_occ_tags qp_fab_tags_tab[] = {
@@ -262,8 +326,183 @@ static const char *const qp_stopwords[] = {
     "women", "womens", "woman", "ladies", "lady", "girls", "men", "mens", "man", "gents", "boys",
     "ka", "ki", "ke", "mein", "wala", "wali", "wale", "chahiye", "dikhao", "liye", "aur", "bhi",
     "koi", "kuch", "sasta", "saste", "sasti", "accha", "acha", "set", "sets",
+    "should", "would", "could", "might", "must", "shall", "may", "suggest", "recommend", "wearing",
+    "attend", "attending", "going", "wanted", "anything", "clothes", "clothing", "attire",
     NULL,
 };
+
+/* ---- what ranks first among equals (qp_boosts) ------------------------------ */
+
+/* Who a garment is for, as shops title it; the query words that ask. */
+struct qp_audience {
+    const char *const asked[12];
+    const char *const titled[8];
+};
+
+static const struct qp_audience qp_audiences[] = {
+    {{"men", "mens", "man", "gents", "male", "groom", "mard", "aadmi", NULL},
+     {"men", "mens", "man", "gents", "menswear", NULL}},
+    {{"women", "womens", "woman", "ladies", "lady", "female", "bride", "mahila", "aurat", NULL},
+     {"women", "womens", "woman", "ladies", "womenswear", NULL}},
+    {{"boys", "boy", "ladka", "ladke", "ladko", "ladkon", "son", NULL}, {"boys", "boy", NULL}},
+    {{"girls", "girl", "ladki", "ladkiyan", "ladkiyon", "daughter", NULL}, {"girls", "girl", NULL}},
+    {{"kids", "kid", "children", "child", "bacche", "bachche", "bacchon", "bachchon", "baccho", "bachon", NULL},
+     {"kids", "kid", "boys", "girls", "children", NULL}},
+};
+
+/* What an occasion a catalog rarely tags looks like in the products'
+ * text: the garments worn to it, the work and fabrics that make a piece
+ * fit it, the colours it calls for (haldi: yellow, mehendi: green); and
+ * the FULLTEXT expression that finds them, for an occasion matched by its
+ * words (qp_occasion_text): the occasion named, or one of its garments
+ * with one of its works or colours. */
+struct qp_occ_sense {
+    const char *occasion;
+    const char *text;
+    const char *const garments[12];
+    const char *const work[14];
+    const char *const colours[4];
+};
+
+#define QP_FESTIVE_WORK "zari", "sequin", "sequinned", "sequined", "embroidered", "embellished", "silk", "woven", \
+                        "banarasi", "gota", "mirror", "brocade", "jacquard", NULL
+#define QP_ETHNIC "kurta", "kurti", "saree", "lehenga", "anarkali", "sharara", "gharara", "salwar", "dupatta", \
+                  "sherwani", "ethnic", NULL
+
+static const struct qp_occ_sense qp_occ_senses[] = {
+    {"wedding", "wedding bridal (+(lehenga lehengas saree sarees sherwani sherwanis anarkali gown) +(zari zardozi banarasi kanjeevaram silk velvet embroidered embellished))",
+     {"lehenga", "saree", "sherwani", "anarkali", "gown", "sharara", "bandhgala", NULL},
+     {"zari", "zardozi", "banarasi", "kanjeevaram", "silk", "velvet", "embroidered", "embellished", "sequinned",
+      "woven", "brocade", NULL}, {NULL}},
+    {"reception", "reception (+(gown gowns lehenga saree sherwani bandhgala) +(sequinned sequin embellished velvet silk satin))",
+     {"gown", "lehenga", "saree", "sherwani", "bandhgala", NULL},
+     {"sequinned", "sequin", "embellished", "velvet", "silk", "satin", "zari", NULL}, {NULL}},
+    {"sangeet", "sangeet (+(lehenga sharara anarkali gharara saree gown) +(sequinned sequin embroidered mirror zari gota))",
+     {"lehenga", "sharara", "anarkali", "gharara", "saree", "gown", NULL},
+     {"sequin", "sequinned", "sequined", "embroidered", "mirror", "zari", "gota", "embellished", NULL}, {NULL}},
+    {"mehendi", "mehendi mehndi (+(sharara lehenga anarkali gharara kurta kurti) +(green mirror gota leheriya bandhani))",
+     {"sharara", "lehenga", "anarkali", "gharara", "kurta", "kurti", NULL},
+     {"mirror", "gota", "embroidered", "leheriya", "bandhani", NULL}, {"green", "olive", "mehendi", NULL}},
+    {"haldi", "haldi (+(kurta kurti sharara anarkali lehenga saree gharara) +(yellow mustard gota))",
+     {"kurta", "kurti", "sharara", "anarkali", "lehenga", "saree", "gharara", NULL},
+     {"gota", "mirror", "embroidered", "floral", NULL}, {"yellow", "mustard", "haldi", NULL}},
+    {"engagement", "engagement (+(lehenga saree gown anarkali sherwani) +(embellished sequinned sequin zari embroidered))",
+     {"lehenga", "saree", "gown", "anarkali", "sherwani", NULL},
+     {"embellished", "sequinned", "sequin", "zari", "embroidered", "silk", NULL}, {NULL}},
+    {"festive", "festive (+(kurta kurti saree lehenga anarkali sharara gharara ethnic) +(silk zari sequinned sequin embroidered woven embellished))",
+     {QP_ETHNIC}, {QP_FESTIVE_WORK}, {NULL}},
+    {"diwali", "diwali festive (+(kurta kurti saree lehenga anarkali sharara gharara ethnic) +(silk zari sequinned sequin embroidered woven embellished))",
+     {QP_ETHNIC}, {QP_FESTIVE_WORK}, {NULL}},
+    {"eid", "eid festive (+(kurta sharara anarkali pathani gharara salwar) +(silk zari embroidered embellished))",
+     {"kurta", "sharara", "anarkali", "gharara", "pathani", "salwar", "kurti", NULL}, {QP_FESTIVE_WORK}, {NULL}},
+    {"navratri", "navratri garba dandiya chaniya (+(lehenga choli ghagra) +(mirror bandhani gota leheriya embroidered))",
+     {"lehenga", "choli", "chaniya", "ghagra", "kediyu", NULL},
+     {"mirror", "bandhani", "gota", "leheriya", "embroidered", NULL}, {NULL}},
+    {"party", "party (+(dress dresses gown jumpsuit saree top) +(sequinned sequin embellished satin))",
+     {"dress", "gown", "jumpsuit", "saree", "top", NULL}, {"sequinned", "sequin", "embellished", "satin", NULL},
+     {NULL}},
+    {"cocktail", "cocktail (+(dress dresses gown jumpsuit saree) +(sequinned sequin embellished satin))",
+     {"dress", "gown", "jumpsuit", "saree", NULL}, {"sequinned", "sequin", "embellished", "satin", NULL}, {NULL}},
+    {"casual", "casual (+(top tops kurta kurti dress shirt) +(cotton printed linen rayon floral))",
+     {"top", "kurta", "kurti", "dress", "shirt", NULL},
+     {"cotton", "printed", "solid", "linen", "rayon", "floral", "casual", NULL}, {NULL}},
+    {"office", "office formal (+(kurta kurti shirt saree trousers) +(cotton solid straight linen))",
+     {"kurta", "kurti", "shirt", "saree", "trousers", NULL},
+     {"cotton", "solid", "straight", "linen", "formal", "printed", NULL}, {NULL}},
+};
+
+static const struct qp_occ_sense *qp_occ_sense(const char *occasion)
+{
+    for (size_t i = 0; occasion && i < sizeof(qp_occ_senses) / sizeof(qp_occ_senses[0]); i++)
+        if (!strcmp(qp_occ_senses[i].occasion, occasion)) return &qp_occ_senses[i];
+    return NULL;
+}
+
+const char *qp_occasion_text(const char *occasion)
+{
+    const struct qp_occ_sense *o = qp_occ_sense(occasion);
+    return o ? o->text : NULL;
+}
+
+static const char *const qp_set_words[] = {
+    "set", "sets", "trousers", "palazzo", "palazzos", "pyjama", "pyjamas", "dupatta", "churidar", "salwar",
+    "sharara", "pants", "skirt", "dhoti", NULL,
+};
+
+int qp_audience_word(const char *w)
+{
+    for (size_t k = 0; k < sizeof(qp_audiences) / sizeof(qp_audiences[0]); k++)
+        if (qp_in(w, qp_audiences[k].asked)) return 1;
+    return 0;
+}
+
+int qp_boosts(const char *const *words, size_t nwords, const char *category, const char *occasion,
+              const char *shade, const char *family, struct qp_boost *out, int max)
+{
+    int n = 0;
+    memset(out, 0, (size_t)max * sizeof(*out));
+    /* a kurta set: the kurta sold with its bottom or dupatta first; a
+     * kurta: one sold alone first */
+    if (category && !strcmp(category, "kurta set") && n < max) {
+        out[n].weight = 1;
+        out[n++].words = qp_set_words;
+    }
+    int asks_set = 0;   /* "kurta with palazzo" asks for the set */
+    for (size_t i = 0; i < nwords; i++) asks_set |= qp_in(words[i], qp_set_words);
+    if (category && !strcmp(category, "kurta") && !asks_set && n < max) {
+        out[n].words = qp_set_words;
+        out[n].weight = 1;
+        out[n++].negate = 1;
+    }
+    /* a colour: the pieces mainly of it first ("Navy & White" is navy) */
+    if (family && family[0] && n < max) {
+        out[n].weight = 2;
+        out[n++].family = family;
+    }
+    /* who for: the first audience word asked */
+    for (size_t i = 0; i < nwords && n < max; i++) {
+        const struct qp_audience *a = NULL;
+        for (size_t k = 0; k < sizeof(qp_audiences) / sizeof(qp_audiences[0]) && !a; k++)
+            if (qp_in(words[i], qp_audiences[k].asked)) a = &qp_audiences[k];
+        if (a) {
+            out[n].weight = 3;   /* who it is for, said: above the rest */
+            out[n++].words = a->titled;
+            break;
+        }
+    }
+    /* the shade asked, when finer than its family ("teal" among greens) */
+    if (shade && shade[0] && !qp_is_family(shade) && n < max) {
+        out[n].one[0] = shade;
+        out[n].one[1] = NULL;
+        out[n].words = out[n].one;
+        out[n++].weight = 2;
+    }
+    /* the occasion: its garments, its work, its colours */
+    const struct qp_occ_sense *o = qp_occ_sense(occasion);
+    if (o && n < max) {
+        out[n].weight = 1;
+        out[n++].words = o->garments;
+    }
+    if (o && n < max) {
+        out[n].weight = 1;
+        out[n++].words = o->work;
+    }
+    if (o && o->colours[0] && n < max) {
+        out[n].weight = 1;
+        out[n++].words = o->colours;
+    }
+    /* the garment asked, in every level: once given up, its pieces still
+     * come first among what is left ("libas anarkali": Libas pieces, then
+     * other brands' anarkalis before anything else) */
+    if (category && category[0] && n < max) {
+        int k = qp_category_spellings(category, out[n].garment, QP_BOOST_WORDS - 2);
+        out[n].garment[k++] = category;
+        out[n].garment[k] = NULL;
+        out[n].words = out[n].garment;
+        out[n++].weight = 2;
+    }
+    return n;
+}
 
 /* ---- lookups for the parser ----------------------------------------------- */
 
@@ -379,6 +618,37 @@ int qp_color_lookup(const char *s, const char **name, const char **family)
     return 0;
 }
 
+const char *qp_color_guess(const char *s)
+{
+    char w[80];
+    qp_norm(s, w, sizeof(w));
+    /* the last word that is a colour names the family: "teal blue" is
+     * blue, "rust orange" orange, "grey melange" grey */
+    const char *fam = NULL;
+    for (char *p = w; *p;) {
+        char *e = strchr(p, ' ');
+        if (e) *e = '\0';
+        const struct qp_color *c = qp_color_find(p);
+        if (c) fam = c->family;
+        if (!e) break;
+        p = e + 1;
+    }
+    return fam;
+}
+
+const char *qp_color_pair(const char *first, const char *second, const char **name)
+{
+    const struct qp_color *b = qp_color_find(second), *a;
+    *name = NULL;
+    if (!b || qp_is_family(first)) return NULL;
+    if (qp_in(first, qp_shade_words)) {
+        *name = b->name;   /* "pastel pink" is pink */
+        return b->family;
+    }
+    if ((a = qp_color_find(first)) && !strchr(first, ' ')) return b->family;
+    return NULL;
+}
+
 const char *qp_color_family(const char *s)
 {
     const char *fam;
@@ -405,6 +675,19 @@ const char *qp_category_canon(const char *s)
     for (size_t i = 0; i < sizeof(qp_categories) / sizeof(qp_categories[0]); i++)
         if (strcasecmp(qp_categories[i].canon, s) == 0) return qp_categories[i].canon;
     return NULL;
+}
+
+const char *qp_category_text(const char *canon)
+{
+    return qp_lookup(qp_category_texts, sizeof(qp_category_texts) / sizeof(qp_category_texts[0]), canon);
+}
+
+int qp_category_spellings(const char *canon, const char **out, int max)
+{
+    int n = 0;
+    for (size_t i = 0; i < sizeof(qp_categories) / sizeof(qp_categories[0]) && n < max; i++)
+        if (!strcmp(qp_categories[i].canon, canon)) out[n++] = qp_categories[i].word;
+    return n;
 }
 
 const char *qp_occasion_canon(const char *s)

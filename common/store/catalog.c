@@ -23,10 +23,10 @@
 
 #define CAT_COLS                                                                                        \
     "p.id, p.sku, p.title, p.category, p.designer, p.currency, p.colors, p.sizes, p.image_url, p.url, " \
-    "p.price, p.in_stock, p.popularity, UNIX_TIMESTAMP(p.created_at)"
+    "p.price, p.in_stock, p.popularity, UNIX_TIMESTAMP(p.created_at), p.tags"
 #define CAT_MATCH "MATCH(p.title, p.description, p.tags, p.designer, p.category)"
 
-enum { CAT_NCOLS = 14 };
+enum { CAT_NCOLS = 15 };
 
 /* ---- filters --------------------------------------------------------------- */
 
@@ -38,13 +38,19 @@ void cat_filter_sql(const struct qp_filters *f, buf_t *sql, struct db_param *p, 
         const char *v[QPF_MAX_VALUES];
         int alt = 0, nv = qp_filter_values(f, d->id, v, &alt);
         const char *col = alt ? d->alt_column : d->column;
+        /* matched broadly: the value, or its words in the product's text
+         * ("anarkali" finds an Anarkali Kurta filed under kurta) */
+        const char *broad = qp_filter_broad(f, d->id);
+        /* a column accepting one value: "=", as the index likes it */
+        int list = d->accepts && (d->table || nv > 1);
+        buf_adds(sql, broad ? " AND (" : " AND ");
         /* a child table: EXISTS on its (value, product_id) index */
         if (d->table)
-            buf_printf(sql, " AND EXISTS (SELECT 1 FROM %s %s WHERE %s.product_id = p.id AND %s.%s", d->table,
-                       d->alias, d->alias, d->alias, col);
+            buf_printf(sql, "EXISTS (SELECT 1 FROM %s %s WHERE %s.product_id = p.id AND %s.%s", d->table, d->alias,
+                       d->alias, d->alias, col);
         else
-            buf_printf(sql, " AND p.%s", col);
-        if (d->accepts) {
+            buf_printf(sql, "p.%s", col);
+        if (list) {
             buf_adds(sql, " IN (");
             for (int i = 0; i < nv; i++) {
                 buf_adds(sql, i ? ", ?" : "?");
@@ -62,6 +68,10 @@ void cat_filter_sql(const struct qp_filters *f, buf_t *sql, struct db_param *p, 
             }
         }
         if (d->table) buf_addc(sql, ')');
+        if (broad) {
+            buf_adds(sql, " OR " CAT_MATCH " AGAINST (? IN BOOLEAN MODE))");
+            p[(*np)++] = DB_STR(broad);
+        }
     }
 }
 
@@ -96,6 +106,19 @@ static int cat_version_db(struct db *db, arena_t *ar, uint64_t *v, char *err, si
     return DB_OK;
 }
 
+static const char *cat_broad_words(const struct qp_filters *f);
+
+/* 1 when f requires the category column to hold one value: its words are
+ * then in every product it passes (the FULLTEXT drivers), and the
+ * (category, ...) indexes deliver it. Not for a category matched by its
+ * words, nor one that accepts a neighbour (a kurta set, a kurta). */
+static int cat_one_category(const struct qp_filters *f)
+{
+    const char *v[QPF_MAX_VALUES];
+    int alt;
+    return f->category[0] && !qp_filter_broad(f, QPF_CATEGORY) && qp_filter_values(f, QPF_CATEGORY, v, &alt) == 1;
+}
+
 /* ---- rows ------------------------------------------------------------------ */
 
 static void cat_row(const struct db_rows *rs, size_t r, struct cat_product *p, int with_rel)
@@ -115,6 +138,7 @@ static void cat_row(const struct db_rows *rs, size_t r, struct cat_product *p, i
     p->in_stock = db_cell(rs, r, 11) && atoi(db_cell(rs, r, 11)) != 0;
     p->popularity = db_cell(rs, r, 12) ? strtod(db_cell(rs, r, 12), NULL) : 0;
     p->created = db_cell(rs, r, 13) ? strtod(db_cell(rs, r, 13), NULL) : 0;
+    p->tags = db_cell(rs, r, 14);
     p->relevance = with_rel && db_cell(rs, r, CAT_NCOLS) ? strtod(db_cell(rs, r, CAT_NCOLS), NULL) : 0;
 }
 
@@ -149,7 +173,7 @@ const char *cat_boolean_query(arena_t *ar, const char *residual, const struct qp
      * the category word shrinks what InnoDB ranks (80 -> 50 ms, "evening"
      * with gowns 85 -> 30 ms at 100k products). Two or more words already
      * narrow it, and the extra list would only cost (+5 ms). */
-    if (n == 1 && f && f->category[0]) {
+    if (n == 1 && f && cat_one_category(f)) {
         size_t nc = ct_words(f->category, w, wl, 8);
         for (size_t i = 0; i < nc; i++) {
             char word[64];
@@ -359,7 +383,10 @@ static int cat_browse(struct db *db, arena_t *ar, const struct qp_filters *f, in
      * hand, and sorts the band's ids (at 100k products, measured id-only:
      * 4-9 ms where (category, popularity) took 9-31 ms and the optimizer's
      * choice 7-33 ms; bench/results/search.md). */
-    if (!f->category[0]) buf_adds(&sql, "SELECT p.id FROM products p WHERE 1 = 1");
+    /* (a category matched by its words is no single value of the index;
+     * and a filter matched by its words needs the FULLTEXT index, which a
+     * forced index would forbid) */
+    if (!cat_one_category(f) || cat_broad_words(f)) buf_adds(&sql, "SELECT p.id FROM products p WHERE 1 = 1");
     else if (f->min_price < 0 && f->max_price < 0)
         buf_adds(&sql, "SELECT p.id FROM products p FORCE INDEX (k_products_category_pop) WHERE 1 = 1");
     else
@@ -382,6 +409,17 @@ static int cat_pass_any(struct db *db, arena_t *ar, const struct qp_filters *f, 
     int rc = cat_browse(db, ar, f, 1, &one, &n, NULL, err, errlen);
     *any = rc == DB_OK && n > 0;
     return rc;
+}
+
+/* The words of the first filter f matches broadly (a category, else an
+ * occasion), or NULL. */
+static const char *cat_broad_words(const struct qp_filters *f)
+{
+    for (int id = 0; id < QPF_N; id++) {
+        const char *w = qp_filter_broad(f, (enum qp_filter_id)id);
+        if (w) return w;
+    }
+    return NULL;
 }
 
 /* The rows of the first limit hits (narrow statement), by id, back in
@@ -441,15 +479,30 @@ static int cat_text_search_x(struct db *db, arena_t *ar, const char *residual, c
     if (all) memset(all, 0, sizeof(*all));
     info->expr = cat_boolean_query(ar, residual, f, 0);
     info->row_words = "";
-    if (!*info->expr) {
-        info->mode = "browse";
-        return cat_browse(db, ar, f, limit, out, n, &info->browse, err, errlen);
-    }
     /* With every match wanted, one narrow statement brings them all (up
      * to cap, one more to tell there are more) and the rows of the first
      * `limit` follow by id: InnoDB ranks every match either way, so the
      * deep list costs their transfer, not another FULLTEXT search. */
     int narrow = all && cap > 0, rows = narrow ? (cap + 1 > limit ? cap + 1 : limit) : limit;
+    if (!*info->expr && f && cat_broad_words(f)) {
+        /* No words, a filter matched by its words (a category, an
+         * occasion): FULLTEXT over those words (what names the garment,
+         * or the occasion's garments and work, best first), the filter
+         * clause keeping the value's products too, rather than a browse
+         * that would test every product in popularity order. */
+        info->mode = "boolean";
+        info->expr = ar_printf(ar, "%s", cat_broad_words(f));
+        if (!info->expr) {
+            snprintf(err, errlen, "out of memory");
+            return DB_EQUERY;
+        }
+        rc = cat_text_run(db, ar, "BOOLEAN MODE", info->expr, NULL, f, rows, narrow, &rs, err, errlen);
+        goto rows;
+    }
+    if (!*info->expr) {
+        info->mode = "browse";
+        return cat_browse(db, ar, f, limit, out, n, &info->browse, err, errlen);
+    }
     /* Whole words first, rarest first, a very frequent word checked on the
      * rows (ct_plan). A prefix (`evening*`) makes InnoDB read every word
      * that starts with it and costs several times the exact word ("black
@@ -457,7 +510,10 @@ static int cat_text_search_x(struct db *db, arena_t *ar, const char *residual, c
      * runs when the whole words find nothing: the shopper is still typing
      * ("lehen") or wrote a stem ("embroider"). */
     struct ct_plan plan;
-    rc = ct_plan(db, ar, residual, f && f->category[0] ? f->category : NULL, &plan, err, errlen);
+    /* the category's words may drive FULLTEXT only when the category
+     * column is required: matched by its words, a product may lack them */
+    const char *drivers = f && cat_one_category(f) ? f->category : NULL;
+    rc = ct_plan(db, ar, residual, drivers, &plan, err, errlen);
     if (rc != DB_OK) return rc;
     info->mode = "boolean";
     if (plan.counted) {
@@ -493,6 +549,7 @@ static int cat_text_search_x(struct db *db, arena_t *ar, const char *residual, c
         info->expr = cat_natural_query(ar, residual);
         rc = cat_text_run(db, ar, "NATURAL LANGUAGE MODE", info->expr, NULL, f, rows, narrow, &rs, err, errlen);
     }
+rows:
     if (rc != DB_OK) return rc;
     if (!narrow) {
         if (cat_rows(ar, &rs, 1, out, n) < 0) {
@@ -521,6 +578,24 @@ static int cat_text_search_all_db(struct db *db, arena_t *ar, const char *residu
                         struct cat_hits *all, char *err, size_t errlen)
 {
     return cat_text_search_x(db, ar, residual, f, limit, cap, out, n, info, all, err, errlen);
+}
+
+static int cat_text_any_db(struct db *db, arena_t *ar, const char *residual, const struct qp_filters *f, int limit,
+                 struct cat_product **out, size_t *n, struct cat_text_info *info, char *err, size_t errlen)
+{
+    memset(info, 0, sizeof(*info));
+    info->row_words = "";
+    info->mode = "natural";
+    info->expr = cat_natural_query(ar, residual);
+    if (!*info->expr) return cat_text_search_db(db, ar, residual, f, limit, out, n, info, err, errlen);
+    struct db_rows rs;
+    int rc = cat_text_run(db, ar, "NATURAL LANGUAGE MODE", info->expr, NULL, f, limit, 0, &rs, err, errlen);
+    if (rc != DB_OK) return rc;
+    if (cat_rows(ar, &rs, 1, out, n) < 0) {
+        snprintf(err, errlen, "out of memory");
+        return DB_EQUERY;
+    }
+    return DB_OK;
 }
 
 static int cat_text_bounds_db(struct db *db, arena_t *ar, const struct cat_text_info *info, const struct qp_filters *f,
@@ -560,6 +635,25 @@ static int cat_text_bounds_db(struct db *db, arena_t *ar, const struct cat_text_
             *max = strtod(db_cell(&rs, 0, 2), NULL);
         }
     }
+    return DB_OK;
+}
+
+static int cat_categories_db(struct db *db, arena_t *ar, const char ***out, size_t *n, char *err, size_t errlen)
+{
+    struct db_rows rs;
+    *out = NULL;
+    *n = 0;
+    int rc = db_query(db, ar, "SELECT DISTINCT category FROM products ORDER BY category LIMIT 2000", NULL, 0, 0,
+                      &rs, err, errlen);
+    if (rc != DB_OK) return rc;
+    const char **v = ar_alloc(ar, (rs.nrows ? rs.nrows : 1) * sizeof(*v));
+    if (!v) {
+        snprintf(err, errlen, "out of memory");
+        return DB_EQUERY;
+    }
+    for (size_t r = 0; r < rs.nrows; r++)
+        if (db_cell(&rs, r, 0)) v[(*n)++] = db_cell(&rs, r, 0);
+    *out = v;
     return DB_OK;
 }
 
@@ -748,7 +842,9 @@ json_object *cat_facets(const struct cat_product *const *rows, size_t n)
         const char *seen[16];
         int ns = 0;
         for (size_t k = 0; k < json_object_array_length(a); k++) {
-            const char *fam = qp_color_family(json_object_get_string(json_object_array_get_idx(a, k)));
+            const char *name = json_object_get_string(json_object_array_get_idx(a, k));
+            const char *fam = qp_color_family(name);
+            if (!fam) fam = qp_color_guess(name);   /* "teal blue": blue */
             if (!fam) continue;
             int dup = 0;
             for (int j = 0; j < ns; j++)
@@ -947,7 +1043,30 @@ static int catm_designers(struct store *s, arena_t *ar, int max, const char ***n
     return DB_OK;
 }
 
+static int catm_text_any(struct store *s, arena_t *ar, const char *residual, const struct qp_filters *f, int limit,
+                         struct cat_product **out, size_t *n, struct cat_text_info *info, char *err, size_t errlen)
+{
+    CAT_DB(s, err, errlen);
+    return cat_text_any_db(db, ar, residual, f, limit, out, n, info, err, errlen);
+}
+
+static int catm_categories(struct store *s, arena_t *ar, const char ***out, size_t *n, char *err, size_t errlen)
+{
+    CAT_DB(s, err, errlen);
+    return cat_categories_db(db, ar, out, n, err, errlen);
+}
+
+static int catm_vocab(struct store *s, arena_t *ar, const char ***words, unsigned **docs, size_t *n, char *err,
+                      size_t errlen)
+{
+    CAT_DB(s, err, errlen);
+    return ct_vocab_load(db, ar, words, docs, n, err, errlen);
+}
+
 const struct cat_ops cat_mariadb = {
+    .text_any = catm_text_any,
+    .categories = catm_categories,
+    .vocab = catm_vocab,
     .text_search = catm_text_search,
     .text_search_all = catm_text_search_all,
     .filters_pass_any = catm_filters_pass_any,

@@ -32,6 +32,7 @@ struct cat_product {
     int in_stock;
     double popularity;
     double created;                 /* Unix seconds */
+    const char *tags;               /* comma-joined tags (ranking boosts read them), or NULL */
     double relevance;               /* FULLTEXT relevance (text search), else 0 */
 };
 
@@ -114,6 +115,11 @@ struct cat_ops {
                            int limit, int cap, struct cat_product **out, size_t *n, struct cat_text_info *info,
                            struct cat_hits *all, char *err, size_t errlen);
     int (*snapshot)(struct store *s, uint64_t version, struct cs_snap **out, char *err, size_t errlen);
+    int (*text_any)(struct store *s, arena_t *ar, const char *residual, const struct qp_filters *f, int limit,
+                    struct cat_product **out, size_t *n, struct cat_text_info *info, char *err, size_t errlen);
+    int (*categories)(struct store *s, arena_t *ar, const char ***out, size_t *n, char *err, size_t errlen);
+    int (*vocab)(struct store *s, arena_t *ar, const char ***words, unsigned **docs, size_t *n, char *err,
+                 size_t errlen);
 };
 
 /* Full-text candidates that pass the filters, best first, at most limit.
@@ -149,6 +155,16 @@ static inline int cat_text_search_all(struct store *s, arena_t *ar, const char *
 static inline int cat_snapshot(struct store *s, uint64_t version, struct cs_snap **out, char *err, size_t errlen)
 {
     return s->cat->snapshot(s, version, out, err, errlen);
+}
+
+/* The text search with the words in natural-language mode (any of them
+ * enough, the products with more of them and rarer ones first), under f;
+ * with no usable word, cat_text_search. ST_OK or ST_E*. */
+static inline int cat_text_any(struct store *s, arena_t *ar, const char *residual, const struct qp_filters *f,
+                               int limit, struct cat_product **out, size_t *n, struct cat_text_info *info, char *err,
+                               size_t errlen)
+{
+    return s->cat->text_any(s, ar, residual, f, limit, out, n, info, err, errlen);
 }
 
 /* *any = 1 when some product passes f (a browse for one: the attribute
@@ -201,6 +217,23 @@ static inline int cat_designers(struct store *s, arena_t *ar, int max, const cha
                                 size_t errlen)
 {
     return s->cat->designers(s, ar, max, names, n, err, errlen);
+}
+
+/* The catalog's categories (distinct, as stored: lower-case), into an
+ * array of ar. ST_OK or ST_E*. */
+static inline int cat_categories(struct store *s, arena_t *ar, const char ***out, size_t *n, char *err,
+                                 size_t errlen)
+{
+    return s->cat->categories(s, ar, out, n, err, errlen);
+}
+
+/* The catalog's vocabulary for typo correction (search_vocab, written at
+ * import: common/store/catterms.h): every word with a letter and how many
+ * products contain it, into arrays of ar. ST_OK or ST_E*. */
+static inline int cat_vocab(struct store *s, arena_t *ar, const char ***words, unsigned **docs, size_t *n,
+                            char *err, size_t errlen)
+{
+    return s->cat->vocab(s, ar, words, docs, n, err, errlen);
 }
 
 /* Binary search in rows sorted by id; NULL when absent. */

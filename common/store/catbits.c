@@ -345,6 +345,9 @@ void cb_groups_of(const struct qp_filters *f, arena_t *ar, int with_price, struc
     const char *one[2] = {NULL, NULL};
     one[0] = "";
     cb_add(gs, ar, "#all", one, 1, 0);
+    /* a filter matched by its words in the product's text: no bitmap */
+    for (int id = 0; id < QPF_N; id++)
+        if (qp_filter_broad(f, (enum qp_filter_id)id)) gs->ok = 0;
     for (int id = 0; id < QPF_N; id++) {
         const struct qp_filter_def *d = &qp_filter_defs[id];
         const char *v[QPF_MAX_VALUES + 1];

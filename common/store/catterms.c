@@ -17,7 +17,7 @@
 
 /* Bump when the way search_terms is built changes: the next import or
  * build-index rebuilds it. */
-#define CT_VERSION "2"
+#define CT_VERSION "3"   /* 3: and the vocabulary (search_vocab) */
 
 /* Words in fewer products than this are not stored: absent means rare. */
 enum { CT_MIN_DOCS = 20 };
@@ -154,6 +154,68 @@ static int ct_current(struct db *db, arena_t *ar, char *err, size_t errlen)
     return rs.nrows && db_cell(&rs, 0, 0) && !strcmp(db_cell(&rs, 0, 0), CT_VERSION) ? 1 : 0;
 }
 
+/* 1 when w has a letter: a word typo correction may aim at. */
+static int ct_has_letter(const char *w)
+{
+    for (; *w; w++)
+        if ((*w >= 'a' && *w <= 'z') || (unsigned char)*w >= 0x80) return 1;
+    return 0;
+}
+
+/* Every word with a letter and its product count: the vocabulary typo
+ * correction and the unmatched-word check read (common/search/spell.h). */
+static int ct_write_vocab(struct db *db, arena_t *ar, const struct ct_map *m, char *err, size_t errlen)
+{
+    int rc = db_exec(db, "DELETE FROM search_vocab", NULL, 0, NULL, NULL, err, errlen);
+    if (rc != DB_OK) return rc;
+    struct db_param p[CT_INSERT * 2];
+    buf_t sql;
+    buf_init(&sql, ar, 1 << 16);
+    size_t np = 0, rows = 0;
+    for (size_t i = 0; i < m->cap; i++) {
+        const struct ct_slot *s = &m->v[i];
+        if (s->word && ct_has_letter(s->word)) {
+            p[np++] = DB_STR(s->word);
+            p[np++] = DB_INT(s->docs);
+            rows++;
+        }
+        if (rows && (rows == CT_INSERT || i + 1 == m->cap)) {
+            buf_clear(&sql);
+            buf_adds(&sql, "INSERT INTO search_vocab (word, docs) VALUES ");
+            for (size_t r = 0; r < rows; r++) buf_adds(&sql, r ? ", (?, ?)" : "(?, ?)");
+            rc = db_exec(db, sql.p, p, np, NULL, NULL, err, errlen);
+            if (rc != DB_OK) return rc;
+            np = rows = 0;
+        }
+    }
+    return DB_OK;
+}
+
+int ct_vocab_load(struct db *db, arena_t *ar, const char ***words, unsigned **docs, size_t *n, char *err,
+                  size_t errlen)
+{
+    struct db_rows rs;
+    *words = NULL;
+    *docs = NULL;
+    *n = 0;
+    int rc = db_query(db, ar, "SELECT word, docs FROM search_vocab", NULL, 0, 0, &rs, err, errlen);
+    if (rc != DB_OK) return rc;
+    const char **w = ar_alloc(ar, (rs.nrows ? rs.nrows : 1) * sizeof(*w));
+    unsigned *d = ar_alloc(ar, (rs.nrows ? rs.nrows : 1) * sizeof(*d));
+    if (!w || !d) {
+        snprintf(err, errlen, "out of memory");
+        return DB_EQUERY;
+    }
+    for (size_t r = 0; r < rs.nrows; r++) {
+        w[r] = db_cell(&rs, r, 0) ? db_cell(&rs, r, 0) : "";
+        d[r] = db_cell(&rs, r, 1) ? (unsigned)strtoul(db_cell(&rs, r, 1), NULL, 10) : 0;
+    }
+    *words = w;
+    *docs = d;
+    *n = rs.nrows;
+    return DB_OK;
+}
+
 static int ct_write(struct db *db, arena_t *ar, const struct ct_map *m, long long products, char *err,
                     size_t errlen)
 {
@@ -180,6 +242,8 @@ static int ct_write(struct db *db, arena_t *ar, const struct ct_map *m, long lon
             np = rows = 0;
         }
     }
+    rc = ct_write_vocab(db, ar, m, err, errlen);
+    if (rc != DB_OK) return rc;
     return db_exec(db,
                    "INSERT INTO catalog_meta (k, v) VALUES ('terms_version', '" CT_VERSION "') "
                    "ON DUPLICATE KEY UPDATE v = VALUES(v), updated_at = CURRENT_TIMESTAMP",

@@ -5,7 +5,7 @@
  * matches: about 1 us a document at 100k products, so a word in half the
  * catalog ("hand", from "hand wash") costs ~40 ms on its own. troika-admin
  * counts, after an import, how many products contain each word (ct_sync,
- * table search_terms); text search reads the counts of a query's words
+ * table search_terms, and every word in the vocabulary search_vocab); text search reads the counts of a query's words
  * (ct_plan) to put the rarest first and to check a very frequent word on
  * the rows the rarer words matched instead (docs/search.md). */
 #ifndef TROIKA_CATTERMS_H
@@ -25,6 +25,12 @@ enum { CT_PLAN_WORDS = 16 };
  * whether it did. Reads the products in pages, then writes in its own
  * transaction. DB_OK or DB_E*. */
 int ct_sync(struct db *db, arena_t *ar, int force, int *rebuilt, char *err, size_t errlen);
+
+/* The vocabulary (search_vocab, written by ct_sync): every word with a
+ * letter and how many products contain it, into arrays of ar (strings
+ * too). DB_OK or DB_E*. */
+int ct_vocab_load(struct db *db, arena_t *ar, const char ***words, unsigned **docs, size_t *n, char *err,
+                  size_t errlen);
 
 /* The words of s as full-text search sees them: runs of ASCII letters and
  * digits and UTF-8 bytes, each of at least three characters. w[i] points

@@ -375,6 +375,7 @@ static void tk_facts_of(struct tk_run *t, struct tk_facts *f)
     f->products = t->match.products;
     f->nproducts = t->match.n;
     f->relaxed = t->match.relaxed;
+    f->prefs_relaxed = t->match.prefs_relaxed;
     f->matched = t->match.relaxed ? &t->match.used : &t->it.e;
     f->currency = t->c->app->cfg.currency;
 }
@@ -444,12 +445,15 @@ static void tk_store_answer(struct tk_run *t, int partial)
         LOG_ERROR(t->rname, c->req->id, NULL, "The answer was not stored: %s", err);
 }
 
-static json_object *tk_relaxed_json(unsigned r)
+static json_object *tk_relaxed_json(unsigned r, unsigned prefs)
 {
     json_object *a = json_object_new_array();
     if (r & TK_RELAX_BUDGET) json_object_array_add(a, json_object_new_string("budget"));
     if (r & TK_RELAX_COLOR) json_object_array_add(a, json_object_new_string("color"));
     if (r & TK_RELAX_SIZE) json_object_array_add(a, json_object_new_string("size"));
+    for (int id = 0; id < QPF_N; id++)
+        if ((r & TK_RELAX_PREFS) && (prefs & QPF_BIT(id)))
+            json_object_array_add(a, json_object_new_string(qp_filter_defs[id].name));
     return a;
 }
 
@@ -461,7 +465,7 @@ static int tk_complete(struct tk_run *t)
     json_object_object_add(o, "total", json_object_new_int64((int64_t)t->match.n));
     json_object_object_add(o, "matches", json_object_new_int64(t->match.total));
     json_object_object_add(o, "sessionId", json_object_new_string(t->sid));
-    json_object_object_add(o, "relaxed", tk_relaxed_json(t->match.relaxed));
+    json_object_object_add(o, "relaxed", tk_relaxed_json(t->match.relaxed, t->match.prefs_relaxed));
     size_t len = 0;
     if (t->ans) ans_text(t->ans, &len);
     json_object_object_add(o, "characters", json_object_new_int64((int64_t)len));

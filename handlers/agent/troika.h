@@ -99,6 +99,7 @@ enum {
     TK_RELAX_BUDGET = 1,      /* budget widened by 20% */
     TK_RELAX_COLOR = 2,       /* exact colour widened to its family (or dropped) */
     TK_RELAX_SIZE = 4,        /* size dropped */
+    TK_RELAX_PREFS = 8,       /* the pipeline gave preferences up (tk_match.prefs_relaxed) */
 };
 
 /* ---- product matching -------------------------------------------------------- */
@@ -108,6 +109,7 @@ struct ctx;
 struct tk_match {
     struct it_entities used;      /* the filters of the attempt that answered (or the last tried) */
     unsigned relaxed;             /* TK_RELAX_* applied, cumulatively, in that order */
+    unsigned prefs_relaxed;       /* the preferences (QPF_BIT) the pipeline gave up to find products */
     struct tk_product *products;  /* the final results, best first (arena; strings borrowed from cards) */
     size_t n;
     long total;                   /* matches of the answering attempt */
@@ -191,6 +193,7 @@ struct tk_facts {
     const struct tk_product *products;   /* the final results, best first */
     size_t nproducts;
     unsigned relaxed;                    /* TK_RELAX_* that product matching applied */
+    unsigned prefs_relaxed;              /* with TK_RELAX_PREFS: the preferences given up (QPF_BIT) */
     const struct it_entities *matched;   /* the filters that finally matched */
     const char *currency;                /* default currency */
 };

@@ -200,7 +200,7 @@ static int tk_summary(buf_t *b, arena_t *ar, const struct tk_facts *f)
  * and dropped the size" */
 static int tk_relax_phrase(buf_t *b, const struct tk_facts *f)
 {
-    const char *parts[3];
+    const char *parts[4];
     char budget[96], color[96];
     size_t n = 0;
     const struct it_entities *m = f->matched;
@@ -222,6 +222,16 @@ static int tk_relax_phrase(buf_t *b, const struct tk_facts *f)
         parts[n++] = color;
     }
     if (f->relaxed & TK_RELAX_SIZE) parts[n++] = "dropped the size";
+    /* what the pipeline gave up of what the shopper named */
+    char prefs[160] = "";
+    if (f->relaxed & TK_RELAX_PREFS) {
+        size_t o = 0;
+        for (const struct qp_widen_step *w = qp_widen_steps; w->how != QPW_END && o < sizeof(prefs); w++)
+            if (w->how == QPW_DROP && (f->prefs_relaxed & QPF_BIT(w->id)))
+                o += (size_t)snprintf(prefs + o, sizeof(prefs) - o, "%s%s", o ? ", " : "also showed pieces ",
+                                      qp_group_what(&(struct qp_filters){.in_stock = -1}, qp_filter_defs[w->id].group));
+        if (prefs[0]) parts[n++] = prefs;
+    }
     int rc = 0;
     for (size_t i = 0; i < n; i++)
         rc |= buf_printf(b, "%s%s", i == 0 ? "" : i + 1 == n ? " and " : ", ", parts[i]);

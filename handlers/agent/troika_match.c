@@ -51,6 +51,10 @@ static void tk_filters(const struct it_entities *e, int shade_exact, struct qp_f
     if (!e->category[0]) qp_filter_put(f, QPF_OCCASION, e->occasion, NULL);
     if (e->budget_min > 0) f->min_price = e->budget_min;
     if (e->budget_max > 0) f->max_price = e->budget_max;
+    /* what the shopper's words named is preferred, as in product search:
+     * the pipeline widens it when too few products meet it all */
+    qp_filters_soften(f);
+    f->soft |= QPF_BIT(QPF_DESIGNER) & (f->designer[0] ? ~0u : 0u);
 }
 
 static int tk_count(struct ctx *c, const struct qp_filters *f, long *n, char *err, size_t errlen)
@@ -138,13 +142,21 @@ int tk_match_run(struct ctx *c, const struct it_entities *e, const char *text, i
     }
 
     /* the pipeline, once, with the rung's filters */
-    struct ps_spec spec = {.q = text, .residual = "", .f = f, .limit = limit};
+    /* preferences are given up only when nothing meets them all, and never
+     * the garment (the segment): the agent recommends what matches, and
+     * something whenever the segment has it */
+    struct ps_spec spec = {.q = text, .residual = "", .f = f, .limit = limit, .widen_below = 1,
+                           .keep = QPF_BIT(QPF_CATEGORY)};
     struct ps_out out;
     rc = ps_search(c, &spec, &out);
     if (rc == PS_DONE) return -1;   /* an error event was sent */
     if (rc) return rc;
     m->first_results_ms = out.first_results_ms;
     m->total = (long)out.total;
+    if (out.relaxed && out.n) {   /* said only when it found something */
+        m->prefs_relaxed = out.relaxed;
+        m->relaxed |= TK_RELAX_PREFS;
+    }
     m->products = ar_calloc(c->ar, out.n ? out.n : 1, sizeof(*m->products));
     if (!m->products) return SINK_EIO;
     for (size_t i = 0; i < out.n; i++) {

@@ -39,11 +39,13 @@
 #include "handlers/body.h"
 #include "handlers/handlers.h"
 #include "handlers/search/ps_page.h"
+#include "handlers/search/ps_query.h"
+#include "handlers/search/ps_widen.h"
 #include "index/embed.h"
 #include "index/pidx.h"
 #include "index/vidx.h"
 
-enum { AZ_QUERY_MAX = 256, AZ_DONE = 1, AZ_GROWTH = 4 };
+enum { AZ_QUERY_MAX = 256, AZ_DONE = 1, AZ_GROWTH = 4, AZ_LIMIT_MAX = 50 };
 
 /* Why the text fallback ran when the index answered: too few semantic hits. */
 #define AZ_FEW "TOO_FEW_SEMANTIC_RESULTS"
@@ -63,6 +65,7 @@ struct az {
     long limit;
     int sort;                   /* enum pg_sort */
     double min_score;
+    struct pq_query pq;         /* what the query means: corrections, unmatched words */
     struct qp_result parsed;    /* what the query said */
     struct qp_filters f;        /* effective: `filters` override the query */
 
@@ -79,6 +82,9 @@ struct az {
     struct cat_product **pass;  /* those of them that pass the filters, sorted by id */
     size_t npass;
     int examined;               /* index candidates looked at (the last k) */
+    int64_t *cand;              /* the last round's candidates at or above minScore, nearest first */
+    float *cand_sc;
+    size_t ncand;
     int sem_capped;             /* more candidates above minScore may exist */
 
     int text_ran;
@@ -87,7 +93,17 @@ struct az {
     size_t ntext;
     size_t text_found;          /* text matches before removing semantic ones */
 
-    size_t shown_sem, shown_text;
+    /* preferences given up to fill the page (ps_widen.h): each step's new
+     * products, semantic ones nearest first, then text matches */
+    unsigned prefs, relaxed;
+    struct qp_filters fw;       /* the filters of the last level */
+    struct az_hit *wide;
+    unsigned char *wide_level;
+    size_t nwide;
+    struct pw_level lv[PW_LEVELS];   /* only .dropped: what each level gave up */
+    int nlv;
+
+    size_t shown_sem, shown_text, shown_wide;
     int64_t ms_embed, ms_semantic, ms_text, ms_scoring;
 };
 
@@ -180,7 +196,8 @@ static int az_params(struct az *s)
                                    json_object_is_type(given, json_type_string)
                                ? json_object_get_string(given)
                                : NULL;
-    hx_parse_query(c, s->query, designer, &s->parsed);
+    pq_understand(c, s->query, designer, &s->pq);
+    s->parsed = s->pq.r;
     s->f = s->parsed.f;
     return filters ? az_filters(s, filters) : 0;
 }
@@ -254,7 +271,7 @@ static int az_embedding(struct az *s)
     if (!s->qv) return SINK_EIO;
     char err[512] = "";
     int timeout = 0;
-    const char *texts[1] = {s->query};
+    const char *texts[1] = {s->pq.text ? s->pq.text : s->query};
     e->cancel = sink_cancelled;
     e->cancel_arg = c->sink;
     rc = e->embed(e, texts, 1, s->qv, &timeout, err, sizeof(err));
@@ -343,6 +360,9 @@ static int az_round(struct az *s, int k, int64_t *ids, float *sc, int *below, ch
         sc[m] = (float)v;
         m++;
     }
+    s->cand = ids;
+    s->cand_sc = sc;
+    s->ncand = m;
     size_t before = s->ndone;
     int rc = az_fetch_new(s, ids, m, err, errlen);
     if (rc != ST_OK) return rc;
@@ -358,6 +378,22 @@ static int az_round(struct az *s, int k, int64_t *ids, float *sc, int *below, ch
               "the filters; index %lld ms, SQL %lld ms", k, nout, m, s->ndone - before, s->nsem,
               (long long)(t1 - t0), (long long)(clk_mono_ms() - t1));
     return ST_OK;
+}
+
+/* The names of the filters in mask: in the table's order, or (ordered) in
+ * the order widening gives them up. New array. */
+static json_object *az_names(unsigned mask, int ordered)
+{
+    json_object *a = json_object_new_array();
+    if (ordered) {
+        for (const struct qp_widen_step *w = qp_widen_steps; w->how != QPW_END; w++)
+            if (w->how == QPW_DROP && (mask & QPF_BIT(w->id)))
+                json_object_array_add(a, json_object_new_string(qp_filter_defs[w->id].name));
+        return a;
+    }
+    for (int id = 0; id < QPF_N; id++)
+        if (mask & QPF_BIT(id)) json_object_array_add(a, json_object_new_string(qp_filter_defs[id].name));
+    return a;
 }
 
 static int az_semantic(struct az *s)
@@ -419,8 +455,14 @@ static int az_semantic(struct az *s)
                      "%zu product%s at cosine >= %.4g pass the filters (%d nearest examined, %s)", s->nsem,
                      s->nsem == 1 ? "" : "s", s->min_score, s->examined, vidx_meta(s->vx)->kind);
     if (rc) return rc;
+    /* the strict search: every result meets every preference */
+    unsigned prefs = qp_filters_prefs(&s->f);
     json_object *cards = json_object_new_array();
-    for (size_t i = 0; i < s->nsem && i < (size_t)s->limit; i++) json_object_array_add(cards, az_card(&s->sem[i]));
+    for (size_t i = 0; i < s->nsem && i < (size_t)s->limit; i++) {
+        json_object *card = az_card(&s->sem[i]);
+        if (prefs) json_object_object_add(card, "matched", az_names(prefs, 0));
+        json_object_array_add(cards, card);
+    }
     return az_results(s, "semantic", cards, (long)s->nsem, NULL);
 }
 
@@ -490,14 +532,248 @@ static int az_text(struct az *s)
                        s->text_mode, s->ntext);
 }
 
-static int az_final(struct az *s, json_object *facets, json_object *cards, int64_t t0)
+/* The query is about a word no product has ("leather wallet",
+ * pq_understand): each search step says it is skipped; scoring then
+ * lists nothing. */
+static int az_nothing(struct az *s)
 {
-    size_t total = s->nsem + s->ntext;
+    static const char *const steps[] = {"embedding", "semantic_search", "text_search_fallback"};
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        json_object *x = json_object_new_object();
+        json_object_object_add(x, "skipped", json_object_new_boolean(1));
+        int rc = sink_progressf(s->c->sink, x, NULL, steps[i], 0, (int)(25 * i),
+                                "Skipped: the catalog has no %s", s->pq.unmatched[0]);
+        if (rc) return rc;
+    }
+    return az_results(s, "semantic", json_object_new_array(), 0, NULL);
+}
+
+/* ---- preferences: widen to fill the page -------------------------------------------- */
+
+/* 1 when product id is already among the results (semantic, text, widened). */
+static int az_found(const struct az *s, int64_t id)
+{
+    for (size_t i = 0; i < s->nsem; i++)
+        if (s->sem[i].row->id == id) return 1;
+    for (size_t i = 0; i < s->ntext; i++)
+        if (s->text[i].row->id == id) return 1;
+    for (size_t i = 0; i < s->nwide; i++)
+        if (s->wide[i].row->id == id) return 1;
+    return 0;
+}
+
+/* The products of one widening level not found before: the semantic
+ * candidates that pass fw, nearest first, then the text matches. */
+/* The lowest score listed so far: a widened result scores no higher, so
+ * scores never increase down the list (semantic, text, widened). */
+static double az_floor(const struct az *s)
+{
+    double low = 1.0;
+    for (size_t i = 0; i < s->nsem; i++)
+        if (s->sem[i].score < low) low = s->sem[i].score;
+    for (size_t i = 0; i < s->ntext; i++)
+        if (s->text[i].score < low) low = s->text[i].score;
+    for (size_t i = 0; i < s->nwide; i++)
+        if (s->wide[i].score < low) low = s->wide[i].score;
+    return low;
+}
+
+static int az_widen_level(struct az *s, int level, char *err, size_t errlen)
+{
+    struct ctx *c = s->c;
     int rc;
+    size_t first = s->nwide;
+    if (s->ncand) {
+        struct cat_product *rows;
+        size_t nrows;
+        rc = cat_fetch(c->app->store, c->ar, s->cand, s->ncand, &s->fw, &rows, &nrows, err, errlen);
+        if (rc != ST_OK) return rc;
+        for (size_t i = 0; i < s->ncand && s->nwide < (size_t)s->limit; i++) {
+            struct cat_product *p = cat_find(rows, nrows, s->cand[i]);
+            if (!p || az_found(s, p->id)) continue;
+            s->wide_level[s->nwide] = (unsigned char)level;
+            s->wide[s->nwide++] = (struct az_hit){.row = p, .score = s->cand_sc[i], .vec_rank = (int)i + 1};
+        }
+    }
+    struct cat_product *rows;
+    size_t n;
+    struct cat_text_info ti;
+    rc = cat_text_search(c->app->store, c->ar, s->parsed.residual, &s->fw, s->cfg->search_text_candidates, &rows, &n,
+                         &ti, err, errlen);
+    if (rc != ST_OK) return rc;
+    double best = 0;
+    for (size_t i = 0; i < n; i++)
+        if (rows[i].relevance > best) best = rows[i].relevance;
+    for (size_t i = 0; i < n && s->nwide < (size_t)s->limit; i++) {
+        if (az_found(s, rows[i].id)) continue;
+        double t = best > 0 ? rows[i].relevance / best : 1.0 - (double)i / (double)n;
+        s->wide_level[s->nwide] = (unsigned char)level;
+        s->wide[s->nwide++] = (struct az_hit){.row = &rows[i], .score = az_score(s->min_score * t),
+                                              .text_rank = (int)i + 1};
+    }
+    /* this level's results in their order, no score above what came before */
+    double floor = 1.0;
+    for (size_t i = 0; i < first; i++) floor = s->wide[i].score < floor ? s->wide[i].score : floor;
+    if (!first) floor = az_floor(s);
+    for (size_t i = first; i < s->nwide; i++) {
+        if (s->wide[i].score > floor) s->wide[i].score = floor;
+        floor = s->wide[i].score;
+    }
+    return ST_OK;
+}
+
+/* Fewer results than limit meet every preference: give them up one at a
+ * time (qp_widen_steps), as product search does. */
+static int az_widen(struct az *s)
+{
+    struct ctx *c = s->c;
+    s->prefs = qp_filters_prefs(&s->f);
+    s->lv[0].dropped = 0;
+    s->nlv = 1;
+    if (!s->prefs || s->nsem + s->ntext >= (size_t)s->limit) return 0;
+    s->wide = ar_alloc(c->ar, (size_t)s->limit * sizeof(*s->wide));
+    s->wide_level = ar_alloc(c->ar, (size_t)s->limit);
+    if (!s->wide || !s->wide_level) return SINK_EIO;
+    int64_t t0 = clk_mono_ms();
+    int rc = sink_progressf(c->sink, NULL, NULL, "widening", -1, 75,
+                            "%zu result%s meet%s every preference (limit %ld): giving preferences up one at a time",
+                            s->nsem + s->ntext, s->nsem + s->ntext == 1 ? "" : "s",
+                            s->nsem + s->ntext == 1 ? "s" : "", s->limit);
+    s->fw = s->f;
+    for (const struct qp_widen_step *w = qp_widen_steps;
+         !rc && w->how != QPW_END && s->nsem + s->ntext + s->nwide < (size_t)s->limit; w++) {
+        /* (the words already rank by meaning here: QPW_WORDS is product search's) */
+        if (w->how == QPW_WORDS || !(s->prefs & QPF_BIT(w->id)) || !qp_filter_is_set(&s->fw, w->id)) continue;
+        if (w->how == QPW_BROADEN) {
+            s->fw.broad |= QPF_BIT(w->id);
+            if (!qp_filter_broad(&s->fw, w->id)) continue;
+        } else {
+            qp_filter_clear(&s->fw, w->id);
+            s->relaxed |= QPF_BIT(w->id);
+        }
+        s->lv[s->nlv].dropped = s->relaxed;
+        size_t before = s->nwide;
+        char err[512] = "";
+        int drc = az_widen_level(s, s->nlv, err, sizeof(err));
+        if (drc != ST_OK) return az_db_fail(s, drc, "widening", err);
+        s->nlv++;
+        json_object *x = json_object_new_object();
+        json_object_object_add(x, w->how == QPW_DROP ? "relaxed" : "broadened",
+                               json_object_new_string(qp_filter_defs[w->id].name));
+        rc = sink_progressf(c->sink, x, NULL, "widening", (long)(s->nwide - before), 75, "%s: %zu more",
+                            w->how == QPW_DROP ? qp_group_what(&s->f, qp_filter_defs[w->id].group)
+                                               : "also named in the product's text",
+                            s->nwide - before);
+    }
+    s->ms_text += clk_mono_ms() - t0;
+    return rc;
+}
+
+/* The first limit of semantic results, text matches and widened ones, in
+ * that order, into page (with each one's level). The count. */
+static size_t az_page_relevance(struct az *s, const struct az_hit **page, unsigned char *level)
+{
+    const struct az_hit *hits[3] = {s->sem, s->text, s->wide};
+    size_t counts[3] = {s->nsem, s->ntext, s->nwide}, *shown_n[3] = {&s->shown_sem, &s->shown_text, &s->shown_wide};
+    size_t k = 0;
+    for (int part = 0; part < 3; part++)
+        for (size_t i = 0; i < counts[part] && k < (size_t)s->limit; i++, (*shown_n[part])++) {
+            page[k] = &hits[part][i];
+            level[k] = part == 2 ? s->wide_level[i] : 0;
+            k++;
+        }
+    return k;
+}
+
+/* an attribute sort's order: the key (pg_key), then the sku */
+static int az_sort_cmp(const void *a, const void *b)
+{
+    const struct pg_item *x = a, *y = b;
+    if (x->key != y->key) return x->key < y->key ? -1 : 1;
+    return strcmp(x->sku, y->sku);
+}
+
+/* By an attribute: every result, semantic, text and widened, ordered by
+ * the sort's key, ties by sku; the first limit into page. The count, or
+ * (size_t)-1 out of memory. */
+static size_t az_page_sorted(struct az *s, const struct az_hit **page, unsigned char *level)
+{
+    size_t total = s->nsem + s->ntext + s->nwide;
+    struct pg_item *v = ar_alloc(s->c->ar, (total ? total : 1) * sizeof(*v));
+    if (!v) return (size_t)-1;
+    for (size_t i = 0; i < total; i++) {
+        const struct az_hit *h = i < s->nsem ? &s->sem[i] : i < s->nsem + s->ntext ? &s->text[i - s->nsem]
+                                                                                     : &s->wide[i - s->nsem - s->ntext];
+        v[i] = (struct pg_item){.key = pg_key(s->sort, h->row->price, h->row->created, h->row->popularity),
+                                .skupos = -1, .sku = h->row->sku, .src = i};
+    }
+    qsort(v, total, sizeof(*v), az_sort_cmp);
+    size_t k = 0;
+    for (size_t i = 0; i < total && k < (size_t)s->limit; i++, k++) {
+        size_t src = v[i].src;
+        if (src < s->nsem) {
+            page[k] = &s->sem[src];
+            level[k] = 0;
+            s->shown_sem++;
+        } else if (src < s->nsem + s->ntext) {
+            page[k] = &s->text[src - s->nsem];
+            level[k] = 0;
+            s->shown_text++;
+        } else {
+            page[k] = &s->wide[src - s->nsem - s->ntext];
+            level[k] = s->wide_level[src - s->nsem - s->ntext];
+            s->shown_wide++;
+        }
+    }
+    return k;
+}
+
+static int az_scoring(struct az *s)
+{
+    struct ctx *c = s->c;
+    int64_t t0 = clk_mono_ms();
+    int rc = sink_progressf(s->c->sink, NULL, NULL, "scoring", -1, 75,
+                            "Ordering by %s", s->sort == PG_RELEVANCE ? "score: semantic results, then text matches"
+                                                                      : pg_sort_name(s->sort));
+    if (rc) return rc;
+    size_t total = s->nsem + s->ntext + s->nwide;
+    const struct cat_product **all = ar_alloc(c->ar, (total ? total : 1) * sizeof(*all));
+    struct cat_product **shown = ar_alloc(c->ar, (total ? total : 1) * sizeof(*shown));
+    unsigned char *level = ar_calloc(c->ar, total ? total : 1, 1);
+    unsigned *met = ar_calloc(c->ar, total ? total : 1, sizeof(*met));
+    if (!all || !shown || !level || !met) return SINK_EIO;
+    for (size_t i = 0; i < s->nsem; i++) all[i] = s->sem[i].row;
+    for (size_t i = 0; i < s->ntext; i++) all[s->nsem + i] = s->text[i].row;
+    for (size_t i = 0; i < s->nwide; i++) all[s->nsem + s->ntext + i] = s->wide[i].row;
+    json_object *facets = cat_facets(all, total);
+    /* the list: semantic results, text matches, then what widening found;
+     * or, by an attribute, all of them by its key, ties by sku */
+    const struct az_hit *page[AZ_LIMIT_MAX];
+    size_t k = s->sort == PG_RELEVANCE ? az_page_relevance(s, page, level) : az_page_sorted(s, page, level);
+    if (k == (size_t)-1) {
+        json_object_put(facets);
+        return SINK_EIO;
+    }
+    for (size_t i = 0; i < k; i++) shown[i] = page[i]->row;
+    if (s->prefs && k) {
+        char err[512] = "";
+        int drc = pw_matched(c, &s->f, s->prefs, s->lv, shown, level, k, met, err, sizeof(err));
+        if (drc != ST_OK) {
+            json_object_put(facets);
+            return az_db_fail(s, drc, "scoring", err);
+        }
+    }
+    json_object *cards = json_object_new_array();
+    for (size_t i = 0; i < k; i++) {
+        json_object *card = az_card(page[i]);
+        if (s->prefs) json_object_object_add(card, "matched", az_names(met[i], 0));
+        json_object_array_add(cards, card);
+    }
     s->ms_scoring = clk_mono_ms() - t0;
-    rc = sink_progressf(s->c->sink, NULL, NULL, "scoring", (long)(s->shown_sem + s->shown_text), 100,
-                     "%zu result%s: %zu semantic, %zu from text", s->shown_sem + s->shown_text,
-                     s->shown_sem + s->shown_text == 1 ? "" : "s", s->shown_sem, s->shown_text);
+    size_t shown_all = s->shown_sem + s->shown_text + s->shown_wide;
+    rc = sink_progressf(s->c->sink, NULL, NULL, "scoring", (long)shown_all, 100,
+                     "%zu result%s: %zu semantic, %zu from text, %zu widened", shown_all,
+                     shown_all == 1 ? "" : "s", s->shown_sem, s->shown_text, s->shown_wide);
     if (rc) {
         json_object_put(facets);
         json_object_put(cards);
@@ -510,64 +786,13 @@ static int az_final(struct az *s, json_object *facets, json_object *cards, int64
     json_object_object_add(x, "sort", json_object_new_string(pg_sort_name(s->sort)));
     json_object_object_add(x, "capped", json_object_new_boolean(
                                s->sem_capped || (s->text_ran && s->text_found >= (size_t)s->cfg->search_text_candidates)));
+    if (s->pq.nfix) json_object_object_add(x, "didYouMean", json_object_new_string(s->pq.text));
+    if (s->pq.nunmatched) json_object_object_add(x, "unmatched", pq_unmatched_json(&s->pq));
+    if (s->prefs) {
+        json_object_object_add(x, "preferences", az_names(s->prefs, 0));
+        json_object_object_add(x, "relaxed", az_names(s->relaxed, 1));
+    }
     return az_results(s, "final", cards, (long)total, x);
-}
-
-/* an attribute sort's order: the key (pg_key), then the sku */
-static int az_sort_cmp(const void *a, const void *b)
-{
-    const struct pg_item *x = a, *y = b;
-    if (x->key != y->key) return x->key < y->key ? -1 : 1;
-    return strcmp(x->sku, y->sku);
-}
-
-/* The final list by an attribute: every result, semantic and text, ordered
- * by the sort's key, ties by sku; the first `limit` shown. */
-static int az_sorted(struct az *s, json_object *facets, json_object *cards, int64_t t0)
-{
-    size_t total = s->nsem + s->ntext;
-    struct pg_item *v = ar_alloc(s->c->ar, (total ? total : 1) * sizeof(*v));
-    if (!v) {
-        json_object_put(facets);
-        json_object_put(cards);
-        return SINK_EIO;
-    }
-    for (size_t i = 0; i < total; i++) {
-        const struct cat_product *r = i < s->nsem ? s->sem[i].row : s->text[i - s->nsem].row;
-        v[i] = (struct pg_item){.key = pg_key(s->sort, r->price, r->created, r->popularity), .skupos = -1,
-                                .sku = r->sku, .src = i};
-    }
-    qsort(v, total, sizeof(*v), az_sort_cmp);
-    for (size_t i = 0; i < total && i < (size_t)s->limit; i++) {
-        const struct az_hit *h = v[i].src < s->nsem ? &s->sem[v[i].src] : &s->text[v[i].src - s->nsem];
-        if (h->vec_rank) s->shown_sem++;
-        else s->shown_text++;
-        json_object_array_add(cards, az_card(h));
-    }
-    return az_final(s, facets, cards, t0);
-}
-
-static int az_scoring(struct az *s)
-{
-    struct ctx *c = s->c;
-    int64_t t0 = clk_mono_ms();
-    int rc = sink_progressf(s->c->sink, NULL, NULL, "scoring", -1, 75,
-                            "Ordering by %s", s->sort == PG_RELEVANCE ? "score: semantic results, then text matches"
-                                                                      : pg_sort_name(s->sort));
-    if (rc) return rc;
-    size_t total = s->nsem + s->ntext;
-    const struct cat_product **all = ar_alloc(c->ar, (total ? total : 1) * sizeof(*all));
-    if (!all) return SINK_EIO;
-    for (size_t i = 0; i < s->nsem; i++) all[i] = s->sem[i].row;
-    for (size_t i = 0; i < s->ntext; i++) all[s->nsem + i] = s->text[i].row;
-    json_object *facets = cat_facets(all, total);
-    json_object *cards = json_object_new_array();
-    if (s->sort != PG_RELEVANCE) return az_sorted(s, facets, cards, t0);
-    for (size_t i = 0; i < s->nsem && s->shown_sem < (size_t)s->limit; i++, s->shown_sem++)
-        json_object_array_add(cards, az_card(&s->sem[i]));
-    for (size_t i = 0; i < s->ntext && s->shown_sem + s->shown_text < (size_t)s->limit; i++, s->shown_text++)
-        json_object_array_add(cards, az_card(&s->text[i]));
-    return az_final(s, facets, cards, t0);
 }
 
 /* ---- the route ---------------------------------------------------------------------- */
@@ -586,7 +811,7 @@ static void az_log_done(struct az *s, int64_t dur)
     json_object *lx = json_object_new_object();
     json_object_object_add(lx, "query", json_object_new_string(s->query));
     json_object_object_add(lx, "filters", qp_filters_json(&s->f));
-    json_object_object_add(lx, "total", json_object_new_int64((int64_t)(s->nsem + s->ntext)));
+    json_object_object_add(lx, "total", json_object_new_int64((int64_t)(s->nsem + s->ntext + s->nwide)));
     json_object_object_add(lx, "semanticCount", json_object_new_int64((int64_t)s->shown_sem));
     json_object_object_add(lx, "textCount", json_object_new_int64((int64_t)s->shown_text));
     json_object_object_add(lx, "fallback", s->text_ran ? json_object_new_string(s->sem_code ? s->sem_code : AZ_FEW)
@@ -614,20 +839,25 @@ int h_aza_search(struct ctx *c)
     json_object_object_add(conn, "query", json_object_new_string(s.query));
     json_object_object_add(conn, "filters", filters);
     json_object_object_add(conn, "parsed", qp_filters_json(&s.parsed.f));
+    json_object_object_add(conn, "preferences", az_names(qp_filters_prefs(&s.f), 0));
+    if (s.pq.nfix) json_object_object_add(conn, "corrected", pq_corrected_json(&s.pq));
+    if (s.pq.nunmatched) json_object_object_add(conn, "unmatched", pq_unmatched_json(&s.pq));
     json_object_object_add(conn, "limit", json_object_new_int64(s.limit));
     json_object_object_add(conn, "minScore", az_min_json(s.min_score));
     json_object_object_add(conn, "sort", json_object_new_string(pg_sort_name(s.sort)));
     int rc = hx_connected(c, conn);
-    if (!rc) rc = az_embedding(&s);
-    if (!rc) rc = az_semantic(&s);
-    if (!rc) rc = az_text(&s);
+    if (!rc && s.pq.nothing) rc = az_nothing(&s);
+    if (!rc && !s.pq.nothing) rc = az_embedding(&s);
+    if (!rc && !s.pq.nothing) rc = az_semantic(&s);
+    if (!rc && !s.pq.nothing) rc = az_text(&s);
+    if (!rc && !s.pq.nothing) rc = az_widen(&s);
     if (!rc) rc = az_scoring(&s);
     if (rc == AZ_DONE) return 0;   /* an error event was sent */
     if (rc) return rc;
 
     int64_t dur = hx_elapsed(c);
     json_object *done = json_object_new_object();
-    json_object_object_add(done, "total", json_object_new_int64((int64_t)(s.nsem + s.ntext)));
+    json_object_object_add(done, "total", json_object_new_int64((int64_t)(s.nsem + s.ntext + s.nwide)));
     json_object_object_add(done, "duration", json_object_new_int64(dur));
     json_object_object_add(done, "semanticCount", json_object_new_int64((int64_t)s.shown_sem));
     json_object_object_add(done, "textCount", json_object_new_int64((int64_t)s.shown_text));

@@ -25,6 +25,7 @@
 
 #include "common/base/clock.h"
 #include "common/store/catalog.h"
+#include "common/store/catbits.h"
 #include "common/store/catsnap.h"
 #include "common/base/log.h"
 #include "common/search/qparse.h"
@@ -37,7 +38,9 @@
 #include "handlers/handlers.h"
 #include "handlers/search/product_search.h"
 #include "handlers/search/ps_page.h"
+#include "handlers/search/ps_query.h"
 #include "handlers/search/ps_set.h"
+#include "handlers/search/ps_widen.h"
 #include "index/embed.h"
 #include "index/pidx.h"
 #include "index/vidx.h"
@@ -50,6 +53,10 @@ struct ps {
     const char *route, *rid;
     const char *q;
     long limit, offset;
+    long widen_below;            /* widen while fewer products meet the preferences (0: offset + limit) */
+    unsigned keep;               /* preferences never given up (QPF_BIT) */
+    struct pq_query pq;          /* what q means: corrections, unmatched words */
+    const char *qtext;           /* q with its corrections: embedded for the vector side */
     struct qp_result parsed;     /* what q said */
     struct qp_filters f;         /* effective: parameters override q */
     const char *bq;              /* boolean-mode expression */
@@ -71,9 +78,20 @@ struct ps {
     float *vrow_scores;
     size_t nvf;
 
-    struct rk_item *items;       /* fused, best first */
+    struct rk_item *items;       /* fused, best first (level 0, then each widening level's) */
     struct cat_product **item_rows;
+    unsigned char *item_level;   /* each item's level */
     size_t nitems;
+
+    /* Preferences (ps_widen.h): level 0 is the search above, under every
+     * filter and preference; each widening step adds a level, its new
+     * products ranked after those of the levels before. */
+    struct pw_level lv[PW_LEVELS];
+    int nlv;
+    unsigned prefs;              /* the preferences (QPF_BIT), read from q's words */
+    unsigned relaxed;            /* those given up to fill the page */
+    int words_any;               /* the words, too, were made "any of them" (QPW_WORDS) */
+    struct qp_filters fw;        /* the filters of the last level */
 
     /* exact: rank, sort, count and page the whole match set (the product
      * search route; ps_search's callers take the first candidates). */
@@ -91,7 +109,7 @@ struct ps {
     json_object *relaxations;    /* what did (owned until handed to the results event), or NULL */
     json_object *relax_queries;  /* their queries, for the suggestions event */
 
-    int64_t ms_text, ms_vector, ms_filters, ms_ranking;
+    int64_t ms_text, ms_vector, ms_filters, ms_widen, ms_ranking;
     int64_t first_results_ms;    /* monotonic time of the first results event */
 };
 
@@ -205,7 +223,9 @@ static int ps_params(struct ps *s)
         s->has_cursor = 1;
     }
 
-    hx_parse_query(c, s->q, given.designer, &s->parsed);
+    pq_understand(c, s->q, given.designer, &s->pq);
+    s->parsed = s->pq.r;
+    s->qtext = s->pq.text;
     s->f = s->parsed.f;
     qp_filters_override(&s->f, &given);
     s->bq = cat_boolean_query(c->ar, s->parsed.residual, &s->f, 0);
@@ -254,10 +274,25 @@ static size_t ps_stage_offset(const struct ps *s)
     return s->has_cursor ? (size_t)s->cur.pos : (size_t)s->offset;
 }
 
+/* The query is about a word no product has ("leather wallet"): every
+ * step says so and finds nothing (pq_understand: nothing). */
+static int ps_nothing(struct ps *s, const char *step, int percent)
+{
+    int rc = sink_progressf(s->c->sink, NULL, NULL, step, -1, percent, "Skipped: the catalog has no %s",
+                            s->pq.unmatched[0]);
+    return rc ? rc : sink_progressf(s->c->sink, NULL, NULL, step, 0, percent + 25, "0 products");
+}
+
 static int ps_text_search(struct ps *s)
 {
     struct ctx *c = s->c;
     int64_t t0 = clk_mono_ms();
+    if (s->pq.nothing) {
+        s->text_mode = "none";
+        if (s->exact) s->all.complete = 1;
+        int rc = ps_nothing(s, "text_search", 0);
+        return rc ? rc : ps_results(s, "text", json_object_new_array(), 0, NULL);
+    }
     int rc = *s->bq ? sink_progressf(s->c->sink, NULL, NULL, "text_search", -1, 0,
                                      "Searching product text for %s", s->bq)
                     : sink_progressf(s->c->sink, NULL, NULL, "text_search", -1, 0,
@@ -321,6 +356,10 @@ static int ps_vector_search(struct ps *s)
 {
     struct ctx *c = s->c;
     int64_t t0 = clk_mono_ms();
+    if (s->pq.nothing) {
+        s->vec_code = "SKIPPED";
+        return ps_nothing(s, "vector_search", 25);
+    }
     int rc = sink_progressf(s->c->sink, NULL, NULL, "vector_search", -1, 25, "Searching products by meaning");
     if (rc) return rc;
     char eerr[512] = "";
@@ -347,7 +386,7 @@ static int ps_vector_search(struct ps *s)
     if (!qv || !s->vids || !s->vscores) return SINK_EIO;
     char err[512] = "";
     int timeout = 0;
-    const char *texts[1] = {s->q};
+    const char *texts[1] = {s->qtext ? s->qtext : s->q};
     e->cancel = sink_cancelled;
     e->cancel_arg = c->sink;
     rc = e->embed(e, texts, 1, qv, &timeout, err, sizeof(err));
@@ -563,6 +602,192 @@ static int ps_page(struct ps *s, struct ps_set *set, struct ps_pick *picks, size
     return 0;
 }
 
+/* ---- preferences: widen to fill the page ----------------------------------------- */
+
+/* The names of the filters in mask, in the table's order. New array. */
+static json_object *ps_names(unsigned mask)
+{
+    json_object *a = json_object_new_array();
+    for (int id = 0; id < QPF_N; id++)
+        if (mask & QPF_BIT(id)) json_object_array_add(a, json_object_new_string(qp_filter_defs[id].name));
+    return a;
+}
+
+/* The same in the order they were given up (and "words" when the words
+ * were made any of them). */
+static json_object *ps_names_ordered(unsigned mask, int words)
+{
+    json_object *a = json_object_new_array();
+    for (const struct qp_widen_step *w = qp_widen_steps; w->how != QPW_END; w++)
+        if (w->how == QPW_DROP && (mask & QPF_BIT(w->id)))
+            json_object_array_add(a, json_object_new_string(qp_filter_defs[w->id].name));
+    if (words) json_object_array_add(a, json_object_new_string("words"));
+    return a;
+}
+
+/* Level 0: the text and vector candidates under every filter. */
+static int ps_level0(struct ps *s)
+{
+    struct pw_level *l = &s->lv[0];
+    memset(l, 0, sizeof(*l));
+    l->text = ar_alloc(s->c->ar, (s->ntext ? s->ntext : 1) * sizeof(*l->text));
+    if (!l->text) return SINK_EIO;
+    for (size_t i = 0; i < s->ntext; i++) l->text[i] = &s->text[i];
+    l->ntext = s->ntext;
+    l->vrows = s->vrows;
+    l->vscores = s->vrow_scores;
+    l->nvf = s->nvf;
+    s->nlv = 1;
+    s->fw = s->f;
+    return 0;
+}
+
+/* One widening step on s->fw (qp_widen_steps): *what its message, *any
+ * whether the words are now any of them. 0 when it does not apply. */
+static int ps_widen_step(struct ps *s, const struct qp_widen_step *w, const char **what, int *any)
+{
+    *any = s->words_any;
+    if (w->how == QPW_WORDS) {
+        /* the words rank rather than filter: any of them will do */
+        if (s->parsed.nterms < 2 || s->words_any) return 0;
+        s->words_any = *any = 1;
+        *what = "any of the words";
+        return 1;
+    }
+    if (!(s->prefs & QPF_BIT(w->id)) || !qp_filter_is_set(&s->fw, w->id)) return 0;
+    if (w->how == QPW_DROP && (s->keep & QPF_BIT(w->id))) return 0;
+    if (w->how == QPW_BROADEN) {
+        s->fw.broad |= QPF_BIT(w->id);
+        *what = "also named in the product's text";
+        return qp_filter_broad(&s->fw, w->id) != NULL;   /* no words known for its value: nothing to do */
+    }
+    qp_filter_clear(&s->fw, w->id);
+    s->relaxed |= QPF_BIT(w->id);
+    *what = qp_group_what(&s->f, qp_filter_defs[w->id].group);
+    return 1;
+}
+
+/* Fewer products than a page (limit) meet every preference (relevance
+ * order only: a sort orders what meets them): give them up one step at a
+ * time (qp_widen_steps), each level searching text and filtering the
+ * vector candidates again under what is left, until the page is full or
+ * no step is left. */
+static int ps_widen(struct ps *s)
+{
+    struct ctx *c = s->c;
+    int rc = ps_level0(s);
+    if (rc) return rc;
+    s->prefs = qp_filters_prefs(&s->f);
+    if (s->pq.nothing || s->sort != PG_RELEVANCE) return 0;
+    /* fewer than a page meet them all (issue 14: "fewer than limit"): the
+     * same on every page of the search, so paging stays one list */
+    size_t need = s->widen_below > 0 ? (size_t)s->widen_below : (size_t)s->limit;
+    size_t have = pw_distinct(c->ar, s->lv, 1);
+    if (s->all.n > have) have = s->all.n;
+    if (s->prefs && have < need && s->exact && s->text_mode && !strcmp(s->text_mode, "browse")) {
+        /* a browse's candidates are a few of its products: count them all */
+        const struct cs_snap *snap = hx_catsnap(c);
+        uint8_t *set = snap ? cs_set(snap, c->ar) : NULL;
+        if (set && cs_filter(snap, &s->f, c->ar, set) == 0) {
+            size_t all = (size_t)cb_count(set, snap->bitlen);
+            if (all > have) have = all;
+        }
+    }
+    if (!s->prefs || have >= need) return 0;
+    int64_t t0 = clk_mono_ms();
+    rc = sink_progressf(c->sink, NULL, NULL, "widening", -1, 75,
+                        "%zu product%s meet%s every preference (%zu wanted): giving preferences up one at a time",
+                        have, have == 1 ? "" : "s", have == 1 ? "s" : "", need);
+    for (const struct qp_widen_step *w = qp_widen_steps; !rc && w->how != QPW_END && have < need; w++) {
+        const char *what;
+        int any;
+        if (!ps_widen_step(s, w, &what, &any)) continue;
+        struct pw_level *l = &s->lv[s->nlv];
+        memset(l, 0, sizeof(*l));
+        l->dropped = s->relaxed;
+        char err[512] = "";
+        const char *mode = "";
+        int drc = pw_search(c, s->parsed.residual, any, &s->fw, s->vids, s->vscores, s->nv,
+                            s->cfg->search_text_candidates, l, &mode, err, sizeof(err));
+        if (drc != ST_OK) return ps_db_fail(s, drc, "widening", err);
+        s->nlv++;
+        size_t now = pw_distinct(c->ar, s->lv, s->nlv);
+        json_object *x = json_object_new_object();
+        json_object_object_add(x, w->how == QPW_DROP ? "relaxed" : w->how == QPW_WORDS ? "words" : "broadened",
+                               json_object_new_string(w->how == QPW_WORDS ? "any" : qp_filter_defs[w->id].name));
+        size_t more = now > have ? now - have : 0;
+        rc = sink_progressf(c->sink, x, NULL, "widening", (long)more, 75, "%s%s%s: %zu more product%s (%s)",
+                            w->how == QPW_BROADEN ? qp_filter_text(&s->f, w->id) : "",
+                            w->how == QPW_BROADEN ? " " : "", what, more, more == 1 ? "" : "s", mode);
+        have = now > have ? now : have;
+    }
+    s->ms_widen = clk_mono_ms() - t0;
+    return rc;
+}
+
+/* After level 0's fused products (s->items), each widening level's new
+ * ones, fused per level; then what the query said that no filter holds
+ * ranks first within each level (pw_boost): in level 0 only among its
+ * first `stable` products, the part every page's ranking shares. 0 or
+ * SINK_EIO. */
+static int ps_join_levels(struct ps *s, const struct rk_params *rp, size_t stable)
+{
+    arena_t *ar = s->c->ar;
+    size_t n0 = s->nitems;
+    struct pw_ranked wide;
+    memset(&wide, 0, sizeof(wide));
+    int64_t *ids = ar_alloc(ar, (n0 ? n0 : 1) * sizeof(*ids));
+    if (!ids) return SINK_EIO;
+    for (size_t i = 0; i < n0; i++) ids[i] = s->items[i].id;
+    if (s->nlv > 1 && pw_fuse(ar, s->lv + 1, s->nlv - 1, rp, ids, n0, &wide) < 0) return SINK_EIO;
+    size_t n = n0 + wide.n;
+    struct pw_ranked all = {.n = n};
+    all.items = ar_alloc(ar, (n ? n : 1) * sizeof(*all.items));
+    all.rows = ar_alloc(ar, (n ? n : 1) * sizeof(*all.rows));
+    all.level = ar_alloc(ar, n ? n : 1);
+    if (!all.items || !all.rows || !all.level) return SINK_EIO;
+    if (n0) {
+        memcpy(all.items, s->items, n0 * sizeof(*all.items));
+        memcpy(all.rows, s->item_rows, n0 * sizeof(*all.rows));
+        memset(all.level, 0, n0);
+    }
+    for (size_t i = 0; i < wide.n; i++) {
+        all.items[n0 + i] = wide.items[i];
+        all.rows[n0 + i] = wide.rows[i];
+        all.level[n0 + i] = (unsigned char)(wide.level[i] + 1);
+    }
+    if (pw_boost(ar, &all, s->pq.boost, s->pq.nboost, s->parsed.residual[0] != '\0', stable) < 0) return SINK_EIO;
+    s->items = all.items;
+    s->item_rows = all.rows;
+    s->item_level = all.level;
+    s->nitems = n;
+    return 0;
+}
+
+/* The preferences each card of the page meets (picks[i] is
+ * s->items[start + i] for relevance; by an attribute sort, a level-0
+ * product), as `matched`. 0, PS_DONE or SINK_E*. */
+static int ps_matched(struct ps *s, const struct ps_pick *picks, size_t k, size_t start, unsigned *met)
+{
+    struct cat_product **rows = ar_alloc(s->c->ar, (k ? k : 1) * sizeof(*rows));
+    unsigned char *level = ar_calloc(s->c->ar, k ? k : 1, 1);
+    if (!rows || !level) return SINK_EIO;
+    size_t m = 0;
+    for (size_t i = 0; i < k; i++) {
+        if (!picks[i].row) continue;
+        rows[m] = picks[i].row;
+        level[m] = s->sort == PG_RELEVANCE && s->item_level && start + i < s->nitems ? s->item_level[start + i] : 0;
+        m++;
+    }
+    unsigned *got = ar_alloc(s->c->ar, (m ? m : 1) * sizeof(*got));
+    if (!got) return SINK_EIO;
+    char err[512] = "";
+    int drc = pw_matched(s->c, &s->f, s->prefs, s->lv, rows, level, m, got, err, sizeof(err));
+    if (drc != ST_OK) return ps_db_fail(s, drc, "ranking", err);
+    for (size_t i = 0, j = 0; i < k; i++) met[i] = picks[i].row ? got[j++] : 0;
+    return 0;
+}
+
 static int ps_ranking(struct ps *s)
 {
     struct ctx *c = s->c;
@@ -590,8 +815,13 @@ static int ps_ranking(struct ps *s)
     size_t depth = s->sort == PG_RELEVANCE ? hint + (size_t)s->limit + set.ncand : set.ncand;
     if (rp.method == RK_WEIGHTED) depth = SIZE_MAX;   /* its scores are not monotone in depth: rank all */
     if (pset_text(&set, depth) < 0 || (rc = ps_fuse(s, &set, &rp)) != 0) return SINK_EIO;
+    size_t n0 = s->nitems;
+    if ((rc = ps_join_levels(s, &rp, set.ncand)) != 0) return rc;
     size_t n = s->nitems;
-    if (!n && s->relax && (rc = ps_relax(c, &s->f, s->parsed.residual, &s->relaxations, &s->relax_queries)) != 0)
+    /* nothing meets every filter and preference: say what would widen
+     * the search (the page may hold what the widened preferences found) */
+    if (!n0 && s->relax && !s->pq.nothing &&
+        (rc = ps_relax(c, &s->f, s->parsed.residual, &s->relaxations, &s->relax_queries)) != 0)
         return rc;
     struct ps_pick *picks = ar_alloc(c->ar, (size_t)s->limit * sizeof(*picks));
     struct cat_product **rows = ar_alloc(c->ar, (n ? n : 1) * sizeof(*rows));
@@ -599,8 +829,20 @@ static int ps_ranking(struct ps *s)
     if (!picks || !rows) return SINK_EIO;
     if ((rc = ps_page(s, &set, picks, &k, &start)) != 0) return rc;
     memcpy(rows, s->item_rows, n * sizeof(*rows));
-    json_object *facets = pset_count(&set, s->items, rows, n, &s->total, &s->total_exact);
-    if (!s->exact) s->total_exact = s->ntext < set.ncand;
+    json_object *facets;
+    if (n > n0) {
+        /* widened: what is listed, counted (the widened levels are their
+         * candidates, not every match) */
+        size_t m = 0;
+        for (size_t i = 0; i < n; i++)
+            if (rows[i]) rows[m++] = rows[i];
+        facets = cat_facets((const struct cat_product *const *)rows, m);
+        s->total = (long)n;
+        s->total_exact = 0;
+    } else {
+        facets = pset_count(&set, s->items, rows, n, &s->total, &s->total_exact);
+        if (!s->exact) s->total_exact = s->ntext < set.ncand;
+    }
     s->ms_ranking = clk_mono_ms() - t0;
     rc = sink_progressf(s->c->sink, NULL, NULL, "ranking", (long)n, 100, "%zu product%s ranked", n, n == 1 ? "" : "s");
     if (rc) {
@@ -622,15 +864,26 @@ static int ps_ranking(struct ps *s)
         json_object_put(facets);
         return SINK_EIO;
     }
+    unsigned *met = ar_calloc(c->ar, k ? k : 1, sizeof(*met));
+    if (!met) {
+        json_object_put(facets);
+        return SINK_EIO;
+    }
+    if (s->prefs && (rc = ps_matched(s, picks, k, start, met)) != 0) {
+        json_object_put(facets);
+        return rc;
+    }
     json_object *cards = json_object_new_array();
     for (size_t i = 0; i < k; i++) {
         size_t at;
+        json_object *card;
         if (!picks[i].row) continue;   /* deleted since it was matched */
         if (ps_find_id(fid, fat, n, picks[i].id, &at))
-            json_object_array_add(cards, cat_card(picks[i].row, s->items[at].score, s->items[at].text_rank,
-                                                  s->items[at].vec_rank));
+            card = cat_card(picks[i].row, s->items[at].score, s->items[at].text_rank, s->items[at].vec_rank);
         else
-            json_object_array_add(cards, cat_card(picks[i].row, 0, 0, 0));
+            card = cat_card(picks[i].row, 0, 0, 0);
+        if (s->prefs) json_object_object_add(card, "matched", ps_names(met[i]));
+        json_object_array_add(cards, card);
     }
     if (s->has_cursor) s->offset = (long)start;   /* where a cursor's page starts */
     json_object *extra = json_object_new_object();
@@ -645,6 +898,12 @@ static int ps_ranking(struct ps *s)
     json_object_object_add(extra, "totalExact", json_object_new_boolean(s->total_exact));
     json_object_object_add(extra, "sort", json_object_new_string(pg_sort_name(s->sort)));
     json_object_object_add(extra, "cursor", s->next ? json_object_new_string(s->next) : NULL);
+    if (s->pq.nfix) json_object_object_add(extra, "didYouMean", json_object_new_string(s->pq.text));
+    if (s->pq.nunmatched) json_object_object_add(extra, "unmatched", pq_unmatched_json(&s->pq));
+    if (s->prefs) {
+        json_object_object_add(extra, "preferences", ps_names(s->prefs));
+        json_object_object_add(extra, "relaxed", ps_names_ordered(s->relaxed, s->words_any));
+    }
     if (s->relaxations) {
         json_object_object_add(extra, "relaxations", s->relaxations);
         s->relaxations = NULL;
@@ -652,7 +911,7 @@ static int ps_ranking(struct ps *s)
     return ps_results(s, "final", cards, s->total, extra);
 }
 
-/* The four steps. 0, PS_DONE after an error event, or SINK_E*. */
+/* The steps. 0, PS_DONE after an error event, or SINK_E*. */
 static int ps_pipeline(struct ps *s)
 {
     int rc = ps_pause(s);
@@ -662,6 +921,7 @@ static int ps_pipeline(struct ps *s)
     if (!rc) rc = ps_pause(s);
     if (!rc) rc = ps_filters(s);
     if (!rc) rc = ps_pause(s);
+    if (!rc) rc = ps_widen(s);
     if (!rc) rc = ps_ranking(s);
     return rc;
 }
@@ -673,6 +933,8 @@ int ps_search(struct ctx *c, const struct ps_spec *spec, struct ps_out *out)
     s.idx = PIDX_ABSENT;
     s.q = spec->q ? spec->q : "";
     s.limit = spec->limit > 0 ? spec->limit : 8;
+    s.widen_below = spec->widen_below;
+    s.keep = spec->keep;
     s.offset = 0;
     snprintf(s.parsed.residual, sizeof(s.parsed.residual), "%s", spec->residual ? spec->residual : "");
     s.parsed.f = spec->f;
@@ -683,6 +945,7 @@ int ps_search(struct ctx *c, const struct ps_spec *spec, struct ps_out *out)
     if (rc) return rc;
     out->rows = s.item_rows;
     out->total = s.nitems;
+    out->relaxed = s.relaxed;
     out->n = s.nitems < (size_t)s.limit ? s.nitems : (size_t)s.limit;
     return 0;
 }
@@ -719,6 +982,9 @@ int h_product_search(struct ctx *c)
     json_object_object_add(conn, "query", json_object_new_string(s.q));
     json_object_object_add(conn, "filters", filters);
     json_object_object_add(conn, "parsed", qp_filters_json(&s.parsed.f));
+    json_object_object_add(conn, "preferences", ps_names(qp_filters_prefs(&s.f)));
+    if (s.pq.nfix) json_object_object_add(conn, "corrected", pq_corrected_json(&s.pq));
+    if (s.pq.nunmatched) json_object_object_add(conn, "unmatched", pq_unmatched_json(&s.pq));
     json_object_object_add(conn, "residual", json_object_new_string(s.parsed.residual));
     json_object_object_add(conn, "textQuery", json_object_new_string(s.bq));
     json_object_object_add(conn, "limit", json_object_new_int64(s.limit));
@@ -756,11 +1022,13 @@ int h_product_search(struct ctx *c)
         json_object_object_add(done, "browse", b);
     }
     json_object_object_add(done, "vectorSearch",
-                           json_object_new_string(s.vec_code ? "unavailable" : "used"));
+                           json_object_new_string(!s.vec_code ? "used" : !strcmp(s.vec_code, "SKIPPED") ? "skipped"
+                                                                                                 : "unavailable"));
     json_object *tm = json_object_new_object();
     json_object_object_add(tm, "textMs", json_object_new_int64(s.ms_text));
     json_object_object_add(tm, "vectorMs", json_object_new_int64(s.ms_vector));
     json_object_object_add(tm, "filtersMs", json_object_new_int64(s.ms_filters));
+    json_object_object_add(tm, "widenMs", json_object_new_int64(s.ms_widen));
     json_object_object_add(tm, "rankingMs", json_object_new_int64(s.ms_ranking));
     json_object_object_add(done, "timings", tm);
 

@@ -20,12 +20,16 @@ struct ps_spec {
     const char *residual;    /* words for FULLTEXT; "": the filtered catalog by popularity */
     struct qp_filters f;     /* the filters, as qp_parse would set them */
     long limit;              /* cards in the results events (1-50) */
+    long widen_below;        /* give preferences up while fewer products than this meet them
+                              * (0: limit, as product search fills its page) */
+    unsigned keep;           /* preferences (QPF_BIT) never given up, only broadened */
 };
 
 struct ps_out {
     struct cat_product *const *rows;   /* the final ranking, best first (borrowed: arena) */
     size_t n;                          /* rows shown: at most limit */
     size_t total;                      /* every ranked candidate */
+    unsigned relaxed;                  /* preferences given up to fill the page (QPF_BIT) */
     int64_t first_results_ms;          /* monotonic time of the first `results` event */
 };
 

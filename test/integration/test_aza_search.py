@@ -169,7 +169,10 @@ class AzaSearchTest(AzaCase):
             self.assertEqual(sum(f["count"] for f in r["facets"]["categories"]), r["total"], r["facets"])
 
     def test_nonsense_query_falls_back_to_text(self):
-        events, _ = self.search({"query": "xqzvw blorptangle quuxifrag", "limit": 6})
+        # nothing reaches minScore: text search fills in ("quuxifrag", no
+        # product's word, is said and left out; the saree is what it is about)
+        events, _ = self.search({"query": "quuxifrag saree", "limit": 6, "minScore": 0.99})
+        self.assertEqual(self.of(events, "connected")[0]["unmatched"], ["quuxifrag"])
         fb = self.progress(events, "text_search_fallback")
         self.assertEqual(len(fb), 2, fb)
         self.assertEqual(fb[0]["reason"], "TOO_FEW_SEMANTIC_RESULTS", fb)
@@ -178,6 +181,17 @@ class AzaSearchTest(AzaCase):
         self.assertEqual(done["semanticCount"], 0)
         self.assertEqual(done["fallback"], "TOO_FEW_SEMANTIC_RESULTS")
         self.assertEqual(self.of(events, "results")[0]["products"], [])
+        final = self.of(events, "results")[-1]
+        self.assertTrue(final["products"])
+        self.assertTrue(all(p["source"] == "text" and p["category"] == "saree" for p in final["products"]))
+        # words no product has, and nothing else: the shop has no such thing
+        events, _ = self.search({"query": "xqzvw blorptangle quuxifrag", "limit": 6})
+        self.assertEqual(self.of(events, "connected")[0]["unmatched"], ["xqzvw", "blorptangle", "quuxifrag"])
+        for step in ("embedding", "semantic_search", "text_search_fallback"):
+            self.assertTrue(self.progress(events, step)[0].get("skipped"), step)
+        final = self.of(events, "results")[-1]
+        self.assertEqual((final["products"], final["total"], final["unmatched"]),
+                         ([], 0, ["xqzvw", "blorptangle", "quuxifrag"]))
 
     def test_text_fills_what_semantic_search_leaves(self):
         # At minScore 0.45 only a few products are close enough; text matches fill the rest.

@@ -123,6 +123,7 @@ class SearchCase(harness.LogsOnFailure, unittest.TestCase):
             return {}
         rows = db_rows(self.stack, """
             SELECT p.sku, p.category, p.designer, p.price, p.in_stock,
+                   LOWER(CONCAT_WS(' ', p.title, p.description, p.tags)),
                    (SELECT GROUP_CONCAT(size SEPARATOR '|') FROM product_sizes WHERE product_id = p.id),
                    (SELECT GROUP_CONCAT(family SEPARATOR '|') FROM product_colors WHERE product_id = p.id),
                    (SELECT GROUP_CONCAT(color SEPARATOR '|') FROM product_colors WHERE product_id = p.id),
@@ -132,8 +133,8 @@ class SearchCase(harness.LogsOnFailure, unittest.TestCase):
         for r in rows:
             split = lambda v: set(v.split("|")) if v else set()  # noqa: E731
             out[r[0]] = {"category": r[1], "designer": r[2], "price": float(r[3]),
-                         "in_stock": r[4] == "1", "sizes": split(r[5]), "families": split(r[6]),
-                         "colors": split(r[7]), "tags": split(r[8])}
+                         "in_stock": r[4] == "1", "text": r[5] or "", "sizes": split(r[6]),
+                         "families": split(r[7]), "colors": split(r[8]), "tags": split(r[9])}
         return out
 
 
@@ -406,8 +407,52 @@ class SearchStreamTest(SearchCase):
         self.assertEqual(complete["counts"]["final"], final["total"])
         self.assertEqual(complete["vectorSearch"], "used")
 
-    def check_filters(self, params, expect):
-        """Runs a search; every product of every stage satisfies `expect`."""
+    # the expect keys of check_filters, and the filter a preference of
+    # that key is named by in a card's `matched` and the results' `relaxed`
+    PREF = {"category": "category", "family": "color", "color": "color", "designer": "designer",
+            "tags": "occasion", "fabric": "fabric", "work": "work"}
+
+    def holds(self, fa, key, want):
+        """Whether the database's facts fa meet expect's key."""
+        if key == "category":
+            return fa["category"] == want
+        if key == "family":
+            return want in fa["families"]
+        if key == "color":
+            return want in fa["colors"]
+        if key == "size":
+            return want in fa["sizes"]
+        if key == "min":
+            return fa["price"] >= want
+        if key == "max":
+            return fa["price"] <= want
+        if key == "in_stock":
+            return fa["in_stock"] == want
+        if key == "designer":
+            return fa["designer"] == want
+        if key in ("tags", "fabric", "work"):
+            return bool(fa["tags"] & want)
+        raise KeyError(key)
+
+    # what the lexicon says is worn to a wedding (qp_occasion_text): an
+    # occasion matched by its words counts as met
+    WEDDING = ("wedding bridal (+(lehenga lehengas saree sarees sherwani sherwanis anarkali gown) "
+               "+(zari zardozi banarasi kanjeevaram silk velvet embroidered embellished))")
+
+    def check_filters(self, params, expect, prefs=(), broad=None):
+        """Runs a search and checks it against the database (broad: expect
+        key -> the FULLTEXT expression by which its preference may also be
+        met, once widened to the products' words).
+
+        Keys of expect not in prefs are filters (parameters, and the words
+        that stay filters: size, price, stock): every product of every
+        stage meets them. Keys in prefs came from q's words as
+        preferences: every product of the text and semantic stages (the
+        strict search) meets them; in the final results each card's
+        `matched` names exactly the preferences it meets (a category met
+        by its name in the product's text counts), a card missing one comes
+        after every card that meets them all, and `relaxed` names each one
+        some card misses."""
         evs = read_stream(self.stack, limit=50, **params)
         names = [e[0] for e in evs]
         self.assertIn("complete", names, evs[-3:])
@@ -418,44 +463,68 @@ class SearchStreamTest(SearchCase):
         self.assertTrue(seen, "no products for %r" % (params,))
         facts = self.facts(sorted(set(seen)))
         self.assertEqual(set(facts), set(seen))
-        for sku, fa in facts.items():
-            for key, want in expect.items():
-                if key == "category":
-                    self.assertEqual(fa["category"], want, sku)
-                elif key == "family":
-                    self.assertIn(want, fa["families"], sku)
-                elif key == "color":
-                    self.assertIn(want, fa["colors"], sku)
-                elif key == "size":
-                    self.assertIn(want, fa["sizes"], sku)
-                elif key == "min":
-                    self.assertGreaterEqual(fa["price"], want, sku)
-                elif key == "max":
-                    self.assertLessEqual(fa["price"], want, sku)
-                elif key == "in_stock":
-                    self.assertEqual(fa["in_stock"], want, sku)
-                elif key == "designer":
-                    self.assertEqual(fa["designer"], want, sku)
-                elif key in ("tags", "fabric", "work"):
-                    self.assertTrue(fa["tags"] & want, (sku, key, fa["tags"]))
+        self.assertEqual(sorted(evs[0][1]["preferences"]), sorted({self.PREF[k] for k in prefs}))
+        by_words = {}
+        for key, expr in (broad or {}).items():
+            by_words[key] = {r[0] for r in db_rows(self.stack, "SELECT sku FROM products WHERE sku IN (%s) AND MATCH("
+                                                              "title, description, tags, designer, category) AGAINST "
+                                                              "(%s IN BOOLEAN MODE)" % (",".join(sql_str(x) for x in seen),
+                                                                                        sql_str(expr)))}
+        for n, d, _ in evs:
+            if n != "results":
+                continue
+            missing_seen = False
+            for p in d["products"]:
+                fa = facts[p["sku"]]
+                for key, want in expect.items():
+                    if key not in prefs or d["stage"] != "final":
+                        self.assertTrue(self.holds(fa, key, want), (d["stage"], p["sku"], key, want, fa))
+                if d["stage"] != "final":
+                    continue
+                met = set(p["matched"]) if prefs else set()
+                for key in prefs:
+                    name, want = self.PREF[key], expect[key]
+                    ok = self.holds(fa, key, want)
+                    if key == "category" and name in met:
+                        ok = ok or want in fa["text"]
+                    if key in by_words and name in met:
+                        ok = ok or p["sku"] in by_words[key]
+                    self.assertEqual(name in met, ok, (p["sku"], key, want, met, fa))
+                if d["stage"] == "final" and prefs:
+                    complete = met >= {self.PREF[k] for k in prefs}
+                    self.assertFalse(complete and missing_seen, (p["sku"], "after a card that missed a preference"))
+                    missing_seen = missing_seen or not complete
+                    for name in {self.PREF[k] for k in prefs} - met:
+                        self.assertIn(name, d["relaxed"], (p["sku"], d["relaxed"]))
         return evs
 
     def test_03_every_product_satisfies_every_filter(self):
         self.check_filters({"q": "red lehenga size M under 50000"},
-                           {"category": "lehenga", "family": "red", "size": "M", "max": 50000})
-        self.check_filters({"q": "maroon velvet lehenga"}, {"category": "lehenga", "family": "red"})
+                           {"category": "lehenga", "family": "red", "size": "M", "max": 50000},
+                           prefs=("category", "family"))
+        self.check_filters({"q": "maroon velvet lehenga"}, {"category": "lehenga", "family": "red",
+                                                             "fabric": {"velvet"}},
+                           prefs=("category", "family", "fabric"))
         self.check_filters({"q": "navy sherwani size 40 in stock"},
-                           {"category": "sherwani", "family": "blue", "size": "40", "in_stock": True})
+                           {"category": "sherwani", "family": "blue", "size": "40", "in_stock": True},
+                           prefs=("category", "family"))
         self.check_filters({"q": "laal saree shaadi ke liye between 5000 and 80000"},
                            {"category": "saree", "family": "red", "tags": {"wedding", "bridal"},
-                            "min": 5000, "max": 80000})
+                            "min": 5000, "max": 80000}, prefs=("category", "family", "tags"),
+                           broad={"tags": self.WEDDING})
         self.check_filters({"q": "kurta", "minPrice": "2000", "maxPrice": "9000", "inStock": "false"},
-                           {"category": "kurta", "min": 2000, "max": 9000, "in_stock": False})
+                           {"category": "kurta", "min": 2000, "max": 9000, "in_stock": False},
+                           prefs=("category",))
         designer = db_rows(self.stack, "SELECT designer FROM products GROUP BY designer ORDER BY COUNT(*) DESC "
                                        "LIMIT 1")[0][0]
         self.check_filters({"q": "embroidered", "designer": designer}, {"designer": designer})
-        self.check_filters({"q": "gown", "color": "wine"}, {"category": "gown", "family": "red"})
-        self.check_filters({"q": "anarkali free size", "size": "XL"}, {"category": "anarkali", "size": "XL"})
+        self.check_filters({"q": "gown", "color": "wine"}, {"category": "gown", "family": "red"},
+                           prefs=("category",))
+        self.check_filters({"q": "anarkali free size", "size": "XL"}, {"category": "anarkali", "size": "XL"},
+                           prefs=("category",))
+        # explicit parameters are filters, never preferences
+        self.check_filters({"q": "dupatta", "category": "lehenga", "color": "red", "size": "M"},
+                           {"category": "lehenga", "family": "red", "size": "M"})
 
     def test_04_parameters_override_the_query(self):
         evs = read_stream(self.stack, q="red lehenga under 5000", color="blue", maxPrice="300000",
@@ -468,7 +537,8 @@ class SearchStreamTest(SearchCase):
         silks = {"silk", "raw silk", "banarasi silk", "kanjeevaram silk", "tussar silk"}
         # Words of the query: fabric and handwork are tag filters, not text.
         evs = self.check_filters({"q": "silk saree with zardozi work"},
-                                 {"category": "saree", "fabric": silks, "work": {"zardozi"}})
+                                 {"category": "saree", "fabric": silks, "work": {"zardozi"}},
+                                 prefs=("category", "fabric", "work"))
         conn = evs[0][1]
         self.assertEqual((conn["filters"]["fabric"], conn["filters"]["work"]), ("silk", "zardozi"))
         self.assertEqual(conn["residual"], "")
@@ -482,12 +552,18 @@ class SearchStreamTest(SearchCase):
                           ('silk', 'raw silk', 'banarasi silk', 'kanjeevaram silk', 'tussar silk'))
               AND EXISTS (SELECT 1 FROM product_tags t WHERE t.product_id = p.id AND t.tag = 'zardozi')""")[0][0])
         final = [d for n, d, _ in evs if n == "results"][-1]
+        text = [d for n, d, _ in evs if n == "results" and d["stage"] == "text"][0]
         self.assertGreater(want, 0)
-        self.assertEqual(final["total"], want)
+        self.assertEqual(text["total"], want)
+        strict = [p for p in final["products"] if {"category", "fabric", "work"} <= set(p["matched"])]
+        self.assertEqual(len(strict), min(want, 50))
+        self.assertGreaterEqual(final["total"], want)
         # Spellings, and the explicit parameters over the query's words.
-        self.check_filters({"q": "kanjivaram saree"}, {"category": "saree", "fabric": {"kanjeevaram silk"}})
+        self.check_filters({"q": "kanjivaram saree"}, {"category": "saree", "fabric": {"kanjeevaram silk"}},
+                           prefs=("category", "fabric"))
         evs = self.check_filters({"q": "velvet lehenga with mirror work", "fabric": "Banarsi", "work": "gota"},
-                                 {"category": "lehenga", "fabric": {"banarasi silk"}, "work": {"gota patti"}})
+                                 {"category": "lehenga", "fabric": {"banarasi silk"}, "work": {"gota patti"}},
+                                 prefs=("category",))
         self.assertEqual((evs[0][1]["filters"]["fabric"], evs[0][1]["filters"]["work"]),
                          ("banarasi silk", "gota patti"))
         self.assertEqual((evs[0][1]["parsed"]["fabric"], evs[0][1]["parsed"]["work"]), ("velvet", "mirror work"))
@@ -512,7 +588,9 @@ class SearchStreamTest(SearchCase):
         self.assertEqual(doc["stage"], "final")
         self.assertEqual(doc["counts"], complete["counts"])
         self.assertEqual(doc["filters"], evs[0][1]["filters"])
-        self.assertEqual([s["step"] for s in doc["steps"]], [s for s in STEP_ORDER for _ in (0, 1)])
+        self.assertEqual([s["step"] for s in doc["steps"]], [d["step"] for n, d, _ in evs if n == "progress"])
+        self.assertEqual([s for s in dict.fromkeys(x["step"] for x in doc["steps"]) if s != "widening"], STEP_ORDER)
+        self.assertEqual(doc["relaxed"], final["relaxed"])
 
     def test_06_paging(self):
         first = [d for n, d, _ in read_stream(self.stack, q="silk saree", limit=10) if n == "results"][-1]
@@ -536,15 +614,56 @@ class SearchStreamTest(SearchCase):
         r = self.stack.get(search_path(False, q="é" * 256))
         self.assertEqual(r.status, 200)
 
+    def disjoint_words(self, category=None):
+        """Two words of the vocabulary (no filter word) that no product
+        (of category) has both of."""
+        # words of descriptions, not of a category, tag, colour or designer
+        words = [r[0] for r in db_rows(self.stack, """
+            SELECT word FROM search_vocab WHERE docs BETWEEN 2 AND 400 AND word REGEXP '^[a-z]{6,}$'
+              AND word NOT IN (SELECT DISTINCT LOWER(category) FROM products)
+              AND word NOT IN (SELECT DISTINCT LOWER(tag) FROM product_tags)
+              AND word NOT IN (SELECT DISTINCT LOWER(color) FROM product_colors)
+              AND NOT EXISTS (SELECT 1 FROM products WHERE LOWER(designer) LIKE CONCAT('%', word, '%'))
+            ORDER BY docs DESC, word LIMIT 80""")]
+        where = " AND category = %s" % sql_str(category) if category else ""
+        for i, a in enumerate(words):
+            for b in words[i + 1:]:
+                both = self.count("SELECT COUNT(*) FROM products WHERE MATCH(title, description, tags, designer, "
+                                  "category) AGAINST ('+%s +%s*' IN BOOLEAN MODE)%s" % (a, b, where))
+                one = self.count("SELECT COUNT(*) FROM products WHERE MATCH(title, description, tags, designer, "
+                                 "category) AGAINST ('%s %s' IN BOOLEAN MODE)%s" % (a, b, where))
+                if both or not one:
+                    continue
+                # and words the parser leaves to full text (no filter, filler or category word)
+                conn = read_stream(self.stack, q="%s %s" % (a, b), limit=1)[0][1]
+                if conn["residual"] == "%s %s" % (a, b) and not conn["filters"]:
+                    return a, b
+        self.fail("no two words apart in %r" % words)
+
     def test_08_typo_and_text_fallback(self):
         # "lehnga" is understood as the category; nonsense words fall back
         # to natural-language mode instead of killing the query.
         evs = read_stream(self.stack, q="lehnga")
         self.assertEqual(evs[0][1]["filters"].get("category"), "lehenga")
+        # a word no product has, and nothing close, is said and left out
+        evs = read_stream(self.stack, q="qwertyuiop silhouette")
+        self.assertEqual(evs[0][1]["unmatched"], ["qwertyuiop"])
+        self.assertEqual(evs[0][1]["residual"], "silhouette")
+        final = [d for n, d, _ in evs if n == "results" and d["stage"] == "final"][0]
+        self.assertEqual(final["unmatched"], ["qwertyuiop"])
+        self.assertGreater(final["total"], 0)
+        # ...unless it is what the query is about: the shop has none of it
         evs = read_stream(self.stack, q="silhouette qwertyuiop")
+        self.assertEqual(evs[0][1]["unmatched"], ["qwertyuiop"])
+        final = [d for n, d, _ in evs if n == "results" and d["stage"] == "final"][0]
+        self.assertEqual((final["total"], final["products"]), (0, []))
+        # words the catalog has, never together: natural-language mode
+        a, b = self.disjoint_words()
+        evs = read_stream(self.stack, q="%s %s" % (a, b))
         text = [d for n, d, _ in evs if n == "results" and d["stage"] == "text"][0]
         self.assertEqual(text["textMode"], "natural")
         self.assertGreater(text["total"], 0)
+        self.assertNotIn("unmatched", evs[0][1])
 
     def test_08b_prefix_only_when_whole_words_find_nothing(self):
         # whole words first: no prefix in the expression that ran
@@ -631,9 +750,26 @@ class SearchStreamTest(SearchCase):
         text = [d for n_, d, _ in evs if n_ == "results" and d["stage"] == "text"][0]
         final = [d for n_, d, _ in evs if n_ == "results" and d["stage"] == "final"][0]
         self.assertEqual(text["total"], min(int(n), 200))
-        self.assertTrue(final["products"])
-        for p in text["products"] + final["products"]:
+        self.assertEqual(conn["preferences"], ["category", "designer"])
+        for p in text["products"]:
             self.assertEqual((p["designer"], p["category"]), (name, "lehenga"), p)
+        # the name is a preference: the designer's lehengas first, then,
+        # to fill the page, the designer's other pieces, then other
+        # designers' (a brand named is held to longest; said in `relaxed`)
+        self.assertEqual(len(final["products"]), 50)
+        mine = min(int(n), 50)
+        total_mine = int(db_rows(self.stack, "SELECT COUNT(*) FROM products WHERE designer = %s" % sql_str(name))[0][0])
+        for p in final["products"][:mine]:
+            self.assertEqual((p["designer"], p["category"], p["matched"]), (name, "lehenga", ["category", "designer"]), p)
+        others = min(total_mine, 50) - mine
+        for p in final["products"][mine:mine + others]:
+            self.assertEqual((p["designer"], p["matched"]), (name, ["designer"]), p)
+            self.assertNotEqual(p["category"], "lehenga", p)
+        for p in final["products"][mine + others:]:
+            self.assertNotEqual(p["designer"], name, p)
+            self.assertNotIn("designer", p["matched"], p)
+        if mine < 50:
+            self.assertEqual(final["relaxed"][0], "category")
         # an explicit designer parameter wins over the name in the query
         other = db_rows(self.stack, "SELECT designer FROM products WHERE designer <> %s AND category = 'lehenga' "
                                     "GROUP BY designer ORDER BY COUNT(*) DESC, designer LIMIT 1" % sql_str(name))[0][0]
@@ -655,7 +791,15 @@ class SearchStreamTest(SearchCase):
         evs = read_stream(self.stack, q="%s under %d" % (cat, budget), limit=5)
         names = [e for e, _, _ in evs]
         final = [d for e, d, _ in evs if e == "results"][-1]
-        self.assertEqual(final["total"], 0)
+        # nothing is a <cat> under the budget: the category, a preference
+        # read from the words, is given up to fill the page (the price, a
+        # phrase, stays), and the relaxations say what else would widen it
+        self.assertEqual(final["relaxed"], ["category"])
+        self.assertTrue(final["products"])
+        for p in final["products"]:
+            self.assertLessEqual(p["price"], budget)
+            self.assertNotEqual(p["category"], cat)
+            self.assertEqual(p["matched"], [])
         rel = {r["drop"]: r for r in final["relaxations"]}
         self.assertEqual([r["drop"] for r in final["relaxations"]], ["price", "category"])
         # without the price limit: the whole category, counted and priced exactly
@@ -693,7 +837,8 @@ class SearchStreamTest(SearchCase):
         self.assertEqual(doc["relaxations"], final["relaxations"])
         self.assertEqual(doc["suggestions"], [cat, "under %d" % budget])
         # explicit parameters are dropped the same way, and said in the query
-        evs = read_stream(self.stack, q=cat, maxPrice=str(budget), inStock="true", limit=5)
+        # (the category a parameter too: nothing to widen, no results)
+        evs = read_stream(self.stack, q=cat, category=cat, maxPrice=str(budget), inStock="true", limit=5)
         final = [d for e, d, _ in evs if e == "results"][-1]
         self.assertEqual(final["total"], 0)
         drops = [r["drop"] for r in final["relaxations"]]
@@ -714,7 +859,8 @@ class SearchStreamTest(SearchCase):
         self.assertEqual(final["relaxations"][0]["drop"], "price")
         self.assertEqual(final["relaxations"][0]["query"], "embroidered " + cat)
         # words that match nothing under filters some product passes still fall back
-        evs = read_stream(self.stack, q="qwertyuiop silhouette %s" % cat, limit=5)
+        a, b = self.disjoint_words(cat)
+        evs = read_stream(self.stack, q="%s %s %s" % (a, b, cat), limit=5)
         ts = [d for e, d, _ in evs if e == "progress" and d["step"] == "text_search" and "count" in d][0]
         self.assertEqual(ts["mode"], "natural", ts)
         self.assertNotIn("filteredOut", ts)

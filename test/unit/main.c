@@ -54,6 +54,7 @@ int main(int argc, char **argv)
     register_mp();
     register_catterms();
     register_qparse();
+    register_spell();
     register_filters();
     register_inr();
     register_intent();

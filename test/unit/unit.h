@@ -10,6 +10,7 @@ void register_config(void);
 void register_mp(void);
 void register_catterms(void);
 void register_qparse(void);
+void register_spell(void);
 void register_filters(void);
 void register_inr(void);
 void register_intent(void);

@@ -430,7 +430,48 @@ static int fk_snapshot(struct store *s, uint64_t version, struct cs_snap **out, 
     return ST_OK;
 }
 
+/* The any-word search answers as the text search does. */
+static int fk_text_any(struct store *s, arena_t *ar, const char *residual, const struct qp_filters *f, int limit,
+                       struct cat_product **out, size_t *n, struct cat_text_info *info, char *err, size_t errlen)
+{
+    STEP(s, "text_any", err, errlen);
+    int rc = fk_cat_search(s, ar, residual, f, limit, out, n, info, err, errlen);
+    if (rc == ST_OK) info->mode = "natural";
+    return rc;
+}
+
+/* The products' categories, each once. */
+static int fk_categories(struct store *s, arena_t *ar, const char ***out, size_t *n, char *err, size_t errlen)
+{
+    struct fake_store *fs = FAKE(s);
+    STEP(s, "categories", err, errlen);
+    *n = 0;
+    *out = ar_alloc(ar, (fs->nproducts + 1) * sizeof(**out));
+    if (!*out) return ST_EQUERY;
+    for (size_t i = 0; i < fs->nproducts; i++) {
+        const char *c = fs->products[i].category;
+        size_t j = 0;
+        while (c && j < *n && strcmp((*out)[j], c)) j++;
+        if (c && j == *n) (*out)[(*n)++] = c;
+    }
+    return ST_OK;
+}
+
+/* No vocabulary: nothing is corrected. */
+static int fk_vocab(struct store *s, arena_t *ar, const char ***words, unsigned **docs, size_t *n, char *err,
+                    size_t errlen)
+{
+    STEP(s, "vocab", err, errlen);
+    *words = NULL;
+    *docs = NULL;
+    *n = 0;
+    return ST_OK;
+}
+
 static const struct cat_ops fk_cat = {
+    .text_any = fk_text_any,
+    .categories = fk_categories,
+    .vocab = fk_vocab,
     .text_search = fk_cat_search,
     .filters_pass_any = fk_filters_pass_any,
     .text_bounds = fk_text_bounds,

@@ -113,7 +113,7 @@ static const struct qp_case qp_cases[] = {
     {"raw silk sherwani", "", "", "", "sherwani", "", N, N, N, "", "raw silk", NULL},
     {"tussar saree", "", "", "", "saree", "", N, N, N, "", "tussar silk", NULL},
     {"mulmul kurta", "", "", "", "kurta", "", N, N, N, "", "mul cotton", NULL},
-    {"cotton kurta set for office", "", "", "", "kurta", "office", N, N, N, "", "cotton", NULL},
+    {"cotton kurta set for office", "", "", "", "kurta set", "office", N, N, N, "", "cotton", NULL},
     {"chiffon saree party wear", "", "", "", "saree", "party", N, N, N, "", "chiffon", NULL},
     {"georgettes", "", "", "", "", "", N, N, N, "", "georgette", NULL},
     {"net lehenga with sequins", "", "", "", "lehenga", "", N, N, N, "", "net", "sequin"},
@@ -450,6 +450,128 @@ static void t_render_round_trip(void)
     CU_ASSERT_STRING_EQUAL(q, "");
 }
 
+/* Colours outside the lexicon fall into a family by their words, as the
+ * importer and the parser read them. */
+static void t_colour_families(void)
+{
+    CU_ASSERT_STRING_EQUAL(qp_color_guess("mustard yellow"), "yellow");
+    CU_ASSERT_STRING_EQUAL(qp_color_guess("Teal Blue"), "blue");       /* the last colour word: not teal's green */
+    CU_ASSERT_STRING_EQUAL(qp_color_guess("rust orange"), "orange");
+    CU_ASSERT_STRING_EQUAL(qp_color_guess("rust"), "orange");          /* a known shade */
+    CU_ASSERT_STRING_EQUAL(qp_color_guess("grey melange"), "grey");
+    CU_ASSERT_STRING_EQUAL(qp_color_guess("coral-pink"), "pink");
+    CU_ASSERT_PTR_NULL(qp_color_guess("peacock-ish"));
+    CU_ASSERT_PTR_NULL(qp_color_guess("assorted"));
+    const char *name;
+    CU_ASSERT_STRING_EQUAL(qp_color_pair("teal", "blue", &name), "blue");
+    CU_ASSERT_PTR_NULL(name);                                          /* the phrase names it */
+    CU_ASSERT_STRING_EQUAL(qp_color_pair("pastel", "pink", &name), "pink");
+    CU_ASSERT_STRING_EQUAL(name, "pink");                              /* a shade word: the base colour */
+    CU_ASSERT_PTR_NULL(qp_color_pair("red", "gold", &name));           /* two colours */
+    CU_ASSERT_PTR_NULL(qp_color_pair("velvet", "red", &name));
+    /* in a query */
+    struct qp_result r;
+    qp_parse("mustard yellow kurta", &r);
+    CU_ASSERT_STRING_EQUAL(r.f.color, "mustard yellow");
+    CU_ASSERT_STRING_EQUAL(r.f.color_family, "yellow");
+    CU_ASSERT_STRING_EQUAL(r.residual, "");
+    qp_parse("teal blue saree", &r);
+    CU_ASSERT_STRING_EQUAL(r.f.color_family, "blue");
+    qp_parse("dark green lehenga", &r);
+    CU_ASSERT_STRING_EQUAL(r.f.color, "green");
+    CU_ASSERT_STRING_EQUAL(r.residual, "");
+    /* given explicitly */
+    struct qp_filters f;
+    qp_filters_init(&f);
+    struct qp_given g;
+    qp_given_init(&g);
+    g.color = "Turquoise-Green Melange";
+    qp_filters_override(&f, &g);
+    CU_ASSERT_STRING_EQUAL(f.color, "turquoise-green melange");
+    CU_ASSERT_STRING_EQUAL(f.color_family, "green");
+}
+
+/* Preferences: what the words named is soft, the price/size/stock phrases
+ * and explicit values hard; two garment words name the second; a brand
+ * that is a stopword only as spelt. */
+static void t_preferences(void)
+{
+    struct qp_result r;
+    qp_parse("red silk lehenga size M under 5000 in stock for wedding with zardozi", &r);
+    unsigned want = QPF_BIT(QPF_COLOR) | QPF_BIT(QPF_FABRIC) | QPF_BIT(QPF_CATEGORY) | QPF_BIT(QPF_OCCASION) |
+                    QPF_BIT(QPF_WORK);
+    CU_ASSERT_EQUAL(qp_filters_prefs(&r.f), want);
+    CU_ASSERT(qp_filter_is_set(&r.f, QPF_SIZE) && qp_filter_is_set(&r.f, QPF_MAX_PRICE));
+    struct qp_given g;
+    qp_given_init(&g);
+    g.category = "saree";
+    qp_filters_override(&r.f, &g);
+    CU_ASSERT_EQUAL(qp_filters_prefs(&r.f), want & ~QPF_BIT(QPF_CATEGORY));
+    /* two garments in a row name one thing: both are words to match */
+    qp_parse("saree gown", &r);
+    CU_ASSERT_STRING_EQUAL(r.f.category, "");
+    CU_ASSERT_STRING_EQUAL(r.residual, "saree gown");
+    qp_parse("libas anarkali kurta for wedding", &r);
+    CU_ASSERT_STRING_EQUAL(r.f.category, "");
+    CU_ASSERT_STRING_EQUAL(r.residual, "libas anarkali kurta");
+    CU_ASSERT_STRING_EQUAL(r.f.occasion, "wedding");
+    /* the catalog's own garments are category words too */
+    static const char *const cats[] = {"dress", "top", "palazzos", "t-shirt", "kurta"};
+    const struct qp_catalog cat = {cats, 5};
+    qp_parse_in("navy blue dresses under 1000", &cat, &r);
+    CU_ASSERT_STRING_EQUAL(r.f.category, "dress");
+    CU_ASSERT_STRING_EQUAL(r.f.color_family, "blue");
+    qp_parse_in("crop top", &cat, &r);
+    CU_ASSERT_STRING_EQUAL(r.f.category, "top");
+    CU_ASSERT_STRING_EQUAL(r.residual, "crop");
+    qp_parse_in("palazzo pants", &cat, &r);
+    CU_ASSERT_STRING_EQUAL(r.f.category, "palazzos");
+    qp_parse_in("white t-shirt", &cat, &r);
+    CU_ASSERT_STRING_EQUAL(r.f.category, "t-shirt");
+    qp_parse("navy blue dresses", &r);                 /* without the catalog: a filler */
+    CU_ASSERT_STRING_EQUAL(r.f.category, "");
+    qp_parse("biba kurta set", &r);
+    CU_ASSERT_STRING_EQUAL(r.f.category, "kurta set");
+    qp_parse("lehenga choli", &r);                     /* a phrase stays one garment */
+    CU_ASSERT_STRING_EQUAL(r.f.category, "lehenga");
+    CU_ASSERT_STRING_EQUAL(r.residual, "");
+    qp_parse("party wear suit", &r);
+    CU_ASSERT_STRING_EQUAL(r.f.category, "salwar suit");
+    static const char *const des[] = {"AND", "W", "ONLY", "Libas"};
+    char d[128], rest[256];
+    CU_ASSERT_EQUAL(qp_take_designer("cotton saree between 1000 and 2000", des, 4, d, sizeof(d), rest,
+                                     sizeof(rest)), 0);
+    CU_ASSERT_EQUAL(qp_take_designer("AND kurta", des, 4, d, sizeof(d), rest, sizeof(rest)), 1);
+    CU_ASSERT_STRING_EQUAL(d, "AND");
+    CU_ASSERT_EQUAL(qp_take_designer("show me only w kurtas", des, 4, d, sizeof(d), rest, sizeof(rest)), 0);
+    CU_ASSERT_EQUAL(qp_take_designer("W kurta", des, 4, d, sizeof(d), rest, sizeof(rest)), 1);
+    CU_ASSERT_EQUAL(qp_take_designer("libas anarkali", des, 4, d, sizeof(d), rest, sizeof(rest)), 1);
+    qp_parse("cotton saree between 1000 and 2000", &r);
+    CU_ASSERT_EQUAL(r.f.min_price, 1000);
+    CU_ASSERT_EQUAL(r.f.max_price, 2000);
+    /* what ranks first among equals */
+    struct qp_boost b[6];
+    const char *w1[] = {"kala", "kurta", "ladko", "ke", "liye"};
+    CU_ASSERT_EQUAL(qp_boosts(w1, 5, "kurta", "", "black", "black", b, 6), 4);   /* no shade group for a family's own name */
+    CU_ASSERT(b[0].negate && qp_in("palazzos", b[0].words));   /* a kurta sold alone */
+    CU_ASSERT_STRING_EQUAL(b[1].family, "black");                 /* mainly black */
+    CU_ASSERT(qp_in("boys", b[2].words));
+    CU_ASSERT(qp_in("kurti", b[3].words) && qp_in("kurta", b[3].words));   /* the garment, spelt any way */
+    const char *w2[] = {"teal", "saree"};
+    CU_ASSERT_EQUAL(qp_boosts(w2, 2, "saree", "", "teal", "", b, 6), 2);
+    CU_ASSERT_STRING_EQUAL(b[0].words[0], "teal");
+    CU_ASSERT_EQUAL(qp_boosts(w2, 0, "", "haldi", "", "", b, 6), 3);   /* garments, festive work, yellow */
+    CU_ASSERT(qp_in("mustard", b[2].words));
+    CU_ASSERT_EQUAL(qp_boosts(w2, 0, "", "office", "", "", b, 6), 2);  /* everyday pieces and fabrics */
+    CU_ASSERT_EQUAL(qp_boosts(w2, 0, "kurta set", "", "", "", b, 6), 2);   /* the kurta with its bottom */
+    CU_ASSERT(qp_in("palazzos", b[0].words));
+    CU_ASSERT_STRING_EQUAL(qp_category_stored("kurta set"), "kurta");
+    CU_ASSERT_STRING_EQUAL(qp_category_stored("saree"), "saree");
+    /* words the parser knows are never typos nor unmatched */
+    CU_ASSERT(qp_word_known("lakhs") && qp_word_known("starting") && qp_word_known("peela"));
+    CU_ASSERT(!qp_word_known("chikenkari"));
+}
+
 void register_qparse(void)
 {
     static const struct unit_case cases[] = {
@@ -459,6 +581,8 @@ void register_qparse(void)
         {"explicit filters override the query's", t_override},
         {"designer names", t_take_designer},
         {"filters written back as a query read the same", t_render_round_trip},
+        {"colour families by their words", t_colour_families},
+        {"preferences, garments, stopword brands", t_preferences},
         {NULL, NULL},
     };
     unit_suite("qparse", cases);

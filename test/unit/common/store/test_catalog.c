@@ -90,11 +90,40 @@ static void t_filter_sql_alt(void)
     ar_free(ar);
 }
 
+/* A category matched by its words: the column, or the words in the text. */
+static void t_filter_sql_broad(void)
+{
+    arena_t *ar = ar_new(1 << 16);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ar);
+    struct qp_filters f;
+    qp_filters_init(&f);
+    qp_filter_put(&f, QPF_CATEGORY, "anarkali", NULL);
+    f.broad = QPF_BIT(QPF_CATEGORY);
+    buf_t sql;
+    buf_init(&sql, ar, 8192);
+    struct db_param p[CAT_MAX_FILTER_PARAMS];
+    size_t np = 0;
+    cat_filter_sql(&f, &sql, p, &np);
+    CU_ASSERT_STRING_EQUAL(sql.p, " AND (p.category = ? OR MATCH(p.title, p.description, p.tags, p.designer, "
+                                  "p.category) AGAINST (? IN BOOLEAN MODE))");
+    CU_ASSERT_EQUAL(np, 2);
+    CU_ASSERT_STRING_EQUAL(p[0].s, "anarkali");
+    CU_ASSERT_STRING_EQUAL(p[1].s, "anarkali anarkalis");
+    /* a category with no words known stays the column */
+    qp_filter_put(&f, QPF_CATEGORY, "palazzos", NULL);
+    buf_clear(&sql);
+    np = 0;
+    cat_filter_sql(&f, &sql, p, &np);
+    CU_ASSERT_STRING_EQUAL(sql.p, " AND p.category = ?");
+    ar_free(ar);
+}
+
 /* CAT_MAX_FILTER_PARAMS holds every filter's most values at once. */
 static void t_filter_params_room(void)
 {
     int most = 0;
-    for (int id = 0; id < QPF_N; id++) most += qp_filter_defs[id].accepts ? qp_filter_defs[id].max_values : 1;
+    for (int id = 0; id < QPF_N; id++)
+        most += (qp_filter_defs[id].accepts ? qp_filter_defs[id].max_values : 1) + (qp_filter_defs[id].broad ? 1 : 0);
     CU_ASSERT(most <= CAT_MAX_FILTER_PARAMS);
 }
 
@@ -103,6 +132,7 @@ void register_catalog(void)
     static const struct unit_case cases[] = {
         {"filter clause: every filter", t_filter_sql_all},
         {"filter clause: unknown values", t_filter_sql_alt},
+        {"filter clause: a category by its words", t_filter_sql_broad},
         {"filter clause: room for parameters", t_filter_params_room},
         {NULL, NULL},
     };

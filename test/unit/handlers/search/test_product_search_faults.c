@@ -6,8 +6,8 @@
  * the text results went out, when the filters step reads the vector
  * candidates: an `error` DB_CONNECTION_ERROR with partial true, then
  * `close`, and no `complete`. Before any results, partial is false; a
- * failure reading the designer list, the catalog version or the catalog
- * snapshot is not an error of the search (a lost connection fails the
+ * failure reading the designer list, the vocabulary, the categories, the
+ * catalog version or the catalog snapshot is not an error of the search (a lost connection fails the
  * next call it cannot do without). */
 #include <dirent.h>
 #include <stdio.h>
@@ -123,16 +123,19 @@ static const char *stages(const struct rfx *r, char *out, size_t cap)
 }
 
 /* The calls of a clean search, in order (the catalog version, the
- * designers, the text search, the vector candidates' fetch, the catalog
- * snapshot): op names are string literals of the fake. */
+ * vocabulary and the categories, the designers, the text search, the
+ * vector candidates' fetch, the catalog snapshot): op names are string
+ * literals of the fake. */
 static const char *clean_ops[32];
 
 /* A call whose failure the search survives: what it derives from the
- * catalog (designer names, the version they hang on, the snapshot for
- * exact totals) is a nicety, logged and done without. */
+ * catalog (designer names, the vocabulary and categories that correct and
+ * read the words, the version they hang on, the snapshot for exact totals)
+ * is a nicety, logged and done without. */
 static int nicety(const char *op)
 {
-    return !strcmp(op, "designers") || !strcmp(op, "version") || !strcmp(op, "snapshot");
+    return !strcmp(op, "designers") || !strcmp(op, "version") || !strcmp(op, "snapshot") || !strcmp(op, "vocab") ||
+           !strcmp(op, "categories");
 }
 
 /* The steps a clean search takes; *fetch gets the fetch's. */
