@@ -1,6 +1,16 @@
 -- schema.sql: Troika's tables (MariaDB 10.11 / MySQL 8). Idempotent: every
 -- statement can be run again on a loaded database. Later features add their
 -- tables below their own heading.
+--
+-- Upgrades: loading this file again upgrades an existing database in place
+-- (./quickstart loads it on every demo and test run; an operator runs
+-- `mariadb troika < schema.sql` after installing a new version). New tables
+-- are CREATE TABLE IF NOT EXISTS; a column added to an existing table goes
+-- through troika_add_column below, which looks in information_schema first,
+-- so running it twice changes nothing (MySQL 8 has no ADD COLUMN IF NOT
+-- EXISTS). The procedure is dropped again at the end of the file. schema_info.version says which version
+-- of this file last ran: 1 the first, 2 tenancy (issue 15: session owners,
+-- API keys, chatbot origins).
 
 SET NAMES utf8mb4;
 
@@ -11,8 +21,23 @@ CREATE TABLE IF NOT EXISTS schema_info (
     updated_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
-INSERT INTO schema_info (id, version) VALUES (1, 1)
+INSERT INTO schema_info (id, version) VALUES (1, 2)
     ON DUPLICATE KEY UPDATE version = GREATEST(version, VALUES(version));
+
+-- Adds a column to an existing table unless it is there already.
+DROP PROCEDURE IF EXISTS troika_add_column;
+DELIMITER //
+CREATE PROCEDURE troika_add_column(IN t VARCHAR(64), IN c VARCHAR(64), IN def VARCHAR(512))
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM information_schema.columns
+                   WHERE table_schema = DATABASE() AND table_name = t AND column_name = c) THEN
+        SET @troika_ddl = CONCAT('ALTER TABLE `', t, '` ADD COLUMN `', c, '` ', def);
+        PREPARE troika_stmt FROM @troika_ddl;
+        EXECUTE troika_stmt;
+        DEALLOCATE PREPARE troika_stmt;
+    END IF;
+END//
+DELIMITER ;
 
 -- ---- product catalog (troika-admin import-products; product search) --------
 -- One row per product, upserted by sku. colors and sizes are kept twice: as
@@ -142,16 +167,26 @@ CREATE TABLE IF NOT EXISTS attr_bitmaps (
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
 -- ---- chat sessions (issue 7; the sales agent shares them) -------------------
--- A session is a conversation, named by the client's sessionId or a fresh
--- random one. chatbot_id is where it started (NULL for the sales agent).
+-- A session is a conversation. Its id is issued by the server (32 hex digits,
+-- 128 bits from the kernel's CSPRNG); a client's own id is never adopted
+-- (issue 15). It belongs to its owner: kind 'chat' with chatbot_id the
+-- chatbot it was created for, or kind 'agent' (the sales agent) with the
+-- chatbotId it was given, or NULL. Another owner sending the id gets a new
+-- session. Rows from before owners existed have kind NULL and are never
+-- continued. updated_at is the last use: idle expiry
+-- (session_idle_timeout_s) and the retention job (`troika-admin sessions
+-- prune`, session_retention_days) read it.
 CREATE TABLE IF NOT EXISTS sessions (
     id VARCHAR(64) NOT NULL PRIMARY KEY,
     chatbot_id VARCHAR(64) NULL,
+    kind ENUM('chat', 'agent') NULL,
     created_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
     updated_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
     KEY idx_sessions_chatbot (chatbot_id),
     KEY idx_sessions_updated (updated_at)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+-- version 1 databases: sessions without an owner column
+CALL troika_add_column('sessions', 'kind', 'ENUM(''chat'', ''agent'') NULL AFTER chatbot_id');
 
 -- What was said, in order. partial = 1: an answer cut short (the client
 -- left, or the upstream failed mid-answer). entities: what the sales agent
@@ -222,3 +257,39 @@ CREATE TABLE IF NOT EXISTS context_chunks (
     FULLTEXT KEY ft_context_chunks_text (text),
     CONSTRAINT fk_context_chunks_file FOREIGN KEY (file_id) REFERENCES context_files (id) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- ---- who may call what (issue 15; docs/access.md) ----------------------------
+-- API keys made by `troika-admin key create`. The key itself is shown once
+-- and never stored: hash is its SHA-256 (a key is 256 random bits, so a fast
+-- hash is enough; lookups go by it), prefix its first characters so that an
+-- operator can tell keys apart in `key list`. scopes: what it may do
+-- (upload < manage < admin, each including the ones before); chatbot_id: the
+-- one chatbot it works for, NULL for every chatbot. A revoked key stays
+-- listed with revoked_at set. last_used_at is refreshed at most once a
+-- minute.
+CREATE TABLE IF NOT EXISTS api_keys (
+    id VARCHAR(16) CHARACTER SET ascii NOT NULL PRIMARY KEY,
+    hash BINARY(32) NOT NULL,
+    prefix VARCHAR(16) CHARACTER SET ascii NOT NULL,
+    scopes SET('upload', 'manage', 'admin') NOT NULL,
+    chatbot_id VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NULL,
+    name VARCHAR(255) NULL,
+    created_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+    last_used_at TIMESTAMP(3) NULL,
+    revoked_at TIMESTAMP(3) NULL,
+    UNIQUE KEY uq_api_keys_hash (hash),
+    KEY ix_api_keys_chatbot (chatbot_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- The origins (scheme://host[:port], lower case) whose pages may call the API
+-- for one chatbot from a browser (CORS), besides cors_allowed_origins in the
+-- config, which holds for every chatbot. `troika-admin origin add|remove|list`.
+CREATE TABLE IF NOT EXISTS chatbot_origins (
+    chatbot_id VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+    origin VARCHAR(255) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+    created_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+    PRIMARY KEY (chatbot_id, origin),
+    KEY ix_chatbot_origins_origin (origin)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+DROP PROCEDURE IF EXISTS troika_add_column;

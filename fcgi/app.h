@@ -51,6 +51,7 @@ struct app {
     struct shm shm;                 /* the host's shared mapping (rate limits, metrics, scoreboard) */
     struct addr_nets whitelist;       /* parsed streaming_rate_whitelist */
     struct addr_nets trusted;         /* parsed trusted_proxies */
+    struct addr_nets ops_nets;        /* parsed ops_allowed_networks */
     int sb_slot;                    /* this process's scoreboard slot, -1 when none */
     struct hc *hc;                  /* this worker's HTTP client (common/io/hc); NULL until used */
     struct llm *llm;                /* LLM provider (common/assist/llm); NULL until used: hx_llm() */

@@ -66,6 +66,10 @@ int op_attach(struct app *app, char *err, size_t errlen)
         snprintf(err, errlen, "trusted_proxies: %s", e);
         return -1;
     }
+    if (addr_nets_parse(app->cfg.ops_allowed_networks, &app->ops_nets, e, sizeof(e)) < 0) {
+        snprintf(err, errlen, "ops_allowed_networks: %s", e);
+        return -1;
+    }
     struct shm_layout lay;
     if (op_layout(app, &lay) < 0) {
         snprintf(err, errlen, "shm_path: the shared file's region table is full");

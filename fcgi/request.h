@@ -34,6 +34,8 @@ struct req {
     const char *remote_addr;
     const char *client_ip;         /* REMOTE_ADDR, or the trusted proxy header */
     char id[65];                   /* request id */
+    const char *origin;            /* the Origin header (a browser's page), NULL when none */
+    int cors;                      /* how that origin was admitted: CORS_* (fcgi/cors.h) */
     const char *body;              /* after req_read_body */
     size_t body_len;
     int64_t t0_ms;                 /* monotonic start */

@@ -14,8 +14,9 @@ struct ctx;
 typedef int (*rt_handler)(struct ctx *c);
 
 enum {
-    RT_GET = 1,
+    RT_GET = 1,           /* GET and HEAD */
     RT_POST = 2,
+    RT_DELETE = 4,
 };
 
 enum {
@@ -25,6 +26,9 @@ enum {
     RT_BODY_OWN = 8,      /* the handler reads the body itself (multipart) */
 };
 
+/* path: literal segments, and `{name}` segments that match any one
+ * non-empty segment ("/api/context/files/{id}"); the handler reads the
+ * value with rt_param. The first row whose path and method match wins. */
 struct route {
     const char *path;
     unsigned methods;

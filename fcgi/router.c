@@ -13,6 +13,7 @@
 #include "common/base/config.h"
 #include "common/base/log.h"
 #include "fcgi/app.h"
+#include "fcgi/cors.h"
 #include "fcgi/ops.h"
 #include "fcgi/request.h"
 #include "fcgi/sink.h"
@@ -21,17 +22,74 @@ static unsigned method_bit(const char *m)
 {
     if (!strcmp(m, "GET") || !strcmp(m, "HEAD")) return RT_GET;
     if (!strcmp(m, "POST")) return RT_POST;
+    if (!strcmp(m, "DELETE")) return RT_DELETE;
     return 0;
+}
+
+/* One segment of a pattern against one of a path: [p, pe) and [q, qe). */
+static int rt_seg_match(const char *p, const char *pe, const char *q, const char *qe)
+{
+    if (pe - p >= 2 && p[0] == '{' && pe[-1] == '}') return qe > q;   /* a {name}: any non-empty segment */
+    return pe - p == qe - q && memcmp(p, q, (size_t)(pe - p)) == 0;
+}
+
+/* Walks pat and path segment by segment; when name is not NULL, the
+ * value of {name} goes to *val, *vlen. 1 on a match. */
+static int rt_walk(const char *pat, const char *path, const char *name, const char **val, size_t *vlen)
+{
+    const char *p = pat, *q = path;
+    if (*p != '/' || *q != '/') return 0;
+    while (*p && *q) {
+        if (*p != '/' || *q != '/') return 0;
+        p++, q++;
+        const char *pe = strchr(p, '/'), *qe = strchr(q, '/');
+        if (!pe) pe = p + strlen(p);
+        if (!qe) qe = q + strlen(q);
+        if (!rt_seg_match(p, pe, q, qe)) return 0;
+        if (name && pe - p >= 2 && *p == '{' && strlen(name) == (size_t)(pe - p - 2) &&
+            !memcmp(p + 1, name, (size_t)(pe - p - 2))) {
+            *val = q;
+            *vlen = (size_t)(qe - q);
+        }
+        p = pe, q = qe;
+    }
+    return !*p && !*q;
+}
+
+int rt_path_match(const char *pat, const char *path)
+{
+    if (!strchr(pat, '{')) return strcmp(pat, path) == 0;   /* the common case: one strcmp */
+    return rt_walk(pat, path, NULL, NULL, NULL);
+}
+
+int rt_param(const struct route *route, const char *path, const char *name, char *out, size_t cap)
+{
+    const char *v = NULL;
+    size_t n = 0;
+    if (!route || !rt_walk(route->path, path, name, &v, &n) || !v || n >= cap) return -1;
+    memcpy(out, v, n);
+    out[n] = '\0';
+    return 0;
+}
+
+static void rt_allow(unsigned have, char *allow, size_t cap)
+{
+    if (!allow || !cap) return;
+    snprintf(allow, cap, "%s%s%s%s%s", (have & RT_GET) ? "GET, HEAD" : "",
+             (have & RT_GET) && (have & (RT_POST | RT_DELETE)) ? ", " : "", (have & RT_POST) ? "POST" : "",
+             (have & RT_POST) && (have & RT_DELETE) ? ", " : "", (have & RT_DELETE) ? "DELETE" : "");
 }
 
 enum rt_result rt_match(const struct rt_table *t, const char *path, const char *method, const struct route **out,
                         char *allow, size_t cap)
 {
     unsigned have = 0, want = method_bit(method);
+    const struct route *first = NULL;
     *out = NULL;
     for (size_t i = 0; i < t->n; i++) {
         const struct route *r = &t->row[i];
-        if (strcmp(r->path, path) != 0) continue;
+        if (!rt_path_match(r->path, path)) continue;
+        if (!first) first = r;
         have |= r->methods;
         if (r->methods & want) {
             *out = r;
@@ -39,11 +97,17 @@ enum rt_result rt_match(const struct rt_table *t, const char *path, const char *
         }
     }
     if (!have) return RT_NOT_FOUND;
-    if (allow && cap) {
-        snprintf(allow, cap, "%s%s%s", (have & RT_GET) ? "GET, HEAD" : "",
-                 (have & RT_GET) && (have & RT_POST) ? ", " : "", (have & RT_POST) ? "POST" : "");
+    rt_allow(have, allow, cap);
+    if (!strcmp(method, "OPTIONS")) {
+        *out = first;
+        return RT_OPTIONS;
     }
     return RT_BAD_METHOD;
+}
+
+int rt_options(struct app *app, struct req *r, struct sink *s, const struct route *route, const char *allow)
+{
+    return cors_preflight(app, r, s, route, allow);
 }
 
 static int is_json_type(const char *ct)
@@ -56,6 +120,10 @@ int rt_dispatch(struct app *app, struct req *r, struct sink *s, const struct rou
 {
     const struct cfg *cfg = &app->cfg;
     const char *name = route->name;
+
+    /* CORS first, so that every answer (a 429, a 400) a browser page on
+     * another origin gets is one it may read when its origin is allowed. */
+    cors_request(app, r, s, route);
 
     /* Rate limit first, so that every response of a limited route carries
      * X-RateLimit-*. The rule: every RT_STREAM route is limited, and so is

@@ -37,6 +37,7 @@ struct code_info {
 static const struct code_info sink_codes[] = {
     {"INVALID_PARAMETERS", 400, "Invalid parameters"},
     {"UNAUTHORIZED", 401, "Unauthorized"},
+    {"FORBIDDEN", 403, "Forbidden"},
     {"NOT_FOUND", 404, "Not found"},
     {"METHOD_NOT_ALLOWED", 405, "Method not allowed"},
     {"REQUEST_TIMEOUT", 408, "Request timeout"},
@@ -81,8 +82,10 @@ static const char *reason_phrase(int status)
 {
     switch (status) {
     case 200: return "OK";
+    case 204: return "No Content";
     case 400: return "Bad Request";
     case 401: return "Unauthorized";
+    case 403: return "Forbidden";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
     case 413: return "Payload Too Large";
@@ -163,6 +166,7 @@ static int sink_write_head(struct sink *s, int status, const char *ctype, const 
     if (n < 0 || (size_t)n >= sizeof(head)) return -1;
     if (sink_write(s, head, (size_t)n) < 0) return -1;
     if (s->extra_len && sink_write(s, s->extra_headers, s->extra_len) < 0) return -1;
+    if (s->late_headers && sink_write(s, s->late_headers, strlen(s->late_headers)) < 0) return -1;
     return sink_write(s, "\r\n", 2);
 }
 

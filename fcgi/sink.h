@@ -80,6 +80,11 @@ struct sink {
 
     char extra_headers[1024];
     size_t extra_len;
+    /* Header lines ("Name: value\r\n"...) decided while the request runs,
+     * written after extra_headers when the response starts; may be
+     * replaced or cleared until then (CORS, fcgi/cors.c: a handler that
+     * learns the chatbot may take the allowed origin back). Borrowed. */
+    const char *late_headers;
 
     struct json_object *doc;   /* JSON sink: the document being built */
     int http_status;

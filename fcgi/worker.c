@@ -146,7 +146,7 @@ static void wk_handle(struct app *app, FCGX_Request *fx, arena_t *ar)
     op_request_begin(app, &r, route);
 
     struct sink s;
-    int stream = route && (route->flags & RT_STREAM);
+    int stream = m == RT_FOUND && (route->flags & RT_STREAM);
     sink_init(&s, stream ? SINK_SSE : SINK_JSON, ar, &app->cfg, r.id, route ? route->name : "http", &io,
               r.t0_ms);
     s.abort_flag = &app->flags->abort;
@@ -172,6 +172,8 @@ static void wk_handle(struct app *app, FCGX_Request *fx, arena_t *ar)
         sink_header(&s, "Allow", allow);
         sink_reject(&s, 405, "METHOD_NOT_ALLOWED", msg, NULL);
         status = 405;
+    } else if (m == RT_OPTIONS) {
+        status = rt_options(app, &r, &s, route, allow);
     } else {
         status = rt_dispatch(app, &r, &s, route);
     }

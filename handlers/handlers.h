@@ -25,6 +25,8 @@ int h_metrics(struct ctx *c);
 int h_product_search(struct ctx *c);
 int h_selftest(struct ctx *c);
 int h_upload(struct ctx *c);
+int h_files_list(struct ctx *c);
+int h_file(struct ctx *c);
 int h_troika(struct ctx *c);
 
 /* Reads an integer query parameter in [min, max] (def when absent). On a
@@ -92,5 +94,67 @@ int64_t hx_elapsed(const struct ctx *c);
  * message naming the step.
  * 0 or SINK_E*; a step returns its own "stop" code when 0. */
 int hx_db_fail(struct ctx *c, const char *who, int rc, const char *what, const char *err);
+
+/* ---- sessions (handlers/sessions.c) ---------------------------------------------- */
+
+/* The session a chat or sales-agent request uses, decided before
+ * `connected`. */
+struct hx_session {
+    const char *id;          /* the id to use: the client's, or a fresh one (arena) */
+    const char *asked;       /* the client's id, NULL when none */
+    int decision;            /* sess_decide's SESS_* for asked (SESS_UNKNOWN when none) */
+    int continued;           /* 1: id is asked, continued */
+};
+
+/* Picks the session for owner (kind SESS_CHAT / SESS_AGENT, chatbot:
+ * NULL for none): asked when it may be continued, else a fresh id from
+ * the kernel's CSPRNG (never the client's). 0, or -1 after answering
+ * 503 DB_CONNECTION_ERROR / 500 DB_QUERY_ERROR (the lookup failed) or 500. */
+int hx_session_pick(struct ctx *c, int kind, const char *chatbot, const char *asked, struct hx_session *out);
+
+/* Why asked was not continued, for a progress event ("Session X was not
+ * continued (it belongs to another chatbot): a new session was started";
+ * owner names what another owner is: "chatbot", "assistant"); NULL when
+ * it was continued or none was asked. Arena. */
+const char *hx_session_note(struct ctx *c, const struct hx_session *h, const char *owner);
+
+/* ---- who may call (handlers/access.c) -------------------------------------------- */
+
+/* A key a request carried, once known. */
+struct hx_key {
+    unsigned scopes;         /* ACC_* (common/store/access.h) */
+    char chatbot[65];        /* "" : every chatbot */
+    char id[16];             /* the key's public id; "config" for a key of upload_api_keys */
+};
+
+/* The key a request must carry on the upload, manage and admin routes:
+ * `Authorization: Bearer <key>` or `X-API-Key`; a key of upload_api_keys
+ * (every chatbot, scope admin) or one of troika-admin key create (stored
+ * as its SHA-256). 0 with *out filled, or -1 after answering 401
+ * UNAUTHORIZED (no key, an unknown or revoked one; WWW-Authenticate:
+ * Bearer), 403 FORBIDDEN (its scopes do not reach `need`, ACC_*) or
+ * 503 / 500 (the store failed). The key never reaches a log. */
+int hx_authenticate(struct ctx *c, unsigned need, struct hx_key *out);
+
+/* Whether key k may do `need` for chatbot (NULL: a host-wide route, which
+ * needs a key for every chatbot). 0, or -1 after answering 403
+ * FORBIDDEN. */
+int hx_permit(struct ctx *c, const struct hx_key *k, unsigned need, const char *chatbot);
+
+/* hx_authenticate then hx_permit. */
+int hx_authorize(struct ctx *c, unsigned need, const char *chatbot);
+
+/* 1 when `presented` (n bytes) is one of the comma-separated keys: every
+ * key's SHA-256 compared in constant time, all of them each time. */
+int hx_key_listed(const char *keys, const char *presented, size_t n);
+
+/* The host's internals (metrics, the scoreboard): 0 when the client is in
+ * ops_allowed_networks or carries an admin key for every chatbot; else
+ * -1 after answering 403 FORBIDDEN (401 for a wrong key). */
+int hx_ops_allowed(struct ctx *c);
+
+/* The handler learned the request's chatbot: CORS keeps an origin that
+ * only some chatbot lists when it is this chatbot's (fcgi/cors.h). */
+void hx_cors_chatbot(struct ctx *c, const char *chatbot);
 
 #endif

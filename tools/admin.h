@@ -36,5 +36,9 @@ int adm_build_index(struct adm *a, int argc, char **argv);
 int adm_stats(struct adm *a, int argc, char **argv);
 int adm_chatbot_create(struct adm *a, int argc, char **argv);
 int adm_chatbot_list(struct adm *a, int argc, char **argv);
+int adm_key(struct adm *a, int argc, char **argv);
+int adm_origin(struct adm *a, int argc, char **argv);
+int adm_sessions(struct adm *a, int argc, char **argv);
+int adm_files(struct adm *a, int argc, char **argv);
 
 #endif

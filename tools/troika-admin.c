@@ -54,6 +54,23 @@ static const char adm_usage[] =
     "  chatbot-list\n"
     "      Each chatbot with its uploaded files, chunks, tokens and the vector\n"
     "      count of its index (chatbot-<id> in index_dir).\n"
+    "  files list CHATBOT_ID | files show FILE_ID | files delete FILE_ID\n"
+    "      A chatbot's uploaded files; one file; deleting one with its chunks\n"
+    "      and vectors, all or nothing (the index is rebuilt without them).\n"
+    "  key create (--chatbot ID | --all-chatbots) --scope upload|manage|admin\n"
+    "             [--name TEXT] [--json]\n"
+    "      Makes an API key and prints it once (the database keeps only its\n"
+    "      SHA-256). upload < manage < admin: each scope includes the ones\n"
+    "      before it. A key for one chatbot gets 403 on any other.\n"
+    "  key list [--json] | key revoke KEY_ID\n"
+    "      The keys (id, prefix, scopes, chatbot, created, last used, revoked);\n"
+    "      revoking one refuses it from the next request on.\n"
+    "  origin add|remove CHATBOT_ID ORIGIN | origin list [CHATBOT_ID]\n"
+    "      The origins (https://shop.example) whose pages may call the API for\n"
+    "      that chatbot from a browser (CORS), besides cors_allowed_origins.\n"
+    "  sessions prune [--older-than-days N] [--dry-run]\n"
+    "      Deletes the chat and sales-agent sessions, with their messages, not\n"
+    "      used for session_retention_days (or N) days. Run it daily (cron).\n"
     "\n"
     "Options:\n"
     "  -c, --config FILE   config file\n"
@@ -96,6 +113,10 @@ static const struct adm_cmd adm_cmds[] = {
     {"stats", adm_stats, 1},
     {"chatbot-create", adm_chatbot_create, 1},
     {"chatbot-list", adm_chatbot_list, 1},
+    {"files", adm_files, 1},
+    {"key", adm_key, 1},
+    {"origin", adm_origin, 1},
+    {"sessions", adm_sessions, 1},
 };
 
 int main(int argc, char **argv)

@@ -13,6 +13,7 @@
 
 #include "common/base/addr.h"
 #include "common/base/log.h"
+#include "common/base/origin.h"
 #include "troika_build.h"
 #include "troika_paths.h"
 
@@ -137,6 +138,11 @@ static const struct cfg_key cfg_table[] = {
 #ifdef TROIKA_TEST_HOOKS
     S(upload_fault, NULL),
 #endif
+    S(cors_allowed_origins, NULL),
+    I(cors_max_age, 0, 86400, "600"),
+    S(ops_allowed_networks, "127.0.0.0/8, ::1"),
+    I(session_idle_timeout_s, 0, INT_MAX, "86400"),
+    I(session_retention_days, 0, 36500, "30"),
     I(troika_results, 1, 50, "6"),
     I(troika_history_turns, 0, 50, "6"),
     I(troika_budget_relax_pct, 0, 500, "20"),
@@ -507,6 +513,31 @@ static int cfg_check_providers(const struct cfg *c, char *err, size_t errlen)
     return 0;
 }
 
+/* Who may call what: the origins browsers may call from, the networks
+ * that see the host's internals, and sessions kept no longer than they
+ * may be continued. */
+static int cfg_check_access(const struct cfg *c, char *err, size_t errlen)
+{
+    char e[300];
+    struct addr_nets nets;
+    if (org_list_check(c->cors_allowed_origins, e, sizeof(e)) < 0) {
+        snprintf(err, errlen, "cors_allowed_origins: %s", e);
+        return -1;
+    }
+    if (addr_nets_parse(c->ops_allowed_networks, &nets, e, sizeof(e)) < 0) {
+        snprintf(err, errlen, "ops_allowed_networks: %s", e);
+        return -1;
+    }
+    if (c->session_retention_days && c->session_idle_timeout_s &&
+        (long long)c->session_retention_days * 86400 < c->session_idle_timeout_s) {
+        snprintf(err, errlen, "session_retention_days: '%d' days is shorter than session_idle_timeout_s (%d s): "
+                 "sessions that may still be continued would be deleted", c->session_retention_days,
+                 c->session_idle_timeout_s);
+        return -1;
+    }
+    return 0;
+}
+
 /* Uploads: chunking, and the fault hook of test builds. */
 static int cfg_check_upload(const struct cfg *c, char *err, size_t errlen)
 {
@@ -534,7 +565,8 @@ static int cfg_check_upload(const struct cfg *c, char *err, size_t errlen)
 int cfg_check(const struct cfg *c, char *err, size_t errlen)
 {
     if (cfg_check_serving(c, err, errlen) < 0 || cfg_check_shared(c, err, errlen) < 0 ||
-        cfg_check_providers(c, err, errlen) < 0 || cfg_check_upload(c, err, errlen) < 0)
+        cfg_check_providers(c, err, errlen) < 0 || cfg_check_access(c, err, errlen) < 0 ||
+        cfg_check_upload(c, err, errlen) < 0)
         return -1;
     return 0;
 }

@@ -125,6 +125,12 @@ struct cfg {
     int chunk_tokens;
     int chunk_overlap;
     char upload_fault[32];         /* test hook (--enable-test-hooks builds only, else ""): a step that fails */
+    /* tenancy and access (docs/access.md) */
+    char cors_allowed_origins[2048]; /* origins (or "*") every chatbot's pages may call from */
+    int cors_max_age;                /* seconds a browser may keep a preflight's answer */
+    char ops_allowed_networks[CFG_STR_MAX];  /* who may read /api/metrics and /api/health?full=1 */
+    int session_idle_timeout_s;      /* a session idle this long is not continued; 0: never */
+    int session_retention_days;      /* troika-admin sessions prune deletes sessions idle this long; 0: keep */
     /* the sales agent (handlers/agent/troika) */
     int troika_results;              /* product cards in the final results */
     int troika_history_turns;        /* turns read back from the session */

@@ -1,6 +1,7 @@
 /* id.c: random ids; see id.h. */
 #include "common/base/id.h"
 
+#include <errno.h>
 #include <sys/random.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -31,6 +32,31 @@ void id_new(char out[ID_SIZE])
 {
     id_hex(out, (ID_SIZE - 1) / 2);
     out[ID_SIZE - 1] = '\0';
+}
+
+int id_secret_hex(char *out, size_t nbytes)
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char raw[64];
+    if (nbytes > sizeof(raw)) return -1;
+    for (size_t got = 0; got < nbytes;) {
+        ssize_t n = getrandom(raw + got, nbytes - got, 0);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return -1;
+        got += (size_t)n;
+    }
+    for (size_t i = 0; i < nbytes; i++) {
+        out[2 * i] = hex[raw[i] >> 4];
+        out[2 * i + 1] = hex[raw[i] & 15];
+    }
+    return 0;
+}
+
+int id_secret(char out[ID_SIZE])
+{
+    if (id_secret_hex(out, (ID_SIZE - 1) / 2) < 0) return -1;
+    out[ID_SIZE - 1] = '\0';
+    return 0;
 }
 
 int id_valid(const char *id)

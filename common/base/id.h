@@ -19,6 +19,16 @@ void id_hex(char *out, size_t nbytes);
 /* A fresh id: 32 hex digits, NUL-terminated. */
 void id_new(char out[ID_SIZE]);
 
+/* 2 * nbytes hex digits (no NUL) from the kernel's CSPRNG only, waiting
+ * for its pool at early boot rather than falling back: for ids that must
+ * not be guessed (session ids, API keys). 0, or -1 when getrandom(2)
+ * fails (out untouched then). */
+int id_secret_hex(char *out, size_t nbytes);
+
+/* A fresh secret id: 32 hex digits (128 bits of id_secret_hex) and the
+ * NUL. 0 or -1. */
+int id_secret(char out[ID_SIZE]);
+
 /* 1 when id is 1-64 chars of [A-Za-z0-9._-] (an X-Request-Id or a
  * sessionId a client sent). */
 int id_valid(const char *id);

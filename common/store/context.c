@@ -330,6 +330,66 @@ static int cxm_chatbot_list(struct store *s, arena_t *ar, struct cx_bot **out, s
     return ST_OK;
 }
 
+/* The columns of a struct cx_file_info, in cxm_file_row's order. */
+#define CX_FILE_COLS                                                                                          \
+    "id, chatbot_id, title, filename, mime, sha256, tokenizer, embedder, bytes, tokens, chunks, pages, "     \
+    "ROUND(UNIX_TIMESTAMP(created_at) * 1000)"
+
+static void cxm_file_row(const struct db_rows *rs, size_t r, struct cx_file_info *f)
+{
+    const char *pages = db_cell(rs, r, 11), *at = db_cell(rs, r, 12);
+    *f = (struct cx_file_info){
+        .id = atoll(db_cell(rs, r, 0)),
+        .chatbot = db_cell(rs, r, 1),
+        .title = db_cell(rs, r, 2) ? db_cell(rs, r, 2) : "",
+        .filename = db_cell(rs, r, 3) ? db_cell(rs, r, 3) : "",
+        .mime = db_cell(rs, r, 4) ? db_cell(rs, r, 4) : "",
+        .sha256 = db_cell(rs, r, 5) ? db_cell(rs, r, 5) : "",
+        .tokenizer = db_cell(rs, r, 6) ? db_cell(rs, r, 6) : "",
+        .embedder = db_cell(rs, r, 7) ? db_cell(rs, r, 7) : "",
+        .bytes = atoll(db_cell(rs, r, 8) ? db_cell(rs, r, 8) : "0"),
+        .tokens = atol(db_cell(rs, r, 9) ? db_cell(rs, r, 9) : "0"),
+        .chunks = atol(db_cell(rs, r, 10) ? db_cell(rs, r, 10) : "0"),
+        .pages = pages ? atoi(pages) : -1,
+        .uploaded_ms = at ? atoll(at) : 0,
+    };
+}
+
+static int cxm_file_get(struct store *s, arena_t *ar, long long id, struct cx_file_info *out, char *err,
+                        size_t errlen)
+{
+    CX_DB(s, err, errlen);
+    struct db_rows rs;
+    struct db_param p[] = {DB_INT(id)};
+    int rc = db_query(d, ar, "SELECT " CX_FILE_COLS " FROM context_files WHERE id = ?", p, 1, 1, &rs, err, errlen);
+    if (rc != DB_OK) return rc;
+    if (!rs.nrows) return 0;
+    cxm_file_row(&rs, 0, out);
+    return 1;
+}
+
+static int cxm_file_list(struct store *s, arena_t *ar, const char *chatbot, long limit, long offset,
+                         struct cx_file_info **out, size_t *n, long long *total, char *err, size_t errlen)
+{
+    CX_DB(s, err, errlen);
+    struct db_rows rs, cnt;
+    struct db_param p[] = {DB_STR(chatbot), DB_INT(limit), DB_INT(offset)};
+    *n = 0;
+    *total = 0;
+    int rc = db_query(d, ar, "SELECT COUNT(*) FROM context_files WHERE chatbot_id = ?", p, 1, 1, &cnt, err, errlen);
+    if (rc != DB_OK) return rc;
+    *total = cnt.nrows && db_cell(&cnt, 0, 0) ? atoll(db_cell(&cnt, 0, 0)) : 0;
+    rc = db_query(d, ar,
+                  "SELECT " CX_FILE_COLS " FROM context_files WHERE chatbot_id = ? ORDER BY id DESC LIMIT ? OFFSET ?",
+                  p, 3, (size_t)limit, &rs, err, errlen);
+    if (rc != DB_OK) return rc;
+    *out = ar_calloc(ar, rs.nrows ? rs.nrows : 1, sizeof(**out));
+    if (!*out) return cx_oom(err, errlen);
+    for (size_t i = 0; i < rs.nrows; i++) cxm_file_row(&rs, i, &(*out)[i]);
+    *n = rs.nrows;
+    return ST_OK;
+}
+
 const struct cx_ops cx_mariadb = {
     .find_file = cxm_find_file,
     .lock_chatbot = cxm_lock_chatbot,
@@ -344,4 +404,6 @@ const struct cx_ops cx_mariadb = {
     .file_titles = cxm_file_titles,
     .chatbot_create = cxm_chatbot_create,
     .chatbot_list = cxm_chatbot_list,
+    .file_get = cxm_file_get,
+    .file_list = cxm_file_list,
 };

@@ -61,6 +61,17 @@ struct cx_chunk {
     const char *title;
 };
 
+/* A stored file as the management API and troika-admin show it. Borrowed
+ * strings (arena). */
+struct cx_file_info {
+    long long id;
+    const char *chatbot, *title, *filename, *mime, *sha256, *tokenizer, *embedder;
+    long long bytes;
+    long tokens, chunks;
+    int pages;                /* -1 when NULL (not a PDF) */
+    long long uploaded_ms;    /* Unix time in ms (created_at) */
+};
+
 /* A chatbot as troika-admin lists it. */
 struct cx_bot {
     const char *id, *name;    /* name "" when none */
@@ -95,6 +106,9 @@ struct cx_ops {
     int (*chatbot_create)(struct store *s, const char *id, const char *name, int *what, char *err,
                           size_t errlen);
     int (*chatbot_list)(struct store *s, arena_t *ar, struct cx_bot **out, size_t *n, char *err, size_t errlen);
+    int (*file_get)(struct store *s, arena_t *ar, long long id, struct cx_file_info *out, char *err, size_t errlen);
+    int (*file_list)(struct store *s, arena_t *ar, const char *chatbot, long limit, long offset,
+                     struct cx_file_info **out, size_t *n, long long *total, char *err, size_t errlen);
 };
 
 /* ---- pure helpers --------------------------------------------------------- */
@@ -203,6 +217,21 @@ static inline int cx_chatbot_list(struct store *s, arena_t *ar, struct cx_bot **
     return s->cx->chatbot_list(s, ar, out, n, err, errlen);
 }
 
+/* File id: 1 found (out filled), 0 none, or ST_E*. */
+static inline int cx_file_get(struct store *s, arena_t *ar, long long id, struct cx_file_info *out, char *err,
+                              size_t errlen)
+{
+    return s->cx->file_get(s, ar, id, out, err, errlen);
+}
+
+/* A chatbot's files, newest first: at most limit from offset, and *total
+ * of them all. */
+static inline int cx_file_list(struct store *s, arena_t *ar, const char *chatbot, long limit, long offset,
+                               struct cx_file_info **out, size_t *n, long long *total, char *err, size_t errlen)
+{
+    return s->cx->file_list(s, ar, chatbot, limit, offset, out, n, total, err, errlen);
+}
+
 /* ---- the upload transaction (context_upload.c) ------------------------------ */
 
 struct cx_upload {
@@ -239,5 +268,47 @@ enum {
  * gets the progress callback's value on CX_UP_STOP. */
 int cx_upload(struct store *s, arena_t *ar, const struct cx_upload *r, long long *file_id, struct cx_file *dup,
               int *stop_rc, char *err, size_t errlen);
+
+/* ---- deleting a file (context_delete.c) ------------------------------------- */
+
+struct cx_delete {
+    long long file_id;
+    const char *chatbot;      /* the chatbot the caller found it under (and was allowed) */
+    const char *index_dir;
+    /* Test hook (upload_fault of --enable-test-hooks builds): "index" or
+     * "commit" fails there on purpose; NULL or "". */
+    const char *fault;
+};
+
+/* What a delete did. */
+struct cx_deleted {
+    long chunks;              /* the file's chunks that went */
+    long vectors;             /* vectors left in the chatbot's index (0: the index was removed) */
+    int index;                /* CX_IDX_*: what became of the chatbot's index */
+};
+
+enum { CX_IDX_REBUILT = 1, CX_IDX_REMOVED = 2, CX_IDX_NONE = 3 };
+
+enum {
+    CX_DEL_OK = 0,
+    CX_DEL_GONE = 1,          /* no such file (any more) for that chatbot: nothing done */
+    CX_DEL_DBCONN = -1,       /* DB_CONNECTION_ERROR */
+    CX_DEL_DBQUERY = -2,      /* DB_QUERY_ERROR */
+    CX_DEL_INDEX = -3,        /* INDEX_UNAVAILABLE: the new index could not be written */
+    CX_DEL_FAULT = -4,        /* the test hook */
+};
+
+/* Deletes file r->file_id of chatbot r->chatbot, all or nothing: one
+ * transaction (the chatbot locked as an upload locks it, the file row
+ * and, by cascade, its chunks deleted), the chatbot's index rebuilt over
+ * the chunks that remain under a staging name, COMMIT, then the index
+ * renamed into place (or removed when no chunk remains). Any failure
+ * before COMMIT rolls back and removes the staging files: every row and
+ * index byte stays as it was. When the rename fails after COMMIT (a
+ * rename within one folder) the old index is removed instead, so that it
+ * cannot return the deleted chunks; out->index says so. CX_DEL_* with err
+ * filled. */
+int cx_delete(struct store *s, arena_t *ar, const struct cx_delete *r, struct cx_deleted *out, char *err,
+              size_t errlen);
 
 #endif

@@ -21,11 +21,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/store/context_index.h"
 #include "index/vidx.h"
 
 enum { CX_BATCH = 64 };   /* chunk rows per INSERT statement */
 
-static const char *const cx_index_exts[] = {".faiss", ".ids", ".meta.json"};   /* meta last */
+const char *const cx_index_exts[3] = {".faiss", ".ids", ".meta.json"};   /* meta last */
 
 /* One upload's state, for its steps. */
 struct cxu {
@@ -57,7 +58,7 @@ static int cxu_report(struct cxu *u, const char *msg, int pct)
     return rc;
 }
 
-static void cxu_unlink(const char *dir, const char *name)
+void cx_index_unlink(const char *dir, const char *name)
 {
     char path[1024];
     for (size_t i = 0; i < 3; i++) {
@@ -66,7 +67,7 @@ static void cxu_unlink(const char *dir, const char *name)
     }
 }
 
-static int cxu_rename(const char *dir, const char *from, const char *to, char *err, size_t errlen)
+int cx_index_rename(const char *dir, const char *from, const char *to, char *err, size_t errlen)
 {
     char a[1024], b[1024];
     for (size_t i = 0; i < 3; i++) {
@@ -80,12 +81,26 @@ static int cxu_rename(const char *dir, const char *from, const char *to, char *e
     return 0;
 }
 
+void cx_index_remove(const char *dir, const char *name)
+{
+    char path[1024];
+    for (size_t i = 3; i-- > 0;) {   /* meta first: a reader then finds no index at all */
+        snprintf(path, sizeof(path), "%s/%s%s", dir, name, cx_index_exts[i]);
+        unlink(path);
+    }
+}
+
+void cx_index_staging(const char *name, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s.staging-%ld", name, (long)getpid());
+}
+
 /* A worker killed between building an index and renaming it into place
  * leaves its staging files (<name>.staging-<pid>.faiss, ...). The next
  * upload to the same chatbot, holding the chatbot's row lock, removes those
  * whose process is gone. A live pid's files stay: that upload committed
  * (its lock ended there) and may be renaming right now. */
-static void cxu_sweep(const char *dir, const char *name)
+void cx_index_sweep(const char *dir, const char *name)
 {
     char prefix[160];
     int pl = snprintf(prefix, sizeof(prefix), "%s.staging-", name);
@@ -117,7 +132,7 @@ static int cxu_lock(struct cxu *u, struct cx_file *dup)
     const struct cx_upload *r = u->r;
     int rc = cx_lock_chatbot(u->s, u->ar, r->file.chatbot, u->err, u->errlen);
     if (rc != ST_OK) return cxu_class(rc);
-    cxu_sweep(r->index_dir, u->name);
+    cx_index_sweep(r->index_dir, u->name);
     rc = cx_find_file(u->s, u->ar, r->file.chatbot, r->file.sha256, dup, u->err, u->errlen);
     if (rc < 0) return cxu_class(rc);
     return rc == 1 ? CX_UP_DUP : CX_UP_OK;
@@ -235,7 +250,7 @@ static int cxu_commit(struct cxu *u, int *in_tx)
     int rc = st_commit(u->s, u->err, u->errlen);
     if (rc != ST_OK) return cxu_class(rc);
     *in_tx = 0;
-    if (cxu_rename(u->r->index_dir, u->staging, u->name, u->err, u->errlen) < 0) {
+    if (cx_index_rename(u->r->index_dir, u->staging, u->name, u->err, u->errlen) < 0) {
         char e2[256];
         cx_delete_file(u->s, u->file_id, e2, sizeof(e2));
         return CX_UP_INDEX;
@@ -248,7 +263,7 @@ int cx_upload(struct store *s, arena_t *ar, const struct cx_upload *r, long long
 {
     struct cxu u = {.s = s, .ar = ar, .r = r, .stop_rc = stop_rc, .err = err, .errlen = errlen};
     cx_index_name(r->file.chatbot, u.name, sizeof(u.name));
-    snprintf(u.staging, sizeof(u.staging), "%s.staging-%ld", u.name, (long)getpid());
+    cx_index_staging(u.name, u.staging, sizeof(u.staging));
     *file_id = 0;
     *stop_rc = 0;
     int in_tx = 0, ret;
@@ -263,6 +278,6 @@ int cx_upload(struct store *s, arena_t *ar, const struct cx_upload *r, long long
     *file_id = u.file_id;
 out:
     if (in_tx) st_rollback(s);
-    if (ret != CX_UP_OK && ret != CX_UP_DUP) cxu_unlink(r->index_dir, u.staging);
+    if (ret != CX_UP_OK && ret != CX_UP_DUP) cx_index_unlink(r->index_dir, u.staging);
     return ret;
 }

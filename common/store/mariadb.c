@@ -65,6 +65,7 @@ struct store *st_open(const struct cfg *c, char *err, size_t errlen)
         .sess = &sess_mariadb,
         .mk = &mk_mariadb,
         .pr = &pr_mariadb,
+        .acc = &acc_mariadb,
         .connect = stm_connect,
         .ping = stm_ping,
         .begin = stm_begin,

@@ -38,5 +38,6 @@ extern const struct cx_ops cx_mariadb;
 extern const struct sess_ops sess_mariadb;
 extern const struct mk_ops mk_mariadb;
 extern const struct pr_ops pr_mariadb;
+extern const struct acc_ops acc_mariadb;
 
 #endif

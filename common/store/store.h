@@ -3,7 +3,8 @@
  * one struct of function pointers, chosen once from the config (st_open:
  * MariaDB, the only backend today) and held by the worker (struct app)
  * and troika-admin (struct adm). Handlers and tools call the wrappers of
- * each store module (context.h, session.h, market.h, products.h), never
+ * each store module (context.h, session.h, market.h, products.h,
+ * access.h), never
  * the database; a unit test hands them a fake (test/unit/fakes/), which
  * can fail at step N.
  *
@@ -27,6 +28,7 @@ struct cx_ops;
 struct sess_ops;
 struct mk_ops;
 struct pr_ops;
+struct acc_ops;
 
 enum { ST_OK = 0, ST_ECONN = -1, ST_EQUERY = -2 };
 
@@ -37,6 +39,7 @@ struct store {
     const struct sess_ops *sess;    /* sessions and messages (session.h) */
     const struct mk_ops *mk;        /* market figures' rows (market.h) */
     const struct pr_ops *pr;        /* the catalog's writes and figures for troika-admin (products.h) */
+    const struct acc_ops *acc;      /* API keys and chatbots' origins (access.h) */
     /* A live connection (opened, or reopened when it was lost); no round
      * trip when it is open. */
     int (*connect)(struct store *s, char *err, size_t errlen);

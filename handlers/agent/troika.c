@@ -19,7 +19,6 @@
 #include <json-c/json.h>
 
 #include "common/base/config.h"
-#include "common/base/id.h"
 #include "common/text/inr.h"
 #include "common/assist/intent.h"
 #include "common/assist/llm.h"
@@ -241,8 +240,9 @@ static int tk_history(struct tk_run *t, char *err, size_t errlen)
 {
     struct ctx *c = t->c;
     struct sess s;
-    int rc = sess_open(c->app->store, t->sid, t->in.chatbot_id, &s, err, errlen);
+    int rc = sess_open(c->app->store, t->sid, SESS_AGENT, t->in.chatbot_id, &s, err, errlen);
     if (rc != ST_OK) return rc;
+    if (!t->sid_continued) return ST_OK;   /* a new session: nothing to read back */
     struct sess_msg *m;
     size_t n;
     rc = sess_history(c->app->store, c->ar, t->sid, c->app->cfg.troika_history_turns, &m, &n, err, errlen);
@@ -270,6 +270,15 @@ static int tk_step_intent(struct tk_run *t)
     char err[512];
     int rc = sink_progress(c->sink, "intent_analysis", "Understanding what you are looking for", -1, 0);
     if (rc) return rc;
+    if (t->sid_note) {   /* the client's session id was not the agent's to continue */
+        json_object *sx = json_object_new_object();
+        json_object_object_add(sx, "sessionId", json_object_new_string(t->sid));
+        json_object_object_add(sx, "newSession", json_object_new_boolean(1));
+        json_object_object_add(sx, "requestedSessionId", json_object_new_string(t->in.session_id));
+        json_object_object_add(sx, "reason", json_object_new_string(t->sid_reason));
+        rc = sink_progressf(c->sink, sx, NULL, "intent_analysis", -1, -1, "%s", t->sid_note);
+        if (rc) return rc;
+    }
     if ((rc = tk_db(t, err, sizeof(err))) != ST_OK || (rc = tk_history(t, err, sizeof(err))) != ST_OK)
         return tk_db_fail(t, rc, "session", err);
     tk_lexicon(c, &t->lx);
@@ -496,18 +505,18 @@ int h_troika(struct ctx *c)
     t->rname = c->route->name;
     if (tk_parse(c, &t->in) < 0) return 0;
     if (tk_speech(t) < 0) return 0;
-    char fresh[ID_SIZE];
-    if (!t->in.session_id) {
-        id_new(fresh);
-        t->sid = ar_strdup(c->ar, fresh);
-    } else {
-        t->sid = t->in.session_id;
-    }
+    if (t->in.chatbot_id) hx_cors_chatbot(c, t->in.chatbot_id);
+    struct hx_session hs;
+    if (hx_session_pick(c, SESS_AGENT, t->in.chatbot_id, t->in.session_id, &hs) < 0) return 0;   /* answered */
+    t->sid = hs.id;
+    t->sid_continued = hs.continued;
+    t->sid_note = hx_session_note(c, &hs, "chatbot or assistant");
+    t->sid_reason = sess_decision_name(hs.decision);
 
     json_object *cx = json_object_new_object();
     json_object_object_add(cx, "query", json_object_new_string(t->in.message));
     json_object_object_add(cx, "sessionId", json_object_new_string(t->sid));
-    json_object_object_add(cx, "newSession", json_object_new_boolean(t->in.session_id == NULL));
+    json_object_object_add(cx, "newSession", json_object_new_boolean(!t->sid_continued));
     if (t->in.chatbot_id) json_object_object_add(cx, "chatbotId", json_object_new_string(t->in.chatbot_id));
     json_object_object_add(cx, "enableTTS", json_object_new_boolean(t->in.tts));
     if (t->in.voice) json_object_object_add(cx, "voice", json_object_new_string(t->in.voice));

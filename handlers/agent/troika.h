@@ -147,7 +147,10 @@ struct tk_run {
     struct ctx *c;
     const char *rname;
     struct tk_in in;
-    const char *sid;
+    const char *sid;              /* the session: the client's when the agent may continue it, else fresh */
+    int sid_continued;            /* 1: sid is the client's, continued */
+    const char *sid_note;         /* why the client's id was not continued (progress), or NULL */
+    const char *sid_reason;       /* the same as a word (sess_decision_name) */
     struct tts *tts;              /* NULL: no speech */
     struct it_lexicon lx;
     struct it_result it;

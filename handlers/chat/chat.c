@@ -15,7 +15,6 @@
 
 #include "common/base/clock.h"
 #include "common/base/config.h"
-#include "common/base/id.h"
 #include "common/store/context.h"
 #include "common/assist/llm.h"
 #include "common/base/log.h"
@@ -48,7 +47,8 @@ struct chat_run {
     struct ctx *c;
     const char *rname;
     struct chat_req q;
-    const char *sid;             /* the client's, or a fresh one */
+    struct hx_session hs;        /* the session: continued, or fresh (and why) */
+    const char *sid;             /* hs.id */
     struct llm *llm;
     struct tts *tts;             /* NULL: no speech asked */
     const char *voice;
@@ -262,17 +262,21 @@ static int chat_providers(struct chat_run *r)
     return 0;
 }
 
-/* The session id (the client's or a fresh one), the start log line and
- * `connected`. 0 or SINK_E*. */
+/* The session (the client's when this chatbot's chat may continue it,
+ * else a fresh id): before `connected`, whose sessionId is final. 0, or
+ * -1 after a pre-stream answer (the lookup failed). */
+static int chat_session_pick(struct chat_run *r)
+{
+    if (hx_session_pick(r->c, SESS_CHAT, r->q.chatbot, r->q.session, &r->hs) < 0) return -1;
+    r->sid = r->hs.id;
+    return 0;
+}
+
+/* The start log line and `connected`. 0 or SINK_E*. */
 static int chat_connected(struct chat_run *r)
 {
     struct ctx *c = r->c;
     const struct chat_req *q = &r->q;
-    char fresh[ID_SIZE];
-    if (!(r->sid = q->session)) {
-        id_new(fresh);
-        if (!(r->sid = ar_strdup(c->ar, fresh))) return SINK_EIO;
-    }
     json_object *lx = json_object_new_object();
     json_object_object_add(lx, "chatbotId", json_object_new_string(q->chatbot));
     json_object_object_add(lx, "sessionId", json_object_new_string(r->sid));
@@ -293,8 +297,8 @@ static int chat_connected(struct chat_run *r)
 
 /* ---- session --------------------------------------------------------------------------------- */
 
-/* Reads whether the session exists and its last turns (no commit here).
- * 0, -1 after an error event, or SINK_E*. */
+/* The continued session's last turns (no commit here), and what became
+ * of the id the client sent. 0, -1 after an error event, or SINK_E*. */
 static int chat_step_session(struct chat_run *r)
 {
     struct ctx *c = r->c;
@@ -303,22 +307,30 @@ static int chat_step_session(struct chat_run *r)
     if (rc) return rc;
     if (st_connect(c->app->store, err, sizeof(err)) != ST_OK) return chat_db_fail(c, ST_ECONN, "session", err);
     int64_t t0 = clk_mono_us();
-    rc = sess_load(c->app->store, c->ar, r->sid, c->app->cfg.chat_history_turns, &r->exists, &r->hist, &r->nhist,
-                   err, sizeof(err));
+    r->exists = r->hs.continued;
+    if (r->exists) {
+        rc = sess_history(c->app->store, c->ar, r->sid, c->app->cfg.chat_history_turns, &r->hist, &r->nhist, err,
+                          sizeof(err));
+        if (rc != ST_OK) return chat_db_fail(c, rc, "session", err);
+    }
     r->ms_sess = chat_ms_since(t0);
-    if (rc != ST_OK) return chat_db_fail(c, rc, "session", err);
     r->sess.created = !r->exists;
     int turns = 0;
     for (size_t i = 0; i < r->nhist; i++) turns += strcmp(r->hist[i].role, "user") == 0;
+    const char *note = hx_session_note(c, &r->hs, "chatbot");
     char m[96];
     if (!r->exists) snprintf(m, sizeof(m), "New session");
     else snprintf(m, sizeof(m), "Session continued: %d earlier turn%s", turns, turns == 1 ? "" : "s");
     json_object *sp = json_object_new_object();
     json_object_object_add(sp, "step", json_object_new_string("session"));
-    json_object_object_add(sp, "message", json_object_new_string(m));
+    json_object_object_add(sp, "message", json_object_new_string(note ? note : m));
     json_object_object_add(sp, "count", json_object_new_int(turns));
     json_object_object_add(sp, "sessionId", json_object_new_string(r->sid));
     json_object_object_add(sp, "newSession", json_object_new_boolean(!r->exists));
+    if (note) {
+        json_object_object_add(sp, "requestedSessionId", json_object_new_string(r->hs.asked));
+        json_object_object_add(sp, "reason", json_object_new_string(sess_decision_name(r->hs.decision)));
+    }
     return sink_emit(c->sink, "progress", sp);
 }
 
@@ -361,7 +373,7 @@ static int chat_store_turn(struct chat_run *r)
 {
     int64_t t0 = clk_mono_us();
     r->stored = 1;
-    r->db_rc = sess_turn(r->c->app->store, r->sid, r->q.chatbot, r->q.query, NULL, &r->sess, r->db_err,
+    r->db_rc = sess_turn(r->c->app->store, r->sid, SESS_CHAT, r->q.chatbot, r->q.query, NULL, &r->sess, r->db_err,
                          sizeof(r->db_err));
     r->ms_store = chat_ms_since(t0);
     return r->db_rc == ST_OK ? 0 : CHAT_EDB;
@@ -581,7 +593,9 @@ int h_chat(struct ctx *c)
     r->c = c;
     r->rname = c->route->name;
     r->prompt_tokens = r->answer_tokens = -1;
-    if (chat_parse(c, &r->q) < 0 || chat_providers(r) < 0) return 0;   /* answered 400 / 503 */
+    if (chat_parse(c, &r->q) < 0) return 0;   /* answered 400 */
+    hx_cors_chatbot(c, r->q.chatbot);
+    if (chat_providers(r) < 0 || chat_session_pick(r) < 0) return 0;   /* answered 400 / 503 */
     int rc = chat_connected(r);
     if (!rc) rc = chat_step_session(r);
     if (!rc) rc = chat_step_retrieval(r);

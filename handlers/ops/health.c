@@ -1,7 +1,8 @@
 /* health.c: GET /api/health: liveness and readiness. Each worker pings its
  * own database connection; 503 names the failing part. With full=1 it adds
  * the scoreboard (every serving process of the host: state, route, request
- * id, start, requests served) and the rate limiter's table. */
+ * id, start, requests served) and the rate limiter's table, only for
+ * ops_allowed_networks or an admin key; plain health answers anyone. */
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -92,6 +93,9 @@ static json_object *health_limiter(struct ctx *c)
 
 int h_health(struct ctx *c)
 {
+    const char *full = req_param(c->req, "full");
+    int want_full = full && (!strcmp(full, "1") || !strcmp(full, "true"));
+    if (want_full && hx_ops_allowed(c) < 0) return 0;   /* the internals: answered 403 / 401 */
     int db_ok;
     json_object *checks = json_object_new_object();
     json_object_object_add(checks, "database", health_db(c, &db_ok));
@@ -99,14 +103,13 @@ int h_health(struct ctx *c)
     json_object *o = json_object_new_object();
     json_object_object_add(o, "status", json_object_new_string(db_ok ? "ok" : "unavailable"));
     json_object_object_add(o, "checks", checks);
-    json_object *w = json_object_new_object();
-    json_object_object_add(w, "pid", json_object_new_int(getpid()));
-    json_object_object_add(w, "id", json_object_new_int(c->app->worker_id));
-    json_object_object_add(w, "served", json_object_new_int64((int64_t)c->app->served));
-    json_object_object_add(o, "worker", w);
     if (!db_ok) json_object_object_add(o, "failing", json_object_new_string("database"));
-    const char *full = req_param(c->req, "full");
-    if (full && (!strcmp(full, "1") || !strcmp(full, "true"))) {
+    if (want_full) {
+        json_object *w = json_object_new_object();
+        json_object_object_add(w, "pid", json_object_new_int(getpid()));
+        json_object_object_add(w, "id", json_object_new_int(c->app->worker_id));
+        json_object_object_add(w, "served", json_object_new_int64((int64_t)c->app->served));
+        json_object_object_add(o, "worker", w);
         json_object_object_add(o, "scoreboard", health_scoreboard(c));
         json_object_object_add(o, "rateLimiter", health_limiter(c));
     }

@@ -1,6 +1,7 @@
 /* metrics.c: GET /api/metrics: SPEC section 7 in the Prometheus text
  * exposition format (version 0.0.4), for every process of the host (the
- * numbers live in the shared mapping). */
+ * numbers live in the shared mapping). Only for ops_allowed_networks or
+ * an admin key (docs/operations.md). */
 #include <stdio.h>
 #include <string.h>
 
@@ -17,6 +18,7 @@
 
 int h_metrics(struct ctx *c)
 {
+    if (hx_ops_allowed(c) < 0) return 0;   /* answered 403 / 401 */
     const struct rt_table *t = &c->app->routes;
     size_t n = t->n;
     const char **labels = ar_calloc(c->ar, n + 1, sizeof(*labels));

@@ -29,6 +29,7 @@
 #include "common/io/mp.h"
 #include "common/text/tok.h"
 #include "common/base/u8.h"
+#include "common/store/access.h"
 #include "common/store/context.h"
 #include "fcgi/app.h"
 #include "fcgi/request.h"
@@ -46,56 +47,9 @@
 
 /* ---- auth ----------------------------------------------------------------- */
 
-static void sha256_of(const char *s, size_t n, guint8 out[32])
-{
-    GChecksum *h = g_checksum_new(G_CHECKSUM_SHA256);
-    gsize len = 32;
-    g_checksum_update(h, (const guchar *)s, (gssize)n);
-    g_checksum_get_digest(h, out, &len);
-    g_checksum_free(h);
-}
-
 int up_key_ok(const char *keys, const char *presented, size_t n)
 {
-    if (!keys || !presented || !n) return 0;
-    guint8 want[32], have[32];
-    sha256_of(presented, n, have);
-    int ok = 0;
-    const char *p = keys;
-    while (*p) {
-        const char *e = strchr(p, ',');
-        size_t len = e ? (size_t)(e - p) : strlen(p);
-        const char *k = p;
-        size_t kl = len;
-        while (kl && (*k == ' ' || *k == '\t')) k++, kl--;
-        while (kl && (k[kl - 1] == ' ' || k[kl - 1] == '\t')) kl--;
-        if (kl) {
-            sha256_of(k, kl, want);
-            unsigned diff = 0;
-            for (int i = 0; i < 32; i++) diff |= (unsigned)(want[i] ^ have[i]);
-            ok |= diff == 0;   /* every key is compared: no early exit */
-        }
-        if (!e) break;
-        p = e + 1;
-    }
-    return ok;
-}
-
-/* The key the client presented: `Authorization: Bearer <key>`, else
- * `X-API-Key`. NULL when neither. */
-static const char *presented_key(const struct req *r)
-{
-    const char *a = req_env(r, "HTTP_AUTHORIZATION");
-    if (a) {
-        while (*a == ' ') a++;
-        if (strncasecmp(a, "Bearer", 6) == 0 && (a[6] == ' ' || a[6] == '\t')) {
-            a += 6;
-            while (*a == ' ' || *a == '\t') a++;
-            if (*a) return a;
-        }
-    }
-    const char *x = req_env(r, "HTTP_X_API_KEY");
-    return x && *x ? x : NULL;
+    return hx_key_listed(keys, presented, n);
 }
 
 /* ---- the multipart body ------------------------------------------------------ */
@@ -329,6 +283,7 @@ struct up {
     struct embedder *e;
     float *vecs;
     long long file_id;
+    struct hx_key key;     /* the key that asked */
     char err[512], msg[256];
 };
 
@@ -336,18 +291,11 @@ struct up {
  * duplicate's `complete` event sent): the handler returns 0. */
 enum { UP_DONE = 1 };
 
-static int up_authorize(struct ctx *c)
+/* Before the body is read: a key that may upload to some chatbot (401,
+ * 403); which chatbot it names is checked once chatbotId is read. */
+static int up_authorize(struct up *u)
 {
-    const struct cfg *cfg = &c->app->cfg;
-    const char *key = presented_key(c->req);
-    if (!cfg->upload_api_keys[0])
-        return reject(c, 401, "UNAUTHORIZED", NULL, "Uploads are disabled: no upload_api_keys are configured"), -1;
-    if (!key)
-        return reject(c, 401, "UNAUTHORIZED", NULL, "An API key is required (Authorization: Bearer or X-API-Key)"),
-               -1;
-    if (!up_key_ok(cfg->upload_api_keys, key, strlen(key)))
-        return reject(c, 401, "UNAUTHORIZED", NULL, "The API key is not valid"), -1;
-    return 0;
+    return hx_authenticate(u->c, ACC_UPLOAD, &u->key);
 }
 
 static size_t u8_count(const char *s, size_t n)
@@ -375,6 +323,8 @@ static int up_fields(struct up *u)
     if (!cx_chatbot_id_ok(u->chatbot))
         return reject(c, 400, "INVALID_PARAMETERS", "chatbotId",
                       "chatbotId must be 1-64 characters of A-Z, a-z, 0-9, _ and -"), -1;
+    hx_cors_chatbot(c, u->chatbot);
+    if (hx_permit(c, &u->key, ACC_UPLOAD, u->chatbot) < 0) return -1;
     const char *title = f->title.p ? f->title.p : "";
     while (*title == ' ' || *title == '\t') title++;
     if (!u8_valid(title, strlen(title), NULL) || memchr(title, '\n', strlen(title)))
@@ -706,7 +656,7 @@ int h_upload(struct ctx *c)
     struct up *u = ar_calloc(c->ar, 1, sizeof(*u));
     if (!u) return reject(c, 500, "INTERNAL_ERROR", NULL, "Out of memory");
     *u = (struct up){.c = c, .cfg = &c->app->cfg, .s = c->sink, .rn = c->route->name, .last_pct = -1};
-    if (up_authorize(c) < 0 || read_form(c, &u->f) < 0 || up_fields(u) < 0 || up_type_check(u) < 0) return 0;
+    if (up_authorize(u) < 0 || read_form(c, &u->f) < 0 || up_fields(u) < 0 || up_type_check(u) < 0) return 0;
     int rc = up_open_stream(u);
     for (size_t i = 0; !rc && i < sizeof(up_steps) / sizeof(up_steps[0]); i++) rc = up_steps[i](u);
     return rc == UP_DONE ? 0 : rc;

@@ -87,6 +87,7 @@ int main(int argc, char **argv)
     register_clock();
     register_id();
     register_hash();
+    register_sha256();
     register_shm();
     register_addr();
     register_body();

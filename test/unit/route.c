@@ -46,11 +46,12 @@ int rfx_run(struct rfx *f, const char *method, const char *uri, char **extra_env
     const struct route *rt = NULL;
     char allow[64];
     enum rt_result res = rt_match(&f->app.routes, f->r.path, f->r.method, &rt, allow, sizeof(allow));
-    CU_ASSERT_EQUAL_FATAL(res, RT_FOUND);
-    sink_init(&f->s, (rt->flags & RT_STREAM) ? SINK_SSE : SINK_JSON, f->ar, &f->app.cfg, "rid-route", rt->name,
-              &f->io, f->r.t0_ms);
+    CU_ASSERT_FATAL(res == RT_FOUND || res == RT_OPTIONS);
+    sink_init(&f->s, res == RT_FOUND && (rt->flags & RT_STREAM) ? SINK_SSE : SINK_JSON, f->ar, &f->app.cfg,
+              "rid-route", rt->name, &f->io, f->r.t0_ms);
     f->s.abort_flag = &f->abort;
-    int status = rt_dispatch(&f->app, &f->r, &f->s, rt);
+    int status = res == RT_OPTIONS ? rt_options(&f->app, &f->r, &f->s, rt, allow)
+                                   : rt_dispatch(&f->app, &f->r, &f->s, rt);
     f->parsed = 1;
     if (f->cap.len && cap_parse(&f->cap, &f->p) != 0) {
         fprintf(stderr, "\n  framing: %s\n  output:\n%s\n", f->p.error, f->cap.p ? f->cap.p : "");

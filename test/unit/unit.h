@@ -43,6 +43,7 @@ void register_catalog(void);
 void register_clock(void);
 void register_id(void);
 void register_hash(void);
+void register_sha256(void);
 void register_shm(void);
 void register_addr(void);
 void register_body(void);

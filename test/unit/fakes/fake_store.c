@@ -7,6 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/base/sha256.h"
+#include "common/store/access.h"
 #include "common/store/context.h"
 #include "common/store/session.h"
 
@@ -47,6 +49,33 @@ static void fk_rows_free(struct fake_rows *r)
     memset(r, 0, sizeof(*r));
 }
 
+/* Removes file id and its chunks from r. */
+static void fk_drop_file(struct fake_rows *r, long long file_id)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < r->nfiles; i++)
+        if (r->files[i].id != file_id) r->files[k++] = r->files[i];
+    r->nfiles = k;
+    k = 0;
+    for (size_t i = 0; i < r->nchunks; i++) {
+        if (r->chunks[i].file_id == file_id) {
+            free(r->chunks[i].text);
+            free(r->chunks[i].vec);
+            continue;
+        }
+        r->chunks[k++] = r->chunks[i];
+    }
+    r->nchunks = k;
+}
+
+/* 1 when the open transaction deletes file id. */
+static int fk_deleting(const struct fake_store *f, long long file_id)
+{
+    for (size_t i = 0; i < f->pending.ndeleted; i++)
+        if (f->pending.deleted[i] == file_id) return 1;
+    return 0;
+}
+
 /* ---- connection and transactions ------------------------------------------- */
 
 static int fk_connect(struct store *s, char *err, size_t errlen)
@@ -67,6 +96,7 @@ static int fk_commit(struct store *s, char *err, size_t errlen)
     struct fake_store *f = FAKE(s);
     STEP(s, "commit", err, errlen);
     struct fake_rows *c = &f->committed, *p = &f->pending;
+    for (size_t i = 0; i < p->ndeleted; i++) fk_drop_file(c, p->deleted[i]);
     for (size_t i = 0; i < p->nfiles && c->nfiles < FAKE_MAX_FILES; i++) c->files[c->nfiles++] = p->files[i];
     for (size_t i = 0; i < p->nchunks && c->nchunks < FAKE_MAX_CHUNKS; i++) c->chunks[c->nchunks++] = p->chunks[i];
     memset(p, 0, sizeof(*p));   /* the chunks' memory moved over */
@@ -190,7 +220,7 @@ static int fk_vectors(struct store *s, arena_t *ar, const char *chatbot, long lo
     *out = ar_alloc(ar, (f->committed.nchunks + 1) * sizeof(**out));
     for (size_t i = 0; i < f->committed.nchunks; i++) {
         const struct fake_chunk *c = &f->committed.chunks[i];
-        if (strcmp(c->chatbot, chatbot) || c->file_id == except_file) continue;
+        if (strcmp(c->chatbot, chatbot) || c->file_id == except_file || fk_deleting(f, c->file_id)) continue;
         (*out)[(*n)++] = (struct cx_vec){c->id, c->vec, (size_t)c->dim * sizeof(float)};
     }
     return ST_OK;
@@ -200,21 +230,48 @@ static int fk_delete_file(struct store *s, long long file_id, char *err, size_t 
 {
     struct fake_store *f = FAKE(s);
     STEP(s, "delete_file", err, errlen);
-    struct fake_rows *r = &f->committed;
-    size_t k = 0;
-    for (size_t i = 0; i < r->nfiles; i++)
-        if (r->files[i].id != file_id) r->files[k++] = r->files[i];
-    r->nfiles = k;
-    k = 0;
-    for (size_t i = 0; i < r->nchunks; i++) {
-        if (r->chunks[i].file_id == file_id) {
-            free(r->chunks[i].text);
-            free(r->chunks[i].vec);
-            continue;
+    if (f->in_tx && f->pending.ndeleted < FAKE_MAX_FILES) f->pending.deleted[f->pending.ndeleted++] = file_id;
+    else fk_drop_file(&f->committed, file_id);
+    return ST_OK;
+}
+
+static void fk_file_info(arena_t *ar, const struct fake_file *x, struct cx_file_info *out)
+{
+    *out = (struct cx_file_info){.id = x->id, .chatbot = ar_strdup(ar, x->chatbot), .title = ar_strdup(ar, x->title),
+                                 .filename = "", .mime = "text/markdown", .sha256 = ar_strdup(ar, x->sha256),
+                                 .tokenizer = ar_strdup(ar, x->tokenizer), .embedder = "builtin-v1",
+                                 .tokens = x->tokens, .chunks = x->chunks, .pages = x->pages,
+                                 .uploaded_ms = 1700000000000LL};
+}
+
+static int fk_file_get(struct store *s, arena_t *ar, long long id, struct cx_file_info *out, char *err,
+                       size_t errlen)
+{
+    struct fake_store *f = FAKE(s);
+    STEP(s, "file_get", err, errlen);
+    if (fk_deleting(f, id)) return 0;
+    for (size_t i = 0; i < f->committed.nfiles; i++)
+        if (f->committed.files[i].id == id) {
+            fk_file_info(ar, &f->committed.files[i], out);
+            return 1;
         }
-        r->chunks[k++] = r->chunks[i];
+    return 0;
+}
+
+static int fk_file_list(struct store *s, arena_t *ar, const char *chatbot, long limit, long offset,
+                        struct cx_file_info **out, size_t *n, long long *total, char *err, size_t errlen)
+{
+    struct fake_store *f = FAKE(s);
+    STEP(s, "file_list", err, errlen);
+    *n = 0;
+    *total = 0;
+    if (!(*out = ar_calloc(ar, f->committed.nfiles + 1, sizeof(**out)))) return ST_EQUERY;
+    for (size_t i = f->committed.nfiles; i-- > 0;) {   /* newest first */
+        const struct fake_file *x = &f->committed.files[i];
+        if (strcmp(x->chatbot, chatbot)) continue;
+        if (*total >= offset && (long)*n < limit) fk_file_info(ar, x, &(*out)[(*n)++]);
+        (*total)++;
     }
-    r->nchunks = k;
     return ST_OK;
 }
 
@@ -322,6 +379,8 @@ static const struct cx_ops fk_cx = {
     .chunks = fk_chunks,
     .first_texts = fk_first_texts,
     .file_titles = fk_file_titles,
+    .file_get = fk_file_get,
+    .file_list = fk_file_list,
 };
 
 /* ---- the catalog: the test's products ----------------------------------------------- */
@@ -485,18 +544,26 @@ static const struct cat_ops fk_cat = {
 
 /* ---- sessions: kept with their messages, every call a step ---------------------------- */
 
-static int fk_has_session(const struct fake_store *f, const char *id)
+static struct fake_sess *fk_sess_row(struct fake_store *f, const char *id)
 {
     for (size_t i = 0; i < f->nsessions; i++)
-        if (!strcmp(f->sessions[i], id)) return 1;
-    return 0;
+        if (!strcmp(f->sessions[i].id, id)) return &f->sessions[i];
+    return NULL;
 }
 
-/* Creates session id unless it exists; fills out. */
-static void fk_session(struct fake_store *f, const char *id, struct sess *out)
+/* Creates session id for its owner unless it exists; fills out. */
+static void fk_session(struct fake_store *f, const char *id, int kind, const char *chatbot, struct sess *out)
 {
-    int created = !fk_has_session(f, id);
-    if (created && f->nsessions < FAKE_MAX_SESSIONS) snprintf(f->sessions[f->nsessions++], 65, "%s", id);
+    struct fake_sess *x = fk_sess_row(f, id);
+    int created = !x;
+    if (created && f->nsessions < FAKE_MAX_SESSIONS) {
+        x = &f->sessions[f->nsessions++];
+        memset(x, 0, sizeof(*x));
+        snprintf(x->id, sizeof(x->id), "%s", id);
+        x->kind = kind;
+        snprintf(x->chatbot, sizeof(x->chatbot), "%s", chatbot ? chatbot : "");
+    }
+    if (x) x->idle_s = 0;
     memset(out, 0, sizeof(*out));
     snprintf(out->id, sizeof(out->id), "%s", id);
     out->created = created;
@@ -517,12 +584,25 @@ static int fk_msg_add(struct fake_store *f, const char *id, const char *role, co
     return ST_OK;
 }
 
-static int fk_sess_open(struct store *s, const char *want, const char *chatbot_id, struct sess *out, char *err,
+static int fk_sess_find(struct store *s, arena_t *ar, const char *id, struct sess_info *out, char *err,
                         size_t errlen)
 {
-    (void)chatbot_id;
+    (void)ar;
+    STEP(s, "sess_find", err, errlen);
+    const struct fake_sess *x = fk_sess_row(FAKE(s), id);
+    if (!x) return 0;
+    memset(out, 0, sizeof(*out));
+    out->kind = x->kind;
+    snprintf(out->chatbot, sizeof(out->chatbot), "%s", x->chatbot);
+    out->idle_s = x->idle_s;
+    return 1;
+}
+
+static int fk_sess_open(struct store *s, const char *id, int kind, const char *chatbot_id, struct sess *out,
+                        char *err, size_t errlen)
+{
     STEP(s, "sess_open", err, errlen);
-    fk_session(FAKE(s), want && *want ? want : "fake-session", out);
+    fk_session(FAKE(s), id, kind, chatbot_id, out);
     return ST_OK;
 }
 
@@ -545,19 +625,12 @@ static int fk_sess_history(struct store *s, arena_t *ar, const char *id, int max
     return ST_OK;
 }
 
-static int fk_sess_load(struct store *s, arena_t *ar, const char *id, int max_turns, int *exists,
-                        struct sess_msg **hist, size_t *nhist, char *err, size_t errlen)
-{
-    *exists = fk_has_session(FAKE(s), id);
-    return fk_sess_history(s, ar, id, max_turns, hist, nhist, err, errlen);   /* one step */
-}
-
-static int fk_sess_turn(struct store *s, const char *id, const char *chatbot_id, const char *user_text,
+static int fk_sess_turn(struct store *s, const char *id, int kind, const char *chatbot_id, const char *user_text,
                         const char *entities, struct sess *out, char *err, size_t errlen)
 {
-    (void)chatbot_id, (void)entities;
+    (void)entities;
     STEP(s, "sess_turn", err, errlen);   /* one transaction: the session and the question */
-    fk_session(FAKE(s), id && *id ? id : "fake-session", out);
+    fk_session(FAKE(s), id, kind, chatbot_id, out);
     return fk_msg_add(FAKE(s), out->id, "user", user_text, strlen(user_text), 0, err, errlen);
 }
 
@@ -569,12 +642,94 @@ static int fk_sess_add(struct store *s, const char *id, const char *role, const 
     return fk_msg_add(FAKE(s), id, role, content, len, partial, err, errlen);
 }
 
+/* Deletes (or counts) the sessions idle at least idle_s, with their messages. */
+static int fk_sess_prune(struct store *s, arena_t *ar, long long idle_s, int batch, int dry_run, long long *sessions,
+                         long long *messages, char *err, size_t errlen)
+{
+    (void)ar, (void)batch;
+    STEP(s, "sess_prune", err, errlen);
+    struct fake_store *f = FAKE(s);
+    *sessions = *messages = 0;
+    size_t k = 0;
+    for (size_t i = 0; i < f->nsessions; i++) {
+        struct fake_sess *x = &f->sessions[i];
+        if (x->idle_s < idle_s) {
+            f->sessions[k++] = *x;
+            continue;
+        }
+        (*sessions)++;
+        size_t m = 0;
+        for (size_t j = 0; j < f->nmsgs; j++) {
+            if (!strcmp(f->msgs[j].sid, x->id)) {
+                (*messages)++;
+                if (!dry_run) {
+                    free(f->msgs[j].content);
+                    continue;
+                }
+            }
+            f->msgs[m++] = f->msgs[j];
+        }
+        f->nmsgs = m;
+        if (dry_run) f->sessions[k++] = *x;
+    }
+    f->nsessions = k;
+    return ST_OK;
+}
+
 static const struct sess_ops fk_sess = {
+    .find = fk_sess_find,
     .open = fk_sess_open,
     .history = fk_sess_history,
-    .load = fk_sess_load,
     .turn = fk_sess_turn,
     .add = fk_sess_add,
+    .prune = fk_sess_prune,
+};
+
+/* ---- access: keys and origins --------------------------------------------------------- */
+
+static int fk_key_find(struct store *s, arena_t *ar, const uint8_t hash[32], struct acc_key *out, char *err,
+                       size_t errlen)
+{
+    (void)ar;
+    STEP(s, "key_find", err, errlen);
+    struct fake_store *f = FAKE(s);
+    for (size_t i = 0; i < f->nkeys; i++) {
+        if (memcmp(f->keys[i].hash, hash, 32)) continue;
+        memset(out, 0, sizeof(*out));
+        snprintf(out->id, sizeof(out->id), "%s", f->keys[i].id);
+        out->scopes = f->keys[i].scopes;
+        snprintf(out->chatbot, sizeof(out->chatbot), "%s", f->keys[i].chatbot);
+        out->revoked = f->keys[i].revoked;
+        out->stale = !f->keys[i].touched;
+        return 1;
+    }
+    return 0;
+}
+
+static int fk_key_touch(struct store *s, const char *id, char *err, size_t errlen)
+{
+    STEP(s, "key_touch", err, errlen);
+    struct fake_store *f = FAKE(s);
+    for (size_t i = 0; i < f->nkeys; i++)
+        if (!strcmp(f->keys[i].id, id)) f->keys[i].touched = 1;
+    return ST_OK;
+}
+
+static int fk_origin_allowed(struct store *s, arena_t *ar, const char *chatbot, const char *origin, char *err,
+                             size_t errlen)
+{
+    (void)ar;
+    STEP(s, "origin_allowed", err, errlen);
+    struct fake_store *f = FAKE(s);
+    for (size_t i = 0; i < f->norigins; i++)
+        if ((!chatbot || !strcmp(f->origins[i][0], chatbot)) && !strcmp(f->origins[i][1], origin)) return 1;
+    return 0;
+}
+
+static const struct acc_ops fk_acc = {
+    .key_find = fk_key_find,
+    .key_touch = fk_key_touch,
+    .origin_allowed = fk_origin_allowed,
 };
 
 /* ---- setup -------------------------------------------------------------------------- */
@@ -587,6 +742,7 @@ void fake_store_init(struct fake_store *f)
         .cat = &fk_cat,
         .cx = &fk_cx,
         .sess = &fk_sess,
+        .acc = &fk_acc,
         .connect = fk_connect,
         .ping = fk_connect,
         .begin = fk_begin,
@@ -663,6 +819,38 @@ long long fake_store_seed_text(struct fake_store *f, const char *chatbot, const 
     c->text = strdup(text);
     c->len = c->text ? strlen(text) : 0;
     return x->id;
+}
+
+void fake_store_add_key(struct fake_store *f, const char *key, unsigned scopes, const char *chatbot)
+{
+    if (f->nkeys == FAKE_MAX_KEYS) return;
+    struct fake_key *k = &f->keys[f->nkeys];
+    memset(k, 0, sizeof(*k));
+    sha256(key, strlen(key), k->hash);
+    snprintf(k->id, sizeof(k->id), "kfake%zu", ++f->nkeys);
+    k->scopes = scopes;
+    snprintf(k->chatbot, sizeof(k->chatbot), "%s", chatbot ? chatbot : "");
+}
+
+void fake_store_add_origin(struct fake_store *f, const char *chatbot, const char *origin)
+{
+    if (f->norigins == FAKE_MAX_ORIGINS) return;
+    snprintf(f->origins[f->norigins][0], sizeof(f->origins[0][0]), "%s", chatbot);
+    snprintf(f->origins[f->norigins][1], sizeof(f->origins[0][1]), "%s", origin);
+    f->norigins++;
+}
+
+void fake_store_add_session(struct fake_store *f, const char *id, int kind, const char *chatbot, long long idle_s)
+{
+    struct sess out;
+    fk_session(f, id, kind, chatbot, &out);
+    struct fake_sess *x = fk_sess_row(f, id);
+    if (x) x->idle_s = idle_s;
+}
+
+const struct fake_sess *fake_store_session(const struct fake_store *f, const char *id)
+{
+    return fk_sess_row((struct fake_store *)f, id);
 }
 
 const char *fake_store_messages(const struct fake_store *f, const char *sid, char *out, size_t cap)

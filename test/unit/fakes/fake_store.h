@@ -8,8 +8,12 @@
  * statement fails). The context tables (files, chunks) are held as a
  * committed state and a transaction's pending rows: commit moves them over,
  * rollback drops them, so a test can see that a failure stored nothing.
- * Sessions keep their messages (role, content, partial) as the real store
- * does, so a test can see what a cut-short answer left; chat's reads (the
+ * A delete inside a transaction takes effect at commit, so a test can see
+ * that a failed delete removed nothing.
+ * Sessions keep their owner and messages (role, content, partial) as the
+ * real store does, so a test can see what a cut-short answer left and whose
+ * history a request read; keys and origins answer the access store's
+ * reads. Chat's reads (the
  * full-text search: chunks sharing a word of 3+ letters with the query;
  * chunks by id; topics) read the committed chunks.
  * The catalog's reads answer from `products` (sorted by id), whatever the
@@ -58,7 +62,29 @@ struct fake_rows {
     size_t nfiles;
     struct fake_chunk chunks[FAKE_MAX_CHUNKS];
     size_t nchunks;
+    long long deleted[FAKE_MAX_FILES];   /* pending only: files a transaction deletes at commit */
+    size_t ndeleted;
 };
+
+/* A session: its owner and how long it has been idle (a test sets it). */
+struct fake_sess {
+    char id[65];
+    int kind;            /* SESS_* (common/store/session.h) */
+    char chatbot[65];
+    long long idle_s;
+};
+
+/* An API key (common/store/access.h), by its SHA-256. */
+struct fake_key {
+    unsigned char hash[32];
+    char id[16];
+    unsigned scopes;
+    char chatbot[65];
+    int revoked;
+    int touched;
+};
+
+enum { FAKE_MAX_KEYS = 8, FAKE_MAX_ORIGINS = 8 };
 
 struct fake_store {
     struct store base;          /* first: a struct store * is a struct fake_store * */
@@ -75,8 +101,12 @@ struct fake_store {
     size_t nproducts;
     long long next_id;
     int commits, rollbacks;
-    char sessions[FAKE_MAX_SESSIONS][65];
+    struct fake_sess sessions[FAKE_MAX_SESSIONS];
     size_t nsessions;
+    struct fake_key keys[FAKE_MAX_KEYS];
+    size_t nkeys;
+    char origins[FAKE_MAX_ORIGINS][2][256];   /* (chatbot, origin) */
+    size_t norigins;
     struct fake_msg msgs[FAKE_MAX_MSGS];
     size_t nmsgs;
 };
@@ -95,6 +125,19 @@ long long fake_store_seed_file(struct fake_store *f, const char *chatbot, const 
 /* Adds a committed file titled `title` with one chunk of `text` (no
  * vector). Returns the file's id. */
 long long fake_store_seed_text(struct fake_store *f, const char *chatbot, const char *title, const char *text);
+
+/* Adds a key (its SHA-256 is stored) of scopes for chatbot (NULL: every
+ * chatbot). */
+void fake_store_add_key(struct fake_store *f, const char *key, unsigned scopes, const char *chatbot);
+
+/* Adds origin to chatbot's list. */
+void fake_store_add_origin(struct fake_store *f, const char *chatbot, const char *origin);
+
+/* Adds a session of owner (kind, chatbot) idle idle_s seconds. */
+void fake_store_add_session(struct fake_store *f, const char *id, int kind, const char *chatbot, long long idle_s);
+
+/* Session id's row, or NULL. */
+const struct fake_sess *fake_store_session(const struct fake_store *f, const char *id);
 
 /* Session sid's messages in order, as "role/partial/content" lines joined
  * by "\n", into out. */

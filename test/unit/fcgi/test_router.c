@@ -28,8 +28,13 @@ static void expected_allow(const char *path, char *out, size_t cap, unsigned *ha
     *have = 0;
     for (size_t i = 0; i < tab.n; i++)
         if (!strcmp(t[i].path, path)) *have |= t[i].methods;
-    snprintf(out, cap, "%s%s%s", (*have & RT_GET) ? "GET, HEAD" : "",
-             (*have & RT_GET) && (*have & RT_POST) ? ", " : "", (*have & RT_POST) ? "POST" : "");
+    const char *names[3];
+    size_t k = 0;
+    if (*have & RT_GET) names[k++] = "GET, HEAD";
+    if (*have & RT_POST) names[k++] = "POST";
+    if (*have & RT_DELETE) names[k++] = "DELETE";
+    out[0] = '\0';
+    for (size_t i = 0; i < k; i++) snprintf(out + strlen(out), cap - strlen(out), "%s%s", i ? ", " : "", names[i]);
 }
 
 static void t_match_table(void)
@@ -55,6 +60,7 @@ static void t_match_table(void)
         for (size_t m = 0; m < sizeof(methods) / sizeof(methods[0]); m++) {
             unsigned bit = !strcmp(methods[m], "GET") || !strcmp(methods[m], "HEAD") ? RT_GET
                            : !strcmp(methods[m], "POST")                             ? RT_POST
+                           : !strcmp(methods[m], "DELETE")                           ? RT_DELETE
                                                                                      : 0;
             const struct route *r = (const struct route *)1;
             char allow[64] = "untouched";
@@ -63,6 +69,10 @@ static void t_match_table(void)
                 CU_ASSERT_EQUAL(res, RT_FOUND);
                 CU_ASSERT(r && !strcmp(r->path, t[i].path) && (r->methods & bit));
                 CU_ASSERT_STRING_EQUAL(allow, "untouched");
+            } else if (!strcmp(methods[m], "OPTIONS")) {   /* a known path: its first row, for CORS */
+                CU_ASSERT_EQUAL(res, RT_OPTIONS);
+                CU_ASSERT(r && !strcmp(r->path, t[i].path));
+                CU_ASSERT_STRING_EQUAL(allow, want);
             } else {
                 CU_ASSERT_EQUAL(res, RT_BAD_METHOD);
                 CU_ASSERT_PTR_NULL(r);
@@ -109,6 +119,54 @@ static void t_match_known(void)
         /* a missing path is 404 whatever the method */
         CU_ASSERT_EQUAL(rt_match(&routes, missing[i], "PUT", &r, allow, sizeof(allow)), RT_NOT_FOUND);
     }
+}
+
+static int h_fake_ok(struct ctx *c);
+
+/* Path parameters: `{name}` takes one non-empty segment, no more, no less;
+ * literal segments must match exactly; rt_param hands the value out. */
+static void t_match_params(void)
+{
+    CU_ASSERT_TRUE(rt_path_match("/api/context/files/{id}", "/api/context/files/42"));
+    CU_ASSERT_TRUE(rt_path_match("/a/{x}/b/{y}", "/a/1/b/two"));
+    CU_ASSERT_TRUE(rt_path_match("/api/health", "/api/health"));
+    static const char *const no[] = {"/api/context/files/", "/api/context/files", "/api/context/files/4/2",
+                                     "/api/context/files//", "/api/context/file/4", "/api/context/files/4/",
+                                     "api/context/files/4", "", "/"};
+    for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+        CU_ASSERT_FALSE(rt_path_match("/api/context/files/{id}", no[i]));
+    CU_ASSERT_FALSE(rt_path_match("/a/{x}/b/{y}", "/a/1/c/2"));
+    CU_ASSERT_FALSE(rt_path_match("/api/health", "/api/health/"));
+
+    const struct route r = {"/a/{x}/b/{yy}", RT_GET, 0, h_fake_ok, "p"};
+    char v[8];
+    CU_ASSERT_EQUAL(rt_param(&r, "/a/1/b/two", "x", v, sizeof(v)), 0);
+    CU_ASSERT_STRING_EQUAL(v, "1");
+    CU_ASSERT_EQUAL(rt_param(&r, "/a/1/b/two", "yy", v, sizeof(v)), 0);
+    CU_ASSERT_STRING_EQUAL(v, "two");
+    CU_ASSERT_EQUAL(rt_param(&r, "/a/1/b/two", "y", v, sizeof(v)), -1);         /* no such name */
+    CU_ASSERT_EQUAL(rt_param(&r, "/a/1/c/two", "x", v, sizeof(v)), -1);         /* no match */
+    CU_ASSERT_EQUAL(rt_param(&r, "/a/1/b/12345678", "yy", v, sizeof(v)), -1);   /* does not fit */
+    CU_ASSERT_EQUAL(rt_param(NULL, "/a/1/b/2", "x", v, sizeof(v)), -1);
+
+    /* the real table: one file's GET and DELETE, the list, and the rest */
+    const struct rt_table tab = h_routes();
+    const struct route *m;
+    char allow[64];
+    CU_ASSERT_EQUAL(rt_match(&tab, "/api/context/files/17", "DELETE", &m, allow, sizeof(allow)), RT_FOUND);
+    CU_ASSERT(m && m->fn == h_file);
+    CU_ASSERT_EQUAL(rt_match(&tab, "/api/context/files/17", "GET", &m, allow, sizeof(allow)), RT_FOUND);
+    CU_ASSERT(m && m->fn == h_file);
+    CU_ASSERT_EQUAL(rt_match(&tab, "/api/context/files", "GET", &m, allow, sizeof(allow)), RT_FOUND);
+    CU_ASSERT(m && m->fn == h_files_list);
+    CU_ASSERT_EQUAL(rt_match(&tab, "/api/context/files/17", "POST", &m, allow, sizeof(allow)), RT_BAD_METHOD);
+    CU_ASSERT_STRING_EQUAL(allow, "GET, HEAD, DELETE");
+    CU_ASSERT_EQUAL(rt_match(&tab, "/api/context/files", "DELETE", &m, allow, sizeof(allow)), RT_BAD_METHOD);
+    CU_ASSERT_STRING_EQUAL(allow, "GET, HEAD");
+    CU_ASSERT_EQUAL(rt_match(&tab, "/api/context/files/17/x", "GET", &m, allow, sizeof(allow)), RT_NOT_FOUND);
+    CU_ASSERT_EQUAL(rt_match(&tab, "/api/chat/query/stream", "OPTIONS", &m, allow, sizeof(allow)), RT_OPTIONS);
+    CU_ASSERT_STRING_EQUAL(allow, "POST");
+    CU_ASSERT_EQUAL(rt_match(&tab, "/api/nope", "OPTIONS", &m, allow, sizeof(allow)), RT_NOT_FOUND);
 }
 
 /* ---- rt_dispatch with fake routes ------------------------------------------ */
@@ -540,6 +598,7 @@ void register_router(void)
     static const struct unit_case cases[] = {
         {"match: every table row, every method, Allow", t_match_table},
         {"match: 404, 405 + Allow, HEAD = GET", t_match_known},
+        {"match: {name} path parameters, OPTIONS", t_match_params},
         {"dispatch: STREAMING_ENABLED=false is 503 on stream routes only", t_streaming_disabled},
         {"dispatch: JSON body type (415) and size (413, unread)", t_body_json},
         {"dispatch: handler failure, silence, parameter error", t_handler_outcomes},

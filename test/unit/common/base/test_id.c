@@ -37,6 +37,22 @@ static void t_hex(void)
     }
 }
 
+/* Secret ids: the kernel's CSPRNG only; exact lengths, no two alike. */
+static void t_secret(void)
+{
+    char a[ID_SIZE], b[ID_SIZE];
+    CU_ASSERT_EQUAL(id_secret(a), 0);
+    CU_ASSERT_EQUAL(id_secret(b), 0);
+    CU_ASSERT_EQUAL(strlen(a), 32);
+    CU_ASSERT(all_hex(a, 32) && all_hex(b, 32) && strcmp(a, b) != 0);
+    char buf[160];
+    memset(buf, '#', sizeof(buf));
+    CU_ASSERT_EQUAL(id_secret_hex(buf, 32), 0);
+    CU_ASSERT(all_hex(buf, 64));
+    CU_ASSERT_EQUAL(buf[64], '#');
+    CU_ASSERT_EQUAL(id_secret_hex(buf, 65), -1);   /* more than one call's block is refused */
+}
+
 static void t_valid(void)
 {
     CU_ASSERT(id_valid("a"));
@@ -55,6 +71,7 @@ void register_id(void)
     static const struct unit_case cases[] = {
         {"fresh ids", t_new},
         {"hex of n random bytes", t_hex},
+        {"secret ids from the CSPRNG", t_secret},
         {"a client's id", t_valid},
         {NULL, NULL},
     };

@@ -72,6 +72,16 @@ static json_object *jget(json_object *o, const char *k)
 static int jint(json_object *o, const char *k) { return json_object_get_int(jget(o, k)); }
 
 /* The last `text` event's fullText ("" when none). */
+/* The session id `connected` gave: the server's (a client's id that
+ * does not exist is never adopted). */
+static const char *connected_sid(const struct rfx *h)
+{
+    const struct cap_event *e = cap_find(&h->p, "connected", 0);
+    const char *sid = e ? cap_str(e->data, "sessionId") : NULL;
+    CU_ASSERT_PTR_NOT_NULL(sid);
+    return sid ? sid : "";
+}
+
 static const char *last_text(const struct rfx *h)
 {
     const char *t = "";
@@ -123,7 +133,7 @@ static void t_answer_and_speech(void)
     CU_ASSERT(sentence_audio(&f.h, 2, mp3, sizeof(mp3)) > 0);
     CU_ASSERT_STRING_EQUAL(mp3, "FAKE-MP3 2: Refunds reach you in 5 working days.");
     char dump[2048];
-    CU_ASSERT_STRING_EQUAL(fake_store_messages(&f.st, "s1", dump, sizeof(dump)),
+    CU_ASSERT_STRING_EQUAL(fake_store_messages(&f.st, connected_sid(&f.h), dump, sizeof(dump)),
                            "user/0/How many days for returns?\nassistant/0/" ANSWER);
     cfx_close(&f);
 }
@@ -152,7 +162,7 @@ static void t_llm_fails_after_first_token(void)
     CU_ASSERT_EQUAL(cap_count(&f.h.p, "complete"), 0);
     CU_ASSERT_EQUAL(cap_count(&f.h.p, "suggestions"), 0);
     char dump[2048];
-    CU_ASSERT_STRING_EQUAL(fake_store_messages(&f.st, "s2", dump, sizeof(dump)),
+    CU_ASSERT_STRING_EQUAL(fake_store_messages(&f.st, connected_sid(&f.h), dump, sizeof(dump)),
                            "user/0/How many days for returns?\nassistant/1/Returns");
     cfx_close(&f);
 
@@ -186,14 +196,15 @@ static void t_llm_times_out_before_any_token(void)
     CU_ASSERT_STRING_EQUAL(cap_str(err->data, "code"), "UPSTREAM_TIMEOUT");
     CU_ASSERT_FALSE(json_object_get_boolean(jget(err->data, "partial")));
     char dump[2048];
-    CU_ASSERT_STRING_EQUAL(fake_store_messages(&f.st, "s4", dump, sizeof(dump)), "user/0/How many days for returns?");
+    CU_ASSERT_STRING_EQUAL(fake_store_messages(&f.st, connected_sid(&f.h), dump, sizeof(dump)), "user/0/How many days for returns?");
     cfx_close(&f);
 }
 
 /* The store is lost when the question is written (the provider's `sent`,
  * before any token reaches the client): DB_CONNECTION_ERROR, no text,
- * nothing stored. Store steps: 1 connect, 2 the session's load, 3 the
- * full-text search, 4 the chunks, 5 the turn. */
+ * nothing stored. Store steps: 1 the session's lookup (s5 does not exist:
+ * a fresh id), 2 connect, 3 the full-text search, 4 the chunks, 5 the
+ * turn. */
 static void t_question_not_stored(void)
 {
     struct cfx f;
@@ -259,7 +270,7 @@ static void check_tts_second_sentence(int background)
     CU_ASSERT_EQUAL(jint(done->data, "audioChunks"), (int)naudio);
     CU_ASSERT_STRING_EQUAL(f.h.p.ev[f.h.p.n - 1].name, "close");
     char dump[2048];
-    CU_ASSERT_STRING_EQUAL(fake_store_messages(&f.st, "s3", dump, sizeof(dump)),
+    CU_ASSERT_STRING_EQUAL(fake_store_messages(&f.st, connected_sid(&f.h), dump, sizeof(dump)),
                            "user/0/How many days for returns?\nassistant/0/" ANSWER);
     cfx_close(&f);
 }
