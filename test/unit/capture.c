@@ -183,6 +183,7 @@ int cap_parse(const struct cap *c, struct cap_parse *p)
         p->sse = 1;
         return cap_parse_sse(body, blen, p);
     }
+    if (p->status == 204) return blen ? cap_fail(p, "a 204 has a body") : 0;   /* No Content: nothing at all */
     if (blen == 0 || body[blen - 1] != '\n') return cap_fail(p, "body does not end in a newline");
     if (memchr(body, '\n', blen - 1)) return cap_fail(p, "body is more than one line");
     size_t off;

@@ -3,7 +3,8 @@
  * A capture buffer collects what a sink writes (through struct sse_io) and
  * can simulate a client that goes away after N bytes. cap_parse() reads the
  * bytes back the way a client would: status and headers, then either SSE
- * events (checked strictly against the framing rules) or one JSON body.
+ * events (checked strictly against the framing rules), one JSON body, or
+ * for a 204 nothing at all.
  * Memory: plain malloc, freed by cap_free()/cap_parse_free(); the buffer is
  * written under the sink's lock, so it must not live in a request arena. */
 #ifndef TROIKA_TEST_CAPTURE_H

@@ -88,6 +88,9 @@ int main(int argc, char **argv)
     register_id();
     register_hash();
     register_sha256();
+    register_files();
+    register_cors();
+    register_access();
     register_shm();
     register_addr();
     register_body();

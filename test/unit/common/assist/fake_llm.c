@@ -26,6 +26,14 @@ static int fk_messages(struct fake_llm *f, arena_t *ar, const struct llm_task *t
         return -1;
     }
     snprintf(f->system, sizeof(f->system), "%s", f->nmsgs && m[0].content ? m[0].content : "");
+    size_t o = 0;
+    f->all[0] = '\0';
+    for (size_t i = 1; i < f->nmsgs && o < sizeof(f->all); i++) {
+        int w = snprintf(f->all + o, sizeof(f->all) - o, "%s%s: %s", o ? "\n" : "", m[i].role ? m[i].role : "",
+                         m[i].content ? m[i].content : "");
+        if (w < 0) break;
+        o += (size_t)w;
+    }
     return 0;
 }
 

@@ -24,6 +24,7 @@ struct fake_llm {
     int words;                /* words handed to the gate in the last stream */
     size_t nmsgs;             /* messages of the last call */
     char system[4096];        /* the last call's first message (cut) */
+    char all[8192];           /* the last call's other messages, "role: content" lines (cut) */
 };
 
 /* A model named "fake:model" that answers `answer`. */

@@ -214,6 +214,24 @@ static void t_check(void)
     cfg_defaults(&c);
     snprintf(c.currency, sizeof(c.currency), "EURO");
     check_fails(&c, "currency", "'EURO'");
+
+    /* access: origins are scheme://host[:port] or *, networks parse, retention covers the idle time */
+    cfg_defaults(&c);
+    snprintf(c.cors_allowed_origins, sizeof(c.cors_allowed_origins), "https://a.example, * http://127.0.0.1:8000");
+    CU_ASSERT_EQUAL(cfg_check(&c, err, sizeof(err)), 0);
+    snprintf(c.cors_allowed_origins, sizeof(c.cors_allowed_origins), "https://a.example/shop");
+    check_fails(&c, "cors_allowed_origins", "has a path");
+    cfg_defaults(&c);
+    snprintf(c.ops_allowed_networks, sizeof(c.ops_allowed_networks), "10.0.0.0/33");
+    check_fails(&c, "ops_allowed_networks", "10.0.0.0/33");
+    cfg_defaults(&c);
+    c.session_idle_timeout_s = 3 * 86400;
+    c.session_retention_days = 2;
+    check_fails(&c, "session_retention_days", "'2'");
+    c.session_retention_days = 0;   /* kept forever */
+    CU_ASSERT_EQUAL(cfg_check(&c, err, sizeof(err)), 0);
+    c.session_retention_days = 3;
+    CU_ASSERT_EQUAL(cfg_check(&c, err, sizeof(err)), 0);
 }
 
 /* The tests below read the environment through cfg_load: clear what the
@@ -423,7 +441,7 @@ void register_config(void)
         {"set: every type, range ends, case-insensitive keys", t_set_good},
         {"set: bad int/bool/size/mode/level name key and value", t_set_errors},
         {"set: unknown key, too-long string", t_set_unknown_and_long},
-        {"check: base_path, heartbeat vs timeout, listen, currency", t_check},
+        {"check: base_path, heartbeat vs timeout, listen, currency, access", t_check},
         {"file: comments, quotes, trailing comments, later lines win", t_file},
         {"file: errors name file, line, key and value", t_file_errors},
         {"environment: UPPER, then TROIKA_UPPER; errors name the variable", t_env},

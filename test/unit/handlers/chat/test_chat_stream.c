@@ -12,6 +12,7 @@
 #include "common/assist/llm.h"
 #include "common/base/b64.h"
 #include "common/base/config.h"
+#include "common/store/session.h"
 #include "test/unit/common/assist/fake_llm.h"
 #include "test/unit/common/assist/fake_tts.h"
 #include "test/unit/fakes/fake_store.h"
@@ -278,6 +279,102 @@ static void check_tts_second_sentence(int background)
 static void t_tts_fails_on_second_sentence(void) { check_tts_second_sentence(0); }
 static void t_tts_fails_on_second_sentence_background(void) { check_tts_second_sentence(1); }
 
+/* The progress event of the session step that carries the outcome. */
+static json_object *session_progress(const struct rfx *h)
+{
+    for (size_t i = 0; i < h->p.n; i++)
+        if (!strcmp(h->p.ev[i].name, "progress") && cap_str(h->p.ev[i].data, "step") &&
+            !strcmp(cap_str(h->p.ev[i].data, "step"), "session") && jget(h->p.ev[i].data, "newSession"))
+            return h->p.ev[i].data;
+    return NULL;
+}
+
+/* A session belongs to its chatbot: shop1's session sent with shop2 starts
+ * a fresh session (progress says so), and nothing of shop1's conversation
+ * reaches the model; shop1 itself continues it with its history. A
+ * client's own id is never adopted, an idle session is not continued, nor
+ * the sales agent's, nor a row from before owners. */
+static void t_session_belongs_to_its_chatbot(void)
+{
+    struct cfx f;
+    cfx_open(&f, ANSWER);
+    fake_store_seed_text(&f.st, "shop2", "Other shop", "Returns within 30 days at the other shop.");
+    CU_ASSERT_EQUAL(post(&f, STREAM, "{\"query\":\"My phone is 98765 43210, returns?\",\"chatbotId\":\"shop1\"}"),
+                    200);
+    char sid[65];
+    snprintf(sid, sizeof(sid), "%s", connected_sid(&f.h));
+    CU_ASSERT_EQUAL(strlen(sid), 32);
+
+    /* shop2 sends shop1's id */
+    rfx_reset(&f.h);
+    char body[256];
+    snprintf(body, sizeof(body), "{\"query\":\"How many days for returns?\",\"chatbotId\":\"shop2\",\"sessionId\":\"%s\"}",
+             sid);
+    CU_ASSERT_EQUAL(post(&f, STREAM, body), 200);
+    CU_ASSERT_STRING_NOT_EQUAL(connected_sid(&f.h), sid);
+    json_object *sp = session_progress(&f.h);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sp);
+    CU_ASSERT(json_object_get_boolean(jget(sp, "newSession")));
+    CU_ASSERT_STRING_EQUAL(cap_str(sp, "reason"), "other_owner");
+    CU_ASSERT_STRING_EQUAL(cap_str(sp, "requestedSessionId"), sid);
+    CU_ASSERT_PTR_NOT_NULL(strstr(cap_str(sp, "message"), "belongs to another chatbot"));
+    CU_ASSERT_EQUAL(f.llm.nmsgs, 2);                           /* the system prompt and the question only */
+    CU_ASSERT_PTR_NULL(strstr(f.llm.all, "98765"));
+    CU_ASSERT_PTR_NULL(strstr(f.llm.system, "98765"));
+    char dump[2048];
+    CU_ASSERT_STRING_EQUAL(fake_store_messages(&f.st, sid, dump, sizeof(dump)),
+                           "user/0/My phone is 98765 43210, returns?\nassistant/0/" ANSWER);   /* untouched */
+    CU_ASSERT_EQUAL(fake_store_session(&f.st, connected_sid(&f.h))->kind, SESS_CHAT);
+    CU_ASSERT_STRING_EQUAL(fake_store_session(&f.st, connected_sid(&f.h))->chatbot, "shop2");
+
+    /* shop1 continues it, with its history */
+    rfx_reset(&f.h);
+    snprintf(body, sizeof(body), "{\"query\":\"And exchanges?\",\"chatbotId\":\"shop1\",\"sessionId\":\"%s\"}", sid);
+    CU_ASSERT_EQUAL(post(&f, STREAM, body), 200);
+    CU_ASSERT_STRING_EQUAL(connected_sid(&f.h), sid);
+    CU_ASSERT_FALSE(json_object_get_boolean(jget(session_progress(&f.h), "newSession")));
+    CU_ASSERT_PTR_NOT_NULL(strstr(f.llm.all, "98765"));        /* its own history does reach the model */
+
+    /* idle past session_idle_timeout_s: not continued */
+    f.h.app.cfg.session_idle_timeout_s = 3600;
+    fake_store_add_session(&f.st, "0123456789abcdef0123456789abcdef", SESS_CHAT, "shop1", 3600);
+    fake_store_add_session(&f.st, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", SESS_AGENT, "shop1", 0);
+    fake_store_add_session(&f.st, "legacy-1", SESS_LEGACY, "shop1", 0);
+    static const struct {
+        const char *id, *reason;
+    } cases[] = {{"0123456789abcdef0123456789abcdef", "expired"},
+                 {"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "other_owner"},
+                 {"legacy-1", "before_owners"},
+                 {"my-own-id", "unknown"}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        rfx_reset(&f.h);
+        snprintf(body, sizeof(body), "{\"query\":\"returns?\",\"chatbotId\":\"shop1\",\"sessionId\":\"%s\"}",
+                 cases[i].id);
+        CU_ASSERT_EQUAL(post(&f, STREAM, body), 200);
+        CU_ASSERT_STRING_NOT_EQUAL(connected_sid(&f.h), cases[i].id);
+        CU_ASSERT_EQUAL(strlen(connected_sid(&f.h)), 32);
+        sp = session_progress(&f.h);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(sp);
+        CU_ASSERT_STRING_EQUAL(cap_str(sp, "reason"), cases[i].reason);
+    }
+    CU_ASSERT_PTR_NULL(fake_store_session(&f.st, "my-own-id"));   /* never adopted */
+    cfx_close(&f);
+}
+
+/* The session lookup fails before `connected`: a plain 503 with the SPEC
+ * body, no stream. */
+static void t_session_lookup_fails(void)
+{
+    struct cfx f;
+    cfx_open(&f, ANSWER);
+    fake_store_reset(&f.st, 1, ST_ECONN);
+    CU_ASSERT_EQUAL(post(&f, STREAM, "{\"query\":\"returns?\",\"chatbotId\":\"shop1\",\"sessionId\":\"abc\"}"), 503);
+    CU_ASSERT_STRING_EQUAL(cap_str(f.h.p.body, "code"), "DB_CONNECTION_ERROR");
+    CU_ASSERT_EQUAL(f.h.p.n, 0);
+    CU_ASSERT_EQUAL(f.llm.streams, 0);
+    cfx_close(&f);
+}
+
 void register_chat_stream(void)
 {
     static const struct unit_case cases[] = {
@@ -287,6 +384,8 @@ void register_chat_stream(void)
         {"store lost when the question is written", t_question_not_stored},
         {"TTS fails on the second sentence (spoken at once)", t_tts_fails_on_second_sentence},
         {"TTS fails on the second sentence (in the background)", t_tts_fails_on_second_sentence_background},
+        {"a session belongs to its chatbot", t_session_belongs_to_its_chatbot},
+        {"the session lookup fails before the stream", t_session_lookup_fails},
         {NULL, NULL},
     };
     unit_suite("chat-stream", cases);
