@@ -242,6 +242,9 @@ class ApacheStack:
     def get(self, path, headers=None, timeout=15):
         return harness.http_request("127.0.0.1", self.port, "GET", path, None, headers, timeout)
 
+    def request(self, method, path, body=None, headers=None, timeout=15):
+        return harness.http_request("127.0.0.1", self.port, method, path, body, headers, timeout)
+
     def sse(self, path, headers=None, timeout=30):
         return harness.SSEClient("127.0.0.1", self.port, path, headers, timeout)
 

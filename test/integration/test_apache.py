@@ -21,7 +21,8 @@ import harness
 
 LIMIT = 10
 OVERRIDES = {"streaming_rate_limit": str(LIMIT), "streaming_window_ms": "5000",
-             "streaming_rate_whitelist": "", "trusted_proxies": "127.0.0.1"}
+             "streaming_rate_whitelist": "", "trusted_proxies": "127.0.0.1",
+             "cors_allowed_origins": "https://shop.example"}
 DECISION = re.compile(r"-(?P<rid>[A-Za-z0-9]+)\] Rate limit (?P<what>admitted|refused) (?P<ip>\S+) "
                       r"remaining=(?P<rem>\d+) at_us=(?P<at>\d+) seq=(?P<seq>\d+) pid=(?P<pid>\d+)")
 
@@ -55,6 +56,28 @@ class ApacheCase(harness.LogsOnFailure):
         # the first tick came long before the end, not with it
         self.assertGreaterEqual(evs[-1].t - ticks[0], 4 * interval / 2000.0)
         self.assertEqual(c.header("X-RateLimit-Limit"), str(LIMIT))
+
+    def test_preflight_and_delete_reach_the_app(self):
+        """Apache passes OPTIONS (a CORS preflight) and DELETE to the app (issue 15)."""
+        for path, method in (("/api/chat/query/stream", "POST"), ("/api/context/files/1", "DELETE")):
+            r = self.stack.request("OPTIONS", path, headers={
+                "Origin": "https://shop.example", "Access-Control-Request-Method": method,
+                "Access-Control-Request-Headers": "content-type, authorization"})
+            self.assertEqual(r.status, 204, r)
+            self.assertEqual(r.header("Access-Control-Allow-Origin"), "https://shop.example")
+            self.assertIn(method, r.header("Access-Control-Allow-Methods"))
+        r = self.stack.request("OPTIONS", "/api/chat/query/stream", headers={
+            "Origin": "https://evil.example", "Access-Control-Request-Method": "POST"})
+        self.assertEqual(r.status, 403, r)
+        self.assertIsNone(r.header("Access-Control-Allow-Origin"))
+        r = self.stack.request("DELETE", "/api/context/files/1")
+        self.assertEqual(r.status, 401, r)
+        self.assertEqual(r.json()["code"], "UNAUTHORIZED")
+        with self.stack.sse("/api/stream/selftest?n=1&interval_ms=0",
+                            headers={"Origin": "https://shop.example",
+                                     "X-Forwarded-For": "198.51.100.%d" % (30 if self.MODE == "fcgid" else 31)}) as c:
+            c.read_all()
+        self.assertEqual(c.header("Access-Control-Allow-Origin"), "https://shop.example")
 
     def test_one_limit_across_processes(self):
         ip = "203.0.113.%d" % (7 if self.MODE == "fcgid" else 8)

@@ -386,11 +386,12 @@ class BuiltinChatTest(unittest.TestCase):
         self.assertEqual(rows[1][2], final_text(evs))
         self.assertEqual(rows[3][2], final_text(evs2))
         self.assertEqual({r[1] for r in rows}, {"0"})
-        # a client-chosen id that does not exist yet is created under that id
+        # a client-chosen id that does not exist is never adopted: the server issues one (issue 15)
         mine = "client-" + uuid.uuid4().hex[:10]
         c, evs3 = chat(self.st, {"query": "Do you ship to every pin code?", "chatbotId": self.bot, "sessionId": mine})
-        self.assertEqual(by(evs3, "connected")[0]["sessionId"], mine)
+        self.assertRegex(by(evs3, "connected")[0]["sessionId"], r"^[0-9a-f]{32}$")
         self.assertTrue(by(evs3, "complete")[0]["newSession"])
+        self.assertEqual(db_rows("SELECT COUNT(*) FROM sessions WHERE id = '%s'" % mine), [["0"]])
 
     def test_normal_route(self):
         r = self.st.request("POST", NORMAL, body=json.dumps({"query": "What size kurta fits a 38 inch chest?",
