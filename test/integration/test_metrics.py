@@ -9,7 +9,11 @@ import unittest
 import harness
 
 SHARED_DB = None
-SAMPLE = re.compile(r'^([a-z_]+)(\{[^}]*\})? ([0-9.e+-]+|\+Inf)$')
+# The text format's grammar: a label value is any text in quotes, with \\,
+# \" and \n escaped (a route label such as "/api/context/files/{id}" holds
+# braces).
+LABEL = r'[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*"'
+SAMPLE = re.compile(r'^([a-z_]+)(\{(?:%s)(?:,%s)*\})? ([0-9.e+-]+|\+Inf)$' % (LABEL, LABEL))
 
 
 harness.shared_db_module(globals())
@@ -28,7 +32,7 @@ def parse_metrics(text):
         m = SAMPLE.match(line)
         if not m:
             raise AssertionError("not a Prometheus sample line: %r" % line)
-        labels = frozenset(re.findall(r'(\w+)="([^"]*)"', m.group(2) or ""))
+        labels = frozenset(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', m.group(2) or ""))
         samples[(m.group(1), labels)] = float(m.group(3))
     return samples, types
 
