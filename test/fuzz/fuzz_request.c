@@ -127,6 +127,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         enum rt_result m = rt_match(&fz_app.routes, r.path, r.method, &rt, allow, sizeof(allow));
         FZ_CHECK(m != RT_FOUND || rt != NULL, "found without a route");
         if (m == RT_BAD_METHOD) FZ_CHECK(allow[0] != '\0', "405 without Allow");
+        if (m == RT_OPTIONS) FZ_CHECK(rt != NULL && allow[0] != '\0', "OPTIONS of a known path without its row");
+        if (m == RT_FOUND && strchr(rt->path, '{')) {   /* a {name} segment matched: its value is one segment */
+            char v[256];
+            const char *b = strchr(rt->path, '{'), *e = strchr(b, '}');
+            char name[32];
+            snprintf(name, sizeof(name), "%.*s", (int)(e - b - 1), b + 1);
+            if (rt_param(rt, r.path, name, v, sizeof(v)) == 0) FZ_CHECK(v[0] && !strchr(v, '/'), "param '%s'", v);
+        }
         size_t max = (sw & 4) ? 16 : 4096;
         int br = req_read_body(&r, max);
         if (br == REQ_OK) {
