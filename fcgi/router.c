@@ -1,7 +1,9 @@
-/* router.c: the request pipeline in front of handlers: route lookup,
- * rate limit, streaming switch, body limits, content type, then the
- * handler, then the one place that turns a handler's failure into an
- * error event. The route table is the handlers' (handlers/routes.c). */
+/* router.c: the request pipeline in front of handlers: route lookup
+ * (literal paths and {name} segments; OPTIONS of a known path is the CORS
+ * preflight), CORS, rate limit, streaming switch, body limits, content
+ * type, then the handler, then the one place that turns a handler's
+ * failure into an error event. The route table is the handlers'
+ * (handlers/routes.c). */
 #include "fcgi/router.h"
 
 #include <stdio.h>
