@@ -14,11 +14,13 @@
 #include "fcgi/request.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include <fcgiapp.h>
 
@@ -199,6 +201,28 @@ int req_read(struct req *r, char *buf, size_t room, int64_t deadline_ms)
 void req_read_done(struct req *r)
 {
     if (r->fx && r->fx->ipcFd >= 0) req_rcvtimeo(r->fx->ipcFd, 0);
+}
+
+void req_finish(struct FCGX_Request *fx, int linger_ms)
+{
+    if (fx->ipcFd >= 0 && !fx->keepConnection && fx->in) {
+        /* the response's last records (END_REQUEST), as FCGX_Finish_r
+         * would write them: error stream first, output last */
+        FCGX_FClose(fx->err);
+        FCGX_FClose(fx->out);
+        if (shutdown(fx->ipcFd, SHUT_WR) == 0) {
+            char trash[4096];
+            int64_t end = clk_mono_ms() + linger_ms;
+            for (;;) {
+                int64_t left = end - clk_mono_ms();
+                struct pollfd p = {.fd = fx->ipcFd, .events = POLLIN};
+                if (left <= 0 || poll(&p, 1, (int)left) <= 0) break;
+                if (read(fx->ipcFd, trash, sizeof(trash)) <= 0) break;
+            }
+        }
+        FCGX_Detach(fx);   /* libfcgi closes without lingering again */
+    }
+    FCGX_Finish_r(fx);
 }
 
 int req_read_body(struct req *r, size_t max)

@@ -70,6 +70,16 @@ int req_read_body(struct req *r, size_t max);
 int req_read(struct req *r, char *buf, size_t room, int64_t deadline_ms);
 void req_read_done(struct req *r);
 
+/* FCGX_Finish_r with its lingering close bounded to linger_ms. libfcgi
+ * shuts the connection down and reads until the peer closes it, two
+ * seconds at a time for as long as bytes keep coming, so a client still
+ * dripping a body the worker stopped reading (a 408, a 413) would hold
+ * the worker for as long as it drips. Here the response is finished, the
+ * peer is read for at most linger_ms (what it sends is dropped; that
+ * spares a TCP peer a reset that could cost it the answer), and libfcgi
+ * only closes. */
+void req_finish(struct FCGX_Request *fx, int linger_ms);
+
 /* Decodes an application/x-www-form-urlencoded string into pairs. A '%'
  * not followed by two hex digits, or one that would decode to NUL, is kept
  * as it is. Borrowed results, valid until the arena is reset. */

@@ -92,6 +92,9 @@ struct wk_out {
 
 enum { WK_WRITE_GRACE_MS = 1000 };
 
+/* How long a finished connection is read before it is closed (req_finish). */
+enum { WK_LINGER_MS = 500 };
+
 static void wk_out_arm(struct wk_out *o)
 {
     if (!o->deadline_ms || o->fx->ipcFd < 0) return;
@@ -219,7 +222,7 @@ int wk_run(struct app *app)
             break;
         }
         wk_handle(app, &fx, ar);
-        FCGX_Finish_r(&fx);
+        req_finish(&fx, WK_LINGER_MS);
         ar_reset(ar);
         app->served++;
         if (app->flags->abort == SINK_ABORT_TERMINATE) {

@@ -349,10 +349,10 @@ struct slow_peer {
     int fd;
 };
 
-static void fcgi_record(int fd, int type, const void *data, size_t n)
+static int fcgi_record(int fd, int type, const void *data, size_t n)
 {
     unsigned char h[8] = {1, (unsigned char)type, 0, 1, (unsigned char)(n >> 8), (unsigned char)n, 0, 0};
-    if (write(fd, h, 8) != 8 || (n && write(fd, data, n) != (ssize_t)n)) return;
+    return write(fd, h, 8) != 8 || (n && write(fd, data, n) != (ssize_t)n) ? -1 : 0;
 }
 
 static void *slow_peer_run(void *arg)
@@ -384,7 +384,7 @@ static void *slow_peer_run(void *arg)
         fcgi_record(p->fd, 5, p->body, p->len);
     } else {
         for (size_t i = 0; i < p->len; i++) {
-            fcgi_record(p->fd, 5, p->body + i, 1);
+            if (fcgi_record(p->fd, 5, p->body + i, 1) < 0) break;   /* the worker hung up */
             usleep((useconds_t)p->gap_ms * 1000);
             if ((i + 1) * (size_t)p->gap_ms > 3000) break;   /* long after any deadline here */
         }
@@ -417,8 +417,15 @@ static int slow_body(const char *body, int gap_ms, int timeout_ms, int64_t *took
     int64_t t0 = clk_mono_ms();
     int rc = req_read_body(&r, 1000);
     *took_ms = clk_mono_ms() - t0;
+
     *got = r.body_len;
-    FCGX_Finish_r(&fx);
+    /* the worker's finish: its linger is bounded, also while the peer
+     * still drips (libfcgi's own lingers 2 s after every byte) */
+    int64_t f0 = clk_mono_ms();
+    req_finish(&fx, 300);
+    int64_t fin = clk_mono_ms() - f0;
+    CU_ASSERT(fin < 500);
+    if (fin >= 500) fprintf(stderr, "\n  finishing took %lld ms\n", (long long)fin);
     pthread_join(th, NULL);
     if (p.fd >= 0) close(p.fd);
     close(ls);
