@@ -60,6 +60,8 @@ struct cfg {
     long max_json_body;
     int body_timeout_ms;      /* a JSON body must arrive within this */
     int upload_timeout_ms;    /* an upload's multipart body within this */
+    int extract_timeout_ms;   /* PDF/HTML text extraction, in a child process */
+    long extract_memory;      /* bytes that child may map over the worker's */
     long max_upload;
     long max_query_string;
     int max_multipart_parts;

@@ -485,8 +485,10 @@ static int step_extraction(struct up *u)
     if ((rc = progress(u, "extraction", u->msg, -1, 0))) return rc;
     char why[512];
     size_t bad = 0, max_text = (size_t)u->cfg->max_upload * 4;
-    int ex_rc = up_extract(u->c->ar, u->type, u->f.file.p, u->f.file.len, max_text, &u->text, &bad, why,
-                           sizeof(why), sink_cancelled, u->s);
+    /* PDF and HTML in a child the limits can stop (upload_child.c) */
+    struct up_bounds bounds = {u->cfg->extract_timeout_ms, u->cfg->extract_memory};
+    int ex_rc = up_extract_bounded(u->c->ar, u->type, u->f.file.p, u->f.file.len, max_text, &bounds, &u->text,
+                                   &bad, why, sizeof(why), sink_cancelled, u->s);
     if ((rc = sink_check(u->s))) return rc;
     if (ex_rc != UP_EX_OK) {
         why[0] = (char)toupper((unsigned char)why[0]);

@@ -59,6 +59,21 @@ int up_extract(arena_t *ar, enum up_type t, const char *data, size_t n, size_t m
                struct up_text *out, size_t *bad_offset, char *why, size_t whylen,
                int (*cancel)(void *), void *cancel_arg);
 
+/* Limits of the extraction child (upload_child.c). */
+struct up_bounds {
+    int timeout_ms;      /* wall time; CPU time is limited to it rounded up, plus 1 s */
+    long memory;         /* bytes the child may map over what it inherits; 0: no limit */
+};
+
+/* up_extract, run for PDF and HTML in a child process bounded by `b`
+ * (other types in this process: their parsers are linear and stop at
+ * max_text). A child over a limit is killed and the file refused
+ * (UP_EX_FAIL, why naming the limit); `cancel` is polled every 10 ms while
+ * it runs and kills it too. Results land in `ar` as with up_extract. */
+int up_extract_bounded(arena_t *ar, enum up_type t, const char *data, size_t n, size_t max_text,
+                       const struct up_bounds *b, struct up_text *out, size_t *bad_offset, char *why,
+                       size_t whylen, int (*cancel)(void *), void *cancel_arg);
+
 /* ---- chunking (upload_chunk.c) -------------------------------------------- */
 
 struct up_chunk {

@@ -614,11 +614,12 @@ static int extract_html(const char *d, size_t n, buf_t *out, char *why, size_t w
     htmlDocPtr doc = htmlCtxtReadMemory(ctx, d, (int)n, NULL, "UTF-8",
                                         HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
                                             HTML_PARSE_NONET | HTML_PARSE_COMPACT | XML_PARSE_HUGE);
-    int fatal = ctx->lastError.level == XML_ERR_FATAL;
-    if (fatal) {
+    int fatal = ctx->lastError.level == XML_ERR_FATAL || ctx->errNo == XML_ERR_NO_MEMORY;
+    if (ctx->errNo == XML_ERR_NO_MEMORY)
+        snprintf(why, whylen, "parsing the HTML needed more memory than it may use");
+    else if (fatal)
         snprintf(why, whylen, "the HTML could not be parsed to its end (libxml2 error %d at line %d)",
                  ctx->lastError.code, ctx->lastError.line);
-    }
     htmlFreeParserCtxt(ctx);
     if (!doc || fatal) {
         if (doc) xmlFreeDoc(doc);

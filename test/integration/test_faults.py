@@ -23,6 +23,41 @@ import urllib.parse
 import harness
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+FIXTURES = os.path.join(HERE, "..", "fixtures", "upload")
+KEY = "it-faults-key-0123456789"
+
+
+def multipart(parts):
+    """(body, content type) of a multipart/form-data body: parts are
+    (name, value, filename, content type)."""
+    b = "----troikafaults"
+    out = bytearray()
+    for name, value, filename, ctype in parts:
+        out += b"--" + b.encode() + b"\r\n"
+        disp = 'Content-Disposition: form-data; name="%s"' % name
+        if filename:
+            disp += '; filename="%s"' % filename
+        out += disp.encode() + b"\r\n"
+        if ctype:
+            out += b"Content-Type: " + ctype.encode() + b"\r\n"
+        out += b"\r\n" + (value.encode() if isinstance(value, str) else value) + b"\r\n"
+    out += b"--" + b.encode() + b"--\r\n"
+    return bytes(out), "multipart/form-data; boundary=" + b
+
+
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def upload_stream(stack, filename, data, ctype, chatbot="bomb-shop", timeout=60):
+    body, mp = multipart([("chatbotId", chatbot, None, None), ("file", data, filename, ctype)])
+    with stack.sse("/api/context/upload-file/stream", method="POST", body=body, timeout=timeout,
+                   headers={"Content-Type": mp, "Authorization": "Bearer " + KEY}) as c:
+        return c.read_all()
 
 
 def admin_binary():
@@ -178,6 +213,43 @@ class DatabaseKilledTest(DatabaseCase):
         busy, idle = idle_workers(self.stack)
         self.assertEqual((busy, idle), (1, self.WORKERS - 1))   # the health request itself
         self.assertEqual(self.workers(), pids)
+
+
+class UploadBombTest(FaultCase):
+    """test/fixtures/upload/bomb.pdf (make_bomb.py): 31 KB, one page whose
+    10 MB Flate content stream repeats "(...) Tj 0 0 Td". poppler spends
+    minutes and half a gigabyte on it; before, the worker did so itself and
+    its stream never ended (STREAM_TIMEOUT was sent, the response never
+    finished). Now the extraction child is killed at extract_timeout_ms."""
+    CATALOG = 0
+    OVERRIDES = {"upload_api_keys": KEY, "extract_timeout_ms": "3000", "streaming_timeout": "20000"}
+
+    def test_pdf_bomb_ends_with_an_error_and_frees_the_worker(self):
+        pids = self.workers()
+        rss0 = {p: rss_kib(p) for p in pids}
+        with open(os.path.join(FIXTURES, "bomb.pdf"), "rb") as f:
+            bomb = f.read()
+        t0 = time.monotonic()
+        evs = upload_stream(self.stack, "bomb.pdf", bomb, "application/pdf", timeout=40)
+        took = time.monotonic() - t0
+        names = [e.event for e in evs]
+        self.assertEqual(names[-2:], ["error", "close"], names)
+        err = evs[-2].json()
+        self.assertEqual(err["code"], "PROCESSING_ERROR")
+        self.assertIn("extract_timeout_ms", err["message"])
+        self.assertLess(took, 10)
+        # the worker is the same process, did not grow, and is free
+        self.assertEqual(self.workers(), pids)
+        for p in pids:
+            self.assertLess(rss_kib(p) - rss0[p], 50 * 1024, p)
+        self.assertEqual(self.stack.get("/api/health").status, 200)
+        out = self.stack.db.query("SELECT COUNT(*) FROM context_files", db="troika").stdout.decode().strip()
+        self.assertEqual(out, "0")
+        # and the next upload is extracted as usual
+        with open(os.path.join(FIXTURES, "guide.pdf"), "rb") as f:
+            evs = upload_stream(self.stack, "guide.pdf", f.read(), "application/pdf")
+        self.assertEqual([e.event for e in evs][-2:], ["complete", "close"])
+        self.assertEqual(evs[-2].json()["pages"], 2)
 
 
 if __name__ == "__main__":

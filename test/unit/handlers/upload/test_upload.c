@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/base/arena.h"
+#include "common/base/clock.h"
 #include "common/text/tok.h"
 #include "common/base/u8.h"
 #include "common/store/context.h"
@@ -248,6 +249,102 @@ static void t_extract_pdf(void)
     const char *trunc = "%PDF-1.4\n1 0 obj\n<<";
     CU_ASSERT_EQUAL(up_extract(ar, UP_PDF, trunc, strlen(trunc), 1000, &t, &bad, why, sizeof(why), NULL, NULL),
                     UP_EX_FAIL);
+    ar_free(ar);
+}
+
+/* ---- extraction in a bounded child (upload_child.c) ------------------------------ */
+
+/* This process's resident memory, in KiB (VmRSS). */
+static long rss_kib(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kb = -1;
+    while (f && fgets(line, sizeof(line), f))
+        if (sscanf(line, "VmRSS: %ld kB", &kb) == 1) break;
+    if (f) fclose(f);
+    return kb;
+}
+
+static int cancel_after;   /* polls before the cancel callback says stop */
+
+static int cancel_soon(void *arg)
+{
+    (void)arg;
+    return --cancel_after < 0;
+}
+
+static void t_extract_bounded(void)
+{
+    arena_t *ar = ar_new(1 << 16);
+    struct up_text t;
+    char why[512];
+    size_t bad, n;
+    struct up_bounds b = {10000, 256L << 20};
+    /* the same text and pages as in this process */
+    char *pdf = slurp("guide.pdf", &n);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(pdf);
+    CU_ASSERT_EQUAL(up_extract_bounded(ar, UP_PDF, pdf, n, 1 << 20, &b, &t, &bad, why, sizeof(why), NULL, NULL),
+                    UP_EX_OK);
+    CU_ASSERT_EQUAL(t.npages, 2);
+    CU_ASSERT(has(&t, "Page 2 of the Troika care and size guide"));
+    CU_ASSERT(t.npages == 2 && memcmp(t.s + t.pages[1], "Page 2", 6) == 0);
+    free(pdf);
+    /* its errors are the child's: a scanned PDF has no text */
+    pdf = slurp("scanned.pdf", &n);
+    CU_ASSERT_EQUAL(up_extract_bounded(ar, UP_PDF, pdf, n, 1 << 20, &b, &t, &bad, why, sizeof(why), NULL, NULL),
+                    UP_EX_NOTEXT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(why, "no text layer"));
+    free(pdf);
+
+    /* the bomb: one page, a 10 MB content stream of "(...) Tj 0 0 Td" in
+     * 31 KB; killed at the time limit, and this process did not grow */
+    char *bomb = slurp("bomb.pdf", &n);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(bomb);
+    long rss0 = rss_kib();
+    b.timeout_ms = 1500;
+    int64_t t0 = clk_mono_ms();
+    int rc = up_extract_bounded(ar, UP_PDF, bomb, n, 40 << 20, &b, &t, &bad, why, sizeof(why), NULL, NULL);
+    int64_t took = clk_mono_ms() - t0;
+    CU_ASSERT_EQUAL(rc, UP_EX_FAIL);
+    CU_ASSERT(took >= 1400 && took < 3000);
+    CU_ASSERT_PTR_NOT_NULL(strstr(why, "extract_timeout_ms"));
+    CU_ASSERT(rss_kib() - rss0 < 20 * 1024);
+    if (rc != UP_EX_FAIL || took >= 3000) fprintf(stderr, "\n  bomb: rc %d in %lld ms: %s\n", rc, (long long)took, why);
+    /* ... or at the memory limit first */
+    b.timeout_ms = 20000;
+    b.memory = 64L << 20;
+    t0 = clk_mono_ms();
+    rc = up_extract_bounded(ar, UP_PDF, bomb, n, 40 << 20, &b, &t, &bad, why, sizeof(why), NULL, NULL);
+    CU_ASSERT_EQUAL(rc, UP_EX_FAIL);
+    CU_ASSERT(strstr(why, "memory") || strstr(why, "extract_timeout_ms"));
+    CU_ASSERT(clk_mono_ms() - t0 < 20500);
+    /* a client that goes away stops it at once */
+    b.memory = 256L << 20;
+    cancel_after = 10;
+    t0 = clk_mono_ms();
+    CU_ASSERT_EQUAL(up_extract_bounded(ar, UP_PDF, bomb, n, 40 << 20, &b, &t, &bad, why, sizeof(why), cancel_soon,
+                                       NULL),
+                    UP_EX_FAIL);
+    CU_ASSERT(clk_mono_ms() - t0 < 1000);
+    free(bomb);
+
+    /* HTML three million tags deep: past 64 MiB, refused */
+    size_t depth = 3000000;
+    char *deep = malloc(depth * 3 + 8);
+    for (size_t i = 0; i < depth; i++) memcpy(deep + i * 3, "<b>", 3);
+    memcpy(deep + depth * 3, "core", 5);
+    b.memory = 64L << 20;
+    t0 = clk_mono_ms();
+    rc = up_extract_bounded(ar, UP_HTML, deep, depth * 3 + 4, 40 << 20, &b, &t, &bad, why, sizeof(why), NULL, NULL);
+    CU_ASSERT_EQUAL(rc, UP_EX_FAIL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(why, "memory"));
+    free(deep);
+    /* plain types are parsed here, as they are */
+    CU_ASSERT_EQUAL(up_extract_bounded(ar, UP_TEXT, "hello there", 11, 100, &b, &t, &bad, why, sizeof(why), NULL,
+                                       NULL),
+                    UP_EX_OK);
+    CU_ASSERT(has(&t, "hello there"));
     ar_free(ar);
 }
 
@@ -496,6 +593,7 @@ void register_upload(void)
         {"extract JSON", t_extract_json},
         {"extract HTML", t_extract_html},
         {"extract PDF", t_extract_pdf},
+        {"extraction in a bounded child: PDF bomb, deep HTML, cancel", t_extract_bounded},
         {"API keys and chatbot ids", t_keys},
         {"chunking with the estimate", t_chunk_estimate},
         {NULL, NULL},
