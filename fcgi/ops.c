@@ -6,7 +6,15 @@
  * rounded up) at which the oldest admission in the window leaves it, i.e.
  * when Remaining next grows (now, when nothing is in the window). A 429's
  * Retry-After is the same moment in whole seconds from now (at least 1).
- * Whitelisted clients are not counted and see the full quota. */
+ * Whitelisted clients are not counted and see the full quota.
+ *
+ * Before the window, the per-client cap: a client may run at most
+ * max_requests_per_client limited requests at once (half the workers by
+ * default), counted in the scoreboard, so that one client cannot take
+ * every worker with long streams; over it, 429 with Retry-After: 1
+ * (not counted in the window). A trusted proxy whose header did not name
+ * the client is never whitelisted: behind a local TLS proxy every client
+ * would otherwise bypass the limits. */
 #include "fcgi/ops.h"
 
 #include <stdio.h>
@@ -110,6 +118,21 @@ int op_limited(const struct route *route)
     return route && (route->flags & (RT_STREAM | RT_LIMITED)) != 0;
 }
 
+/* The client's address as the limiter keys it: 16 bytes, all zero when
+ * there is none (a unix-socket peer without REMOTE_ADDR: one shared key). */
+static int op_client_addr(const struct req *r, uint8_t a[16])
+{
+    if (addr_parse(r->client_ip, a) == 0) return 0;
+    memset(a, 0, 16);
+    return -1;
+}
+
+int op_client_cap(const struct cfg *cfg)
+{
+    if (cfg->max_requests_per_client > 0) return cfg->max_requests_per_client;
+    return cfg->workers / 2 > 1 ? cfg->workers / 2 : 1;
+}
+
 static void op_header_num(struct sink *s, const char *name, long long v)
 {
     char buf[32];
@@ -124,18 +147,37 @@ int op_rate_limit(struct app *app, struct req *r, struct sink *s, const struct r
     uint8_t a[16];
     void *table = shm_region(&app->shm, RL_SHM_NAME);
     int whitelisted = 0;
-    if (addr_parse(r->client_ip, a) < 0) {
-        /* No usable address (a unix-socket peer without REMOTE_ADDR): one
-         * shared bucket, so the limit still holds. */
-        memset(a, 0, 16);
-    } else {
-        whitelisted = addr_nets_match(&app->whitelist, a);
+    /* No usable address (a unix-socket peer without REMOTE_ADDR): one
+     * shared bucket, so the limit still holds. */
+    if (op_client_addr(r, a) == 0) {
+        /* a trusted proxy that did not say whose request it is, is not
+         * its own client: whitelisting it would whitelist everyone */
+        int unresolved = app->trusted.n && strcmp(r->client_ip, r->remote_addr) == 0 &&
+                         addr_nets_match(&app->trusted, a);
+        whitelisted = !unresolved && addr_nets_match(&app->whitelist, a);
     }
     if (whitelisted || !table) {
         op_header_num(s, "X-RateLimit-Limit", limit);
         op_header_num(s, "X-RateLimit-Remaining", limit);
         op_header_num(s, "X-RateLimit-Reset", (wall_ms + 999) / 1000);
         return 0;
+    }
+    int cap = op_client_cap(&app->cfg);
+    int running = sb_client_busy(shm_region(&app->shm, SB_SHM_NAME), a, app->sb_slot);
+    if (running >= cap) {
+        op_header_num(s, "X-RateLimit-Limit", limit);
+        op_header_num(s, "Retry-After", 1);
+        mx_rate_limited(op_route_index(&app->routes, route));
+        json_object *extra = json_object_new_object();
+        json_object_object_add(extra, "retryAfter", json_object_new_int(1));
+        json_object_object_add(extra, "concurrent", json_object_new_int(cap));
+        char msg[200];
+        snprintf(msg, sizeof(msg),
+                 "At most %d requests of one client may run at once (%d running); retry when one has ended", cap,
+                 running);
+        LOG_DEBUG(route->name, r->id, NULL, "Concurrency cap: %s runs %d", r->client_ip, running);
+        sink_reject(s, 429, "RATE_LIMIT_EXCEEDED", msg, extra);
+        return 429;
     }
     struct rl_decision d;
     if (rl_decide(table, a, &d) < 0) {
@@ -175,8 +217,17 @@ int op_rate_limit(struct app *app, struct req *r, struct sink *s, const struct r
 
 void op_request_begin(struct app *app, const struct req *r, const struct route *route)
 {
+    uint8_t a[16];
+    op_client_addr(r, a);
+    int flags = (route && (route->flags & RT_STREAM) ? SB_STREAM : 0) | (op_limited(route) ? SB_LIMITED : 0);
     sb_busy(shm_region(&app->shm, SB_SHM_NAME), app->sb_slot, route ? route->path : r->path, r->id, r->method,
-            route && (route->flags & RT_STREAM));
+            flags, a);
+}
+
+void op_request_refused(struct app *app, const struct route *route, int status)
+{
+    struct mx_req m = {.route = op_route_index(&app->routes, route), .status = status, .ttfe_ms = -1};
+    mx_request(&m);
 }
 
 void op_request_end(struct app *app, const struct req *r, const struct sink *s, const struct route *route,

@@ -33,8 +33,15 @@ int op_limited(const struct route *route);
  * else the status sent (429). */
 int op_rate_limit(struct app *app, struct req *r, struct sink *s, const struct route *route);
 
+/* How many limited requests one client may run at once:
+ * max_requests_per_client, or half the workers (at least 1) when 0. */
+struct cfg;
+int op_client_cap(const struct cfg *cfg);
+
 /* Scoreboard and metrics around one request. */
 void op_request_begin(struct app *app, const struct req *r, const struct route *route);
+/* Counts a request answered without a worker (the master's 503 BUSY). */
+void op_request_refused(struct app *app, const struct route *route, int status);
 void op_request_end(struct app *app, const struct req *r, const struct sink *s, const struct route *route,
                     int status);
 

@@ -22,7 +22,10 @@
  *   running one kept), re-maps the shared file if its layout changed, then
  *   starts a new set of workers and SIGTERMs the old ones, which finish
  *   their requests; the socket never lacks a listener.
- * - SIGUSR1: reopens the log here and in every worker. */
+ * - SIGUSR1: reopens the log here and in every worker.
+ * - Every worker taken (none idle, each on a request busy_timeout_ms old):
+ *   the master answers the waiting connections itself with 503 BUSY and
+ *   Retry-After (fcgi/busy.c) instead of leaving them in the backlog. */
 #include "fcgi/pm.h"
 
 #include <errno.h>
@@ -46,6 +49,7 @@
 #include "common/host/metrics.h"
 #include "common/host/scoreboard.h"
 #include "fcgi/app.h"
+#include "fcgi/busy.h"
 #include "fcgi/ops.h"
 #include "fcgi/request.h"
 #include "fcgi/worker.h"
@@ -235,6 +239,15 @@ static void pm_signal_all(const struct pm_slot *slots, int n, int sig)
         if (slots[i].pid > 0) kill(slots[i].pid, sig);
 }
 
+/* The pids of the workers that take new requests (not the draining ones). */
+static int pm_serving(const struct pm_slot *slots, int n, pid_t *out)
+{
+    int k = 0;
+    for (int i = 0; i < n; i++)
+        if (slots[i].pid > 0 && slots[i].id > 0) out[k++] = slots[i].pid;
+    return k;
+}
+
 static void pm_nap(int ms)
 {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
@@ -373,8 +386,14 @@ int pm_run(struct app *app)
     }
     LOG_INFO("master", NULL, NULL, "Started %d workers on %s (pid %d)", n, app->cfg.listen, (int)getpid());
 
+    struct bz bz;
+    bz_init(&bz);
     while (!pm_sig.stop) {
-        pm_nap(100);
+        /* a nap, or a watch on the socket while every worker is taken */
+        pid_t *pids = calloc((size_t)n + 1, sizeof(*pids));
+        int k = pids ? pm_serving(slots, n, pids) : 0;
+        if (!pids || !bz_check(app, &bz, pids, k, 100)) pm_nap(100);
+        free(pids);
         if (pm_sig.child) pm_sig.child = 0;
         pm_reap(app, slots, n, &st, 0);
         if (pm_sig.reopen) {
@@ -409,6 +428,7 @@ int pm_run(struct app *app)
         n = m;
     }
     pm_drain(app, slots, n, &st);
+    bz_close(&bz);
     free(slots);
     free(st.at);
     LOG_INFO("master", NULL, NULL, "Stopped");

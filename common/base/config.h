@@ -52,6 +52,8 @@ struct cfg {
     int streaming_rate_limit;
     int streaming_window_ms;
     char streaming_rate_whitelist[CFG_STR_MAX];
+    int max_requests_per_client;   /* limited requests one client may run at once; 0: workers / 2, at least 1 */
+    int busy_timeout_ms;           /* the master answers 503 BUSY when every worker is this old; 0: never */
     char trusted_proxies[CFG_STR_MAX];
     char proxy_header[CFG_STR_MAX];
     int rate_limit_table_size;

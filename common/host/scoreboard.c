@@ -18,6 +18,8 @@ struct sb_slot {
     int32_t worker_id;
     int32_t state;
     int32_t stream;
+    int32_t limited;
+    uint8_t client[16];
     int64_t proc_started_ms;
     int64_t req_started_ms;
     int64_t req_started_mono;
@@ -29,7 +31,7 @@ struct sb_slot {
 
 struct sb_region {
     uint32_t nslots;
-    uint32_t pad;
+    _Atomic uint32_t used;   /* slots [0, used) were claimed at some time */
     struct sb_slot slots[];
 };
 
@@ -88,10 +90,14 @@ int sb_claim(void *region, pid_t pid, int worker_id)
             int32_t cur = atomic_load_explicit(&s->pid, memory_order_acquire);
             if (cur != 0 && (pass == 0 || !sb_gone(cur))) continue;
             if (!atomic_compare_exchange_strong(&s->pid, &cur, (int32_t)pid)) continue;
+            uint32_t used = atomic_load_explicit(&r->used, memory_order_relaxed);
+            while (used < i + 1 && !atomic_compare_exchange_weak(&r->used, &used, i + 1)) {
+            }
             sb_write_begin(s);
             s->worker_id = worker_id;
             s->state = SB_IDLE;
-            s->stream = 0;
+            s->stream = s->limited = 0;
+            memset(s->client, 0, sizeof(s->client));
             s->proc_started_ms = clk_wall_ms();
             s->req_started_ms = s->req_started_mono = 0;
             s->served = 0;
@@ -127,14 +133,18 @@ static void sb_copy(char *dst, size_t cap, const char *src)
     dst[n] = '\0';
 }
 
-void sb_busy(void *region, int slot, const char *route, const char *rid, const char *method, int stream)
+void sb_busy(void *region, int slot, const char *route, const char *rid, const char *method, int flags,
+             const uint8_t client[16])
 {
     struct sb_region *r = region;
     if (!r || slot < 0) return;
     struct sb_slot *s = &r->slots[slot];
     sb_write_begin(s);
     s->state = SB_BUSY;
-    s->stream = stream;
+    s->stream = (flags & SB_STREAM) != 0;
+    s->limited = (flags & SB_LIMITED) != 0;
+    if (client) memcpy(s->client, client, sizeof(s->client));
+    else memset(s->client, 0, sizeof(s->client));
     s->req_started_ms = clk_wall_ms();
     s->req_started_mono = clk_mono_us() / 1000;
     sb_copy(s->route, sizeof(s->route), route);
@@ -150,7 +160,7 @@ void sb_idle(void *region, int slot, uint64_t served)
     struct sb_slot *s = &r->slots[slot];
     sb_write_begin(s);
     s->state = SB_IDLE;
-    s->stream = 0;
+    s->stream = s->limited = 0;
     s->served = served;
     sb_write_end(s);
 }
@@ -169,6 +179,7 @@ int sb_read(const void *region, int slot, struct sb_view *out)
         out->worker_id = s->worker_id;
         out->state = s->state;
         out->stream = s->stream;
+        out->limited = s->limited;
         out->proc_started_ms = s->proc_started_ms;
         out->req_started_ms = s->req_started_ms;
         out->req_started_mono = s->req_started_mono;
@@ -207,6 +218,31 @@ int sb_kill(const void *region, int slot)
     const struct sb_region *r = region;
     if (!r || slot < 0 || (uint32_t)slot >= r->nslots) return SB_KILL_NONE;
     return atomic_load_explicit((_Atomic int32_t *)&r->slots[slot].kill, memory_order_acquire);
+}
+
+int sb_client_busy(const void *region, const uint8_t client[16], int self)
+{
+    const struct sb_region *r = region;
+    if (!r) return 0;
+    uint32_t used = atomic_load_explicit((_Atomic uint32_t *)&r->used, memory_order_acquire);
+    if (used > r->nslots) used = r->nslots;
+    int n = 0;
+    for (uint32_t i = 0; i < used; i++) {
+        struct sb_slot *s = (struct sb_slot *)&r->slots[i];
+        if ((int)i == self) continue;
+        pid_t pid = atomic_load_explicit(&s->pid, memory_order_acquire);
+        if (pid == 0) continue;
+        for (int tries = 0; tries < 100; tries++) {
+            uint32_t a = atomic_load_explicit(&s->seq, memory_order_acquire);
+            if (a & 1) continue;
+            int counts = s->state == SB_BUSY && s->limited && memcmp(s->client, client, sizeof(s->client)) == 0;
+            atomic_thread_fence(memory_order_acquire);
+            if (atomic_load_explicit(&s->seq, memory_order_relaxed) != a) continue;
+            if (counts && !sb_gone(pid)) n++;
+            break;
+        }
+    }
+    return n;
 }
 
 void sb_count(const void *region, int *busy, int *idle, int *streams)

@@ -19,6 +19,9 @@
 
 enum sb_state { SB_FREE = 0, SB_IDLE = 1, SB_BUSY = 2 };
 
+/* What a busy slot is on (sb_busy's flags). */
+enum { SB_STREAM = 1, SB_LIMITED = 2 };
+
 /* Why the master asked a worker to end its request (SIGUSR2). */
 enum sb_kill { SB_KILL_NONE = 0, SB_KILL_DRAIN = 1, SB_KILL_TERMINATE = 2 };
 
@@ -27,6 +30,7 @@ struct sb_view {
     int worker_id;           /* 0: a single process (mod_fcgid, --single) */
     int state;
     int stream;              /* busy with an SSE route */
+    int limited;             /* busy with a route the rate limiter counts */
     int64_t proc_started_ms; /* wall */
     int64_t req_started_ms;  /* wall, when busy */
     int64_t req_started_mono;
@@ -51,8 +55,11 @@ void sb_release(void *region, int slot, pid_t pid);
 /* Frees every slot owned by pid (the master, after reaping it). */
 void sb_release_pid(void *region, pid_t pid);
 
-/* Owner only. Strings are copied (truncated to fit). */
-void sb_busy(void *region, int slot, const char *route, const char *rid, const char *method, int stream);
+/* Owner only. Strings are copied (truncated to fit); client is the
+ * client's address (16 bytes, common/base/addr.h's form; NULL: none),
+ * kept for sb_client_busy and never shown. flags: SB_STREAM, SB_LIMITED. */
+void sb_busy(void *region, int slot, const char *route, const char *rid, const char *method, int flags,
+             const uint8_t client[16]);
 void sb_idle(void *region, int slot, uint64_t served);
 
 /* A consistent copy of a slot; 0 when it belongs to a live process,
@@ -66,6 +73,12 @@ int sb_find(const void *region, pid_t pid);
  * signal handler (lock-free). */
 void sb_set_kill(void *region, int slot, int why);
 int sb_kill(const void *region, int slot);
+
+/* How many live slots other than `self` are busy on a limited route for
+ * `client`: the per-client cap on concurrent requests. Reads only the
+ * slots ever claimed, and asks whether a process is alive only for a slot
+ * that would count. */
+int sb_client_busy(const void *region, const uint8_t client[16], int self);
 
 /* Counts live slots. */
 void sb_count(const void *region, int *busy, int *idle, int *streams);

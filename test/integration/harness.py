@@ -409,6 +409,8 @@ class Troika:
         if db is not None:
             settings.update(db.conf_lines())
         settings.update(overrides or {})
+        # an override of None leaves the key out: the shipped value holds
+        settings = {k: v for k, v in settings.items() if v is not None}
         self.settings = settings
         # `listen` is a unix socket path or host:port.
         self.listen = settings["listen"]

@@ -22,7 +22,8 @@ import harness
 LIMIT = 10
 OVERRIDES = {"streaming_rate_limit": str(LIMIT), "streaming_window_ms": "5000",
              "streaming_rate_whitelist": "", "trusted_proxies": "127.0.0.1",
-             "cors_allowed_origins": "https://shop.example"}
+             "cors_allowed_origins": "https://shop.example",
+             "max_requests_per_client": "64"}   # the window alone: bursts of one address overlap
 DECISION = re.compile(r"-(?P<rid>[A-Za-z0-9]+)\] Rate limit (?P<what>admitted|refused) (?P<ip>\S+) "
                       r"remaining=(?P<rem>\d+) at_us=(?P<at>\d+) seq=(?P<seq>\d+) pid=(?P<pid>\d+)")
 

@@ -93,6 +93,7 @@ int main(int argc, char **argv)
     register_access();
     register_shm();
     register_addr();
+    register_scoreboard();
     register_body();
     register_ps_page();
     CU_basic_set_mode(verbose ? CU_BRM_VERBOSE : CU_BRM_NORMAL);

@@ -49,6 +49,7 @@ void register_cors(void);
 void register_access(void);
 void register_shm(void);
 void register_addr(void);
+void register_scoreboard(void);
 void register_body(void);
 void register_ps_page(void);
 

@@ -86,7 +86,7 @@ static void t_attach_replace(void)
     CU_ASSERT(slot >= 0);
     struct sb_view v;
     CU_ASSERT(sb_read(shm_region(&b, SB_SHM_NAME), slot, &v) == 0 && v.worker_id == 3 && v.state == SB_IDLE);
-    sb_busy(shm_region(&a, SB_SHM_NAME), slot, "/api/stream/selftest", "rid-1", "GET", 1);
+    sb_busy(shm_region(&a, SB_SHM_NAME), slot, "/api/stream/selftest", "rid-1", "GET", SB_STREAM, NULL);
     CU_ASSERT(sb_read(shm_region(&b, SB_SHM_NAME), slot, &v) == 0 && v.state == SB_BUSY && !strcmp(v.rid, "rid-1"));
     /* Regions are where the table says, 64-byte aligned, one after the other. */
     unsigned char *rl = shm_region(&a, RL_SHM_NAME), *mx = shm_region(&a, MX_SHM_NAME),
