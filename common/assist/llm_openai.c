@@ -294,9 +294,22 @@ struct oa_run {
     json_tokener *tok;     /* parses every chunk of the stream */
     char hold[4];          /* an unfinished UTF-8 character */
     size_t holdn;
-    int done;              /* [DONE] seen */
+    int done;              /* [DONE] seen, or the answer reached `cap` */
     const char *error;     /* an error object in the stream */
+    size_t cap;            /* answer bytes taken at most (oa_answer_cap) */
 };
+
+/* The most answer text a stream is read for: 32 bytes a token of the
+ * max_tokens asked for (a cl100k token is about 4 characters of English,
+ * a few bytes of any script), at least 4 KiB. An upstream that ignores
+ * max_tokens (100 MB of deltas were relayed to the client, each text event
+ * carrying them) is cut there: the answer ends with stopReason "length",
+ * as if it had honoured it, and the transfer is closed. */
+static size_t oa_answer_cap(const struct cfg *c, const struct llm_task *t)
+{
+    size_t toks = (size_t)(t->max_tokens > 0 ? t->max_tokens : c->llm_max_tokens);
+    return toks * 32 > 4096 ? toks * 32 : 4096;
+}
 
 static int oa_deliver(struct oa_run *r, const char *s, size_t n)
 {
@@ -319,6 +332,14 @@ static int oa_deliver(struct oa_run *r, const char *s, size_t n)
         k = n;
     }
     if (!k) return 0;
+    if (r->cap && r->res->text_len + k >= r->cap) {
+        /* over max_tokens: the rest is not read (whole characters only) */
+        k = r->res->text_len < r->cap ? u8_floor(p, k, r->cap - r->res->text_len) : 0;
+        r->holdn = 0;
+        r->done = 1;
+        snprintf(r->res->stop_reason, sizeof(r->res->stop_reason), "length");
+        if (!k) return 0;
+    }
     if (!r->res->first_delta_ms) r->res->first_delta_ms = clk_mono_ms();
     r->res->text_len += k;
     return llm_gate_delta(&r->gate, p, k);
@@ -398,7 +419,7 @@ static int oa_stream(struct llm *l, arena_t *ar, const struct llm_task *t, const
     struct hc_req rq;
     struct hc_xfer *x = NULL;
     char err[256];
-    struct oa_run run = {.ar = ar, .res = res};
+    struct oa_run run = {.ar = ar, .res = res, .cap = oa_answer_cap(o->cfg, t)};
     if (oa_request(o, ar, t, 1, &rq, res) < 0) goto out;
     if (hc_start(o->hc, ar, &rq, &x, err, sizeof(err)) < 0) {
         llm_fail(res, LLM_EINTERNAL, "PROCESSING_ERROR", "%s", err);

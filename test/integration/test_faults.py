@@ -252,5 +252,82 @@ class UploadBombTest(FaultCase):
         self.assertEqual(evs[-2].json()["pages"], 2)
 
 
+class LlmFaultTest(FaultCase):
+    """The LLM upstream (test/fixtures/fake_openai.py) misbehaving under a
+    chat stream. A stall and a drop mid-answer are in test_chat
+    (test_stall_is_an_upstream_timeout, test_upstream_drop_after_first_token);
+    here: malformed events of four kinds, and 100 MB of answer."""
+    CATALOG = 0
+    WORKERS = 1
+    BOT = "llm-faults"
+
+    def setUp(self):
+        from test_chat import FakeUpstream
+        self.fake = FakeUpstream()
+        self.OVERRIDES = {"upload_api_keys": KEY, "llm_provider": "openai", "llm_url": self.fake.url,
+                          "llm_stall_timeout_ms": "2000", "streaming_timeout": "15000",
+                          "llm_timeout_ms": "12000", "tts_provider": "builtin"}
+        try:
+            super().setUp()
+            md = ("# Care\n\nSilk sarees are dry cleaned only. Store zari work in muslin. "
+                  "Returns are accepted within 7 days.\n").encode()
+            evs = upload_stream(self.stack, "care.md", md, "text/markdown", chatbot=self.BOT)
+            self.assertEqual(evs[-2].event, "complete", evs)
+        except BaseException:
+            self.fake.stop()
+            raise
+
+    def run(self, result=None):
+        try:
+            return super().run(result)
+        finally:
+            if getattr(self, "fake", None) is not None:
+                self.fake.stop()
+
+    def chat(self, timeout=40):
+        t0 = time.monotonic()
+        with self.stack.sse("/api/chat/query/stream", method="POST", timeout=timeout,
+                            body={"query": "How do I store silk sarees?", "chatbotId": self.BOT}) as c:
+            evs = c.read_all()
+            nbytes = len(c.raw_body) if hasattr(c, "raw_body") else 0
+        return evs, time.monotonic() - t0, nbytes
+
+    def test_malformed_events(self):
+        pid = self.workers()[0]
+        for kind in ("nonjson", "binary", "shape", "noeol"):
+            self.fake.reset()
+            self.fake.control(malformed_after_tokens=2, malformed=kind, tokens_per_s=0)
+            evs, took, _ = self.chat()
+            names = [e.event for e in evs]
+            self.assertEqual(names[-1], "close", (kind, names))
+            self.assertIn(names[-2], ("complete", "error"), (kind, names))
+            if names[-2] == "error":
+                self.assertIn(evs[-2].json()["code"], ("UPSTREAM_ERROR", "UPSTREAM_TIMEOUT"), kind)
+            for e in evs:
+                e.json()   # every event's data is one valid JSON object (valid UTF-8)
+            self.assertLess(took, 20, kind)
+            self.assertEqual(self.workers(), [pid], kind)
+
+    def test_a_hundred_megabytes_of_answer(self):
+        pid = self.workers()[0]
+        rss0 = rss_kib(pid)
+        self.fake.reset()
+        self.fake.control(flood_bytes=100 * 1024 * 1024, answer="Silk sarees are dry cleaned only, always.")
+        evs, took, _ = self.chat(timeout=60)
+        names = [e.event for e in evs]
+        self.assertEqual(names[-2:], ["complete", "close"], names[-5:])
+        # cut as if max_tokens had been honoured, the transfer closed
+        self.assertEqual(evs[-2].json()["stopReason"], "length")
+        self.assertLess(took, 20)
+        sent = [r for r in self.fake.requests("/v1/chat/completions")]
+        self.assertTrue(sent)
+        # bounded: what the client got and what the worker kept
+        total = sum(len(e.data) for e in evs)
+        self.assertLess(total, 8 * 1024 * 1024, total)
+        self.assertLess(rss_kib(pid) - rss0, 64 * 1024)
+        self.assertEqual(self.workers(), [pid])
+        self.assertEqual(self.stack.get("/api/health").status, 200)
+
+
 if __name__ == "__main__":
     unittest.main()
